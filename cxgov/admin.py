@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from cxgov.models import Accountability, Function, Heartbeat, Membership, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["function"]
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):
+    list_display = ["username", "first_name", "last_name", "email", "role", "is_active"]
+    list_filter = ["role", "is_active", "is_superuser"]
+    fieldsets = UserAdmin.fieldsets + (("cxgov", {"fields": ("role", "title")}),)
+    add_fieldsets = UserAdmin.add_fieldsets + (("cxgov", {"fields": ("role", "email", "first_name", "last_name")}),)
+    inlines = [MembershipInline]
+
+
+@admin.register(Function)
+class FunctionAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "customer_facing", "leader", "parent"]
+    list_filter = ["customer_facing"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["leader", "parent"]
+    autocomplete_fields = ["parent"]
+
+
+@admin.register(Accountability)
+class AccountabilityAdmin(SimpleHistoryAdmin):
+    list_display = ["subject", "role", "function"]
+    list_filter = ["role", "function"]
+    search_fields = ["subject", "note"]
+    list_select_related = ["function"]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "seen_at", "hostname"]

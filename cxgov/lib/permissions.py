@@ -1,0 +1,137 @@
+"""The one place that decides what a user may see and change.
+
+Views, the API, digests and exports all ask this module; none writes its own rule.
+
+The rules, by role:
+- administrators see and change everything, including the organisation's configuration
+  (functions, people, memberships);
+- the CX team sees everything and changes the governed work (accountabilities and, later,
+  themes, issues, action items, canvases), but not the organisation's configuration;
+- a functional leader sees everything and changes only things owned by their own
+  functions (the functions they lead or belong to), including their function's profile;
+- a stakeholder reads.
+
+An object is "owned by a function" through its ``owning_function_id`` attribute; objects
+without one can be changed only by the roles above that change everything.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from rest_framework import permissions as drf_permissions
+
+from cxgov.models import Function, Membership, Role, User
+
+# Organisation configuration: only administrators change these.
+CONFIGURATION_MODELS: tuple[type, ...] = (User, Membership)
+
+
+def is_active_user(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def is_administrator(user) -> bool:
+    return is_active_user(user) and (user.is_superuser or user.role == Role.ADMINISTRATOR)
+
+
+def is_cx_team(user) -> bool:
+    return is_active_user(user) and user.role == Role.CX_TEAM
+
+
+def is_leader(user) -> bool:
+    return is_active_user(user) and user.role == Role.LEADER
+
+
+def function_ids(user) -> frozenset[int]:
+    """The functions a user leads or belongs to (memoised on the user for one request)."""
+    if not is_active_user(user):
+        return frozenset()
+    cached = getattr(user, "_cxgov_function_ids", None)
+    if cached is None:
+        led = Function.objects.filter(leader=user).values_list("pk", flat=True)
+        member = Membership.objects.filter(person=user).values_list("function_id", flat=True)
+        cached = frozenset(led.union(member))
+        user._cxgov_function_ids = cached
+    return cached
+
+
+def can_configure(user) -> bool:
+    """May this user change the organisation itself: functions, people, memberships, roles?"""
+    return is_administrator(user)
+
+
+def can_view(user, obj=None) -> bool:
+    """May this user see this object? Every active user reads the organisation's work."""
+    return is_active_user(user)
+
+
+def can_change_function(user, function_id: int | None) -> bool:
+    """May this user change things owned by the function with this id (or create them there)?"""
+    if is_administrator(user):
+        return True
+    if is_cx_team(user):
+        return True
+    if is_leader(user):
+        return function_id is not None and function_id in function_ids(user)
+    return False
+
+
+def can_change(user, obj) -> bool:
+    """May this user change (edit or delete) this object?"""
+    if is_administrator(user):
+        return True
+    if isinstance(obj, CONFIGURATION_MODELS):
+        return False
+    if isinstance(obj, Function):
+        # A function's profile belongs to its own leader; structure belongs to administrators.
+        return is_leader(user) and obj.pk in function_ids(user)
+    return can_change_function(user, getattr(obj, "owning_function_id", None))
+
+
+def changeable_functions(user) -> QuerySet[Function]:
+    """The functions in which this user may change or create things."""
+    functions = Function.objects.order_by("name")
+    if is_administrator(user) or is_cx_team(user):
+        return functions
+    if is_leader(user):
+        return functions.filter(pk__in=function_ids(user))
+    return functions.none()
+
+
+def require_change(user, obj) -> None:
+    if not can_change(user, obj):
+        raise PermissionDenied(f"You may not change {obj}.")
+
+
+def require_configure(user) -> None:
+    if not can_configure(user):
+        raise PermissionDenied("Only administrators change the organisation's configuration.")
+
+
+class ObjectPermission(drf_permissions.BasePermission):
+    """DRF permission backed by this module: reads for every active user, writes per object.
+
+    Creation is decided by the view's serializer, which knows the function the new object
+    will belong to (see ``require_function_for_create``); configuration endpoints add
+    ``ConfigurationPermission``.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if not is_active_user(request.user):
+            return False
+        if request.method in drf_permissions.SAFE_METHODS:
+            return True
+        return request.user.role != Role.STAKEHOLDER or request.user.is_superuser
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in drf_permissions.SAFE_METHODS:
+            return can_view(request.user, obj)
+        return can_change(request.user, obj)
+
+
+class ConfigurationPermission(drf_permissions.BasePermission):
+    """Writes to the organisation's configuration are for administrators only."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in drf_permissions.SAFE_METHODS or can_configure(request.user)

@@ -1,0 +1,152 @@
+"""The organisation core: people and their roles, functions, memberships, accountabilities."""
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "admin", "Administrator"
+    CX_TEAM = "cx", "CX team"
+    LEADER = "leader", "Functional leader"
+    STAKEHOLDER = "stakeholder", "Stakeholder"
+
+
+class User(AbstractUser):
+    """A person who uses cxgov; their role decides what they may change."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAKEHOLDER)
+    title = models.CharField(max_length=120, blank=True, help_text="Job title, e.g. Head of Billing.")
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMINISTRATOR
+
+
+class Function(models.Model):
+    """A team or department (billing, logistics, IT...); has a leader; customer-facing or not."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    customer_facing = models.BooleanField(default=False, help_text="Does this function deal with customers directly?")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    leader = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_functions")
+    members = models.ManyToManyField(User, through="Membership", related_name="functions")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="function_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def owning_function_id(self) -> int:
+        return self.pk
+
+
+class Membership(models.Model):
+    """A person's membership of a function; a person may belong to several functions."""
+
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="memberships")
+    position = models.CharField(max_length=120, blank=True, help_text="Their part in this function.")
+    joined_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["function__name", "person__first_name", "person__last_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "function"], name="membership_unique_person_function"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.function}"
+
+    @property
+    def owning_function_id(self) -> int:
+        return self.function_id
+
+
+class Raci(models.TextChoices):
+    RESPONSIBLE = "R", "Responsible"
+    ACCOUNTABLE = "A", "Accountable"
+    CONSULTED = "C", "Consulted"
+    INFORMED = "I", "Informed"
+
+
+class Accountability(models.Model):
+    """A function's assigned responsibility for an outcome, metric, theme or issue, with a RACI role.
+
+    ``subject`` names what the function is accountable for. Later parts of the product
+    (metrics, canvases, themes, issues) attach their objects through ``subject_type`` and
+    ``subject_id``; an accountability may also stand on its own (a process or a policy).
+    """
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="accountabilities")
+    role = models.CharField(max_length=1, choices=Raci.choices)
+    subject = models.CharField(max_length=200, help_text="What the function is accountable for.")
+    subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject_object = GenericForeignKey("subject_type", "subject_id")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["subject", "role", "function__name"]
+        verbose_name_plural = "accountabilities"
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["function", "subject", "role"], name="accountability_unique_function_subject_role"
+            ),
+            # RACI: exactly one function is Accountable for a linked object.
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id"],
+                condition=Q(role="A", subject_type__isnull=False),
+                name="accountability_one_accountable_per_object",
+            ),
+            models.UniqueConstraint(
+                fields=["subject"],
+                condition=Q(role="A", subject_type__isnull=True),
+                name="accountability_one_accountable_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(subject_type__isnull=True, subject_id__isnull=True)
+                | Q(subject_type__isnull=False, subject_id__isnull=False),
+                name="accountability_subject_link_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.function}: {self.get_role_display()} for {self.subject}"
+
+    @property
+    def owning_function_id(self) -> int:
+        return self.function_id
+
+
+class Heartbeat(models.Model):
+    """The last time a background process (worker, beat) checked in; read by the health page."""
+
+    name = models.CharField(max_length=40, unique=True)
+    seen_at = models.DateTimeField()
+    hostname = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

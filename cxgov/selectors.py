@@ -1,0 +1,147 @@
+"""Reads of the organisation core, each with a fixed number of queries."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from cxgov.lib import permissions
+from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
+
+
+def _count_of(model, field: str) -> Coalesce:
+    counts = (
+        model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+def function_list(*, customer_facing: bool | None = None, search: str = "") -> QuerySet[Function]:
+    """Functions with their leader, parent and counts; non-customer-facing ones first."""
+    qs = Function.objects.select_related("leader", "parent").annotate(
+        member_count=_count_of(Membership, "function"),
+        accountability_count=_count_of(Accountability, "function"),
+    )
+    if customer_facing is not None:
+        qs = qs.filter(customer_facing=customer_facing)
+    if search:
+        qs = qs.filter(name__icontains=search)
+    return qs.order_by("customer_facing", "name")
+
+
+def function_detail(*, slug: str) -> Function:
+    """One function with its members, sub-functions and accountabilities prefetched."""
+    return (
+        Function.objects.select_related("leader", "parent")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.select_related("person").order_by(
+                    "person__first_name", "person__last_name"
+                ),
+            ),
+            Prefetch("children", queryset=Function.objects.order_by("name")),
+            Prefetch("accountabilities", queryset=Accountability.objects.order_by("role", "subject")),
+        )
+        .get(slug=slug)
+    )
+
+
+def accountability_list(
+    *, function_id: int | None = None, role: str = "", search: str = ""
+) -> QuerySet[Accountability]:
+    qs = Accountability.objects.select_related("function", "subject_type")
+    if function_id:
+        qs = qs.filter(function_id=function_id)
+    if role:
+        qs = qs.filter(role=role)
+    if search:
+        qs = qs.filter(subject__icontains=search)
+    return qs.order_by("subject", "role", "function__name")
+
+
+def people_list() -> QuerySet[User]:
+    return (
+        User.objects.filter(is_active=True)
+        .prefetch_related(Prefetch("functions", queryset=Function.objects.order_by("name")))
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def home_summary(*, user: User) -> dict:
+    """What the home page shows, which differs by role."""
+    summary: dict = {"role": user.role}
+    functions = function_list()
+    mine = permissions.function_ids(user)
+    if user.role == Role.LEADER or mine:
+        summary["my_functions"] = [f for f in functions if f.pk in mine]
+        summary["my_accountabilities"] = list(accountability_list().filter(function_id__in=mine))
+    if permissions.is_administrator(user):
+        summary["people_by_role"] = dict(
+            User.objects.filter(is_active=True).values_list("role").annotate(n=Count("pk")).order_by()
+        )
+        summary["functions_without_leader"] = [f for f in functions if f.leader_id is None]
+        summary["health"] = health_status()
+    if permissions.is_cx_team(user) or permissions.is_administrator(user) or user.role == Role.STAKEHOLDER:
+        accountable = set(Accountability.objects.filter(role=Raci.ACCOUNTABLE).values_list("function_id", flat=True))
+        summary["functions_without_accountability"] = [f for f in functions if f.pk not in accountable]
+        summary["non_customer_facing"] = [f for f in functions if not f.customer_facing]
+        summary["customer_facing"] = [f for f in functions if f.customer_facing]
+        by_facing = dict(
+            Accountability.objects.filter(role=Raci.ACCOUNTABLE)
+            .values_list("function__customer_facing")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        summary["accountable_ncf"] = by_facing.get(False, 0)
+        summary["accountable_cf"] = by_facing.get(True, 0)
+    return summary
+
+
+def _check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # the point is to report any failure, whatever its type
+        return {"ok": False, "error": str(exc)[:300]}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def _check_broker() -> dict:
+    from cxgov.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+            transport = conn.transport_cls
+    except Exception as exc:  # idem
+        return {"ok": False, "error": str(exc)[:300]}
+    return {"ok": True, "transport": str(transport)}
+
+
+def _check_heartbeats(beats: dict[str, Heartbeat], name: str) -> dict:
+    beat = beats.get(name)
+    if beat is None:
+        return {"ok": False, "error": f"no {name} has checked in yet", "last_seen": None}
+    age = (timezone.now() - beat.seen_at).total_seconds()
+    ok = age <= settings.HEALTH_HEARTBEAT_MAX_AGE
+    result = {"ok": ok, "last_seen": beat.seen_at.isoformat(), "age_seconds": round(age, 1), "host": beat.hostname}
+    if not ok:
+        result["error"] = f"last check-in {round(age)} s ago (limit {settings.HEALTH_HEARTBEAT_MAX_AGE} s)"
+    return result
+
+
+def health_status() -> dict:
+    """Database, broker, worker and beat: each ok or not, with what is wrong."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    if checks["database"]["ok"]:
+        beats = {b.name: b for b in Heartbeat.objects.all()}
+        checks["worker"] = _check_heartbeats(beats, "worker")
+        checks["beat"] = _check_heartbeats(beats, "beat")
+    else:
+        checks["worker"] = checks["beat"] = {"ok": False, "error": "database unavailable"}
+    return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}

@@ -1,0 +1,92 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from cxgov import services
+from cxgov.models import Accountability, Function, Membership, User
+
+
+class PersonSummarySerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "title", "role"]
+
+
+class FunctionSerializer(serializers.ModelSerializer):
+    leader_detail = PersonSummarySerializer(source="leader", read_only=True)
+    member_count = serializers.IntegerField(read_only=True)
+    accountability_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Function
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "customer_facing",
+            "parent",
+            "leader",
+            "leader_detail",
+            "member_count",
+            "accountability_count",
+        ]
+        extra_kwargs = {"slug": {"required": False}}
+
+    def save(self, **kwargs):
+        function = self.instance or Function()
+        try:
+            self.instance = services.function_save(
+                user=self.context["request"].user, function=function, fields=self.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        return self.instance
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    person_detail = PersonSummarySerializer(source="person", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "person", "person_detail", "function", "position", "joined_on"]
+
+
+class AccountabilitySerializer(serializers.ModelSerializer):
+    function_name = serializers.CharField(source="function.name", read_only=True)
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+    subject_type = serializers.SlugRelatedField(slug_field="model", read_only=True)
+
+    class Meta:
+        model = Accountability
+        fields = [
+            "id",
+            "function",
+            "function_name",
+            "role",
+            "role_display",
+            "subject",
+            "subject_type",
+            "subject_id",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["subject_id", "created_at", "updated_at"]
+        validators = []  # the service turns constraint refusals into clear messages
+
+    def save(self, **kwargs):
+        data = self.validated_data
+        try:
+            self.instance = services.accountability_save(
+                user=self.context["request"].user,
+                accountability=self.instance or Accountability(),
+                function=data.get("function", getattr(self.instance, "function", None)),
+                role=data.get("role", getattr(self.instance, "role", "")),
+                subject=data.get("subject", getattr(self.instance, "subject", "")),
+                note=data.get("note", getattr(self.instance, "note", "")),
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        return self.instance

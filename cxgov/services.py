@@ -1,0 +1,136 @@
+"""Writes to the organisation core. Views, the API, tasks and commands call these."""
+
+from __future__ import annotations
+
+import socket
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.text import slugify
+
+from cxgov.lib import permissions
+from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, User
+
+
+def heartbeat_record(*, name: str) -> None:
+    """Note that a background process is alive now (upsert on its name)."""
+    Heartbeat.objects.update_or_create(
+        name=name, defaults={"seen_at": timezone.now(), "hostname": socket.gethostname()[:255]}
+    )
+
+
+def _check_parent(function: Function, parent: Function | None) -> None:
+    seen = {function.pk}
+    node = parent
+    while node is not None:
+        if node.pk in seen:
+            raise ValidationError({"parent": "A function cannot sit under itself or one of its own sub-functions."})
+        seen.add(node.pk)
+        node = node.parent
+
+
+@transaction.atomic
+def function_save(*, user: User, function: Function, fields: dict) -> Function:
+    """Create or change a function. Structure (name, parent, leader...) is configuration;
+    a function's own leader may change its description only."""
+    structural = set(fields) - {"description"}
+    if function.pk is None or structural:
+        permissions.require_configure(user)
+    else:
+        permissions.require_change(user, function)
+    for key, value in fields.items():
+        setattr(function, key, value)
+    if not function.slug:
+        function.slug = slugify(function.name)[:120]
+    if function.pk is not None and "parent" in fields:
+        _check_parent(function, function.parent)
+    function.full_clean()
+    function.save()
+    if function.leader_id:
+        # The leader is a member of the function they lead.
+        Membership.objects.get_or_create(person_id=function.leader_id, function=function)
+    return function
+
+
+@transaction.atomic
+def person_save(*, user: User, person: User, fields: dict, function_ids: set[int], password: str = "") -> User:
+    """Create or change a person: identity, role, functions and (optionally) password."""
+    permissions.require_configure(user)
+    for key, value in fields.items():
+        setattr(person, key, value)
+    if password:
+        person.set_password(password)
+    elif person.pk is None:
+        person.set_unusable_password()
+    person.full_clean(exclude=["password"])
+    person.save()
+    membership_set(user=user, person=person, function_ids=function_ids)
+    return person
+
+
+@transaction.atomic
+def membership_set(*, user: User, person: User, function_ids: set[int]) -> None:
+    """Make a person a member of exactly these functions."""
+    permissions.require_configure(user)
+    current = set(Membership.objects.filter(person=person).values_list("function_id", flat=True))
+    Membership.objects.filter(person=person, function_id__in=current - function_ids).delete()
+    Membership.objects.bulk_create([Membership(person=person, function_id=pk) for pk in sorted(function_ids - current)])
+
+
+def _require_function_for_write(user: User, function: Function) -> None:
+    if not permissions.can_change_function(user, function.pk):
+        raise PermissionDenied(f"You may not change {function}'s accountabilities.")
+
+
+def accountability_save(
+    *,
+    user: User,
+    accountability: Accountability,
+    function: Function,
+    role: str,
+    subject: str,
+    note: str = "",
+    subject_object: Model | None = None,
+) -> Accountability:
+    """Create or change an entry of the accountability register.
+
+    A leader may only record accountabilities of their own functions, and may not move
+    one away from a function they lead to another function.
+    """
+    if accountability.pk is not None:
+        permissions.require_change(user, accountability)
+    _require_function_for_write(user, function)
+    if role not in Raci.values:
+        raise ValidationError({"role": f"{role!r} is not a RACI role (R, A, C or I)."})
+    accountability.function = function
+    accountability.role = role
+    accountability.subject = subject.strip()
+    accountability.note = note
+    if subject_object is not None:
+        accountability.subject_type = ContentType.objects.get_for_model(subject_object)
+        accountability.subject_id = subject_object.pk
+    accountability.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            accountability.save()
+    except IntegrityError:
+        # The database constraints are the guard; turn their refusal into a clear message.
+        if role == Raci.ACCOUNTABLE:
+            raise ValidationError(
+                {
+                    "role": f"Another function is already Accountable for “{accountability.subject}”: "
+                    "there is exactly one Accountable function per subject."
+                }
+            ) from None
+        raise ValidationError(
+            {"subject": f"{function} already has the role {Raci(role).label} for “{accountability.subject}”."}
+        ) from None
+    return accountability
+
+
+def accountability_delete(*, user: User, accountability: Accountability) -> None:
+    permissions.require_change(user, accountability)
+    accountability.delete()

@@ -1,0 +1,178 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from cxgov import selectors, services
+from cxgov.forms import AccountabilityForm, FunctionForm, FunctionProfileForm, PersonForm
+from cxgov.lib import permissions
+from cxgov.models import Accountability, Function, Raci, User
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to the form so the page shows it next to the field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def home(request):
+    return render(request, "cxgov/home.html", {"summary": selectors.home_summary(user=request.user)})
+
+
+def function_list(request):
+    facing = {"yes": True, "no": False}.get(request.GET.get("customer_facing", ""))
+    functions = selectors.function_list(customer_facing=facing, search=request.GET.get("q", "").strip())
+    return render(
+        request,
+        "cxgov/function_list.html",
+        {
+            "functions": functions,
+            "facing": request.GET.get("customer_facing", ""),
+            "q": request.GET.get("q", ""),
+            "can_configure": permissions.can_configure(request.user),
+        },
+    )
+
+
+def function_detail(request, slug):
+    try:
+        function = selectors.function_detail(slug=slug)
+    except Function.DoesNotExist:
+        raise Http404("No such function.") from None
+    return render(
+        request,
+        "cxgov/function_detail.html",
+        {
+            "function": function,
+            "can_configure": permissions.can_configure(request.user),
+            "can_edit_profile": permissions.can_change(request.user, function),
+            "can_change_accountabilities": permissions.can_change_function(request.user, function.pk),
+        },
+    )
+
+
+def function_edit(request, slug=None):
+    """Administrators create and change functions; a function's leader edits its description."""
+    function = get_object_or_404(Function, slug=slug) if slug else Function()
+    if permissions.can_configure(request.user):
+        form_class = FunctionForm
+    elif function.pk and permissions.can_change(request.user, function):
+        form_class = FunctionProfileForm
+    else:
+        raise PermissionDenied("You may not change this function.")
+    form = form_class(request.POST or None, instance=function)
+    if request.method == "POST" and form.is_valid():
+        try:
+            function = services.function_save(
+                user=request.user,
+                function=Function.objects.get(pk=function.pk) if function.pk else Function(),
+                fields=form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Saved {function}.")
+            return redirect("function-detail", slug=function.slug)
+    return render(request, "cxgov/function_form.html", {"form": form, "function": function})
+
+
+def accountability_list(request):
+    function_id = request.GET.get("function") or None
+    role = request.GET.get("role", "")
+    entries = selectors.accountability_list(
+        function_id=int(function_id) if function_id and function_id.isdigit() else None,
+        role=role if role in Raci.values else "",
+        search=request.GET.get("q", "").strip(),
+    )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cxgov/accountability_list.html",
+        {
+            "page": page,
+            "functions": Function.objects.order_by("name").only("pk", "name"),
+            "roles": Raci.choices,
+            "selected_function": function_id or "",
+            "selected_role": role,
+            "q": request.GET.get("q", ""),
+            "can_add": permissions.changeable_functions(request.user).exists(),
+        },
+    )
+
+
+def accountability_edit(request, pk=None):
+    accountability = get_object_or_404(Accountability, pk=pk) if pk else Accountability()
+    if pk and not permissions.can_change(request.user, accountability):
+        raise PermissionDenied("You may not change this accountability.")
+    functions = permissions.changeable_functions(request.user)
+    if not functions.exists():
+        raise PermissionDenied("You may not record accountabilities.")
+    initial = {}
+    if pk:
+        initial = {k: getattr(accountability, k) for k in ("function", "role", "subject", "note")}
+    elif request.GET.get("function"):
+        initial = {"function": request.GET["function"]}
+    form = AccountabilityForm(request.POST or None, initial=initial, function_queryset=functions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accountability = services.accountability_save(
+                user=request.user, accountability=accountability, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Saved: {accountability}.")
+            return redirect("function-detail", slug=accountability.function.slug)
+    return render(request, "cxgov/accountability_form.html", {"form": form, "accountability": accountability})
+
+
+@require_POST
+def accountability_delete(request, pk):
+    accountability = get_object_or_404(Accountability.objects.select_related("function"), pk=pk)
+    services.accountability_delete(user=request.user, accountability=accountability)
+    messages.success(request, f"Removed: {accountability}.")
+    return redirect("function-detail", slug=accountability.function.slug)
+
+
+def people_list(request):
+    return render(
+        request,
+        "cxgov/people_list.html",
+        {"people": selectors.people_list(), "can_configure": permissions.can_configure(request.user)},
+    )
+
+
+def person_edit(request, pk=None):
+    permissions.require_configure(request.user)
+    person = get_object_or_404(User, pk=pk) if pk else User()
+    form = PersonForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        function_ids = {f.pk for f in data.pop("functions")}
+        password = data.pop("password")
+        try:
+            person = services.person_save(
+                user=request.user, person=person, fields=data, function_ids=function_ids, password=password
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Saved {person}.")
+            return redirect("people")
+    return render(request, "cxgov/person_form.html", {"form": form, "person": person})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    """Machine-readable health for monitoring: 200 when all is well, 503 otherwise."""
+    status = selectors.health_status()
+    return JsonResponse(status, status=200 if status["ok"] else 503)
