@@ -22,6 +22,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("api/", include("cxgov.api_urls")),
+    path("api/", include(("cxgov.api_urls", "api"))),
     path("admin/", admin.site.urls),
 ]

@@ -49,8 +49,8 @@ def function_ids(user) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, "_cxgov_function_ids", None)
     if cached is None:
-        led = Function.objects.filter(leader=user).values_list("pk", flat=True)
-        member = Membership.objects.filter(person=user).values_list("function_id", flat=True)
+        led = Function.objects.filter(leader=user).order_by().values_list("pk", flat=True)
+        member = Membership.objects.filter(person=user).order_by().values_list("function_id", flat=True)
         cached = frozenset(led.union(member))
         user._cxgov_function_ids = cached
     return cached

@@ -1,0 +1,68 @@
+"""Start-up with bad settings stops with a message that says what to fix; production passes --deploy."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+UNSET = {"DATABASE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def manage(*args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if k not in UNSET}, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql//nonsense", "is not a supported database URL"),
+        ("postgres://user@host:5432/", "names no database"),
+        ("postgres://user@host:notaport/db", "could not be parsed"),
+    ],
+)
+def test_bad_database_url_stops_start_up(url, message):
+    result = manage("check", DATABASE_URL=url)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_production_without_secret_key_stops_start_up():
+    result = manage("check", DEBUG="0", ALLOWED_HOSTS="cx.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_without_allowed_hosts_stops_start_up():
+    result = manage("check", DEBUG="0", SECRET_KEY="k" * 60)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_malformed_boolean_is_named():
+    result = manage("check", DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_production_mode_passes_check_deploy():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="a3Vq8-pL2x_zR7mN0sT4wY6cE1gH9jK5bD3fA8uI2oP7qW4eR6tY1uI3oP5aS7dF",
+        ALLOWED_HOSTS="cx.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

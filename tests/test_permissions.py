@@ -1,0 +1,205 @@
+"""The permissions matrix: what each role may change, through the module, the pages and the API."""
+
+import pytest
+
+from cxgov.lib import permissions
+from cxgov.models import Accountability, Function
+
+
+@pytest.mark.parametrize(
+    ("username", "own_function", "other_function", "configure"),
+    [
+        ("admin", True, True, True),
+        ("cx", True, True, False),
+        ("leader", True, False, False),
+        ("stakeholder", False, False, False),
+    ],
+)
+def test_module_answers_per_role(org, username, own_function, other_function, configure):
+    user = org[username]
+    assert permissions.can_view(user, org["delivery"])
+    assert permissions.can_change(user, org["invoice"]) is own_function
+    assert permissions.can_change(user, org["delivery"]) is other_function
+    assert permissions.can_configure(user) is configure
+
+
+def test_inactive_user_may_do_nothing(org):
+    org["admin"].is_active = False
+    assert not permissions.can_view(org["admin"], org["invoice"])
+    assert not permissions.can_change(org["admin"], org["invoice"])
+
+
+def test_leader_may_edit_own_function_profile_only(org):
+    assert permissions.can_change(org["leader"], org["billing"])
+    assert not permissions.can_change(org["leader"], org["logistics"])
+    assert not permissions.can_change(org["cx"], org["billing"])
+
+
+def test_stakeholder_member_of_function_still_only_reads(org):
+    assert org["billing"].pk in permissions.function_ids(org["stakeholder"])
+    assert not permissions.can_change(org["stakeholder"], org["invoice"])
+
+
+# --- by URL ---------------------------------------------------------------------------
+
+
+def test_leader_cannot_edit_other_functions_accountability_by_url(org, client_for):
+    client = client_for(org["leader"])
+    url = f"/accountabilities/{org['delivery'].pk}/edit/"
+    assert client.get(url).status_code == 403
+    response = client.post(url, {"function": org["logistics"].pk, "role": "A", "subject": "Hijacked"})
+    assert response.status_code == 403
+    org["delivery"].refresh_from_db()
+    assert org["delivery"].subject == "On-time delivery"
+
+
+def test_leader_cannot_delete_other_functions_accountability_by_url(org, client_for):
+    response = client_for(org["leader"]).post(f"/accountabilities/{org['delivery'].pk}/delete/")
+    assert response.status_code == 403
+    assert Accountability.objects.filter(pk=org["delivery"].pk).exists()
+
+
+def test_leader_cannot_record_accountability_for_other_function_by_url(org, client_for):
+    response = client_for(org["leader"]).post(
+        "/accountabilities/new/", {"function": org["logistics"].pk, "role": "R", "subject": "Planted"}
+    )
+    assert response.status_code == 200  # the form comes back with the error
+    assert "Select a valid choice" in response.content.decode()
+    assert not Accountability.objects.filter(subject="Planted").exists()
+
+
+def test_leader_records_accountability_for_own_function(org, client_for):
+    response = client_for(org["leader"]).post(
+        "/accountabilities/new/", {"function": org["billing"].pk, "role": "R", "subject": "Dunning letters"}
+    )
+    assert response.status_code == 302
+    assert Accountability.objects.get(subject="Dunning letters").function == org["billing"]
+
+
+def test_leader_cannot_edit_other_function_by_url(org, client_for):
+    client = client_for(org["leader"])
+    response = client.post("/functions/logistics/edit/", {"description": "defaced"})
+    assert response.status_code == 403
+    org["logistics"].refresh_from_db()
+    assert org["logistics"].description == ""
+
+
+def test_leader_edits_only_description_of_own_function(org, client_for):
+    client = client_for(org["leader"])
+    response = client.post("/functions/billing/edit/", {"description": "Invoices.", "name": "Renamed"})
+    assert response.status_code == 302
+    org["billing"].refresh_from_db()
+    assert (org["billing"].description, org["billing"].name) == ("Invoices.", "Billing")
+
+
+def test_stakeholder_cannot_record_accountabilities(org, client_for):
+    client = client_for(org["stakeholder"])
+    assert client.get("/accountabilities/new/").status_code == 403
+    assert client.post(f"/accountabilities/{org['invoice'].pk}/delete/").status_code == 403
+
+
+def test_cx_team_records_accountability_for_any_function(org, client_for):
+    response = client_for(org["cx"]).post(
+        "/accountabilities/new/", {"function": org["logistics"].pk, "role": "C", "subject": "Invoice accuracy"}
+    )
+    assert response.status_code == 302
+    assert Accountability.objects.filter(function=org["logistics"], role="C", subject="Invoice accuracy").exists()
+
+
+@pytest.mark.parametrize("username", ["cx", "leader", "stakeholder"])
+def test_only_administrators_configure_the_organisation_by_url(org, client_for, username):
+    client = client_for(org[username])
+    assert client.post("/functions/new/", {"name": "Shadow IT"}).status_code == 403
+    assert client.get("/people/new/").status_code == 403
+    assert not Function.objects.filter(name="Shadow IT").exists()
+
+
+def test_administrator_creates_function_and_person(org, client_for):
+    client = client_for(org["admin"])
+    response = client.post("/functions/new/", {"name": "Legal & Compliance", "customer_facing": ""})
+    assert response.status_code == 302
+    legal = Function.objects.get(name="Legal & Compliance")
+    assert legal.slug == "legal-compliance"
+    response = client.post(
+        "/people/new/",
+        {
+            "username": "counsel",
+            "first_name": "Hannah",
+            "role": "leader",
+            "is_active": "on",
+            "functions": [legal.pk],
+            "password": "a-long-enough-secret-42",
+        },
+    )
+    assert response.status_code == 302
+    assert list(legal.members.values_list("username", flat=True)) == ["counsel"]
+
+
+# --- by API ---------------------------------------------------------------------------
+
+
+def test_leader_cannot_change_other_functions_accountability_by_api(org, api_for):
+    api = api_for(org["leader"])
+    url = f"/api/accountabilities/{org['delivery'].pk}/"
+    assert api.patch(url, {"subject": "Hijacked"}, format="json").status_code == 403
+    assert api.delete(url).status_code == 403
+    org["delivery"].refresh_from_db()
+    assert org["delivery"].subject == "On-time delivery"
+
+
+def test_leader_cannot_move_own_accountability_to_other_function_by_api(org, api_for):
+    api = api_for(org["leader"])
+    response = api.patch(
+        f"/api/accountabilities/{org['invoice'].pk}/", {"function": org["logistics"].pk}, format="json"
+    )
+    assert response.status_code == 403
+    org["invoice"].refresh_from_db()
+    assert org["invoice"].function == org["billing"]
+
+
+def test_leader_cannot_create_accountability_for_other_function_by_api(org, api_for):
+    response = api_for(org["leader"]).post(
+        "/api/accountabilities/", {"function": org["logistics"].pk, "role": "R", "subject": "Planted"}, format="json"
+    )
+    assert response.status_code == 403
+    assert not Accountability.objects.filter(subject="Planted").exists()
+
+
+def test_leader_changes_own_accountability_by_api(org, api_for):
+    response = api_for(org["leader"]).patch(
+        f"/api/accountabilities/{org['invoice'].pk}/", {"note": "Checked monthly."}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    org["invoice"].refresh_from_db()
+    assert org["invoice"].note == "Checked monthly."
+
+
+@pytest.mark.parametrize("username", ["cx", "leader", "stakeholder"])
+def test_only_administrators_change_functions_by_api(org, api_for, username):
+    api = api_for(org[username])
+    assert api.patch("/api/functions/billing/", {"name": "X"}, format="json").status_code == 403
+    assert api.post("/api/functions/", {"name": "Shadow IT"}, format="json").status_code == 403
+    assert (
+        api.post(
+            "/api/memberships/", {"person": org[username].pk, "function": org["logistics"].pk}, format="json"
+        ).status_code
+        == 403
+    )
+    assert Function.objects.get(slug="billing").name == "Billing"
+
+
+def test_stakeholder_reads_but_cannot_write_by_api(org, api_for):
+    api = api_for(org["stakeholder"])
+    assert api.get("/api/accountabilities/").status_code == 200
+    response = api.post(
+        "/api/accountabilities/", {"function": org["billing"].pk, "role": "I", "subject": "Anything"}, format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_administrator_creates_function_by_api(org, api_for):
+    response = api_for(org["admin"]).post(
+        "/api/functions/", {"name": "Procurement", "customer_facing": False}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["slug"] == "procurement"

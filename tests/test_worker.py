@@ -1,0 +1,80 @@
+"""Real Celery processes against the broker of the current configuration (filesystem or Redis)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from cxgov.models import Heartbeat
+from cxgov.tasks import heartbeat
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.worker
+
+
+def _database_url() -> str:
+    """The URL of the test database, for processes started by the test."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(s['NAME']).resolve()}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def _start(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": _database_url(), "HEARTBEAT_INTERVAL": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "cxgov", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    try:
+        out, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+    return out
+
+
+def _wait_for(predicate, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_worker_runs_a_task_and_beat_checks_in(transactional_db, client):
+    worker = _start("worker", "--pool", "solo", "--loglevel", "INFO", "--hostname", "test-worker@%h")
+    beat = None
+    try:
+        # A task sent from this process is consumed by the worker process and written to the database.
+        heartbeat.delay()
+        assert _wait_for(lambda: Heartbeat.objects.filter(name="worker").exists()), _stop(worker)
+        first = Heartbeat.objects.get(name="worker").seen_at
+
+        # Beat checks in and keeps sending the heartbeat task, which the worker keeps recording.
+        beat = _start("beat", "--loglevel", "INFO", "--pidfile=")
+        assert _wait_for(lambda: Heartbeat.objects.filter(name="beat").exists()), _stop(beat)
+        assert _wait_for(lambda: Heartbeat.objects.get(name="worker").seen_at > first), _stop(beat)
+
+        health = client.get("/healthz")
+        assert health.status_code == 200, health.content
+        assert all(check["ok"] for check in health.json()["checks"].values())
+    finally:
+        for process in (beat, worker):
+            if process is not None and process.poll() is None:
+                _stop(process)
