@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -26,6 +27,9 @@ def page(monkeypatch):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         yield context.new_page()
         browser.close()
+        # Database calls made while Playwright runs use a connection of their own (another
+        # context); close it so the test database can be dropped at the end of the run.
+        connections.close_all()
 
 
 def _log_in(page, live_server, username):

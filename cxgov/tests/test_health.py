@@ -38,17 +38,14 @@ def test_stale_beat_is_reported(db, client, settings):
     assert beat["ok"] is False and "last check-in" in beat["error"]
 
 
-def test_unreachable_broker_is_reported(db, client, settings):
+def test_unreachable_broker_is_reported(db, client, monkeypatch):
     from cxgov.celery import app
 
     heartbeat_record(name="worker")
     heartbeat_record(name="beat")
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = original
+    connect = app.connection_for_write
+    monkeypatch.setattr(app, "connection_for_write", lambda: connect(url="redis://127.0.0.1:1/0"))
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
 
