@@ -145,7 +145,10 @@ def people_list(request):
     return render(
         request,
         "cxgov/people_list.html",
-        {"people": selectors.people_list(), "can_configure": permissions.can_configure(request.user)},
+        {
+            "page": Paginator(selectors.people_list(), 50).get_page(request.GET.get("page")),
+            "can_configure": permissions.can_configure(request.user),
+        },
     )
 
 

@@ -1,0 +1,196 @@
+"""Run the benchmarks and print their figures as ratios against baselines measured in the same run.
+
+    bin/bench [--scale 1] [--repeat 30]
+
+Uses its own database (SQLite under var/bench/, recreated each run; or BENCH_DATABASE_URL,
+which must point at a throwaway database) so it never touches the demo's data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setup(database_url: str | None) -> None:
+    sys.path.insert(0, str(ROOT))
+    var = ROOT / "var" / "bench"
+    var.mkdir(parents=True, exist_ok=True)
+    os.environ["CXGOV_VAR_DIR"] = str(var)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        for suffix in ("", "-wal", "-shm"):
+            (var / f"cxgov.sqlite3{suffix}").unlink(missing_ok=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if database_url:
+        call_command("flush", verbosity=0, interactive=False)
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench_ingestion(scale: float) -> list[tuple]:
+    """The idempotent upsert of survey responses vs a plain executemany INSERT of the same rows."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.db import connection, transaction
+
+    from metrics.models import Scale, SurveyResponse
+    from metrics.services import responses_upsert
+
+    n = int(5000 * scale)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def rows(source):
+        return [
+            SurveyResponse(
+                source=source,
+                external_id=str(i),
+                responded_at=start + timedelta(minutes=i),
+                score=1 + i % 5,
+                scale=Scale.CSAT,
+                comment=f"Comment {i}: the parcel arrived late and the invoice was wrong.",
+                segment="General",
+                product="Dresses",
+            )
+            for i in range(n)
+        ]
+
+    table = SurveyResponse._meta.db_table
+    columns = [
+        "source",
+        "external_id",
+        "customer_id",
+        "responded_at",
+        "score",
+        "scale",
+        "driver_ratings",
+        "comment",
+        "segment",
+        "channel",
+        "product",
+        "touchpoint",
+        "attributes",
+    ]
+    raw = [
+        (
+            "baseline",
+            str(i),
+            "",
+            start + timedelta(minutes=i),
+            1 + i % 5,
+            "csat",
+            "{}",
+            f"Comment {i}: the parcel arrived late and the invoice was wrong.",
+            "General",
+            "",
+            "Dresses",
+            "",
+            "{}",
+        )
+        for i in range(n)
+    ]
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - fixed names
+
+    def baseline():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, raw)
+
+    base = _timed(baseline)
+    first = _timed(lambda: responses_upsert(responses=rows("bench-ingest")))
+    again = _timed(lambda: responses_upsert(responses=rows("bench-ingest")))
+    assert SurveyResponse.objects.filter(source="bench-ingest").count() == n
+    return [
+        (f"executemany INSERT, {n} responses (baseline)", base, 1.0),
+        (f"responses_upsert, {n} new responses", first, first / base),
+        (f"responses_upsert, the same {n} re-sent (updates)", again, again / base),
+    ]
+
+
+def bench_pages(repeat: int) -> list[tuple]:
+    """Server time of pages and API lists (median, p95, queries) vs a one-row page of the same app."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from cxgov.models import Function, Role, User
+
+    admin = User.objects.create(username="bench-admin", role=Role.ADMINISTRATOR)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(admin)
+    one = Function.objects.order_by("name").first()
+    pages = [
+        ("one-row page: /functions/?q=<one name> (baseline)", f"/functions/?q={one.name}"),
+        ("/functions/ (all functions)", "/functions/"),
+        (f"/functions/{one.slug}/", f"/functions/{one.slug}/"),
+        ("/accountabilities/ (first page of 50)", "/accountabilities/"),
+        ("/people/ (all people)", "/people/"),
+        ("/api/functions/ (page of 50)", "/api/functions/"),
+        ("/api/accountabilities/ (page of 50)", "/api/accountabilities/"),
+    ]
+    results = []
+    for label, url in pages:
+        assert client.get(url).status_code == 200, url
+        times = []
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as queries:
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append(time.perf_counter() - start)
+            assert response.status_code == 200
+        times.sort()
+        p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+        results.append((label, statistics.median(times), p95, len(queries)))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="data scale factor (1 = 30 functions, 2,000 customers)"
+    )
+    parser.add_argument("--repeat", type=int, default=30, help="requests per page")
+    args = parser.parse_args()
+    _setup(os.environ.get("BENCH_DATABASE_URL"))
+
+    from django.db import connection
+
+    from bench.generate import generate
+
+    print(f"cxgov benchmarks: scale {args.scale:g}, database {connection.vendor}")
+    t = time.perf_counter()
+    counts = generate(scale=args.scale)
+    print(f"generated {counts} in {time.perf_counter() - t:.2f} s\n")
+
+    print("Ingestion (seconds; ratio to the baseline in this run)")
+    for label, seconds, ratio in bench_ingestion(args.scale):
+        print(f"  {label:<55} {seconds:8.3f} s   x{ratio:5.2f}")
+
+    print(f"\nPages, {args.repeat} requests each (server time; ratio of medians to the one-row baseline)")
+    rows = bench_pages(args.repeat)
+    base = rows[0][1]
+    print(f"  {'page':<52} {'median':>9} {'p95':>9} {'ratio':>7} {'queries':>8}")
+    for label, median, p95, queries in rows:
+        print(f"  {label:<52} {median * 1000:7.1f}ms {p95 * 1000:7.1f}ms   x{median / base:5.2f} {queries:8d}")
+
+
+if __name__ == "__main__":
+    main()
