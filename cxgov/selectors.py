@@ -80,9 +80,13 @@ def home_summary(*, user: User) -> dict:
         summary["my_functions"] = [f for f in functions if f.pk in mine]
         summary["my_accountabilities"] = list(accountability_list().filter(function_id__in=mine))
     if permissions.is_administrator(user):
-        summary["people_by_role"] = dict(
-            User.objects.filter(is_active=True).values_list("role").annotate(n=Count("pk")).order_by()
-        )
+        summary["people_by_role"] = {
+            Role(role).label: n
+            for role, n in User.objects.filter(is_active=True)
+            .values_list("role")
+            .annotate(n=Count("pk"))
+            .order_by("role")
+        }
         summary["functions_without_leader"] = [f for f in functions if f.leader_id is None]
         summary["health"] = health_status()
     if permissions.is_cx_team(user) or permissions.is_administrator(user) or user.role == Role.STAKEHOLDER:
