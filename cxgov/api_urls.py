@@ -4,14 +4,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from cxgov import api
+from metrics import api as metrics_api
 
 router = DefaultRouter()
 router.register("functions", api.FunctionViewSet)
 router.register("memberships", api.MembershipViewSet)
 router.register("accountabilities", api.AccountabilityViewSet)
+router.register("metrics", metrics_api.MetricViewSet)
+router.register("metric-values", metrics_api.MetricValueViewSet)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("ingest/responses/", metrics_api.ResponsesIngest.as_view(), name="ingest-responses"),
+    path("ingest/observations/", metrics_api.ObservationsIngest.as_view(), name="ingest-observations"),
+    path("ingest/customers/", metrics_api.CustomersIngest.as_view(), name="ingest-customers"),
     path("", include(router.urls)),
 ]

@@ -148,4 +148,14 @@ def health_status() -> dict:
         checks["beat"] = _check_heartbeats(beats, "beat")
     else:
         checks["worker"] = checks["beat"] = {"ok": False, "error": "database unavailable"}
+    for name, check in _app_health_checks():
+        checks[name] = check()
     return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
+
+
+def _app_health_checks():
+    """Each app may add checks through a ``health_checks`` attribute on its AppConfig."""
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        yield from getattr(config, "health_checks", {}).items()

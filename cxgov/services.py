@@ -134,3 +134,19 @@ def accountability_save(
 def accountability_delete(*, user: User, accountability: Accountability) -> None:
     permissions.require_change(user, accountability)
     accountability.delete()
+
+
+def accountability_link(
+    *, function: Function, subject_object: Model, subject: str, role: str = Raci.ACCOUNTABLE
+) -> Accountability:
+    """Record that a function holds a RACI role for an object of the product (a metric, an issue...).
+
+    Idempotent; for the Accountable role the object's single entry moves to the new function."""
+    content_type = ContentType.objects.get_for_model(subject_object)
+    lookup = {"subject_type": content_type, "subject_id": subject_object.pk, "role": role}
+    if role != Raci.ACCOUNTABLE:
+        lookup["function"] = function
+    entry, _ = Accountability.objects.update_or_create(
+        **lookup, defaults={"function": function, "subject": subject[:200]}
+    )
+    return entry

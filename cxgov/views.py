@@ -10,16 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 from cxgov import selectors, services
 from cxgov.forms import AccountabilityForm, FunctionForm, FunctionProfileForm, PersonForm
 from cxgov.lib import permissions
+from cxgov.lib.forms import form_errors
 from cxgov.models import Accountability, Function, Raci, User
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to the form so the page shows it next to the field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def home(request):
@@ -76,7 +68,7 @@ def function_edit(request, slug=None):
                 fields=form.cleaned_data,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, f"Saved {function}.")
             return redirect("function-detail", slug=function.slug)
@@ -126,7 +118,7 @@ def accountability_edit(request, pk=None):
                 user=request.user, accountability=accountability, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, f"Saved: {accountability}.")
             return redirect("function-detail", slug=accountability.function.slug)
@@ -165,7 +157,7 @@ def person_edit(request, pk=None):
                 user=request.user, person=person, fields=data, function_ids=function_ids, password=password
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, f"Saved {person}.")
             return redirect("people")

@@ -113,3 +113,120 @@ def load(*, stdout) -> None:
         stdout.write(f"Customer data: {n} review responses from {reviews.name}.")
     else:
         stdout.write(f"Customer data: {reviews} is missing; no feedback loaded.")
+    load_metrics(stdout=stdout)
+
+
+# name: (slug, calculator, kind, timing, direction, unit, source, segment_by, target, amber, red, owner, north star)
+DEMO_METRICS = {
+    "Online store review CSAT": (
+        "review-csat",
+        "csat",
+        "outcome",
+        "leading",
+        "higher",
+        "%",
+        REVIEWS_SOURCE,
+        "segment",
+        80,
+        78,
+        72,
+        "retail-sales",
+        True,
+    ),
+    "Mean review rating": (
+        "mean-review-rating",
+        "mean",
+        "outcome",
+        "leading",
+        "higher",
+        "points",
+        REVIEWS_SOURCE,
+        "product",
+        4.3,
+        4.2,
+        4.0,
+        "product",
+        False,
+    ),
+    "Monthly churn rate": (
+        "monthly-churn",
+        "churn",
+        "business",
+        "lagging",
+        "lower",
+        "%",
+        "",
+        "segment",
+        10,
+        15,
+        25,
+        "product",
+        False,
+    ),
+    "Customer lifetime value": (
+        "customer-lifetime-value",
+        "clv",
+        "business",
+        "lagging",
+        "higher",
+        "$",
+        "",
+        "segment",
+        None,
+        None,
+        None,
+        "finance",
+        False,
+    ),
+}
+
+
+def load_metrics(*, stdout) -> None:
+    """Define the demo metrics on the real data and compute their values now."""
+    from cxgov.models import Function
+    from cxgov.services import accountability_link
+    from metrics.models import Metric
+    from metrics.services import metric_recalculate, metric_schedule
+
+    owners = {f.slug: f for f in Function.objects.filter(slug__in={v[11] for v in DEMO_METRICS.values()})}
+    for name, (
+        slug,
+        calc,
+        kind,
+        timing,
+        direction,
+        unit,
+        source,
+        seg,
+        target,
+        amber,
+        red,
+        owner,
+        star,
+    ) in DEMO_METRICS.items():
+        metric, _ = Metric.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "calculator": calc,
+                "kind": kind,
+                "timing": timing,
+                "direction": direction,
+                "unit": unit,
+                "source": source,
+                "segment_by": seg,
+                "target": target,
+                "amber_threshold": amber,
+                "red_threshold": red,
+                "owning_function": owners.get(owner),
+                "north_star": star,
+                "granularity": "month",
+            },
+        )
+        if metric.owning_function_id:
+            accountability_link(
+                function=metric.owning_function, subject_object=metric, subject=f"Metric: {metric.name}"
+            )
+        metric_schedule(metric=metric)
+        metric_recalculate(metric=metric)
+    stdout.write(f"Metrics: {len(DEMO_METRICS)} demo metrics defined and recalculated.")

@@ -60,3 +60,168 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}/{self.external_id}"
+
+
+class Observation(models.Model):
+    """One point of a numeric series pushed from elsewhere (contacts handled, cost to serve...)."""
+
+    source = models.CharField(max_length=64, help_text="The series key, e.g. failure-demand-contacts.")
+    external_id = models.CharField(max_length=128)
+    observed_at = models.DateTimeField(db_index=True)
+    value = models.FloatField()
+    dimensions = models.JSONField(default=dict, blank=True)
+    segment = models.CharField(max_length=100, blank=True)
+    channel = models.CharField(max_length=100, blank=True)
+    product = models.CharField(max_length=100, blank=True)
+    touchpoint = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-observed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="observation_unique_source_external_id"),
+        ]
+        indexes = [models.Index(fields=["source", "observed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.external_id}={self.value}"
+
+
+class Kind(models.TextChoices):
+    OUTCOME = "outcome", "Outcome"
+    OUTPUT = "output", "Output"
+    BUSINESS = "business", "Business"
+
+
+class Timing(models.TextChoices):
+    LEADING = "leading", "Leading"
+    LAGGING = "lagging", "Lagging"
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class Calculator(models.TextChoices):
+    NPS = "nps", "Net Promoter Score"
+    CSAT = "csat", "CSAT (top-two-box %)"
+    MEAN = "mean", "Mean score"
+    COUNT = "count", "Count"
+    SUM = "sum", "Sum of a series"
+    RATIO = "ratio", "Ratio of two series"
+    CHURN = "churn", "Churn rate"
+    CLV = "clv", "Customer lifetime value"
+    REVENUE_AT_RISK = "revenue_at_risk", "Revenue at risk"
+    FAILURE_COST = "failure_cost", "Cost of failure demand"
+
+
+class Granularity(models.TextChoices):
+    DAY = "day", "Day"
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+
+
+class SegmentBy(models.TextChoices):
+    NONE = "", "No breakdown"
+    SEGMENT = "segment", "Customer category / segment"
+    CHANNEL = "channel", "Channel"
+    PRODUCT = "product", "Product"
+    TOUCHPOINT = "touchpoint", "Touchpoint"
+
+
+class Rag(models.TextChoices):
+    GREEN = "green", "On target"
+    AMBER = "amber", "At risk"
+    RED = "red", "Off target"
+
+
+class Metric(models.Model):
+    """A measure the organisation tracks: how it is computed, its target, and who owns it."""
+
+    is_configuration = True  # administrators define metrics (cxgov.lib.permissions)
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=20, blank=True, help_text="e.g. %, points, €, contacts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.LAGGING)
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.HIGHER)
+    calculator = models.CharField(max_length=20, choices=Calculator.choices)
+    source = models.CharField(
+        max_length=64, blank=True, help_text="Survey source or series key the metric reads (blank: all surveys)."
+    )
+    denominator_source = models.CharField(max_length=64, blank=True, help_text="Series key of a ratio's denominator.")
+    unit_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Cost per contact, for failure demand."
+    )
+    filter_segment = models.CharField(max_length=100, blank=True)
+    filter_channel = models.CharField(max_length=100, blank=True)
+    filter_product = models.CharField(max_length=100, blank=True)
+    filter_touchpoint = models.CharField(max_length=100, blank=True)
+    segment_by = models.CharField(max_length=20, choices=SegmentBy.choices, blank=True)
+    granularity = models.CharField(max_length=10, choices=Granularity.choices, default=Granularity.MONTH)
+    target = models.FloatField(null=True, blank=True)
+    amber_threshold = models.FloatField(
+        null=True, blank=True, help_text="Values on the good side of this are green; between it and red, amber."
+    )
+    red_threshold = models.FloatField(null=True, blank=True, help_text="Values at or beyond this are red.")
+    owning_function = models.ForeignKey(
+        "cxgov.Function", null=True, blank=True, on_delete=models.SET_NULL, related_name="metrics"
+    )
+    north_star = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    recalculated_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["north_star"],
+                condition=models.Q(north_star=True, active=True),
+                name="metric_one_active_north_star",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def rag(self, value: float | None) -> str | None:
+        """Green, amber or red for a value: green on the good side of the amber threshold (or of
+        the target when no thresholds are set), red at or beyond the red threshold, amber between."""
+        if value is None:
+            return None
+        sign = 1 if self.direction == Direction.HIGHER else -1
+        green_from = self.amber_threshold if self.amber_threshold is not None else self.target
+        if green_from is None:
+            return None
+        if sign * (value - green_from) >= 0:
+            return Rag.GREEN
+        if self.red_threshold is not None and sign * (value - self.red_threshold) <= 0:
+            return Rag.RED
+        return Rag.AMBER if self.red_threshold is not None or self.amber_threshold is not None else Rag.RED
+
+
+class MetricValue(models.Model):
+    """A metric's value for one period and segment ("" is everyone), with its sample size and interval."""
+
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="values")
+    period_start = models.DateField()
+    segment = models.CharField(max_length=100, blank=True)
+    value = models.FloatField()
+    sample_size = models.IntegerField(null=True, blank=True)
+    ci_low = models.FloatField(null=True, blank=True)
+    ci_high = models.FloatField(null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["metric", "period_start", "segment"]
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "period_start", "segment"], name="metric_value_unique_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.period_start} {self.segment or 'all'} = {self.value:.2f}"

@@ -1,10 +1,22 @@
 """Writes of customer data; idempotent on external ids (re-sending updates, never duplicates)."""
 
+import json
+import zoneinfo
 from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 
+import pandas as pd
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
 
-from metrics.models import Customer, SurveyResponse
+from cxgov.lib import permissions
+from cxgov.services import accountability_link
+from metrics import calculations
+from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
 
 _CUSTOMER_FIELDS = ["category", "started_on", "ended_on", "monthly_revenue", "monthly_margin", "attributes"]
 _RESPONSE_FIELDS = [
@@ -35,6 +47,8 @@ def customers_upsert(*, customers: Iterable[Customer], batch_size: int = 1000) -
         unique_fields=["external_id"],
         update_fields=_CUSTOMER_FIELDS,
     )
+    if rows:
+        metrics_touched(kind="customers", sources=set())
     return len(rows)
 
 
@@ -51,4 +65,340 @@ def responses_upsert(*, responses: Iterable[SurveyResponse], batch_size: int = 1
         unique_fields=["source", "external_id"],
         update_fields=_RESPONSE_FIELDS,
     )
+    if rows:
+        stamps = [row.responded_at for row in rows]
+        metrics_touched(kind="responses", sources={r.source for r in rows}, first=min(stamps), last=max(stamps))
     return len(rows)
+
+
+_OBSERVATION_FIELDS = ["observed_at", "value", "dimensions", "segment", "channel", "product", "touchpoint"]
+
+
+@transaction.atomic
+def observations_upsert(*, observations: Iterable[Observation], batch_size: int = 1000) -> int:
+    """Insert or update observations by (source, external id); returns how many were written."""
+    rows = list(observations)
+    for row in rows:
+        row.full_clean(validate_unique=False, validate_constraints=False)
+    Observation.objects.bulk_create(
+        rows,
+        batch_size=batch_size,
+        update_conflicts=True,
+        unique_fields=["source", "external_id"],
+        update_fields=_OBSERVATION_FIELDS,
+    )
+    if rows:
+        stamps = [row.observed_at for row in rows]
+        metrics_touched(kind="observations", sources={r.source for r in rows}, first=min(stamps), last=max(stamps))
+    return len(rows)
+
+
+# --- recalculation ---------------------------------------------------------------------------
+
+SCORE_SCALES = {"nps": ["nps"], "csat": ["csat"]}
+RESPONSE_CALCULATORS = {"nps", "csat", "mean"}
+SERIES_CALCULATORS = {"count", "sum", "ratio", "failure_cost"}
+CUSTOMER_CALCULATORS = {"churn", "clv", "revenue_at_risk"}
+DISSATISFIED = Q(scale="nps", score__lte=6) | Q(scale="csat", score__lte=2) | Q(scale="ces", score__gte=5)
+
+
+def _filters(metric: Metric) -> dict:
+    pairs = {
+        "segment": metric.filter_segment,
+        "channel": metric.filter_channel,
+        "product": metric.filter_product,
+        "touchpoint": metric.filter_touchpoint,
+    }
+    return {field: value for field, value in pairs.items() if value}
+
+
+def _window(period_from: date | None, period_to: date | None, granularity: str, field: str) -> dict:
+    """Filter rows to [start of period_from's period, end of period_to's period) in local time."""
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    lookup = {}
+    if period_from:
+        start = calculations.period_start(period_from, granularity)
+        lookup[f"{field}__gte"] = datetime.combine(start, time.min, tzinfo=tz)
+    if period_to:
+        end = _next_period(calculations.period_start(period_to, granularity), granularity)
+        lookup[f"{field}__lt"] = datetime.combine(end, time.min, tzinfo=tz)
+    return lookup
+
+
+def _next_period(start: date, granularity: str) -> date:
+    if granularity == "day":
+        return start + timedelta(days=1)
+    if granularity == "week":
+        return start + timedelta(days=7)
+    months = 1 if granularity == "month" else 3
+    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
+    return date(year, month + 1, 1)
+
+
+def _period_range(first: date, last: date, granularity: str) -> list[tuple[date, date]]:
+    periods, start = [], calculations.period_start(first, granularity)
+    while start <= last:
+        end = _next_period(start, granularity)
+        periods.append((start, end))
+        start = end
+    return periods
+
+
+def _frame(queryset, fields: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(list(queryset.values_list(*fields)), columns=fields)
+
+
+def _compute(metric: Metric, period_from: date | None, period_to: date | None) -> list[calculations.Result]:
+    """Load the rows a metric reads and run its calculator."""
+    segment_by = metric.segment_by or None
+    if metric.calculator in RESPONSE_CALCULATORS:
+        qs = SurveyResponse.objects.filter(
+            **_filters(metric), **_window(period_from, period_to, metric.granularity, "responded_at")
+        )
+        if metric.source:
+            qs = qs.filter(source=metric.source)
+        if metric.calculator in SCORE_SCALES:
+            qs = qs.filter(scale__in=SCORE_SCALES[metric.calculator])
+        frame = _frame(qs.order_by(), ["responded_at", "score", *([segment_by] if segment_by else [])])
+        if frame.empty:
+            return []
+        frame["period"] = calculations.period_starts(frame["responded_at"], metric.granularity, settings.TIME_ZONE)
+        return calculations.score_metric(frame, metric.calculator, segment_by)
+
+    if metric.calculator in SERIES_CALCULATORS:
+
+        def series(source: str) -> pd.DataFrame:
+            qs = Observation.objects.filter(
+                source=source, **_filters(metric), **_window(period_from, period_to, metric.granularity, "observed_at")
+            )
+            frame = _frame(qs.order_by(), ["observed_at", "value", *([segment_by] if segment_by else [])])
+            if not frame.empty:
+                frame["period"] = calculations.period_starts(
+                    frame["observed_at"], metric.granularity, settings.TIME_ZONE
+                )
+            return frame
+
+        frame = series(metric.source)
+        denominator = series(metric.denominator_source) if metric.calculator == "ratio" else None
+        if frame.empty and (denominator is None or denominator.empty):
+            return []
+        if frame.empty:
+            frame = pd.DataFrame(columns=denominator.columns)
+        return calculations.series_metric(
+            frame,
+            metric.calculator,
+            segment_by,
+            denominator=denominator,
+            unit_cost=float(metric.unit_cost) if metric.unit_cost is not None else None,
+        )
+
+    customer_segment = "category" if segment_by == "segment" else None
+    customers = _frame(
+        Customer.objects.order_by(),
+        ["external_id", "category", "started_on", "ended_on", "monthly_revenue", "monthly_margin"],
+    )
+    if customers.empty:
+        return []
+    if metric.calculator == "revenue_at_risk":
+        qs = SurveyResponse.objects.filter(DISSATISFIED, **_filters(metric)).exclude(customer_id="")
+        qs = qs.filter(**_window(period_from, period_to, metric.granularity, "responded_at"))
+        if metric.source:
+            qs = qs.filter(source=metric.source)
+        responses = _frame(qs.order_by(), ["responded_at", "customer_id"])
+        if responses.empty:
+            return []
+        responses["period"] = calculations.period_starts(
+            responses["responded_at"], metric.granularity, settings.TIME_ZONE
+        )
+        customers["monthly_revenue"] = customers["monthly_revenue"].astype(float)
+        return [
+            calculations.Result(period, segment, value, n)
+            for period, rows in responses.groupby("period", sort=True)
+            for segment, value, n in calculations.revenue_at_risk(customers, set(rows["customer_id"]), customer_segment)
+        ]
+
+    ended = customers["ended_on"].dropna()
+    if ended.empty:
+        return []
+    first, last = min(ended), max(ended)
+    if period_from:
+        first = max(first, period_from)
+    if period_to:
+        last = min(last, period_to)
+    periods = _period_range(first, last, metric.granularity)
+    if customer_segment:
+        customers = customers.rename(columns={"category": "segment_value"})
+        customer_segment = "segment_value"
+    churn = calculations.churn_rate(customers, periods, customer_segment)
+    if metric.calculator == "churn":
+        return churn
+    # Lifetime value: average margin per customer per period (revenue where no margin is known)
+    # divided by the churn rate per period.
+    per_month = customers["monthly_margin"].where(customers["monthly_margin"].notna(), customers["monthly_revenue"])
+    customers["per_month"] = per_month.astype(float)
+    results = []
+    for r in churn:
+        end = _next_period(r.period, metric.granularity)
+        months = (end.year - r.period.year) * 12 + end.month - r.period.month or (end - r.period).days / 30.4375
+        pool = customers if r.segment == "" else customers[customers[customer_segment] == r.segment]
+        value = calculations.lifetime_value(float(pool["per_month"].mean()) * months, r.value / 100)
+        if value is not None:
+            results.append(calculations.Result(r.period, r.segment, value, r.sample_size))
+    return results
+
+
+def metric_recalculate(*, metric: Metric, period_from: date | None = None, period_to: date | None = None) -> int:
+    """Recompute a metric's values (all periods, or those from/to the given days) and store them.
+
+    Upserts on (metric, period, segment) and removes values of recomputed periods that no
+    longer have data. The metric's row is locked for the duration, so two workers doing
+    the same metric at once run one after the other and leave one correct set of values.
+    """
+    with transaction.atomic():
+        metric = Metric.objects.select_for_update().get(pk=metric.pk)
+        results = _compute(metric, period_from, period_to)
+        now = timezone.now()
+        values = [
+            MetricValue(
+                metric=metric,
+                period_start=r.period,
+                segment=r.segment,
+                value=r.value,
+                sample_size=r.sample_size,
+                ci_low=r.ci_low,
+                ci_high=r.ci_high,
+                computed_at=now,
+            )
+            for r in results
+        ]
+        stale = MetricValue.objects.filter(metric=metric)
+        if period_from:
+            stale = stale.filter(period_start__gte=calculations.period_start(period_from, metric.granularity))
+        if period_to:
+            stale = stale.filter(period_start__lte=period_to)
+        MetricValue.objects.bulk_create(
+            values,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["metric", "period_start", "segment"],
+            update_fields=["value", "sample_size", "ci_low", "ci_high", "computed_at"],
+        )
+        stale.exclude(computed_at=now).delete()
+        Metric.objects.filter(pk=metric.pk).update(recalculated_at=now, last_error="", last_error_at=None)
+    return len(values)
+
+
+def metric_record_failure(*, metric_id: int, error: str) -> None:
+    """Make a failed recalculation visible on the metric page and the health page."""
+    Metric.objects.filter(pk=metric_id).update(last_error=error[:2000], last_error_at=timezone.now())
+
+
+# --- definitions -------------------------------------------------------------------------------
+
+
+def _check_definition(metric: Metric) -> None:
+    errors = {}
+    if metric.calculator in SERIES_CALCULATORS and not metric.source:
+        errors["source"] = "This calculator reads a series: name its source key."
+    if metric.calculator == "ratio" and not metric.denominator_source:
+        errors["denominator_source"] = "A ratio needs the series key of its denominator."
+    if metric.calculator == "failure_cost" and metric.unit_cost is None:
+        errors["unit_cost"] = "The cost of failure demand needs a cost per contact."
+    if metric.calculator in CUSTOMER_CALCULATORS and metric.segment_by not in ("", "segment"):
+        errors["segment_by"] = "Customer metrics break down by customer category only."
+    if metric.amber_threshold is not None and metric.red_threshold is not None:
+        higher = metric.direction == "higher"
+        if (
+            (metric.red_threshold > metric.amber_threshold)
+            if higher
+            else (metric.red_threshold < metric.amber_threshold)
+        ):
+            errors["red_threshold"] = (
+                "When higher is better the red threshold must be at or below the amber one"
+                if higher
+                else "When lower is better the red threshold must be at or above the amber one"
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def metric_schedule(*, metric: Metric) -> None:
+    """Keep the metric's django-celery-beat entry (hourly by default; administrators edit it)."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every_hour, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
+    task, created = PeriodicTask.objects.get_or_create(
+        name=f"Recalculate metric {metric.pk}",
+        defaults={
+            "task": "metrics.recalculate",
+            "interval": every_hour,
+            "kwargs": json.dumps({"metric_id": metric.pk}),
+        },
+    )
+    if not created and task.enabled != metric.active:
+        task.enabled = metric.active
+        task.save(update_fields=["enabled"])
+
+
+@transaction.atomic
+def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
+    """Create or change a metric definition (administrators), keep its schedule and accountability."""
+    permissions.require_configure(user)
+    for key, value in fields.items():
+        setattr(metric, key, value)
+    if not metric.slug:
+        metric.slug = slugify(metric.name)[:120]
+    _check_definition(metric)
+    metric.full_clean(validate_constraints=False)
+    if metric.north_star and metric.active:
+        current = Metric.objects.filter(north_star=True, active=True).exclude(pk=metric.pk).first()
+        if current is not None:
+            raise ValidationError(
+                {"north_star": f"“{current}” is the active North Star; there is at most one. Unset it first."}
+            )
+    metric.save()
+    if metric.owning_function_id:
+        accountability_link(function=metric.owning_function, subject_object=metric, subject=f"Metric: {metric.name}")
+    metric_schedule(metric=metric)
+    from metrics import tasks
+
+    transaction.on_commit(lambda: tasks.recalculate.delay(metric.pk))
+    return metric
+
+
+def metrics_touched(
+    *, kind: str, sources: set[str], first: datetime | None = None, last: datetime | None = None
+) -> None:
+    """After new data, queue recalculation of the periods it touches, for the metrics that read it."""
+    from metrics import tasks
+
+    if kind == "responses":
+        metrics = Metric.objects.filter(active=True, calculator__in=RESPONSE_CALCULATORS | {"revenue_at_risk"})
+        metrics = metrics.filter(Q(source="") | Q(source__in=sources))
+    elif kind == "observations":
+        metrics = Metric.objects.filter(active=True).filter(Q(source__in=sources) | Q(denominator_source__in=sources))
+    else:
+        # Customer changes (start and end dates, revenue) can move any period: recompute all.
+        for metric_id in Metric.objects.filter(active=True, calculator__in=CUSTOMER_CALCULATORS).values_list(
+            "pk", flat=True
+        ):
+            transaction.on_commit(lambda pk=metric_id: tasks.recalculate.delay(pk))
+        return
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    start, end = first.astimezone(tz).date(), last.astimezone(tz).date()
+    for metric_id in metrics.values_list("pk", flat=True):
+        transaction.on_commit(lambda pk=metric_id: tasks.recalculate.delay(pk, start.isoformat(), end.isoformat()))
+
+
+def duplicate_keys(model: type, rows: list[dict]) -> list[dict]:
+    """Rows whose natural key repeats an earlier row of the same batch (index and key)."""
+    key_fields = ["external_id"] if model is Customer else ["source", "external_id"]
+    seen: dict[tuple, int] = {}
+    duplicates = []
+    for index, row in enumerate(rows):
+        key = tuple(row.get(f) for f in key_fields)
+        if key in seen:
+            duplicates.append({"row": index, "errors": {"external_id": [f"Repeats row {seen[key]}."]}})
+        else:
+            seen[key] = index
+    return duplicates

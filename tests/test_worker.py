@@ -78,3 +78,32 @@ def test_worker_runs_a_task_and_beat_checks_in(transactional_db, client):
         for process in (beat, worker):
             if process is not None and process.poll() is None:
                 _stop(process)
+
+
+def test_ingested_data_is_recalculated_by_a_real_worker(transactional_db, org, api_for):
+    from metrics.models import Metric, MetricValue
+
+    metric = Metric.objects.create(
+        name="Survey CSAT", slug="survey-csat", calculator="csat", kind="outcome", source="pulse", granularity="month"
+    )
+    worker = _start("worker", "--pool", "solo", "--loglevel", "INFO", "--hostname", "test-metrics@%h")
+    try:
+        rows = [
+            {
+                "source": "pulse",
+                "external_id": str(i),
+                "responded_at": f"2026-{month:02d}-10T09:00:00Z",
+                "score": score,
+                "scale": "csat",
+            }
+            for i, (month, score) in enumerate([(9, 5), (9, 2), (10, 4), (10, 5), (10, 1)])
+        ]
+        response = api_for(org["cx"]).post("/api/ingest/responses/", rows, format="json")
+        assert response.json() == {"written": 5}
+        assert _wait_for(lambda: MetricValue.objects.filter(metric=metric).count() == 2), _stop(worker)
+        values = dict(MetricValue.objects.filter(metric=metric).values_list("period_start__month", "value"))
+        assert values == {9: 50.0, 10: pytest.approx(200 / 3)}
+        metric.refresh_from_db()
+        assert metric.recalculated_at is not None and metric.last_error == ""
+    finally:
+        _stop(worker)

@@ -12,7 +12,8 @@ The rules, by role:
 - a stakeholder reads.
 
 An object is "owned by a function" through its ``owning_function_id`` attribute; objects
-without one can be changed only by the roles above that change everything.
+without one can be changed only by the roles above that change everything. A model that is
+configuration (``is_configuration = True``, e.g. metric definitions) is for administrators.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def can_change(user, obj) -> bool:
     """May this user change (edit or delete) this object?"""
     if is_administrator(user):
         return True
-    if isinstance(obj, CONFIGURATION_MODELS):
+    if isinstance(obj, CONFIGURATION_MODELS) or getattr(obj, "is_configuration", False):
         return False
     if isinstance(obj, Function):
         # A function's profile belongs to its own leader; structure belongs to administrators.
@@ -135,3 +136,10 @@ class ConfigurationPermission(drf_permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in drf_permissions.SAFE_METHODS or can_configure(request.user)
+
+
+class IngestPermission(drf_permissions.BasePermission):
+    """Pushing customer data (survey tools, CRMs): administrators and the CX team."""
+
+    def has_permission(self, request, view) -> bool:
+        return is_administrator(request.user) or is_cx_team(request.user)

@@ -1,0 +1,32 @@
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag
+def sparkline(values, width=120, height=28):
+    """A small inline SVG line of recent values (no script, prints and scales)."""
+    if not values or len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1
+    step = width / (len(values) - 1)
+    points = " ".join(
+        f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}" for i, v in enumerate(values)
+    )
+    return format_html(
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="Trend of the last {} '
+        'periods"><polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{}"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        len(values),
+        points,
+    )
+
+
+@register.inclusion_tag("metrics/partials/rag.html")
+def rag(status):
+    return {"status": status}

@@ -1,0 +1,113 @@
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cxgov.lib.permissions import ConfigurationPermission, IngestPermission, ObjectPermission
+from metrics import selectors, services
+from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
+from metrics.serializers import (
+    CustomerInSerializer,
+    MetricSerializer,
+    MetricValueSerializer,
+    ObservationInSerializer,
+    SurveyResponseInSerializer,
+)
+
+
+class MetricFilter(django_filters.FilterSet):
+    class Meta:
+        model = Metric
+        fields = ["kind", "calculator", "owning_function", "north_star", "active", "slug"]
+
+
+class MetricValueFilter(django_filters.FilterSet):
+    period_from = django_filters.DateFilter(field_name="period_start", lookup_expr="gte")
+    period_to = django_filters.DateFilter(field_name="period_start", lookup_expr="lte")
+    metric_slug = django_filters.CharFilter(field_name="metric__slug")
+
+    class Meta:
+        model = MetricValue
+        fields = ["metric", "segment", "period_start"]
+
+
+class MetricViewSet(viewsets.ModelViewSet):
+    """Metric definitions: administrators write, everyone reads."""
+
+    queryset = Metric.objects.order_by("name")
+    serializer_class = MetricSerializer
+    filterset_class = MetricFilter
+    permission_classes = [ObjectPermission, ConfigurationPermission]
+    lookup_field = "slug"
+    search_fields = ["name", "description"]
+
+
+class MetricValueViewSet(viewsets.ReadOnlyModelViewSet):
+    """Computed values per metric, period and segment ("" is everyone)."""
+
+    queryset = selectors.metric_values()
+    serializer_class = MetricValueSerializer
+    filterset_class = MetricValueFilter
+
+
+class BulkIngest(APIView):
+    """Insert or update many rows at once, idempotently on the external id.
+
+    All-or-nothing: if any row is invalid nothing is written, and the answer lists each bad
+    row by its index with the fields at fault."""
+
+    permission_classes = [IngestPermission]
+    row_serializer: type[serializers.ModelSerializer]
+    model: type
+    max_rows = 10_000
+
+    def post(self, request):
+        rows = request.data.get("rows") if isinstance(request.data, dict) else request.data
+        if not isinstance(rows, list) or not rows:
+            return Response({"detail": 'Send a non-empty JSON list of rows (or {"rows": [...]}).'}, status=400)
+        if len(rows) > self.max_rows:
+            return Response({"detail": f"At most {self.max_rows} rows per request; got {len(rows)}."}, status=400)
+        serializer = self.row_serializer(data=rows, many=True)
+        if not serializer.is_valid():
+            found = serializer.errors
+            pairs = found.items() if isinstance(found, dict) else enumerate(found)
+            errors = [{"row": i, "errors": e} for i, e in sorted(pairs) if e]
+            return Response(
+                {"detail": f"{len(errors)} row(s) are invalid; nothing was written.", "rows": errors}, status=400
+            )
+        duplicates = services.duplicate_keys(self.model, serializer.validated_data)
+        if duplicates:
+            return Response(
+                {"detail": "The same external id appears more than once; nothing was written.", "rows": duplicates},
+                status=400,
+            )
+        written = self.write([self.model(**row) for row in serializer.validated_data])
+        return Response({"written": written}, status=status.HTTP_200_OK)
+
+
+@extend_schema(request=SurveyResponseInSerializer(many=True), responses={200: dict})
+class ResponsesIngest(BulkIngest):
+    row_serializer = SurveyResponseInSerializer
+    model = SurveyResponse
+
+    def write(self, rows):
+        return services.responses_upsert(responses=rows)
+
+
+@extend_schema(request=ObservationInSerializer(many=True), responses={200: dict})
+class ObservationsIngest(BulkIngest):
+    row_serializer = ObservationInSerializer
+    model = Observation
+
+    def write(self, rows):
+        return services.observations_upsert(observations=rows)
+
+
+@extend_schema(request=CustomerInSerializer(many=True), responses={200: dict})
+class CustomersIngest(BulkIngest):
+    row_serializer = CustomerInSerializer
+    model = Customer
+
+    def write(self, rows):
+        return services.customers_upsert(customers=rows)

@@ -1,0 +1,205 @@
+"""Metric formulas (DOMAIN.md, "Metric formulas we use"): pure functions, DataFrames in, numbers out.
+
+Nothing here touches the database; ``metrics.services`` loads the rows and stores the results.
+Every calculator returns one ``Result`` per (period, segment): the value, and where the
+formula has them the sample size and a 95% confidence interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+Z95 = 1.959963984540054
+ALL = ""  # the segment label of the whole population
+
+
+@dataclass(frozen=True)
+class Result:
+    period: date
+    segment: str
+    value: float
+    sample_size: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+def period_starts(timestamps: pd.Series, granularity: str, tz: str) -> pd.Series:
+    """The first day of the period each timestamp falls in, in the organisation's time zone."""
+    local = pd.to_datetime(timestamps, utc=True).dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+    if granularity == "day":
+        starts = local
+    elif granularity == "week":
+        starts = local - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    elif granularity == "month":
+        starts = local.dt.to_period("M").dt.start_time
+    elif granularity == "quarter":
+        starts = local.dt.to_period("Q").dt.start_time
+    else:
+        raise ValueError(f"unknown granularity {granularity!r}")
+    return starts.dt.date
+
+
+def period_start(day: date, granularity: str) -> date:
+    """The first day of the period that contains ``day``."""
+    return period_starts(pd.Series([pd.Timestamp(day, tz="UTC")]), granularity, "UTC").iloc[0]
+
+
+# --- survey scores -----------------------------------------------------------------------
+
+
+def nps(scores: pd.Series) -> tuple[float, int, float, float]:
+    """Net Promoter Score: % promoters (9-10) − % detractors (0-6), with its 95% interval.
+
+    The interval uses the variance of the promoter/detractor score (+1 / 0 / −1)."""
+    s = scores.to_numpy(dtype=float)
+    n = len(s)
+    promoters = np.count_nonzero(s >= 9) / n
+    detractors = np.count_nonzero(s <= 6) / n
+    value = promoters - detractors
+    variance = promoters + detractors - value**2
+    half = Z95 * math.sqrt(variance / n)
+    return value * 100, n, (value - half) * 100, (value + half) * 100
+
+
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    """Wilson score interval for a proportion, in percent."""
+    p = successes / n
+    denominator = 1 + Z95**2 / n
+    centre = (p + Z95**2 / (2 * n)) / denominator
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denominator
+    return (centre - half) * 100, (centre + half) * 100
+
+
+def csat(scores: pd.Series) -> tuple[float, int, float, float]:
+    """CSAT: % of responses in the top two boxes (4 or 5) of a 1-5 scale, with a Wilson interval."""
+    n = len(scores)
+    top = int((scores >= 4).sum())
+    low, high = wilson(top, n)
+    return top / n * 100, n, low, high
+
+
+def mean_score(scores: pd.Series) -> tuple[float, int, float | None, float | None]:
+    """Mean score with a normal-approximation 95% interval (none for a single response)."""
+    n = len(scores)
+    mean = float(scores.mean())
+    if n < 2:
+        return mean, n, None, None
+    half = Z95 * float(scores.std(ddof=1)) / math.sqrt(n)
+    return mean, n, mean - half, mean + half
+
+
+SCORE_CALCULATORS = {"nps": nps, "csat": csat, "mean": mean_score}
+
+
+def _grouped(frame: pd.DataFrame, segment_by: str | None):
+    """Yield (period, segment, rows) for the whole population and, if asked, per segment."""
+    for period, rows in frame.groupby("period", sort=True):
+        yield period, ALL, rows
+        if segment_by:
+            for segment, segment_rows in rows.groupby(segment_by, sort=True):
+                if segment != "":
+                    yield period, str(segment), segment_rows
+
+
+def score_metric(frame: pd.DataFrame, calculator: str, segment_by: str | None = None) -> list[Result]:
+    """NPS, CSAT, mean score or response count per period (and segment).
+
+    ``frame`` has a ``period`` column, a ``score`` column and the ``segment_by`` column."""
+    results = []
+    for period, segment, rows in _grouped(frame, segment_by):
+        if calculator == "count":
+            results.append(Result(period, segment, float(len(rows)), len(rows)))
+            continue
+        value, n, low, high = SCORE_CALCULATORS[calculator](rows["score"])
+        results.append(Result(period, segment, value, n, low, high))
+    return results
+
+
+# --- observations ------------------------------------------------------------------------------
+
+
+def series_metric(
+    frame: pd.DataFrame,
+    calculator: str,
+    segment_by: str | None = None,
+    *,
+    denominator: pd.DataFrame | None = None,
+    unit_cost: float | None = None,
+) -> list[Result]:
+    """Count, sum, ratio of two series, or cost of failure demand (volume × cost per contact)."""
+    results = []
+    if calculator == "ratio":
+        assert denominator is not None
+        numerators = {(p, s): rows["value"].sum() for p, s, rows in _grouped(frame, segment_by)}
+        for period, segment, rows in _grouped(denominator, segment_by):
+            below = rows["value"].sum()
+            if below:
+                results.append(Result(period, segment, float(numerators.get((period, segment), 0.0) / below)))
+        return results
+    for period, segment, rows in _grouped(frame, segment_by):
+        if calculator == "count":
+            results.append(Result(period, segment, float(len(rows)), len(rows)))
+        elif calculator == "sum":
+            results.append(Result(period, segment, float(rows["value"].sum()), len(rows)))
+        elif calculator == "failure_cost":
+            results.append(Result(period, segment, float(rows["value"].sum()) * float(unit_cost or 0), len(rows)))
+        else:
+            raise ValueError(f"{calculator!r} is not a series calculator")
+    return results
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+
+def churn_rate(customers: pd.DataFrame, periods: list[tuple[date, date]], segment_by: str | None) -> list[Result]:
+    """Customers lost in the period / customers at its start, in percent, with a Wilson interval.
+
+    ``customers`` has ``started_on``, ``ended_on`` (NaT while active) and the segment column;
+    ``periods`` lists (start, end) with ``end`` exclusive."""
+    results = []
+    started = pd.to_datetime(customers["started_on"])
+    ended = pd.to_datetime(customers["ended_on"])
+    for start, end in periods:
+        s, e = pd.Timestamp(start), pd.Timestamp(end)
+        at_start = customers[(started <= s) & (ended.isna() | (ended >= s))]
+        lost = (pd.to_datetime(at_start["ended_on"]) < e) & pd.to_datetime(at_start["ended_on"]).notna()
+        groups = [(ALL, at_start, lost)]
+        if segment_by:
+            for segment, rows in at_start.groupby(segment_by, sort=True):
+                groups.append((str(segment), rows, lost.loc[rows.index]))
+        for segment, rows, lost_rows in groups:
+            n = len(rows)
+            if n == 0:
+                continue
+            k = int(lost_rows.sum())
+            low, high = wilson(k, n)
+            results.append(Result(start, segment, k / n * 100, n, low, high))
+    return results
+
+
+def lifetime_value(margin_per_period: float, churn_per_period: float, discount_rate: float = 0.0) -> float | None:
+    """Customer lifetime value: margin × 1 / churn, or with a discount rate d: margin × (1 + d) / (d + churn).
+
+    Churn and discount are fractions per period; no value when nobody churns."""
+    if churn_per_period <= 0:
+        return None
+    if discount_rate:
+        return margin_per_period * (1 + discount_rate) / (discount_rate + churn_per_period)
+    return margin_per_period / churn_per_period
+
+
+def revenue_at_risk(
+    customers: pd.DataFrame, at_risk_ids: set[str], segment_by: str | None
+) -> list[tuple[str, float, int]]:
+    """Monthly revenue of the customers in a risk group (e.g. detractors), overall and per segment."""
+    group = customers[customers["external_id"].isin(at_risk_ids)]
+    rows = [(ALL, float(group["monthly_revenue"].sum()), len(group))]
+    if segment_by:
+        for segment, seg in group.groupby(segment_by, sort=True):
+            rows.append((str(segment), float(seg["monthly_revenue"].sum()), len(seg)))
+    return rows

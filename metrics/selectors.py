@@ -1,0 +1,140 @@
+"""Reads of metrics, each with a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import pandas as pd
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from cxgov.models import Function
+from metrics import calculations
+from metrics.models import Customer, Kind, Metric, MetricValue
+
+SPARK_POINTS = 12
+
+
+def metric_list() -> list[Metric]:
+    """Active metrics with their owner, latest overall value, RAG status and recent values."""
+    metrics = list(Metric.objects.filter(active=True).select_related("owning_function").order_by("-north_star", "name"))
+    recent = (
+        MetricValue.objects.filter(metric__in=[m.pk for m in metrics], segment="")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("metric_id")], order_by=F("period_start").desc()))
+        .filter(rank__lte=SPARK_POINTS)
+        .values_list("metric_id", "period_start", "value")
+    )
+    series = defaultdict(list)
+    for metric_id, period, value in recent:
+        series[metric_id].append((period, value))
+    for metric in metrics:
+        points = sorted(series.get(metric.pk, []))
+        metric.spark = [round(v, 2) for _, v in points]
+        metric.latest = points[-1][1] if points else None
+        metric.latest_period = points[-1][0] if points else None
+        metric.status = metric.rag(metric.latest)
+    return metrics
+
+
+def metric_detail(*, slug: str, segment: str = "") -> tuple[Metric, list[MetricValue], list[str]]:
+    metric = Metric.objects.select_related("owning_function").get(slug=slug)
+    values = list(MetricValue.objects.filter(metric=metric, segment=segment).order_by("period_start"))
+    for value in values:
+        value.status = metric.rag(value.value)
+    segments = list(
+        MetricValue.objects.filter(metric=metric)
+        .exclude(segment="")
+        .order_by("segment")
+        .values_list("segment", flat=True)
+        .distinct()
+    )
+    return metric, values, segments
+
+
+def kpi_audit() -> list[dict]:
+    """Each function's mix of outcome / output / business metrics; mostly-output functions flagged."""
+    counts = defaultdict(lambda: dict.fromkeys(Kind.values, 0))
+    for function_id, kind, n in (
+        Metric.objects.filter(active=True).values_list("owning_function_id", "kind").annotate(n=Count("pk")).order_by()
+    ):
+        counts[function_id][kind] = n
+    rows = []
+    for function in Function.objects.order_by("customer_facing", "name"):
+        mix = counts.get(function.pk, dict.fromkeys(Kind.values, 0))
+        total = sum(mix.values())
+        rows.append(
+            {
+                "function": function,
+                "mix": mix,
+                "total": total,
+                "output_share": mix["output"] / total * 100 if total else None,
+                "mostly_outputs": bool(total) and mix["output"] * 2 > total,
+                "no_outcome": bool(total) and mix["outcome"] == 0,
+            }
+        )
+    if None in counts:
+        mix = counts[None]
+        rows.append(
+            {
+                "function": None,
+                "mix": mix,
+                "total": sum(mix.values()),
+                "output_share": None,
+                "mostly_outputs": False,
+                "no_outcome": False,
+            }
+        )
+    return rows
+
+
+def business_impact(*, month: date | None = None) -> dict:
+    """Churn, lifetime value and revenue lost by customer category, for the latest month with churn."""
+    customers = pd.DataFrame.from_records(
+        list(Customer.objects.values_list("category", "started_on", "ended_on", "monthly_revenue", "monthly_margin")),
+        columns=["category", "started_on", "ended_on", "monthly_revenue", "monthly_margin"],
+    )
+    if customers.empty or customers["ended_on"].dropna().empty:
+        return {"month": None, "rows": []}
+    last_end = max(customers["ended_on"].dropna())
+    month = month or date(last_end.year, last_end.month, 1)
+    end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    churn = {r.segment: r for r in calculations.churn_rate(customers, [(month, end)], "category")}
+    per_month = customers["monthly_margin"].where(customers["monthly_margin"].notna(), customers["monthly_revenue"])
+    customers["per_month"] = per_month.astype(float)
+    customers["monthly_revenue"] = customers["monthly_revenue"].astype(float)
+    lost = customers[
+        pd.to_datetime(customers["ended_on"]).between(pd.Timestamp(month), pd.Timestamp(end), inclusive="left")
+    ]
+    rows = []
+    for segment, result in sorted(churn.items(), key=lambda item: (item[0] != "", item[0])):
+        pool = customers if segment == "" else customers[customers["category"] == segment]
+        lost_pool = lost if segment == "" else lost[lost["category"] == segment]
+        rows.append(
+            {
+                "category": segment or "All customers",
+                "customers": result.sample_size,
+                "churned": int(round(result.value / 100 * result.sample_size)),
+                "churn_rate": result.value,
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
+                "monthly_revenue": float(pool["monthly_revenue"].sum()),
+                "revenue_lost": float(lost_pool["monthly_revenue"].sum()),
+                "lifetime_value": calculations.lifetime_value(float(pool["per_month"].mean()), result.value / 100),
+                "uses_margin": bool(pool["monthly_margin"].notna().any()),
+            }
+        )
+    return {"month": month, "rows": rows}
+
+
+def failed_metrics() -> QuerySet[Metric]:
+    return Metric.objects.filter(active=True).exclude(last_error="").order_by("-last_error_at")
+
+
+def metric_values(*, metric_id: int | None = None, segment: str | None = None) -> QuerySet[MetricValue]:
+    qs = MetricValue.objects.select_related("metric")
+    if metric_id:
+        qs = qs.filter(metric_id=metric_id)
+    if segment is not None:
+        qs = qs.filter(segment=segment)
+    return qs.order_by("metric__name", "period_start", "segment")

@@ -1,0 +1,134 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from metrics import services
+from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
+
+
+class MetricSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Metric
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "unit",
+            "kind",
+            "timing",
+            "direction",
+            "calculator",
+            "source",
+            "denominator_source",
+            "unit_cost",
+            "filter_segment",
+            "filter_channel",
+            "filter_product",
+            "filter_touchpoint",
+            "segment_by",
+            "granularity",
+            "target",
+            "amber_threshold",
+            "red_threshold",
+            "owning_function",
+            "north_star",
+            "active",
+            "recalculated_at",
+            "last_error",
+            "last_error_at",
+        ]
+        read_only_fields = ["recalculated_at", "last_error", "last_error_at"]
+        extra_kwargs = {"slug": {"required": False}}
+        validators = []  # the service explains the North Star rule
+
+    def save(self, **kwargs):
+        try:
+            self.instance = services.metric_save(
+                user=self.context["request"].user, metric=self.instance or Metric(), fields=self.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        return self.instance
+
+
+class MetricValueSerializer(serializers.ModelSerializer):
+    metric_slug = serializers.CharField(source="metric.slug", read_only=True)
+
+    class Meta:
+        model = MetricValue
+        fields = [
+            "id",
+            "metric",
+            "metric_slug",
+            "period_start",
+            "segment",
+            "value",
+            "sample_size",
+            "ci_low",
+            "ci_high",
+            "computed_at",
+        ]
+
+
+class SurveyResponseInSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "source",
+            "external_id",
+            "customer_id",
+            "responded_at",
+            "score",
+            "scale",
+            "driver_ratings",
+            "comment",
+            "segment",
+            "channel",
+            "product",
+            "touchpoint",
+            "attributes",
+        ]
+        validators = []  # re-sending an external id updates it
+
+    def validate(self, data):
+        bounds = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}[data["scale"]]
+        if not bounds[0] <= data["score"] <= bounds[1]:
+            raise serializers.ValidationError(
+                {"score": f"{data['score']} is outside the {data['scale']} scale ({bounds[0]}-{bounds[1]})."}
+            )
+        for name, rating in (data.get("driver_ratings") or {}).items():
+            if not isinstance(rating, int | float) or not 1 <= rating <= 5:
+                raise serializers.ValidationError({"driver_ratings": f"“{name}” must be a rating from 1 to 5."})
+        return data
+
+
+class ObservationInSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Observation
+        fields = [
+            "source",
+            "external_id",
+            "observed_at",
+            "value",
+            "dimensions",
+            "segment",
+            "channel",
+            "product",
+            "touchpoint",
+        ]
+        validators = []
+
+
+class CustomerInSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = [
+            "external_id",
+            "category",
+            "started_on",
+            "ended_on",
+            "monthly_revenue",
+            "monthly_margin",
+            "attributes",
+        ]
+        extra_kwargs = {"external_id": {"validators": []}}

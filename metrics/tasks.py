@@ -1,0 +1,30 @@
+from celery import shared_task
+
+from metrics import services
+from metrics.models import Metric
+
+
+@shared_task(name="metrics.recalculate", bind=True, max_retries=3, default_retry_delay=30, acks_late=True)
+def recalculate(self, metric_id: int, period_from: str | None = None, period_to: str | None = None) -> int:
+    """Recompute one metric (optionally only the periods between two ISO dates)."""
+    from datetime import date
+
+    metric = Metric.objects.filter(pk=metric_id, active=True).first()
+    if metric is None:
+        return 0
+    try:
+        return services.metric_recalculate(
+            metric=metric,
+            period_from=date.fromisoformat(period_from) if period_from else None,
+            period_to=date.fromisoformat(period_to) if period_to else None,
+        )
+    except Exception as exc:
+        services.metric_record_failure(metric_id=metric_id, error=f"{type(exc).__name__}: {exc}")
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(name="metrics.recalculate_all", ignore_result=True)
+def recalculate_all() -> None:
+    """Queue a full recalculation of every active metric (the nightly rebuild)."""
+    for metric_id in Metric.objects.filter(active=True).values_list("pk", flat=True):
+        recalculate.delay(metric_id)

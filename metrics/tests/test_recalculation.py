@@ -1,0 +1,72 @@
+"""Recalculation against the facts of ../shared/data/README.md, upserts and failures."""
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+
+from metrics import services
+from metrics.models import Metric, MetricValue
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        yield
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def _metric(**fields):
+    defaults = {"kind": "outcome", "granularity": "month"}
+    return Metric.objects.create(**{**defaults, **fields})
+
+
+@pytest.mark.django_db
+def test_review_csat_matches_the_published_774_percent(demo_data):
+    metric = _metric(name="T review CSAT", slug="t-review-csat", calculator="csat", source="clothing-reviews")
+    services.metric_recalculate(metric=metric)
+    values = MetricValue.objects.filter(metric=metric, segment="")
+    assert values.count() == 13  # twelve months of reviews, starting mid-month
+    top_two = sum(v.value / 100 * v.sample_size for v in values)
+    assert sum(v.sample_size for v in values) == 1000
+    assert top_two == pytest.approx(774)
+
+
+@pytest.mark.django_db
+def test_telco_churn_matches_the_published_figures_by_contract(demo_data):
+    metric = _metric(name="T churn", slug="t-churn", calculator="churn", kind="business", segment_by="segment")
+    services.metric_recalculate(metric=metric)
+    october = {v.segment: v for v in MetricValue.objects.filter(metric=metric, period_start=date(2026, 10, 1))}
+    assert october[""].value == pytest.approx(26.537, abs=0.001)
+    assert october[""].sample_size == 7043
+    assert october["Month-to-month"].value == pytest.approx(42.71, abs=0.01)
+    assert october["One year"].value == pytest.approx(11.27, abs=0.01)
+    assert october["Two year"].value == pytest.approx(2.83, abs=0.01)
+
+
+@pytest.mark.django_db
+def test_recalculating_twice_upserts(demo_data):
+    metric = _metric(name="T mean", slug="t-mean", calculator="mean", source="clothing-reviews", granularity="quarter")
+    services.metric_recalculate(metric=metric)
+    first = list(MetricValue.objects.filter(metric=metric).values_list("period_start", "segment", "value"))
+    services.metric_recalculate(metric=metric)
+    assert list(MetricValue.objects.filter(metric=metric).values_list("period_start", "segment", "value")) == first
+    mean = sum(v * n for v, n in MetricValue.objects.filter(metric=metric).values_list("value", "sample_size")) / 1000
+    assert mean == pytest.approx(4.194)
+
+
+@pytest.mark.django_db
+def test_segment_breakdown_and_filters(demo_data):
+    metric = _metric(
+        name="Dresses CSAT",
+        slug="t-dresses",
+        calculator="csat",
+        source="clothing-reviews",
+        filter_product="Dresses",
+        segment_by="segment",
+        granularity="quarter",
+    )
+    services.metric_recalculate(metric=metric)
+    segments = set(MetricValue.objects.filter(metric=metric).values_list("segment", flat=True))
+    assert segments == {"", "General", "General Petite"}

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from metrics import views
+
+urlpatterns = [
+    path("", views.metric_list, name="metric-list"),
+    path("new/", views.metric_edit, name="metric-create"),
+    path("kpi-audit/", views.kpi_audit, name="kpi-audit"),
+    path("business-impact/", views.business_impact, name="business-impact"),
+    path("<slug:slug>/", views.metric_detail, name="metric-detail"),
+    path("<slug:slug>/edit/", views.metric_edit, name="metric-edit"),
+]
