@@ -8,12 +8,12 @@ from cxgov.serializers import AccountabilitySerializer, FunctionSerializer, Memb
 
 
 class FunctionViewSet(viewsets.ModelViewSet):
-    """Functions (teams and departments). Reading is open to every user; changes are configuration."""
+    """Functions (teams and departments). Everyone reads; administrators change them, and a
+    function's leader may change its description (``services.function_save`` decides)."""
 
     queryset = selectors.function_list()
     serializer_class = FunctionSerializer
     filterset_class = FunctionFilter
-    permission_classes = [ObjectPermission, ConfigurationPermission]
     search_fields = ["name", "description"]
     ordering_fields = ["name", "customer_facing"]
     lookup_field = "slug"

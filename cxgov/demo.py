@@ -105,12 +105,13 @@ def load_organisation(*, stdout=None) -> dict[str, int]:
     created = {"functions": 0, "people": 0, "memberships": 0, "accountabilities": 0}
     password_hash = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
     functions: dict[str, Function] = {}
+    skipped: list[str] = []
     for slug, (name, facing, _parent, description) in FUNCTIONS.items():
-        function, was_created = Function.objects.get_or_create(
-            slug=slug, defaults={"name": name, "customer_facing": facing, "description": description}
-        )
+        function = Function.objects.filter(slug=slug).first() or Function.objects.filter(name=name).first()
+        if function is None:
+            function = Function.objects.create(slug=slug, name=name, customer_facing=facing, description=description)
+            created["functions"] += 1
         functions[slug] = function
-        created["functions"] += was_created
     for slug, (_name, _facing, parent, _description) in FUNCTIONS.items():
         if parent and functions[slug].parent_id is None:
             functions[slug].parent = functions[parent]
@@ -140,6 +141,11 @@ def load_organisation(*, stdout=None) -> dict[str, int]:
                 functions[slug].save(update_fields=["leader"])
 
     for slug, role, subject, note in ACCOUNTABILITIES:
+        if role == "A":
+            holder = Accountability.objects.filter(role="A", subject=subject, subject_type__isnull=True).first()
+            if holder is not None and holder.function_id != functions[slug].pk:
+                skipped.append(f"{subject} (now Accountable: {holder.function})")
+                continue
         _, was_created = Accountability.objects.get_or_create(
             function=functions[slug], role=role, subject=subject, defaults={"note": note}
         )
@@ -150,4 +156,6 @@ def load_organisation(*, stdout=None) -> dict[str, int]:
             + ", ".join(f"{n} {k} created" for k, n in created.items())
             + f" ({len(FUNCTIONS)} functions, {len(PEOPLE)} people in the demo)."
         )
+        if skipped:
+            stdout.write("Kept your changes to: " + "; ".join(skipped) + ".")
     return created

@@ -15,7 +15,10 @@ class FunctionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
-        self.fields["leader"].queryset = User.objects.filter(is_active=True).order_by("first_name", "last_name")
+        self.fields["leader"].queryset = User.objects.filter(is_active=True, role=Role.LEADER).order_by(
+            "first_name", "last_name"
+        )
+        self.fields["leader"].help_text = "People with the functional leader role."
         parents = Function.objects.order_by("name")
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)

@@ -65,9 +65,9 @@ def accountability_list(
 
 def people_list() -> QuerySet[User]:
     return (
-        User.objects.filter(is_active=True)
+        User.objects.all()
         .prefetch_related(Prefetch("functions", queryset=Function.objects.order_by("name")))
-        .order_by("first_name", "last_name", "username")
+        .order_by("-is_active", "first_name", "last_name", "username")
     )
 
 

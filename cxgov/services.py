@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cxgov.lib import permissions
-from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, User
+from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
 
 
 def heartbeat_record(*, name: str) -> None:
@@ -59,8 +59,12 @@ def function_save(*, user: User, function: Function, fields: dict) -> Function:
 def person_save(*, user: User, person: User, fields: dict, function_ids: set[int], password: str = "") -> User:
     """Create or change a person: identity, role, functions and (optionally) password."""
     permissions.require_configure(user)
+    if person.is_superuser and not user.is_superuser:
+        raise PermissionDenied("Only a superuser may change a superuser.")
     for key, value in fields.items():
         setattr(person, key, value)
+    # Administrators use the Django admin for configuration; nobody else needs it.
+    person.is_staff = person.is_superuser or person.role == Role.ADMINISTRATOR
     if password:
         person.set_password(password)
     elif person.pk is None:

@@ -39,6 +39,7 @@ def _int(name: str, default: int) -> int:
 
 
 DEBUG = _bool("DEBUG", True)
+PRODUCTION = not DEBUG  # as started; test runners switch DEBUG off but this stays
 VAR_DIR = Path(env.str("CXGOV_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -128,6 +129,13 @@ TEMPLATES = [
 _SUPPORTED_DB_SCHEMES = ("postgres://", "postgresql://", "pgsql://", "sqlite://")
 
 
+def _redacted(url: str) -> str:
+    """The URL with any password replaced, for error messages."""
+    import re
+
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
 def _database() -> dict:
     url = env.str("DATABASE_URL", default="")
     if not url:
@@ -138,16 +146,19 @@ def _database() -> dict:
         }
     if not url.startswith(_SUPPORTED_DB_SCHEMES):
         raise ImproperlyConfigured(
-            f"DATABASE_URL={url!r} is not a supported database URL. Use "
+            f"DATABASE_URL={_redacted(url)!r} is not a supported database URL. Use "
             "postgres://USER:PASSWORD@HOST:PORT/NAME (or sqlite:////absolute/path.sqlite3), "
             "or unset it to use the embedded SQLite database under var/."
         )
     try:
         config = env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for bad URLs
-        raise ImproperlyConfigured(f"DATABASE_URL={url!r} could not be parsed ({exc}).") from None
-    if not config.get("NAME"):
-        raise ImproperlyConfigured(f"DATABASE_URL={url!r} names no database: add /NAME at the end.")
+        raise ImproperlyConfigured(f"DATABASE_URL={_redacted(url)!r} could not be parsed ({exc}).") from None
+    if not config.get("NAME") or config["NAME"] == ":memory:":
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={_redacted(url)!r} names no database: add /NAME at the end "
+            "(for SQLite an absolute path: sqlite:////srv/cxgov/db.sqlite3)."
+        )
     if config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("CONN_MAX_AGE", _int("CONN_MAX_AGE", 60))
         config["CONN_HEALTH_CHECKS"] = True

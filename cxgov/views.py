@@ -14,13 +14,25 @@ from cxgov.lib.forms import form_errors
 from cxgov.models import Accountability, Function, Raci, User
 
 
+def _search(request) -> str:
+    return request.GET.get("q", "").replace("\x00", "").strip()[:200]
+
+
+def _id_param(request, name: str) -> int | None:
+    """A positive database id from the query string, or None when absent or malformed."""
+    raw = request.GET.get(name, "")
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63:
+        return int(raw)
+    return None
+
+
 def home(request):
     return render(request, "cxgov/home.html", {"summary": selectors.home_summary(user=request.user)})
 
 
 def function_list(request):
     facing = {"yes": True, "no": False}.get(request.GET.get("customer_facing", ""))
-    functions = selectors.function_list(customer_facing=facing, search=request.GET.get("q", "").strip())
+    functions = selectors.function_list(customer_facing=facing, search=_search(request))
     return render(
         request,
         "cxgov/function_list.html",
@@ -76,12 +88,10 @@ def function_edit(request, slug=None):
 
 
 def accountability_list(request):
-    function_id = request.GET.get("function") or None
+    function_id = _id_param(request, "function")
     role = request.GET.get("role", "")
     entries = selectors.accountability_list(
-        function_id=int(function_id) if function_id and function_id.isdigit() else None,
-        role=role if role in Raci.values else "",
-        search=request.GET.get("q", "").strip(),
+        function_id=function_id, role=role if role in Raci.values else "", search=_search(request)
     )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(
@@ -91,7 +101,7 @@ def accountability_list(request):
             "page": page,
             "functions": Function.objects.order_by("name").only("pk", "name"),
             "roles": Raci.choices,
-            "selected_function": function_id or "",
+            "selected_function": str(function_id or ""),
             "selected_role": role,
             "q": request.GET.get("q", ""),
             "can_add": permissions.changeable_functions(request.user).exists(),
@@ -109,8 +119,8 @@ def accountability_edit(request, pk=None):
     initial = {}
     if pk:
         initial = {k: getattr(accountability, k) for k in ("function", "role", "subject", "note")}
-    elif request.GET.get("function"):
-        initial = {"function": request.GET["function"]}
+    elif _id_param(request, "function"):
+        initial = {"function": _id_param(request, "function")}
     form = AccountabilityForm(request.POST or None, initial=initial, function_queryset=functions)
     if request.method == "POST" and form.is_valid():
         try:

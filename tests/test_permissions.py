@@ -203,3 +203,45 @@ def test_administrator_creates_function_by_api(org, api_for):
     )
     assert response.status_code == 201, response.content
     assert response.json()["slug"] == "procurement"
+
+
+def test_membership_alone_gives_no_write_access(org, client_for):
+    # The stakeholder is a member of Billing; a leader who is merely a member is no different.
+    org["other_leader"].memberships.create(function=org["billing"])
+    client = client_for(org["other_leader"])
+    response = client.post(
+        f"/accountabilities/{org['invoice'].pk}/edit/",
+        {"function": org["billing"].pk, "role": "A", "subject": "Hijacked"},
+    )
+    assert response.status_code == 403
+
+
+def test_replaced_leader_loses_write_access(org, client_for):
+    org["billing"].leader = org["other_leader"]
+    org["billing"].save()
+    response = client_for(org["leader"]).post("/functions/billing/edit/", {"description": "still mine?"})
+    assert response.status_code == 403
+
+
+def test_leader_edits_own_function_description_by_api(org, api_for):
+    api = api_for(org["leader"])
+    assert api.patch("/api/functions/billing/", {"description": "Invoices."}, format="json").status_code == 200
+    assert api.patch("/api/functions/logistics/", {"description": "x"}, format="json").status_code == 403
+    org["billing"].refresh_from_db()
+    assert org["billing"].description == "Invoices."
+
+
+def test_administrator_cannot_take_over_a_superuser(org, client_for):
+    root = org["cx"].__class__.objects.create_superuser("root", password="x-long-password-1")
+    response = client_for(org["admin"]).post(
+        f"/people/{root.pk}/edit/", {"username": "root", "role": "stakeholder", "is_active": "on"}
+    )
+    assert response.status_code == 403
+    root.refresh_from_db()
+    assert root.is_superuser
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999999", "-1", "abc"])
+def test_malformed_ids_in_query_strings_are_ignored(org, client_for, value):
+    response = client_for(org["cx"]).get(f"/accountabilities/?function={value}&q=%00")
+    assert response.status_code == 200

@@ -7,8 +7,8 @@ The rules, by role:
   (functions, people, memberships);
 - the CX team sees everything and changes the governed work (accountabilities and, later,
   themes, issues, action items, canvases), but not the organisation's configuration;
-- a functional leader sees everything and changes only things owned by their own
-  functions (the functions they lead or belong to), including their function's profile;
+- a functional leader sees everything and changes only things owned by the functions
+  they lead, including those functions' profiles (membership alone gives no write access);
 - a stakeholder reads.
 
 An object is "owned by a function" through its ``owning_function_id`` attribute; objects
@@ -45,7 +45,7 @@ def is_leader(user) -> bool:
 
 
 def function_ids(user) -> frozenset[int]:
-    """The functions a user leads or belongs to (memoised on the user for one request)."""
+    """The functions a user leads or belongs to: "their functions" on pages and in digests."""
     if not is_active_user(user):
         return frozenset()
     cached = getattr(user, "_cxgov_function_ids", None)
@@ -54,6 +54,19 @@ def function_ids(user) -> frozenset[int]:
         member = Membership.objects.filter(person=user).order_by().values_list("function_id", flat=True)
         cached = frozenset(led.union(member))
         user._cxgov_function_ids = cached
+    return cached
+
+
+def led_function_ids(user) -> frozenset[int]:
+    """The functions a user leads: the only ones whose things a functional leader may change.
+
+    Membership alone gives no write access, so a replaced leader loses it at once."""
+    if not is_active_user(user):
+        return frozenset()
+    cached = getattr(user, "_cxgov_led_function_ids", None)
+    if cached is None:
+        cached = frozenset(Function.objects.filter(leader=user).values_list("pk", flat=True))
+        user._cxgov_led_function_ids = cached
     return cached
 
 
@@ -74,7 +87,7 @@ def can_change_function(user, function_id: int | None) -> bool:
     if is_cx_team(user):
         return True
     if is_leader(user):
-        return function_id is not None and function_id in function_ids(user)
+        return function_id is not None and function_id in led_function_ids(user)
     return False
 
 
@@ -86,7 +99,7 @@ def can_change(user, obj) -> bool:
         return False
     if isinstance(obj, Function):
         # A function's profile belongs to its own leader; structure belongs to administrators.
-        return is_leader(user) and obj.pk in function_ids(user)
+        return is_leader(user) and obj.pk in led_function_ids(user)
     return can_change_function(user, getattr(obj, "owning_function_id", None))
 
 
@@ -96,7 +109,7 @@ def changeable_functions(user) -> QuerySet[Function]:
     if is_administrator(user) or is_cx_team(user):
         return functions
     if is_leader(user):
-        return functions.filter(pk__in=function_ids(user))
+        return functions.filter(pk__in=led_function_ids(user))
     return functions.none()
 
 

@@ -71,3 +71,22 @@ def test_demo_without_shared_data_loads_the_organisation_alone(db, settings, tmp
     out = capsys.readouterr().out
     assert "has no demo files; loaded the organisation alone" in out
     assert Function.objects.exists() and not Customer.objects.exists()
+
+
+def test_demo_refuses_to_load_in_production(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="Refusing to load the demo"):
+        call_command("load_demo")
+    assert not User.objects.filter(username="admin").exists()
+
+
+def test_demo_keeps_an_accountability_the_user_moved(loaded, capsys):
+    entry = Accountability.objects.get(subject="Invoice accuracy", role="A")
+    entry.function = Function.objects.get(slug="finance")
+    entry.save()
+    Accountability.objects.filter(function__slug="finance", subject="Invoice accuracy", role="I").delete()
+    call_command("load_demo")
+    assert Accountability.objects.get(subject="Invoice accuracy", role="A").function.slug == "finance"
+    assert "Kept your changes to: Invoice accuracy" in capsys.readouterr().out

@@ -1,7 +1,8 @@
 from importlib import import_module
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from cxgov.demo import DEMO_PASSWORD, PEOPLE, load_organisation
 
@@ -12,7 +13,19 @@ class Command(BaseCommand):
         "running it twice changes nothing."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Load even with DEBUG off (the demo creates users with a published password).",
+        )
+
     def handle(self, *args, **options):
+        if settings.PRODUCTION and not options["allow_production"]:
+            raise CommandError(
+                "Refusing to load the demo with DEBUG off: it creates an administrator whose password is "
+                "published. Use --allow-production on a throwaway installation only."
+            )
         load_organisation(stdout=self.stdout)
         for config in apps.get_app_configs():
             if config.name == "cxgov":
