@@ -9,8 +9,8 @@
     { label: "Value", data: d.values, borderColor: "#0d6efd", backgroundColor: "#0d6efd", tension: 0.2, pointRadius: 3 },
   ];
   if (d.low.some((v) => v !== null)) {
-    datasets.push({ label: "95% interval (low)", data: d.low, borderColor: "rgba(13,110,253,0.2)", pointRadius: 0, fill: false });
-    datasets.push({ label: "95% interval (high)", data: d.high, borderColor: "rgba(13,110,253,0.2)", backgroundColor: "rgba(13,110,253,0.08)", pointRadius: 0, fill: "-1" });
+    datasets.push({ label: "95% interval low", data: d.low, borderColor: "rgba(13,110,253,0.2)", pointRadius: 0, fill: false });
+    datasets.push({ label: "95% interval", data: d.high, borderColor: "rgba(13,110,253,0.2)", backgroundColor: "rgba(13,110,253,0.08)", pointRadius: 0, fill: "-1" });
   }
   if (d.target !== null) datasets.push({ label: "Target", data: flat(d.target), borderColor: "#198754", borderDash: [6, 4], pointRadius: 0 });
   if (d.amber !== null) datasets.push({ label: "Amber threshold", data: flat(d.amber), borderColor: "#ffc107", borderDash: [2, 3], pointRadius: 0 });
@@ -20,8 +20,10 @@
     data: { labels: d.labels, datasets: datasets },
     options: {
       maintainAspectRatio: false,
+      animation: false,
       interaction: { mode: "index", intersect: false },
       plugins: {
+        legend: { labels: { filter: (item) => item.text !== "95% interval low" } },
         tooltip: {
           callbacks: {
             afterBody: (items) => {
