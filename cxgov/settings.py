@@ -219,6 +219,9 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded data files larger than this are refused with a message (the bulk API takes the rest).
+IMPORT_MAX_BYTES = _int("IMPORT_MAX_MB", 100) * 1_000_000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000  # larger uploads stream to a temporary file
 
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cxgov <cxgov@localhost>")

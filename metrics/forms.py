@@ -1,7 +1,8 @@
 from django import forms
 
 from cxgov.models import Function
-from metrics.models import Metric
+from metrics import ingestion
+from metrics.models import DataKind, Metric
 
 
 class MetricForm(forms.ModelForm):
@@ -40,3 +41,90 @@ class MetricForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["owning_function"].queryset = Function.objects.order_by("name")
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(choices=DataKind.choices, label="What the file holds")
+    source = forms.SlugField(
+        required=False,
+        max_length=64,
+        help_text="The survey or series this file belongs to (e.g. clothing-reviews). Its column mapping is "
+        "saved under this name and reused for its next file. Not needed for customers.",
+    )
+    file = forms.FileField(help_text="CSV (UTF-8, any of , ; tab |) or XLSX; the first row names the columns.")
+
+
+class ImportMappingForm(forms.Form):
+    """Which column feeds each field (built from the file's header), constants and date options."""
+
+    def __init__(self, *args, kind: str, columns: list[str], mapping: ingestion.Mapping, **kwargs):
+        super().__init__(*args, **kwargs)
+        spec = ingestion.FIELDS[kind]
+        choices = [("", "— not in the file —")] + [(c, c) for c in columns]
+        for name in spec["required"] + spec["optional"]:
+            self.fields[f"col_{name}"] = forms.ChoiceField(
+                choices=choices,
+                required=False,
+                label=ingestion.LABELS[name],
+                initial=mapping.columns.get(name, ""),
+            )
+        for name in spec["constants"]:
+            self.fields[f"const_{name}"] = forms.CharField(
+                required=False,
+                max_length=100,
+                label=f"{ingestion.LABELS[name]}: value for every row",
+                initial=mapping.constants.get(name, ""),
+                help_text="Used when no column is chosen above" + (" (nps, csat or ces)." if name == "scale" else "."),
+            )
+        if kind == "responses":
+            self.fields["drivers"] = forms.CharField(
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial="\n".join(f"{k}={v}" for k, v in mapping.drivers.items()),
+                label="Driver ratings (1-5)",
+                help_text="One per line: driver name=column, e.g. billing clarity=Q4.",
+            )
+            self.fields["dates_from"] = forms.DateField(
+                required=False,
+                initial=mapping.dates_from or None,
+                label="No date column: first day",
+                help_text="Rows are spread evenly by their order from this day to the last day.",
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+            self.fields["dates_to"] = forms.DateField(
+                required=False,
+                initial=mapping.dates_to or None,
+                label="No date column: last day",
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+        if kind == "customers":
+            self.fields["snapshot"] = forms.DateField(
+                required=False,
+                initial=mapping.snapshot or None,
+                label="Snapshot date",
+                help_text="Tenure counts back from this day; churned customers left in its month.",
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+        self.columns = columns
+
+    def clean_drivers(self):
+        drivers = {}
+        for number, line in enumerate(self.cleaned_data["drivers"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, column = line.partition("=")
+            if not sep or not name.strip() or column.strip() not in self.columns:
+                raise forms.ValidationError(f"Line {number}: write “driver name=column” with a column of the file.")
+            drivers[name.strip()] = column.strip()
+        return drivers
+
+    def mapping(self) -> ingestion.Mapping:
+        data = self.cleaned_data
+        return ingestion.Mapping(
+            columns={k[4:]: v for k, v in data.items() if k.startswith("col_") and v},
+            constants={k[6:]: v for k, v in data.items() if k.startswith("const_") and v},
+            drivers=data.get("drivers") or {},
+            dates_from=data["dates_from"].isoformat() if data.get("dates_from") else "",
+            dates_to=data["dates_to"].isoformat() if data.get("dates_to") else "",
+            snapshot=data["snapshot"].isoformat() if data.get("snapshot") else "",
+        )

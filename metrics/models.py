@@ -225,3 +225,74 @@ class MetricValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.period_start} {self.segment or 'all'} = {self.value:.2f}"
+
+
+class DataKind(models.TextChoices):
+    RESPONSES = "responses", "Survey responses"
+    CUSTOMERS = "customers", "Customers"
+    OBSERVATIONS = "observations", "Observations (a numeric series)"
+
+
+class ImportMapping(models.Model):
+    """How the columns of one source's files map to fields; saved and reused for the next file."""
+
+    kind = models.CharField(max_length=20, choices=DataKind.choices)
+    source = models.CharField(max_length=64, blank=True, help_text="Survey source or series key; blank for customers.")
+    mapping = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "source"], name="import_mapping_unique_kind_source")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.source}".strip()
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded: map the columns"
+    QUEUED = "queued", "Queued"
+    VALIDATING = "validating", "Checking every row"
+    WRITING = "writing", "Writing"
+    DONE = "done", "Imported"
+    INVALID = "invalid", "Rejected: nothing was written"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way in: checked completely before anything is written."""
+
+    kind = models.CharField(max_length=20, choices=DataKind.choices)
+    source = models.CharField(max_length=64, blank=True)
+    file_name = models.CharField(max_length=255)
+    stored_path = models.CharField(max_length=500)
+    mapping = models.JSONField(default=dict)
+    status = models.CharField(max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    total_rows = models.IntegerField(default=0)
+    processed_rows = models.IntegerField(default=0)
+    written_rows = models.IntegerField(default=0)
+    error_count = models.IntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="The first errors: row, column, message.")
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey("cxgov.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        # Checking is the first half of the work, writing the second.
+        done = self.processed_rows + (self.written_rows if self.status == ImportStatus.WRITING else 0)
+        return min(99, int(done * 50 / self.total_rows))
+
+    @property
+    def running(self) -> bool:
+        return self.status in {ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.WRITING}

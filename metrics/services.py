@@ -1,22 +1,35 @@
 """Writes of customer data; idempotent on external ids (re-sending updates, never duplicates)."""
 
 import json
+import re
+import uuid
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pandas as pd
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from cxgov.lib import permissions
 from cxgov.services import accountability_link
-from metrics import calculations
-from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
+from metrics import calculations, ingestion
+from metrics.models import (
+    Customer,
+    ImportJob,
+    ImportMapping,
+    ImportStatus,
+    Metric,
+    MetricValue,
+    Observation,
+    SurveyResponse,
+)
 
 _CUSTOMER_FIELDS = ["category", "started_on", "ended_on", "monthly_revenue", "monthly_margin", "attributes"]
 _RESPONSE_FIELDS = [
@@ -35,10 +48,12 @@ _RESPONSE_FIELDS = [
 
 
 @transaction.atomic
-def customers_upsert(*, customers: Iterable[Customer], batch_size: int = 1000) -> int:
+def customers_upsert(
+    *, customers: Iterable[Customer], batch_size: int = 1000, clean: bool = True, notify: bool = True
+) -> int:
     """Insert or update customers by external id; returns how many were written."""
     rows = list(customers)
-    for row in rows:
+    for row in rows if clean else ():
         row.full_clean(validate_unique=False, validate_constraints=False)
     Customer.objects.bulk_create(
         rows,
@@ -47,16 +62,18 @@ def customers_upsert(*, customers: Iterable[Customer], batch_size: int = 1000) -
         unique_fields=["external_id"],
         update_fields=_CUSTOMER_FIELDS,
     )
-    if rows:
+    if rows and notify:
         metrics_touched(kind="customers", sources=set())
     return len(rows)
 
 
 @transaction.atomic
-def responses_upsert(*, responses: Iterable[SurveyResponse], batch_size: int = 1000) -> int:
+def responses_upsert(
+    *, responses: Iterable[SurveyResponse], batch_size: int = 1000, clean: bool = True, notify: bool = True
+) -> int:
     """Insert or update survey responses by (source, external id); returns how many were written."""
     rows = list(responses)
-    for row in rows:
+    for row in rows if clean else ():
         row.full_clean(validate_unique=False, validate_constraints=False)
     SurveyResponse.objects.bulk_create(
         rows,
@@ -65,7 +82,7 @@ def responses_upsert(*, responses: Iterable[SurveyResponse], batch_size: int = 1
         unique_fields=["source", "external_id"],
         update_fields=_RESPONSE_FIELDS,
     )
-    if rows:
+    if rows and notify:
         stamps = [row.responded_at for row in rows]
         metrics_touched(kind="responses", sources={r.source for r in rows}, first=min(stamps), last=max(stamps))
     return len(rows)
@@ -75,10 +92,12 @@ _OBSERVATION_FIELDS = ["observed_at", "value", "dimensions", "segment", "channel
 
 
 @transaction.atomic
-def observations_upsert(*, observations: Iterable[Observation], batch_size: int = 1000) -> int:
+def observations_upsert(
+    *, observations: Iterable[Observation], batch_size: int = 1000, clean: bool = True, notify: bool = True
+) -> int:
     """Insert or update observations by (source, external id); returns how many were written."""
     rows = list(observations)
-    for row in rows:
+    for row in rows if clean else ():
         row.full_clean(validate_unique=False, validate_constraints=False)
     Observation.objects.bulk_create(
         rows,
@@ -87,7 +106,7 @@ def observations_upsert(*, observations: Iterable[Observation], batch_size: int 
         unique_fields=["source", "external_id"],
         update_fields=_OBSERVATION_FIELDS,
     )
-    if rows:
+    if rows and notify:
         stamps = [row.observed_at for row in rows]
         metrics_touched(kind="observations", sources={r.source for r in rows}, first=min(stamps), last=max(stamps))
     return len(rows)
@@ -402,3 +421,258 @@ def duplicate_keys(model: type, rows: list[dict]) -> list[dict]:
         else:
             seen[key] = index
     return duplicates
+
+
+# --- file imports ----------------------------------------------------------------------------
+
+UPSERTS = {
+    "responses": lambda rows, **kw: responses_upsert(responses=rows, **kw),
+    "customers": lambda rows, **kw: customers_upsert(customers=rows, **kw),
+    "observations": lambda rows, **kw: observations_upsert(observations=rows, **kw),
+}
+MAX_STORED_ERRORS = 500
+
+
+def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
+    """Match columns to fields by name (case and punctuation ignored)."""
+
+    def norm(text: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", text.lower())
+
+    columns = {norm(h): ingestion.column_label(i, h) for i, h in enumerate(header)}
+    spec = ingestion.FIELDS[kind]
+    guessed = {}
+    for name in spec["required"] + spec["optional"]:
+        for candidate in (name, ingestion.LABELS[name], name.replace("_", "")):
+            if norm(candidate) in columns:
+                guessed[name] = columns[norm(candidate)]
+                break
+    return ingestion.Mapping(columns=guessed)
+
+
+def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
+    """Store an uploaded file and read its header; the mapping starts from the saved one."""
+    if not (permissions.is_administrator(user) or permissions.is_cx_team(user)):
+        raise PermissionDenied("Only administrators and the CX team import data.")
+    if kind != "customers" and not source:
+        raise ValidationError({"source": "Name the source (survey name or series key) the rows belong to."})
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": f"The file is {upload.size / 1e6:.1f} MB; the limit is "
+                f"{settings.IMPORT_MAX_BYTES / 1e6:.0f} MB. Split it, or use the bulk API."
+            }
+        )
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()[:8]}"
+    with path.open("wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    try:
+        table = ingestion.read_table(path)
+    except ingestion.FileProblem as exc:
+        path.unlink(missing_ok=True)
+        raise ValidationError({"file": str(exc)}) from None
+    saved = ImportMapping.objects.filter(kind=kind, source=source).first()
+    mapping = ingestion.Mapping.from_json(saved.mapping) if saved else _guess_mapping(kind, table.header)
+    return ImportJob.objects.create(
+        kind=kind,
+        source=source,
+        file_name=upload.name[:255],
+        stored_path=str(path),
+        mapping=mapping.to_json(),
+        created_by=user,
+    )
+
+
+def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
+    """The file's columns and its first rows, as read and as the mapping turns them into data."""
+    table = ingestion.read_table(Path(job.stored_path))
+    mapping = ingestion.Mapping.from_json(job.mapping)
+    raw = []
+    for row in table.rows:
+        raw.append(row)
+        if len(raw) >= limit:
+            break
+    preview = ingestion.Table(table.header, iter(raw), table.delimiter)
+    try:
+        built = list(ingestion.build_rows(job.kind, job.source, preview, mapping, total=max(job.total_rows, limit)))
+    except (ingestion.FileProblem, KeyError):
+        built = []
+    return {
+        "columns": [ingestion.column_label(i, h) for i, h in enumerate(table.header)],
+        "raw": raw,
+        "built": built,
+        "delimiter": table.delimiter,
+        "missing": ingestion.missing_columns(table, mapping),
+    }
+
+
+def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
+    """Save the mapping for this source (reused next time) and queue the import."""
+    if not (permissions.is_administrator(user) or permissions.is_cx_team(user)):
+        raise PermissionDenied("Only administrators and the CX team import data.")
+    if job.status != ImportStatus.UPLOADED:
+        raise ValidationError("This import has already been started.")
+    spec = ingestion.FIELDS[job.kind]
+    missing = [
+        ingestion.LABELS[f] for f in spec["required"] if not mapping.columns.get(f) and not mapping.constants.get(f)
+    ]
+    if job.kind == "responses" and not (mapping.columns.get("scale") or mapping.constants.get("scale")):
+        missing.append("Scale")
+    if missing:
+        raise ValidationError(f"Map a column (or give a value) for: {', '.join(missing)}.")
+    table = ingestion.read_table(Path(job.stored_path))
+    absent = ingestion.missing_columns(table, mapping)
+    if absent:
+        raise ValidationError(f"The file has no column {', '.join(absent)}.")
+    with transaction.atomic():
+        ImportMapping.objects.update_or_create(
+            kind=job.kind, source=job.source, defaults={"mapping": mapping.to_json()}
+        )
+        ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
+            mapping=mapping.to_json(), status=ImportStatus.QUEUED
+        )
+        from metrics import tasks
+
+        transaction.on_commit(lambda: tasks.import_file.delay(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def _progress(job_id: int, **fields) -> None:
+    ImportJob.objects.filter(pk=job_id).update(**fields)
+
+
+@dataclass
+class ImportOutcome:
+    total: int = 0
+    written: int = 0
+    error_count: int = 0
+    errors: list = field(default_factory=list)
+
+
+def import_path(
+    *,
+    kind: str,
+    source: str,
+    path: Path,
+    mapping: ingestion.Mapping,
+    batch_size: int = 2000,
+    on_check=None,
+    on_write=None,
+    progress_every: int = 2000,
+) -> ImportOutcome:
+    """Check every row of a file, then (only if all are good) write it in idempotent batches.
+
+    ``on_check(rows_checked, total)`` and ``on_write(rows_written)`` report progress. Raises
+    ``ingestion.FileProblem`` when the file as a whole is unreadable."""
+    outcome = ImportOutcome()
+    outcome.total = sum(1 for row in ingestion.read_table(path).rows if any(c.strip() for c in row))
+    seen: dict = {}
+    key_of = (lambda r: r.external_id) if kind == "customers" else (lambda r: (r.source, r.external_id))
+
+    def problem(line: int, column: str, message: str) -> None:
+        outcome.error_count += 1
+        if len(outcome.errors) < MAX_STORED_ERRORS:
+            outcome.errors.append({"row": line, "column": column, "message": message})
+
+    rows = ingestion.build_rows(kind, source, ingestion.read_table(path), mapping, total=outcome.total)
+    for checked, (line, instance, row_errors) in enumerate(rows, start=1):
+        for column, message in row_errors:
+            problem(line, column, message)
+        if instance is not None:
+            key = key_of(instance)
+            if key in seen:
+                problem(
+                    line,
+                    mapping.columns.get("external_id", "external_id"),
+                    f"repeats the id “{instance.external_id}” of row {seen[key]}",
+                )
+            else:
+                seen[key] = line
+        if on_check and checked % progress_every == 0:
+            on_check(checked, outcome.total)
+    if outcome.error_count:
+        return outcome
+    upsert, batch = UPSERTS[kind], []
+    for _line, instance, _errors in ingestion.build_rows(
+        kind, source, ingestion.read_table(path), mapping, total=outcome.total
+    ):
+        batch.append(instance)
+        if len(batch) >= batch_size:
+            outcome.written += upsert(batch, clean=False, notify=False)
+            batch = []
+            if on_write:
+                on_write(outcome.written)
+    if batch:
+        outcome.written += upsert(batch, clean=False, notify=False)
+    first = last = None
+    if kind in ("responses", "observations"):
+        model, stamp = (SurveyResponse, "responded_at") if kind == "responses" else (Observation, "observed_at")
+        span = model.objects.filter(source=source).aggregate(first=Min(stamp), last=Max(stamp))
+        first, last = span["first"], span["last"]
+    with transaction.atomic():
+        metrics_touched(kind=kind, sources={source}, first=first, last=last)
+    return outcome
+
+
+def import_run(*, job_id: int) -> ImportJob:
+    """Run an uploaded file's import. Claimed with a conditional UPDATE from "queued", so only
+    one worker runs a job and a redelivered message does nothing."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.VALIDATING, processed_rows=0, written_rows=0
+    )
+    job = ImportJob.objects.get(pk=job_id)
+    if not claimed:
+        return job
+
+    def checked(rows: int, total: int) -> None:
+        _progress(job_id, processed_rows=rows, total_rows=total)
+
+    def written(rows: int) -> None:
+        _progress(job_id, status=ImportStatus.WRITING, written_rows=rows)
+
+    try:
+        outcome = import_path(
+            kind=job.kind,
+            source=job.source,
+            path=Path(job.stored_path),
+            mapping=ingestion.Mapping.from_json(job.mapping),
+            on_check=checked,
+            on_write=written,
+        )
+    except ingestion.FileProblem as exc:
+        _progress(job_id, status=ImportStatus.INVALID, message=str(exc), finished_at=timezone.now())
+    except Exception as exc:
+        _progress(
+            job_id,
+            status=ImportStatus.FAILED,
+            message=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+    else:
+        if outcome.error_count:
+            _progress(
+                job_id,
+                status=ImportStatus.INVALID,
+                total_rows=outcome.total,
+                processed_rows=outcome.total,
+                error_count=outcome.error_count,
+                errors=outcome.errors,
+                finished_at=timezone.now(),
+                message=f"{outcome.error_count} problem(s) found; nothing was written.",
+            )
+        else:
+            _progress(
+                job_id,
+                status=ImportStatus.DONE,
+                total_rows=outcome.total,
+                processed_rows=outcome.total,
+                written_rows=outcome.written,
+                finished_at=timezone.now(),
+                message=f"{outcome.written} row(s) imported.",
+            )
+    return ImportJob.objects.get(pk=job_id)

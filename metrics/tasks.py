@@ -28,3 +28,9 @@ def recalculate_all() -> None:
     """Queue a full recalculation of every active metric (the nightly rebuild)."""
     for metric_id in Metric.objects.filter(active=True).values_list("pk", flat=True):
         recalculate.delay(metric_id)
+
+
+@shared_task(name="metrics.import_file", acks_late=True, ignore_result=True)
+def import_file(job_id: int) -> None:
+    """Run an uploaded file's import (claimed once, so a redelivered message does nothing)."""
+    services.import_run(job_id=job_id)

@@ -1,13 +1,13 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
-from metrics import selectors, services
-from metrics.forms import MetricForm
-from metrics.models import Metric
+from metrics import ingestion, selectors, services
+from metrics.forms import ImportMappingForm, ImportUploadForm, MetricForm
+from metrics.models import ImportJob, ImportMapping, ImportStatus, Metric
 
 
 def metric_list(request):
@@ -74,3 +74,62 @@ def kpi_audit(request):
 
 def business_impact(request):
     return render(request, "metrics/business_impact.html", selectors.business_impact())
+
+
+def _require_importer(user):
+    if not (permissions.is_administrator(user) or permissions.is_cx_team(user)):
+        raise PermissionDenied("Only administrators and the CX team import data.")
+
+
+def import_list(request):
+    _require_importer(request.user)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_create(
+                user=request.user,
+                kind=form.cleaned_data["kind"],
+                source=form.cleaned_data["source"],
+                upload=form.cleaned_data["file"],
+            )
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            return redirect("import-detail", pk=job.pk)
+    jobs = ImportJob.objects.select_related("created_by")[:30]
+    mappings = ImportMapping.objects.order_by("kind", "source")
+    return render(request, "metrics/import_list.html", {"form": form, "jobs": jobs, "mappings": mappings})
+
+
+def import_detail(request, pk):
+    _require_importer(request.user)
+    job = get_object_or_404(ImportJob, pk=pk)
+    context = {"job": job}
+    if job.status == ImportStatus.UPLOADED:
+        try:
+            preview = services.import_preview(job=job)
+        except ingestion.FileProblem as exc:
+            messages.error(request, str(exc))
+            return redirect("import-list")
+        form = ImportMappingForm(
+            request.POST or None,
+            kind=job.kind,
+            columns=preview["columns"],
+            mapping=ingestion.Mapping.from_json(job.mapping),
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.import_configure(user=request.user, job=job, mapping=form.mapping())
+            except ValidationError as exc:
+                form_errors(form, exc)
+            else:
+                return redirect("import-detail", pk=job.pk)
+        context.update(form=form, preview=preview)
+    return render(request, "metrics/import_detail.html", context)
+
+
+def import_progress(request, pk):
+    """The progress fragment the import page polls while the job runs."""
+    _require_importer(request.user)
+    job = get_object_or_404(ImportJob, pk=pk)
+    return render(request, "metrics/partials/import_progress.html", {"job": job})

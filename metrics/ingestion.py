@@ -1,0 +1,372 @@
+"""Reading and validating data files (CSV or XLSX) against a column mapping.
+
+One path for every way data arrives from a file (the upload page and ``manage.py
+import_data``): ``read_table`` opens the file and says precisely what is wrong with it,
+``build_rows`` turns each row into a model instance through the mapping, or into errors
+naming the row and column. Nothing here writes; ``metrics.services.import_run`` does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils.dateparse import parse_date, parse_datetime
+
+from metrics.models import Customer, Observation, Scale, SurveyResponse
+
+SCALE_BOUNDS = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+# A spreadsheet formula (=SUM(...), +cmd|..., @HYPERLINK(...)) or markup that would run in a browser.
+FORMULA = re.compile(r"^\s*[=+\-@][A-Za-z_.]*\s*[(|!]")
+MARKUP = re.compile(r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|a|form|input|link|meta)\b", re.I)
+
+FIELDS = {
+    "responses": {
+        "required": ["external_id", "score"],
+        "optional": ["responded_at", "scale", "customer_id", "comment", "segment", "channel", "product", "touchpoint"],
+        "constants": ["scale", "channel", "touchpoint", "segment", "product"],
+    },
+    "customers": {
+        "required": ["external_id"],
+        "optional": [
+            "category",
+            "started_on",
+            "tenure_months",
+            "ended_on",
+            "churned",
+            "monthly_revenue",
+            "monthly_margin",
+        ],
+        "constants": ["category"],
+    },
+    "observations": {
+        "required": ["external_id", "observed_at", "value"],
+        "optional": ["segment", "channel", "product", "touchpoint"],
+        "constants": ["segment", "channel", "product", "touchpoint"],
+    },
+}
+LABELS = {
+    "external_id": "External id",
+    "score": "Score",
+    "responded_at": "Responded at",
+    "scale": "Scale",
+    "customer_id": "Customer id",
+    "comment": "Comment",
+    "segment": "Segment / customer category",
+    "channel": "Channel",
+    "product": "Product",
+    "touchpoint": "Touchpoint",
+    "category": "Customer category",
+    "started_on": "Start date",
+    "tenure_months": "Tenure in months (before the snapshot date)",
+    "ended_on": "End date (churned)",
+    "churned": "Churned flag (Yes/1/true: left in the snapshot month)",
+    "monthly_revenue": "Monthly revenue",
+    "monthly_margin": "Monthly margin",
+    "observed_at": "Observed at",
+    "value": "Value",
+}
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read; the message says what to fix."""
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: Iterator[list[str]]
+    delimiter: str | None = None
+
+
+@dataclass
+class Mapping:
+    """Which column feeds which field, constant values, and how to date rows without dates."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    drivers: dict[str, str] = field(default_factory=dict)
+    dates_from: str = ""  # responses without a date column: spread by row order over [from, to]
+    dates_to: str = ""
+    snapshot: str = ""  # customers: tenure and churn flags are relative to this day
+
+    @classmethod
+    def from_json(cls, data: dict) -> Mapping:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def column_label(index: int, name: str) -> str:
+    """How a column is named to people: its header, or its position when the header is blank."""
+    return name if name.strip() else f"column {index + 1} (no header)"
+
+
+def read_table(path: Path, *, max_bytes: int | None = None) -> Table:
+    """Open a CSV (any common delimiter, UTF-8) or XLSX file; raise FileProblem with a precise message."""
+    size = path.stat().st_size
+    limit = max_bytes if max_bytes is not None else settings.IMPORT_MAX_BYTES
+    if size > limit:
+        raise FileProblem(
+            f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB. Split it, or send it through "
+            "the bulk API or `manage.py import_data`."
+        )
+    if size == 0:
+        raise FileProblem("The file is empty.")
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path)
+    return _read_csv(path)
+
+
+def _read_csv(path: Path) -> Table:
+    with path.open("rb") as handle:
+        sample_bytes = handle.read(64 * 1024)
+    try:
+        sample = sample_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample_bytes) - 4:  # not just a character cut at the sample's end
+            raise FileProblem(
+                f"The file is not UTF-8 text (byte 0x{sample_bytes[exc.start]:02x} at position {exc.start}). "
+                "Save it as “CSV UTF-8” and upload it again."
+            ) from None
+        sample = sample_bytes[: exc.start].decode("utf-8-sig")
+    if "\x00" in sample:
+        raise FileProblem("The file is not a CSV text file or an XLSX workbook.")
+    first_line = sample.splitlines()[0] if sample.splitlines() else ""
+    try:
+        delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    handle = path.open(newline="", encoding="utf-8-sig")
+
+    def rows() -> Iterator[list[str]]:
+        with handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            next(reader, None)
+            try:
+                yield from reader
+            except UnicodeDecodeError as exc:
+                raise FileProblem(
+                    f"The file is not UTF-8 text after line {reader.line_num} (byte 0x{exc.object[exc.start]:02x}). "
+                    "Save it as “CSV UTF-8” and upload it again."
+                ) from None
+            except csv.Error as exc:
+                raise FileProblem(f"Line {reader.line_num} is not valid CSV: {exc}.") from None
+
+    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    if not header:
+        raise FileProblem("The file has no header row.")
+    return Table([h.strip() for h in header], rows(), delimiter)
+
+
+def _read_xlsx(path: Path) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for broken workbooks
+        raise FileProblem(f"The workbook could not be read ({type(exc).__name__}).") from None
+    sheet = workbook.worksheets[0]
+    values = sheet.iter_rows(values_only=True)
+    header = next(values, None)
+    if not header:
+        raise FileProblem("The first sheet has no header row.")
+
+    def cell(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    def rows() -> Iterator[list[str]]:
+        try:
+            for row in values:
+                yield [cell(v) for v in row]
+        finally:
+            workbook.close()
+
+    return Table([cell(h).strip() for h in header], rows())
+
+
+def missing_columns(table: Table, mapping: Mapping) -> list[str]:
+    """Mapped columns that the file does not have."""
+    present = {column_label(i, h) for i, h in enumerate(table.header)}
+    wanted = list(mapping.columns.values()) + list(mapping.drivers.values())
+    return [c for c in wanted if c and c not in present]
+
+
+def _text(value: str, column: str, errors: list) -> str:
+    if FORMULA.match(value):
+        errors.append((column, "looks like a spreadsheet formula; remove the leading =, +, - or @"))
+    elif MARKUP.search(value):
+        errors.append((column, "contains HTML markup (tags such as <script> or <a>); send plain text"))
+    return value
+
+
+def _when(raw: str, column: str, errors: list, tz: ZoneInfo) -> datetime | None:
+    raw = raw.strip()
+    parsed = parse_datetime(raw) if "T" in raw or " " in raw else None
+    if parsed is None:
+        day = parse_date(raw) if raw else None
+        if day is None:
+            errors.append((column, f"“{raw}” is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])"))
+            return None
+        parsed = datetime.combine(day, time(12))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def _number(raw: str, column: str, errors: list, *, whole: bool = False) -> Decimal | None:
+    text = raw.strip().replace(",", "") if raw.count(",") and raw.count(".") else raw.strip().replace(",", ".")
+    if text == "":
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        errors.append((column, f"“{raw}” is not a number"))
+        return None
+    if not number.is_finite() or (whole and number != number.to_integral_value()):
+        errors.append((column, f"“{raw}” is not a whole number" if whole else f"“{raw}” is not a number"))
+        return None
+    return number
+
+
+def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: int | None = None):
+    """Yield (line number, instance or None, errors) for each data row; line 2 is the first data row."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    index = {column_label(i, h): i for i, h in enumerate(table.header)}
+    spread = None
+    if kind == "responses" and "responded_at" not in mapping.columns:
+        start, end = parse_date(mapping.dates_from or ""), parse_date(mapping.dates_to or "")
+        if not (start and end and start <= end and total):
+            raise FileProblem("There is no date column: give the first and last day to spread the rows over.")
+        spread = (datetime.combine(start, time(12), tzinfo=tz), (end - start) / max(total, 1))
+    snapshot = parse_date(mapping.snapshot or "") if kind == "customers" else None
+    for number, raw in enumerate(table.rows, start=2):
+        errors: list[tuple[str, str]] = []
+
+        def get(name: str, raw: list[str] = raw) -> str:
+            column = mapping.columns.get(name)
+            if not column:
+                return mapping.constants.get(name, "")
+            position = index[column]
+            return raw[position].strip() if position < len(raw) else ""
+
+        def col(name: str) -> str:
+            return mapping.columns.get(name) or name
+
+        if not any(cell.strip() for cell in raw):
+            continue
+        external_id = get("external_id")
+        if not external_id:
+            errors.append((col("external_id"), "is empty"))
+        if kind == "responses":
+            instance = _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number)
+        elif kind == "customers":
+            instance = _customer(external_id, get, col, errors, snapshot, number)
+        else:
+            instance = _observation(source, external_id, get, col, errors, tz)
+        yield number, None if errors else instance, errors
+
+
+def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number):
+    scale = (get("scale") or "").lower()
+    if scale not in SCALE_BOUNDS:
+        errors.append((col("scale"), f"“{scale}” is not a scale (nps, csat or ces)"))
+    score = _number(get("score"), col("score"), errors, whole=True)
+    if score is None and not any(c == col("score") for c, _ in errors):
+        errors.append((col("score"), "is empty"))
+    elif score is not None and scale in SCALE_BOUNDS:
+        low, high = SCALE_BOUNDS[scale]
+        if not low <= score <= high:
+            errors.append((col("score"), f"{score} is outside the {scale} scale ({low}-{high})"))
+    when = (
+        spread[0] + spread[1] * (number - 2) if spread else _when(get("responded_at"), col("responded_at"), errors, tz)
+    )
+    drivers = {}
+    for name, column in mapping.drivers.items():
+        value = _number(raw[index[column]] if index[column] < len(raw) else "", column, errors)
+        if value is not None:
+            if not 1 <= value <= 5:
+                errors.append((column, f"{value} is outside the driver rating scale (1-5)"))
+            drivers[name] = float(value)
+    texts = {
+        name: _text(get(name), col(name), errors)
+        for name in ("comment", "segment", "channel", "product", "touchpoint", "customer_id")
+    }
+    return SurveyResponse(
+        source=source,
+        external_id=external_id,
+        responded_at=when,
+        score=int(score) if score is not None else 0,
+        scale=scale or Scale.CSAT,
+        driver_ratings=drivers,
+        **texts,
+    )
+
+
+def _customer(external_id, get, col, errors, snapshot, number):
+    started = ended = None
+    if get("started_on"):
+        started = parse_date(get("started_on"))
+        if started is None:
+            errors.append((col("started_on"), f"“{get('started_on')}” is not a date (YYYY-MM-DD)"))
+    elif get("tenure_months"):
+        months = _number(get("tenure_months"), col("tenure_months"), errors, whole=True)
+        if months is not None and snapshot is None:
+            errors.append((col("tenure_months"), "needs the snapshot date the tenure counts back from"))
+        elif months is not None:
+            year, month = divmod(snapshot.year * 12 + snapshot.month - 1 - int(months), 12)
+            started = date(year, month + 1, 1)
+    if get("ended_on"):
+        ended = parse_date(get("ended_on"))
+        if ended is None:
+            errors.append((col("ended_on"), f"“{get('ended_on')}” is not a date (YYYY-MM-DD)"))
+    elif get("churned"):
+        flag = get("churned").lower()
+        if flag not in {"yes", "no", "1", "0", "true", "false", "y", "n"}:
+            errors.append((col("churned"), f"“{get('churned')}” is not a yes/no flag"))
+        elif flag in {"yes", "1", "true", "y"}:
+            if snapshot is None:
+                errors.append((col("churned"), "needs the snapshot date (churned customers left in its month)"))
+            else:
+                ended = snapshot
+    revenue = _number(get("monthly_revenue"), col("monthly_revenue"), errors)
+    margin = _number(get("monthly_margin"), col("monthly_margin"), errors)
+    category = _text(get("category"), col("category"), errors)
+    return Customer(
+        external_id=external_id,
+        category=category,
+        started_on=started,
+        ended_on=ended,
+        monthly_revenue=revenue,
+        monthly_margin=margin,
+    )
+
+
+def _observation(source, external_id, get, col, errors, tz):
+    when = _when(get("observed_at"), col("observed_at"), errors, tz)
+    value = _number(get("value"), col("value"), errors)
+    if value is None and not any(c == col("value") for c, _ in errors):
+        errors.append((col("value"), "is empty"))
+    texts = {name: _text(get(name), col(name), errors) for name in ("segment", "channel", "product", "touchpoint")}
+    return Observation(
+        source=source,
+        external_id=external_id,
+        observed_at=when or datetime(1970, 1, 1, tzinfo=UTC),
+        value=float(value) if value is not None else 0.0,
+        **texts,
+    )

@@ -1,0 +1,214 @@
+"""File imports: the shared files through the upload page, and every kind of bad file rejected
+with a message naming rows and columns, the database left as it was."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from metrics import ingestion, services
+from metrics.demo import REVIEWS_MAPPING, TELCO_MAPPING
+from metrics.models import Customer, ImportJob, ImportMapping, SurveyResponse
+
+DATA = Path(settings.SHARED_DATA_DIR)
+GOOD = "id,when,score,comment\n1,2026-10-01,9,Fine\n2,2026-10-02,3,Slow refund\n"
+MAPPING = {
+    "columns": {"external_id": "id", "responded_at": "when", "score": "score", "comment": "comment"},
+    "constants": {"scale": "nps"},
+}
+
+
+def _form(job, mapping: ingestion.Mapping) -> dict:
+    data = {f"col_{k}": v for k, v in mapping.columns.items()}
+    data.update({f"const_{k}": v for k, v in mapping.constants.items()})
+    data["drivers"] = "\n".join(f"{k}={v}" for k, v in mapping.drivers.items())
+    for name in ("dates_from", "dates_to", "snapshot"):
+        if getattr(mapping, name):
+            data[name] = getattr(mapping, name)
+    return data
+
+
+def _upload(client, kind, source, name, content: bytes):
+    return client.post("/metrics/imports/", {"kind": kind, "source": source, "file": SimpleUploadedFile(name, content)})
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "file", "mapping", "count"),
+    [
+        ("responses", "clothing-reviews", "womens-clothing-reviews-1k.csv", REVIEWS_MAPPING, 1000),
+        ("customers", "", "telco-customer-churn.csv", TELCO_MAPPING, 7043),
+    ],
+)
+def test_shared_files_import_through_the_upload_page_with_a_saved_mapping(
+    org, client_for, kind, source, file, mapping, count
+):
+    client = client_for(org["cx"])
+    response = _upload(client, kind, source, file, (DATA / file).read_bytes())
+    job = ImportJob.objects.get()
+    assert response["Location"] == f"/metrics/imports/{job.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "Map the columns" in page
+    response = client.post(f"/metrics/imports/{job.pk}/", _form(job, mapping))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    job = services.import_run(job_id=job.pk)  # what the worker does
+    assert (job.status, job.written_rows) == ("done", count), job.message
+    assert ImportMapping.objects.get(kind=kind, source=source).mapping["columns"] == mapping.columns
+    # The next file of this source starts from the saved mapping.
+    _upload(client, kind, source, file, (DATA / file).read_bytes())
+    assert ImportJob.objects.latest("pk").mapping["columns"] == mapping.columns
+    assert "100%" in client.get(f"/metrics/imports/{job.pk}/progress/").content.decode()
+
+
+def test_reimporting_updates_and_never_duplicates(org, tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text(GOOD)
+    mapping = ingestion.Mapping.from_json(MAPPING)
+    services.import_path(kind="responses", source="pulse", path=path, mapping=mapping)
+    path.write_text(GOOD.replace("1,2026-10-01,9", "1,2026-10-01,10"))
+    services.import_path(kind="responses", source="pulse", path=path, mapping=mapping)
+    assert SurveyResponse.objects.count() == 2
+    assert SurveyResponse.objects.get(external_id="1").score == 10
+
+
+BAD_FILES = [
+    (
+        "score out of range",
+        GOOD.replace("1,2026-10-01,9", "1,2026-10-01,11"),
+        [{"row": 2, "column": "score", "message": "11 is outside the nps scale (0-10)"}],
+    ),
+    (
+        "bad date",
+        GOOD.replace("2026-10-02", "02/13/2026"),
+        [
+            {
+                "row": 3,
+                "column": "when",
+                "message": "“02/13/2026” is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])",
+            }
+        ],
+    ),
+    (
+        "duplicate ids",
+        GOOD.replace("2,2026-10-02", "1,2026-10-02"),
+        [{"row": 3, "column": "id", "message": "repeats the id “1” of row 2"}],
+    ),
+    (
+        "formula",
+        GOOD.replace("Slow refund", '"=HYPERLINK(""http://x"",""click"")"'),
+        [
+            {
+                "row": 3,
+                "column": "comment",
+                "message": "looks like a spreadsheet formula; remove the leading =, +, - or @",
+            }
+        ],
+    ),
+    (
+        "html",
+        GOOD.replace("Slow refund", "<script>alert(1)</script>"),
+        [
+            {
+                "row": 3,
+                "column": "comment",
+                "message": "contains HTML markup (tags such as <script> or <a>); send plain text",
+            }
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "content", "errors"), BAD_FILES, ids=[c[0] for c in BAD_FILES])
+def test_bad_rows_are_named_and_nothing_is_written(org, tmp_path, case, content, errors):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    outcome = services.import_path(
+        kind="responses", source="pulse", path=path, mapping=ingestion.Mapping.from_json(MAPPING)
+    )
+    assert outcome.errors == errors
+    assert outcome.written == 0
+    assert not SurveyResponse.objects.exists()
+
+
+def test_semicolon_files_are_read(org, tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text(GOOD.replace(",", ";"))
+    outcome = services.import_path(
+        kind="responses", source="pulse", path=path, mapping=ingestion.Mapping.from_json(MAPPING)
+    )
+    assert outcome.written == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("latin1.csv", "id,score\n1,9 très bien\n".encode("latin-1"), "is not UTF-8 text"),
+        ("empty.csv", b"", "The submitted file is empty."),
+        ("binary.csv", b"\x00\x01\x02" * 10, "not a CSV text file"),
+        ("broken.xlsx", b"PK\x03\x04 not really a workbook", "The workbook could not be read"),
+    ],
+)
+def test_unreadable_files_are_refused_at_upload(org, client_for, name, content, message):
+    response = _upload(client_for(org["cx"]), "responses", "pulse", name, content)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_wrong_delimiter_or_missing_column_is_named(org, client_for):
+    client = client_for(org["cx"])
+    ImportMapping.objects.create(kind="responses", source="pulse", mapping=MAPPING)
+    _upload(client, "responses", "pulse", "colon.csv", GOOD.replace(",", ":").encode())
+    job = ImportJob.objects.get()
+    page = client.get(f"/metrics/imports/{job.pk}/").content.decode()
+    assert "The saved mapping names columns this file does not have: id, when, score, comment" in page
+    response = client.post(f"/metrics/imports/{job.pk}/", {"col_external_id": "", "const_scale": "nps"})
+    assert "Map a column (or give a value) for: External id, Score." in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == "uploaded" and not SurveyResponse.objects.exists()
+
+
+def test_a_200_mb_file_is_refused_with_its_size(org, tmp_path):
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.truncate(200_000_000)  # sparse: costs no disk
+    with pytest.raises(ingestion.FileProblem, match=r"The file is 200\.0 MB; the limit is 100 MB"):
+        ingestion.read_table(path)
+
+
+def test_upload_over_the_limit_is_refused(org, client_for, settings):
+    settings.IMPORT_MAX_BYTES = 1_000_000
+    response = _upload(client_for(org["cx"]), "responses", "pulse", "big.csv", b"x" * 1_200_000)
+    assert "The file is 1.2 MB; the limit is 1 MB." in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize("username", ["leader", "stakeholder"])
+def test_only_cx_and_administrators_import(org, client_for, username):
+    assert client_for(org[username]).get("/metrics/imports/").status_code == 403
+
+
+def test_import_runs_once_even_if_delivered_twice(org, client_for, tmp_path):
+    client = client_for(org["cx"])
+    _upload(client, "responses", "pulse", "a.csv", GOOD.encode())
+    job = ImportJob.objects.get()
+    client.post(
+        f"/metrics/imports/{job.pk}/",
+        {"col_external_id": "id", "col_responded_at": "when", "col_score": "score", "const_scale": "nps"},
+    )
+    assert services.import_run(job_id=job.pk).status == "done"
+    ImportJob.objects.filter(pk=job.pk).update(message="first run")
+    assert services.import_run(job_id=job.pk).message == "first run"  # the second delivery did nothing
+
+
+def test_command_imports_with_a_saved_mapping(org, tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / "a.csv"
+    path.write_text(GOOD)
+    call_command("import_data", "responses", str(path), source="pulse", mapping=json.dumps(MAPPING))
+    call_command("import_data", "responses", str(path), source="pulse")
+    assert "Imported 2 of 2 rows." in capsys.readouterr().out
+    assert SurveyResponse.objects.count() == 2
+    assert Customer.objects.count() == 0
