@@ -245,7 +245,10 @@ def _number(raw: str, column: str, errors: list, *, whole: bool = False) -> Deci
 
 
 def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: int | None = None):
-    """Yield (line number, instance or None, errors) for each data row; line 2 is the first data row."""
+    """Yield (line number, instance, errors) for each data row; line 2 is the first data row.
+
+    The instance is built even when the row has errors (so duplicates are still found), and
+    must not be written unless its errors are empty."""
     tz = ZoneInfo(settings.TIME_ZONE)
     index = {column_label(i, h): i for i, h in enumerate(table.header)}
     spread = None
@@ -279,7 +282,7 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
             instance = _customer(external_id, get, col, errors, snapshot, number)
         else:
             instance = _observation(source, external_id, get, col, errors, tz)
-        yield number, None if errors else instance, errors
+        yield number, instance, errors
 
 
 def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number):

@@ -131,6 +131,15 @@ def test_bad_rows_are_named_and_nothing_is_written(org, tmp_path, case, content,
     assert not SurveyResponse.objects.exists()
 
 
+def test_a_duplicate_is_reported_even_when_its_first_row_has_other_errors(org, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(GOOD.replace("1,2026-10-01,9", "1,2026-10-01,12") + "1,2026-10-03,5,again\n")
+    outcome = services.import_path(
+        kind="responses", source="pulse", path=path, mapping=ingestion.Mapping.from_json(MAPPING)
+    )
+    assert [(e["row"], e["column"]) for e in outcome.errors] == [(2, "score"), (4, "id")]
+
+
 def test_semicolon_files_are_read(org, tmp_path):
     path = tmp_path / "semi.csv"
     path.write_text(GOOD.replace(",", ";"))
