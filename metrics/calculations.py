@@ -52,18 +52,19 @@ def period_start(day: date, granularity: str) -> date:
 # --- survey scores -----------------------------------------------------------------------
 
 
-def nps(scores: pd.Series) -> tuple[float, int, float, float]:
+def nps_from_counts(n: int, promoters: int, detractors: int) -> tuple[float, int, float, float]:
     """Net Promoter Score: % promoters (9-10) − % detractors (0-6), with its 95% interval.
 
     The interval uses the variance of the promoter/detractor score (+1 / 0 / −1)."""
-    s = scores.to_numpy(dtype=float)
-    n = len(s)
-    promoters = np.count_nonzero(s >= 9) / n
-    detractors = np.count_nonzero(s <= 6) / n
-    value = promoters - detractors
-    variance = promoters + detractors - value**2
-    half = Z95 * math.sqrt(variance / n)
+    p, d = promoters / n, detractors / n
+    value = p - d
+    half = Z95 * math.sqrt(max(p + d - value**2, 0.0) / n)
     return value * 100, n, (value - half) * 100, (value + half) * 100
+
+
+def nps(scores: pd.Series) -> tuple[float, int, float, float]:
+    s = scores.to_numpy(dtype=float)
+    return nps_from_counts(len(s), int(np.count_nonzero(s >= 9)), int(np.count_nonzero(s <= 6)))
 
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
@@ -75,22 +76,41 @@ def wilson(successes: int, n: int) -> tuple[float, float]:
     return (centre - half) * 100, (centre + half) * 100
 
 
-def csat(scores: pd.Series) -> tuple[float, int, float, float]:
+def csat_from_counts(n: int, top_two: int) -> tuple[float, int, float, float]:
     """CSAT: % of responses in the top two boxes (4 or 5) of a 1-5 scale, with a Wilson interval."""
-    n = len(scores)
-    top = int((scores >= 4).sum())
-    low, high = wilson(top, n)
-    return top / n * 100, n, low, high
+    low, high = wilson(top_two, n)
+    return top_two / n * 100, n, low, high
+
+
+def csat(scores: pd.Series) -> tuple[float, int, float, float]:
+    return csat_from_counts(len(scores), int((scores >= 4).sum()))
+
+
+def mean_from_sums(n: int, total: float, squares: float) -> tuple[float, int, float | None, float | None]:
+    """Mean score with a normal-approximation 95% interval (none for a single response)."""
+    mean = total / n
+    if n < 2:
+        return mean, n, None, None
+    variance = max((squares - n * mean * mean) / (n - 1), 0.0)
+    half = Z95 * math.sqrt(variance / n)
+    return mean, n, mean - half, mean + half
 
 
 def mean_score(scores: pd.Series) -> tuple[float, int, float | None, float | None]:
-    """Mean score with a normal-approximation 95% interval (none for a single response)."""
-    n = len(scores)
-    mean = float(scores.mean())
-    if n < 2:
-        return mean, n, None, None
-    half = Z95 * float(scores.std(ddof=1)) / math.sqrt(n)
-    return mean, n, mean - half, mean + half
+    values = scores.to_numpy(dtype=float)
+    return mean_from_sums(len(values), float(values.sum()), float((values * values).sum()))
+
+
+def from_aggregates(calculator: str, row: dict) -> tuple[float, int, float | None, float | None]:
+    """One period's value from database aggregates (n, promoters, detractors, top_two, total, squares)."""
+    n = row["n"]
+    if calculator == "nps":
+        return nps_from_counts(n, row["promoters"], row["detractors"])
+    if calculator == "csat":
+        return csat_from_counts(n, row["top_two"])
+    if calculator == "mean":
+        return mean_from_sums(n, float(row["total"]), float(row["squares"]))
+    raise ValueError(f"{calculator!r} is not a score calculator")
 
 
 SCORE_CALCULATORS = {"nps": nps, "csat": csat, "mean": mean_score}

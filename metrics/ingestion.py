@@ -206,7 +206,7 @@ def missing_columns(table: Table, mapping: Mapping) -> list[str]:
     """Mapped columns that the file does not have."""
     present = {column_label(i, h) for i, h in enumerate(table.header)}
     wanted = list(mapping.columns.values()) + list(mapping.drivers.values())
-    return [c for c in wanted if c and c not in present]
+    return sorted({c for c in wanted if c and c not in present})
 
 
 def _text(value: str, column: str, errors: list) -> str:

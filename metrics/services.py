@@ -13,7 +13,8 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -171,6 +172,8 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
     """Load the rows a metric reads and run its calculator."""
     segment_by = metric.segment_by or None
     if metric.calculator in RESPONSE_CALCULATORS:
+        # Aggregated in the database (one query overall, one per segment); only the interval
+        # arithmetic happens here, so millions of responses never travel to Python.
         qs = SurveyResponse.objects.filter(
             **_filters(metric), **_window(period_from, period_to, metric.granularity, "responded_at")
         )
@@ -178,11 +181,27 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
             qs = qs.filter(source=metric.source)
         if metric.calculator in SCORE_SCALES:
             qs = qs.filter(scale__in=SCORE_SCALES[metric.calculator])
-        frame = _frame(qs.order_by(), ["responded_at", "score", *([segment_by] if segment_by else [])])
-        if frame.empty:
-            return []
-        frame["period"] = calculations.period_starts(frame["responded_at"], metric.granularity, settings.TIME_ZONE)
-        return calculations.score_metric(frame, metric.calculator, segment_by)
+        qs = qs.order_by().annotate(
+            period=Trunc("responded_at", metric.granularity, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+        )
+        aggregates = {
+            "n": Count("pk"),
+            "promoters": Count("pk", filter=Q(score__gte=9)),
+            "detractors": Count("pk", filter=Q(score__lte=6)),
+            "top_two": Count("pk", filter=Q(score__gte=4)),
+            "total": Sum("score"),
+            "squares": Sum(F("score") * F("score")),
+        }
+        groups = [qs.values("period").annotate(**aggregates)]
+        if segment_by:
+            groups.append(qs.exclude(**{segment_by: ""}).values("period", segment_by).annotate(**aggregates))
+        results = []
+        for rows in groups:
+            for row in rows:
+                period = row["period"].date() if hasattr(row["period"], "date") else row["period"]
+                value, n, low, high = calculations.from_aggregates(metric.calculator, row)
+                results.append(calculations.Result(period, row.get(segment_by, ""), value, n, low, high))
+        return sorted(results, key=lambda r: (r.period, r.segment))
 
     if metric.calculator in SERIES_CALCULATORS:
 

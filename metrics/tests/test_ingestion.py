@@ -171,7 +171,7 @@ def test_wrong_delimiter_or_missing_column_is_named(org, client_for):
     _upload(client, "responses", "pulse", "colon.csv", GOOD.replace(",", ":").encode())
     job = ImportJob.objects.get()
     page = client.get(f"/metrics/imports/{job.pk}/").content.decode()
-    assert "The saved mapping names columns this file does not have: id, when, score, comment" in page
+    assert "The saved mapping names columns this file does not have: comment, id, score, when" in page
     response = client.post(f"/metrics/imports/{job.pk}/", {"col_external_id": "", "const_scale": "nps"})
     assert "Map a column (or give a value) for: External id, Score." in response.content.decode()
     job.refresh_from_db()
