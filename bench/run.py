@@ -46,85 +46,6 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def bench_ingestion(scale: float) -> list[tuple]:
-    """The idempotent upsert of survey responses vs a plain executemany INSERT of the same rows."""
-    from datetime import UTC, datetime, timedelta
-
-    from django.db import connection, transaction
-
-    from metrics.models import Scale, SurveyResponse
-    from metrics.services import responses_upsert
-
-    n = int(5000 * scale)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def rows(source):
-        return [
-            SurveyResponse(
-                source=source,
-                external_id=str(i),
-                responded_at=start + timedelta(minutes=i),
-                score=1 + i % 5,
-                scale=Scale.CSAT,
-                comment=f"Comment {i}: the parcel arrived late and the invoice was wrong.",
-                segment="General",
-                product="Dresses",
-            )
-            for i in range(n)
-        ]
-
-    table = SurveyResponse._meta.db_table
-    columns = [
-        "source",
-        "external_id",
-        "customer_id",
-        "responded_at",
-        "score",
-        "scale",
-        "driver_ratings",
-        "comment",
-        "segment",
-        "channel",
-        "product",
-        "touchpoint",
-        "attributes",
-    ]
-    raw = [
-        (
-            "baseline",
-            str(i),
-            "",
-            start + timedelta(minutes=i),
-            1 + i % 5,
-            "csat",
-            "{}",
-            f"Comment {i}: the parcel arrived late and the invoice was wrong.",
-            "General",
-            "",
-            "Dresses",
-            "",
-            "{}",
-        )
-        for i in range(n)
-    ]
-    placeholders = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - fixed names
-
-    def baseline():
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, raw)
-
-    base = _timed(baseline)
-    first = _timed(lambda: responses_upsert(responses=rows("bench-ingest")))
-    again = _timed(lambda: responses_upsert(responses=rows("bench-ingest")))
-    assert SurveyResponse.objects.filter(source="bench-ingest").count() == n
-    return [
-        (f"executemany INSERT, {n} responses (baseline)", base, 1.0),
-        (f"responses_upsert, {n} new responses", first, first / base),
-        (f"responses_upsert, the same {n} re-sent (updates)", again, again / base),
-    ]
-
-
 def bench_pages(repeat: int) -> list[tuple]:
     """Server time of pages and API lists (median, p95, queries) vs a one-row page of the same app."""
     from django.db import connection
@@ -168,6 +89,12 @@ def main() -> None:
         "--scale", type=float, default=1.0, help="data scale factor (1 = 30 functions, 2,000 customers)"
     )
     parser.add_argument("--repeat", type=int, default=30, help="requests per page")
+    parser.add_argument(
+        "--responses",
+        type=int,
+        default=50_000,
+        help="survey responses in the ingestion and recalculation benchmarks (1000000 with BENCH_DATABASE_URL)",
+    )
     args = parser.parse_args()
     _setup(os.environ.get("BENCH_DATABASE_URL"))
 
@@ -180,9 +107,14 @@ def main() -> None:
     counts = generate(scale=args.scale)
     print(f"generated {counts} in {time.perf_counter() - t:.2f} s\n")
 
-    print("Ingestion (seconds; ratio to the baseline in this run)")
-    for label, seconds, ratio in bench_ingestion(args.scale):
-        print(f"  {label:<55} {seconds:8.3f} s   x{ratio:5.2f}")
+    from bench import metrics_bench
+
+    print(f"Ingestion of a {args.responses:,}-row CSV (ratio to the baseline in this run)")
+    for label, seconds, rate, ratio in metrics_bench.bench_ingestion(args.responses, ROOT / "var" / "bench"):
+        print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} rows/s   x{ratio:5.2f}")
+    print("\nRecalculation (ratio to the baseline in this run)")
+    for label, seconds, ratio in metrics_bench.bench_recalculation():
+        print(f"  {label:<80} {seconds:8.2f} s   x{ratio:5.2f}")
 
     print(f"\nPages, {args.repeat} requests each (server time; ratio of medians to the one-row baseline)")
     rows = bench_pages(args.repeat)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.dateparse import parse_date, parse_datetime
 
-from metrics.models import Customer, Observation, Scale, SurveyResponse
+from metrics.models import Scale
 
 SCALE_BOUNDS = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 # A spreadsheet formula (=SUM(...), +cmd|..., @HYPERLINK(...)) or markup that would run in a browser.
@@ -245,10 +245,10 @@ def _number(raw: str, column: str, errors: list, *, whole: bool = False) -> Deci
 
 
 def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: int | None = None):
-    """Yield (line number, instance, errors) for each data row; line 2 is the first data row.
+    """Yield (line number, row, errors) for each data row; line 2 is the first data row.
 
-    The instance is built even when the row has errors (so duplicates are still found), and
-    must not be written unless its errors are empty."""
+    The row (a dict of field values) is built even when it has errors, so duplicates are still
+    found; it must not be written unless its errors are empty."""
     tz = ZoneInfo(settings.TIME_ZONE)
     index = {column_label(i, h): i for i, h in enumerate(table.header)}
     spread = None
@@ -310,7 +310,7 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         name: _text(get(name), col(name), errors)
         for name in ("comment", "segment", "channel", "product", "touchpoint", "customer_id")
     }
-    return SurveyResponse(
+    return dict(
         source=source,
         external_id=external_id,
         responded_at=when,
@@ -350,14 +350,14 @@ def _customer(external_id, get, col, errors, snapshot, number):
     revenue = _number(get("monthly_revenue"), col("monthly_revenue"), errors)
     margin = _number(get("monthly_margin"), col("monthly_margin"), errors)
     category = _text(get("category"), col("category"), errors)
-    return Customer(
-        external_id=external_id,
-        category=category,
-        started_on=started,
-        ended_on=ended,
-        monthly_revenue=revenue,
-        monthly_margin=margin,
-    )
+    return {
+        "external_id": external_id,
+        "category": category,
+        "started_on": started,
+        "ended_on": ended,
+        "monthly_revenue": revenue,
+        "monthly_margin": margin,
+    }
 
 
 def _observation(source, external_id, get, col, errors, tz):
@@ -366,7 +366,7 @@ def _observation(source, external_id, get, col, errors, tz):
     if value is None and not any(c == col("value") for c, _ in errors):
         errors.append((col("value"), "is empty"))
     texts = {name: _text(get(name), col(name), errors) for name in ("segment", "channel", "product", "touchpoint")}
-    return Observation(
+    return dict(
         source=source,
         external_id=external_id,
         observed_at=when or datetime(1970, 1, 1, tzinfo=UTC),

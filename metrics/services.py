@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
@@ -444,11 +444,6 @@ def duplicate_keys(model: type, rows: list[dict]) -> list[dict]:
 
 # --- file imports ----------------------------------------------------------------------------
 
-UPSERTS = {
-    "responses": lambda rows, **kw: responses_upsert(responses=rows, **kw),
-    "customers": lambda rows, **kw: customers_upsert(customers=rows, **kw),
-    "observations": lambda rows, **kw: observations_upsert(observations=rows, **kw),
-}
 MAX_STORED_ERRORS = 500
 
 
@@ -572,25 +567,104 @@ class ImportOutcome:
     errors: list = field(default_factory=list)
 
 
+# Columns written by file imports, and the natural key each upsert is idempotent on.
+IMPORT_TABLES = {
+    "responses": (
+        SurveyResponse,
+        ["source", "external_id"],
+        [
+            "customer_id",
+            "responded_at",
+            "score",
+            "scale",
+            "driver_ratings",
+            "comment",
+            "segment",
+            "channel",
+            "product",
+            "touchpoint",
+            "attributes",
+        ],
+    ),
+    "customers": (
+        Customer,
+        ["external_id"],
+        [
+            "category",
+            "started_on",
+            "ended_on",
+            "monthly_revenue",
+            "monthly_margin",
+            "attributes",
+        ],
+    ),
+    "observations": (
+        Observation,
+        ["source", "external_id"],
+        [
+            "observed_at",
+            "value",
+            "dimensions",
+            "segment",
+            "channel",
+            "product",
+            "touchpoint",
+        ],
+    ),
+}
+JSON_FIELDS = {"driver_ratings", "attributes", "dimensions"}
+
+
+def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
+    """Upsert checked rows in one statement per chunk: COPY into a temporary table and
+    INSERT ... ON CONFLICT DO UPDATE on PostgreSQL; an executemany upsert on SQLite."""
+    model, keys, _ = IMPORT_TABLES[kind]
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    updates = ", ".join(
+        f"{connection.ops.quote_name(c)} = EXCLUDED.{connection.ops.quote_name(c)}" for c in columns if c not in keys
+    )
+    conflict = ", ".join(keys)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"CREATE TEMP TABLE import_rows (LIKE {table}) ON COMMIT DROP")
+            with cursor.copy(f"COPY import_rows ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM import_rows "  # noqa: S608 - model names
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+            )
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({conflict}) DO UPDATE SET {updates}",  # noqa: S608
+                rows,
+            )
+    return len(rows)
+
+
 def import_path(
     *,
     kind: str,
     source: str,
     path: Path,
     mapping: ingestion.Mapping,
-    batch_size: int = 2000,
+    batch_size: int = 50_000,
     on_check=None,
     on_write=None,
-    progress_every: int = 2000,
+    progress_every: int = 5000,
 ) -> ImportOutcome:
-    """Check every row of a file, then (only if all are good) write it in idempotent batches.
+    """Check every row of a file, then (only if all are good) write them in idempotent batches.
 
     ``on_check(rows_checked, total)`` and ``on_write(rows_written)`` report progress. Raises
     ``ingestion.FileProblem`` when the file as a whole is unreadable."""
     outcome = ImportOutcome()
     outcome.total = sum(1 for row in ingestion.read_table(path).rows if any(c.strip() for c in row))
+    model, keys, fields = IMPORT_TABLES[kind]
+    columns = keys + fields
     seen: dict = {}
-    key_of = (lambda r: r.external_id) if kind == "customers" else (lambda r: (r.source, r.external_id))
+    checked_rows: list[tuple] = []
 
     def problem(line: int, column: str, message: str) -> None:
         outcome.error_count += 1
@@ -598,38 +672,39 @@ def import_path(
             outcome.errors.append({"row": line, "column": column, "message": message})
 
     rows = ingestion.build_rows(kind, source, ingestion.read_table(path), mapping, total=outcome.total)
-    for checked, (line, instance, row_errors) in enumerate(rows, start=1):
+    for checked, (line, row, row_errors) in enumerate(rows, start=1):
         for column, message in row_errors:
             problem(line, column, message)
-        if instance is not None:
-            key = key_of(instance)
-            if key in seen:
-                problem(
-                    line,
-                    mapping.columns.get("external_id", "external_id"),
-                    f"repeats the id “{instance.external_id}” of row {seen[key]}",
+        key = tuple(row.get(k) for k in keys)
+        if row["external_id"] and key in seen:
+            problem(
+                line,
+                mapping.columns.get("external_id", "external_id"),
+                f"repeats the id “{row['external_id']}” of row {seen[key]}",
+            )
+        else:
+            seen[key] = line
+        if not outcome.error_count:
+            checked_rows.append(
+                tuple(
+                    json.dumps(row.get(c) or {})
+                    if c in JSON_FIELDS
+                    else row.get(c, "" if c != "monthly_margin" else None)
+                    for c in columns
                 )
-            else:
-                seen[key] = line
+            )
         if on_check and checked % progress_every == 0:
             on_check(checked, outcome.total)
     if outcome.error_count:
         return outcome
-    upsert, batch = UPSERTS[kind], []
-    for _line, instance, _errors in ingestion.build_rows(
-        kind, source, ingestion.read_table(path), mapping, total=outcome.total
-    ):
-        batch.append(instance)
-        if len(batch) >= batch_size:
-            outcome.written += upsert(batch, clean=False, notify=False)
-            batch = []
-            if on_write:
-                on_write(outcome.written)
-    if batch:
-        outcome.written += upsert(batch, clean=False, notify=False)
+    del seen
+    for start in range(0, len(checked_rows), batch_size):
+        outcome.written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
+        if on_write:
+            on_write(outcome.written)
     first = last = None
     if kind in ("responses", "observations"):
-        model, stamp = (SurveyResponse, "responded_at") if kind == "responses" else (Observation, "observed_at")
+        stamp = "responded_at" if kind == "responses" else "observed_at"
         span = model.objects.filter(source=source).aggregate(first=Min(stamp), last=Max(stamp))
         first, last = span["first"], span["last"]
     with transaction.atomic():
