@@ -1,6 +1,7 @@
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -41,6 +42,12 @@ class MetricViewSet(viewsets.ModelViewSet):
     permission_classes = [ObjectPermission, ConfigurationPermission]
     lookup_field = "slug"
     search_fields = ["name", "description"]
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def drivers(self, request, slug=None):
+        """Key-driver analysis: each driver's share of R², its mean rating and % rated 4-5."""
+        return Response(selectors.key_drivers(metric=self.get_object()))
 
 
 class MetricValueViewSet(viewsets.ReadOnlyModelViewSet):

@@ -223,3 +223,53 @@ def revenue_at_risk(
         for segment, seg in group.groupby(segment_by, sort=True):
             rows.append((str(segment), float(seg["monthly_revenue"].sum()), len(seg)))
     return rows
+
+
+# --- key-driver analysis -----------------------------------------------------------------------
+
+MAX_DRIVERS = 12  # the Shapley decomposition visits 2^p subsets
+
+
+def r_squared(corr: np.ndarray, target: int, predictors: tuple[int, ...]) -> float:
+    """R² of the linear regression of one variable on others, from their correlation matrix."""
+    if not predictors:
+        return 0.0
+    idx = list(predictors)
+    r_xy = corr[idx, target]
+    solution = np.linalg.lstsq(corr[np.ix_(idx, idx)], r_xy, rcond=None)[0]
+    return float(r_xy @ solution)
+
+
+def relative_importance(frame: pd.DataFrame, outcome: str) -> tuple[dict[str, float], float]:
+    """Each driver's share of R² by averaging its contribution over all orderings (the "LMG"
+    measure of Lindeman, Merenda and Gold, 1980; a Shapley decomposition of R²).
+
+    Returns ({driver: contribution to R²}, R²); the contributions add up to R²."""
+    from itertools import combinations
+    from math import factorial
+
+    drivers = [c for c in frame.columns if c != outcome]
+    if not drivers or len(drivers) > MAX_DRIVERS:
+        raise ValueError(f"key-driver analysis needs 1 to {MAX_DRIVERS} drivers, got {len(drivers)}")
+    corr = np.corrcoef(frame[[outcome, *drivers]].to_numpy(dtype=float), rowvar=False)
+    if np.isnan(corr).any():
+        raise ValueError("a driver or the outcome does not vary, so its importance is undefined")
+    p = len(drivers)
+    positions = range(1, p + 1)
+    cache: dict[tuple[int, ...], float] = {}
+
+    def r2(subset: tuple[int, ...]) -> float:
+        if subset not in cache:
+            cache[subset] = r_squared(corr, 0, subset)
+        return cache[subset]
+
+    contributions = {}
+    for j in positions:
+        others = [k for k in positions if k != j]
+        total = 0.0
+        for size in range(p):
+            weight = factorial(size) * factorial(p - size - 1) / factorial(p)
+            for subset in combinations(others, size):
+                total += weight * (r2(tuple(sorted((*subset, j)))) - r2(subset))
+        contributions[drivers[j - 1]] = total
+    return contributions, r2(tuple(positions))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from cxgov.models import Function
 from metrics import calculations
-from metrics.models import Customer, Kind, Metric, MetricValue
+from metrics.models import Customer, Kind, Metric, MetricValue, SurveyResponse
 
 SPARK_POINTS = 12
 
@@ -138,3 +139,58 @@ def metric_values(*, metric_id: int | None = None, segment: str | None = None) -
     if segment is not None:
         qs = qs.filter(segment=segment)
     return qs.order_by("metric__name", "period_start", "segment")
+
+
+KDA_MAX_RESPONSES = 20_000
+KDA_MIN_RESPONSES = 30
+
+
+def key_drivers(*, metric: Metric) -> dict:
+    """Relative importance of each driver rating for the metric's score, with R², and each
+    driver's performance (mean rating and % rating 4-5), for its most recent responses."""
+    from metrics.services import RESPONSE_CALCULATORS, SCORE_SCALES, _filters
+
+    if metric.calculator not in RESPONSE_CALCULATORS:
+        return {"error": "Key-driver analysis needs a metric computed from survey scores (NPS, CSAT or mean)."}
+    qs = SurveyResponse.objects.filter(**_filters(metric)).exclude(driver_ratings={})
+    if metric.source:
+        qs = qs.filter(source=metric.source)
+    if metric.calculator in SCORE_SCALES:
+        qs = qs.filter(scale__in=SCORE_SCALES[metric.calculator])
+    rows = list(qs.order_by("-responded_at").values_list("score", "driver_ratings")[:KDA_MAX_RESPONSES])
+    if len(rows) < KDA_MIN_RESPONSES:
+        return {
+            "error": f"{len(rows)} response(s) carry driver ratings; at least {KDA_MIN_RESPONSES} are needed. "
+            "Map driver columns when importing survey files."
+        }
+    frame = pd.DataFrame([{**ratings, "__score": score} for score, ratings in rows])
+    counts = frame.count()
+    drivers = [c for c in frame.columns if c != "__score" and counts[c] >= KDA_MIN_RESPONSES]
+    frame = frame[[*drivers, "__score"]].dropna()
+    if len(frame) < KDA_MIN_RESPONSES or not drivers:
+        return {"error": "Too few responses rate every driver to compare them."}
+    drivers = drivers[: calculations.MAX_DRIVERS]
+    try:
+        shares, r2 = calculations.relative_importance(frame[[*drivers, "__score"]], "__score")
+    except ValueError as exc:
+        return {"error": str(exc).capitalize() + "."}
+    table = []
+    for driver in drivers:
+        table.append(
+            {
+                "driver": driver,
+                "importance": shares[driver],
+                "share": shares[driver] / r2 * 100 if r2 else 0.0,
+                "mean": float(frame[driver].mean()),
+                "top_two": float((frame[driver] >= 4).mean() * 100),
+            }
+        )
+    median_share = float(np.median([t["share"] for t in table]))
+    median_perf = float(np.median([t["mean"] for t in table]))
+    for t in table:
+        important, weak = t["share"] >= median_share, t["mean"] < median_perf
+        t["quadrant"] = (
+            "Fix first" if important and weak else "Keep up" if important else "Watch" if weak else "Maintain"
+        )
+    table.sort(key=lambda t: -t["share"])
+    return {"drivers": table, "r2": r2, "n": len(frame)}

@@ -627,7 +627,8 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
     conflict = ", ".join(keys)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"CREATE TEMP TABLE import_rows (LIKE {table}) ON COMMIT DROP")
+            cursor.execute("DROP TABLE IF EXISTS pg_temp.import_rows")
+            cursor.execute(f"CREATE TEMP TABLE import_rows AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
             with cursor.copy(f"COPY import_rows ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -635,6 +636,7 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM import_rows "  # noqa: S608 - model names
                 f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
             )
+            cursor.execute("DROP TABLE import_rows")
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(

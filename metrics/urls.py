@@ -12,4 +12,5 @@ urlpatterns = [
     path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("<slug:slug>/", views.metric_detail, name="metric-detail"),
     path("<slug:slug>/edit/", views.metric_edit, name="metric-edit"),
+    path("<slug:slug>/drivers/", views.key_drivers, name="metric-drivers"),
 ]

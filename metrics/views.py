@@ -68,6 +68,15 @@ def metric_edit(request, slug=None):
     return render(request, "metrics/metric_form.html", {"form": form, "metric": metric})
 
 
+def key_drivers(request, slug):
+    metric = get_object_or_404(Metric.objects.select_related("owning_function"), slug=slug)
+    analysis = selectors.key_drivers(metric=metric)
+    chart = [
+        {"x": round(d["mean"], 3), "y": round(d["share"], 2), "label": d["driver"]} for d in analysis.get("drivers", [])
+    ]
+    return render(request, "metrics/key_drivers.html", {"metric": metric, "analysis": analysis, "chart": chart})
+
+
 def kpi_audit(request):
     return render(request, "metrics/kpi_audit.html", {"rows": selectors.kpi_audit()})
 

@@ -153,3 +153,37 @@ def test_kpi_audit_flags_functions_with_mostly_outputs(org, client_for):
         r["function"].slug: r for r in client_for(org["cx"]).get("/metrics/kpi-audit/").context["rows"] if r["function"]
     }
     assert rows["logistics"]["mostly_outputs"] and not rows["billing"]["mostly_outputs"]
+
+
+def test_key_drivers_rank_what_moves_the_score(org, client_for, api_for):
+    import numpy as np
+
+    Metric.objects.create(name="Pulse", slug="pulse", calculator="mean", kind="outcome", source="pulse")
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(300):
+        billing, delivery, app = (int(v) for v in rng.integers(1, 6, size=3))
+        score = int(np.clip(round(0.6 * billing + 0.3 * delivery + rng.normal(0, 0.4)), 1, 5))
+        rows.append(
+            SurveyResponse(
+                source="pulse",
+                external_id=str(i),
+                responded_at=timezone.now(),
+                score=score,
+                scale="csat",
+                driver_ratings={"billing": billing, "delivery": delivery, "app": app},
+            )
+        )
+    SurveyResponse.objects.bulk_create(rows)
+    response = client_for(org["leader"]).get("/metrics/pulse/drivers/")
+    drivers = response.context["analysis"]["drivers"]
+    assert [d["driver"] for d in drivers] == ["billing", "delivery", "app"]
+    assert sum(d["share"] for d in drivers) == pytest.approx(100)
+    assert 0.5 < response.context["analysis"]["r2"] < 1
+    api = api_for(org["stakeholder"]).get("/api/metrics/pulse/drivers/").json()
+    assert api["drivers"][0]["driver"] == "billing" and api["n"] == 300
+
+
+def test_key_drivers_without_ratings_say_what_is_missing(org, client_for, metric):
+    html = client_for(org["cx"]).get("/metrics/csat/drivers/").content.decode()
+    assert "0 response(s) carry driver ratings; at least 30 are needed" in html

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -78,3 +79,36 @@ def test_ratio_and_failure_cost():
     assert ratio.value == pytest.approx(0.25)
     (cost,) = calculations.series_metric(frame, "failure_cost", unit_cost=4.5)
     assert cost.value == pytest.approx(180.0)
+
+
+def test_relative_importance_splits_r2_exactly():
+    rng = np.random.default_rng(4)
+    x1, x2, x3 = rng.normal(size=(3, 400))
+    frame = pd.DataFrame({"y": 2 * x1 + x2 + 0.5 * (x1 + x3) + rng.normal(size=400), "a": x1, "b": x2, "c": x1 + x3})
+    shares, r2 = calculations.relative_importance(frame, "y")
+    ols = np.linalg.lstsq(np.column_stack([np.ones(400), x1, x2, x1 + x3]), frame["y"], rcond=None)
+    fitted = np.column_stack([np.ones(400), x1, x2, x1 + x3]) @ ols[0]
+    assert r2 == pytest.approx(np.corrcoef(fitted, frame["y"])[0, 1] ** 2)
+    assert sum(shares.values()) == pytest.approx(r2)
+    assert shares["a"] > shares["c"] > shares["b"] > 0
+
+
+def test_relative_importance_of_uncorrelated_drivers_is_their_squared_correlation():
+    # Orthogonal drivers (a 2x2 design, each cell twice): LMG equals each driver's own r².
+    frame = pd.DataFrame({"a": [1, 1, -1, -1] * 2, "b": [1, -1, 1, -1] * 2, "y": [5, 3, 2, 1, 6, 2, 2, 0]})
+    shares, r2 = calculations.relative_importance(frame, "y")
+    for driver in ("a", "b"):
+        assert shares[driver] == pytest.approx(np.corrcoef(frame[driver], frame["y"])[0, 1] ** 2)
+    assert r2 == pytest.approx(shares["a"] + shares["b"])
+
+
+def test_relative_importance_two_drivers_matches_the_closed_form():
+    # For two predictors LMG_1 = (r1² + R² - r2²) / 2, with R² = (r1² + r2² - 2 r1 r2 r12) / (1 - r12²).
+    frame = pd.DataFrame({"y": [3, 5, 4, 6, 8, 7, 9, 6], "a": [1, 2, 2, 3, 4, 4, 5, 3], "b": [2, 2, 3, 3, 3, 5, 4, 2]})
+    c = frame.corr()
+    r1, r2_, r12 = c.loc["y", "a"], c.loc["y", "b"], c.loc["a", "b"]
+    full = (r1**2 + r2_**2 - 2 * r1 * r2_ * r12) / (1 - r12**2)
+    shares, r2 = calculations.relative_importance(frame, "y")
+    assert r2 == pytest.approx(full)
+    assert shares["a"] == pytest.approx((r1**2 + full - r2_**2) / 2)
+    assert shares["b"] == pytest.approx((r2_**2 + full - r1**2) / 2)
