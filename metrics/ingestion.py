@@ -210,6 +210,8 @@ def missing_columns(table: Table, mapping: Mapping) -> list[str]:
 
 
 def _text(value: str, column: str, errors: list) -> str:
+    if not value or (value[0] not in "=+-@ " and "<" not in value):
+        return value  # the common case, without a regular expression
     if FORMULA.match(value):
         errors.append((column, "looks like a spreadsheet formula; remove the leading =, +, - or @"))
     elif MARKUP.search(value):
@@ -229,7 +231,9 @@ def _when(raw: str, column: str, errors: list, tz: ZoneInfo) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
-def _number(raw: str, column: str, errors: list, *, whole: bool = False) -> Decimal | None:
+def _number(raw: str, column: str, errors: list, *, whole: bool = False) -> Decimal | int | None:
+    if whole and raw.isdigit():
+        return int(raw)
     text = raw.strip().replace(",", "") if raw.count(",") and raw.count(".") else raw.strip().replace(",", ".")
     if text == "":
         return None
@@ -258,46 +262,45 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
             raise FileProblem("There is no date column: give the first and last day to spread the rows over.")
         spread = (datetime.combine(start, time(12), tzinfo=tz), (end - start) / max(total, 1))
     snapshot = parse_date(mapping.snapshot or "") if kind == "customers" else None
+    spec = FIELDS[kind]
+    names = spec["required"] + spec["optional"]
+    # Where each field comes from, worked out once: (position in the row, or None for a constant).
+    positions = [(name, index[mapping.columns[name]]) for name in names if mapping.columns.get(name)]
+    constants = {name: mapping.constants.get(name, "") for name in names if not mapping.columns.get(name)}
+    labels = {name: mapping.columns.get(name) or name for name in names}
     for number, raw in enumerate(table.rows, start=2):
         errors: list[tuple[str, str]] = []
-
-        def get(name: str, raw: list[str] = raw) -> str:
-            column = mapping.columns.get(name)
-            if not column:
-                return mapping.constants.get(name, "")
-            position = index[column]
-            return raw[position].strip() if position < len(raw) else ""
-
-        def col(name: str) -> str:
-            return mapping.columns.get(name) or name
-
-        if not any(cell.strip() for cell in raw):
+        width = len(raw)
+        values = dict(constants)
+        for name, position in positions:
+            values[name] = raw[position].strip() if position < width else ""
+        if not any(values.get(name) for name, _ in positions) and not any(cell.strip() for cell in raw):
             continue
-        external_id = get("external_id")
+        external_id = values["external_id"]
         if not external_id:
-            errors.append((col("external_id"), "is empty"))
+            errors.append((labels["external_id"], "is empty"))
         if kind == "responses":
-            instance = _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number)
+            instance = _response(source, external_id, values, labels, errors, tz, mapping, raw, index, spread, number)
         elif kind == "customers":
-            instance = _customer(external_id, get, col, errors, snapshot, number)
+            instance = _customer(external_id, values, labels, errors, snapshot)
         else:
-            instance = _observation(source, external_id, get, col, errors, tz)
+            instance = _observation(source, external_id, values, labels, errors, tz)
         yield number, instance, errors
 
 
 def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number):
-    scale = (get("scale") or "").lower()
+    scale = (get["scale"] or "").lower()
     if scale not in SCALE_BOUNDS:
-        errors.append((col("scale"), f"“{scale}” is not a scale (nps, csat or ces)"))
-    score = _number(get("score"), col("score"), errors, whole=True)
-    if score is None and not any(c == col("score") for c, _ in errors):
-        errors.append((col("score"), "is empty"))
+        errors.append((col["scale"], f"“{scale}” is not a scale (nps, csat or ces)"))
+    score = _number(get["score"], col["score"], errors, whole=True)
+    if score is None and not any(c == col["score"] for c, _ in errors):
+        errors.append((col["score"], "is empty"))
     elif score is not None and scale in SCALE_BOUNDS:
         low, high = SCALE_BOUNDS[scale]
         if not low <= score <= high:
-            errors.append((col("score"), f"{score} is outside the {scale} scale ({low}-{high})"))
+            errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
     when = (
-        spread[0] + spread[1] * (number - 2) if spread else _when(get("responded_at"), col("responded_at"), errors, tz)
+        spread[0] + spread[1] * (number - 2) if spread else _when(get["responded_at"], col["responded_at"], errors, tz)
     )
     drivers = {}
     for name, column in mapping.drivers.items():
@@ -307,7 +310,7 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
                 errors.append((column, f"{value} is outside the driver rating scale (1-5)"))
             drivers[name] = float(value)
     texts = {
-        name: _text(get(name), col(name), errors)
+        name: _text(get[name], col[name], errors)
         for name in ("comment", "segment", "channel", "product", "touchpoint", "customer_id")
     }
     return dict(
@@ -321,35 +324,35 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
     )
 
 
-def _customer(external_id, get, col, errors, snapshot, number):
+def _customer(external_id, get, col, errors, snapshot):
     started = ended = None
-    if get("started_on"):
-        started = parse_date(get("started_on"))
+    if get["started_on"]:
+        started = parse_date(get["started_on"])
         if started is None:
-            errors.append((col("started_on"), f"“{get('started_on')}” is not a date (YYYY-MM-DD)"))
-    elif get("tenure_months"):
-        months = _number(get("tenure_months"), col("tenure_months"), errors, whole=True)
+            errors.append((col["started_on"], f"“{get['started_on']}” is not a date (YYYY-MM-DD)"))
+    elif get["tenure_months"]:
+        months = _number(get["tenure_months"], col["tenure_months"], errors, whole=True)
         if months is not None and snapshot is None:
-            errors.append((col("tenure_months"), "needs the snapshot date the tenure counts back from"))
+            errors.append((col["tenure_months"], "needs the snapshot date the tenure counts back from"))
         elif months is not None:
             year, month = divmod(snapshot.year * 12 + snapshot.month - 1 - int(months), 12)
             started = date(year, month + 1, 1)
-    if get("ended_on"):
-        ended = parse_date(get("ended_on"))
+    if get["ended_on"]:
+        ended = parse_date(get["ended_on"])
         if ended is None:
-            errors.append((col("ended_on"), f"“{get('ended_on')}” is not a date (YYYY-MM-DD)"))
-    elif get("churned"):
-        flag = get("churned").lower()
+            errors.append((col["ended_on"], f"“{get['ended_on']}” is not a date (YYYY-MM-DD)"))
+    elif get["churned"]:
+        flag = get["churned"].lower()
         if flag not in {"yes", "no", "1", "0", "true", "false", "y", "n"}:
-            errors.append((col("churned"), f"“{get('churned')}” is not a yes/no flag"))
+            errors.append((col["churned"], f"“{get['churned']}” is not a yes/no flag"))
         elif flag in {"yes", "1", "true", "y"}:
             if snapshot is None:
-                errors.append((col("churned"), "needs the snapshot date (churned customers left in its month)"))
+                errors.append((col["churned"], "needs the snapshot date (churned customers left in its month)"))
             else:
                 ended = snapshot
-    revenue = _number(get("monthly_revenue"), col("monthly_revenue"), errors)
-    margin = _number(get("monthly_margin"), col("monthly_margin"), errors)
-    category = _text(get("category"), col("category"), errors)
+    revenue = _number(get["monthly_revenue"], col["monthly_revenue"], errors)
+    margin = _number(get["monthly_margin"], col["monthly_margin"], errors)
+    category = _text(get["category"], col["category"], errors)
     return {
         "external_id": external_id,
         "category": category,
@@ -361,11 +364,11 @@ def _customer(external_id, get, col, errors, snapshot, number):
 
 
 def _observation(source, external_id, get, col, errors, tz):
-    when = _when(get("observed_at"), col("observed_at"), errors, tz)
-    value = _number(get("value"), col("value"), errors)
-    if value is None and not any(c == col("value") for c, _ in errors):
-        errors.append((col("value"), "is empty"))
-    texts = {name: _text(get(name), col(name), errors) for name in ("segment", "channel", "product", "touchpoint")}
+    when = _when(get["observed_at"], col["observed_at"], errors, tz)
+    value = _number(get["value"], col["value"], errors)
+    if value is None and not any(c == col["value"] for c, _ in errors):
+        errors.append((col["value"], "is empty"))
+    texts = {name: _text(get[name], col[name], errors) for name in ("segment", "channel", "product", "touchpoint")}
     return dict(
         source=source,
         external_id=external_id,

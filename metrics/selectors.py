@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import Count, F, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
 from cxgov.models import Function
@@ -125,7 +125,29 @@ def business_impact(*, month: date | None = None) -> dict:
                 "uses_margin": bool(pool["monthly_margin"].notna().any()),
             }
         )
-    return {"month": month, "rows": rows}
+    at_risk = revenue_at_risk_by_category(since=end - timedelta(days=90))
+    for row in rows:
+        row["revenue_at_risk"] = at_risk.get("" if row["category"] == "All customers" else row["category"])
+    return {"month": month, "rows": rows, "risk_known": bool(at_risk)}
+
+
+def revenue_at_risk_by_category(*, since: date) -> dict[str, float]:
+    """Monthly revenue of active customers who gave a dissatisfied answer (NPS 0-6, CSAT 1-2, CES 5-7)
+    since a day, by category ("" is the total); empty when no response names a customer."""
+    from metrics.services import DISSATISFIED
+
+    unhappy = SurveyResponse.objects.filter(DISSATISFIED, responded_at__date__gte=since).exclude(customer_id="")
+    rows = dict(
+        Customer.objects.filter(ended_on__isnull=True, external_id__in=unhappy.values("customer_id"))
+        .values_list("category")
+        .annotate(total=Sum("monthly_revenue"))
+        .order_by()
+    )
+    if not rows:
+        return {}
+    result = {category: float(total or 0) for category, total in rows.items()}
+    result[""] = sum(result.values())
+    return result
 
 
 def failed_metrics() -> QuerySet[Metric]:

@@ -665,6 +665,7 @@ def import_path(
     outcome.total = sum(1 for row in ingestion.read_table(path).rows if any(c.strip() for c in row))
     model, keys, fields = IMPORT_TABLES[kind]
     columns = keys + fields
+    json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
     seen: dict = {}
     checked_rows: list[tuple] = []
 
@@ -687,14 +688,10 @@ def import_path(
         else:
             seen[key] = line
         if not outcome.error_count:
-            checked_rows.append(
-                tuple(
-                    json.dumps(row.get(c) or {})
-                    if c in JSON_FIELDS
-                    else row.get(c, "" if c != "monthly_margin" else None)
-                    for c in columns
-                )
-            )
+            values = [row.get(c) for c in columns]
+            for i in json_positions:
+                values[i] = json.dumps(values[i]) if values[i] else "{}"
+            checked_rows.append(tuple(values))
         if on_check and checked % progress_every == 0:
             on_check(checked, outcome.total)
     if outcome.error_count:
