@@ -112,3 +112,20 @@ def test_relative_importance_two_drivers_matches_the_closed_form():
     assert r2 == pytest.approx(full)
     assert shares["a"] == pytest.approx((r1**2 + full - r2_**2) / 2)
     assert shares["b"] == pytest.approx((r2_**2 + full - r1**2) / 2)
+
+
+def test_relative_importance_matches_relaimpo_on_a_published_example():
+    """pingouin's "mediation" data set, whose lmg values from R's relaimpo (calc.relimp, type "lmg")
+    are published in pingouin's test suite: X 0.05778011, M 0.31521913 for lm(Y ~ X + M)."""
+    import zipfile
+    from pathlib import Path
+
+    wheels = sorted((Path(__file__).resolve().parents[2] / "var" / "testdata").glob("pingouin-0.7.0-*.whl"))
+    if not wheels:
+        pytest.fail("var/testdata/pingouin-0.7.0-*.whl is missing: bin/test downloads it (pip download --no-deps).")
+    with zipfile.ZipFile(wheels[0]) as wheel, wheel.open("pingouin/datasets/mediation.csv") as handle:
+        data = pd.read_csv(handle)
+    shares, r2 = calculations.relative_importance(data[["X", "M", "Y"]], "Y")
+    assert shares["X"] == pytest.approx(0.05778011, abs=1e-8)
+    assert shares["M"] == pytest.approx(0.31521913, abs=1e-8)
+    assert r2 == pytest.approx(shares["X"] + shares["M"])
