@@ -89,7 +89,7 @@ class BulkIngest(APIView):
                 {"detail": "The same external id appears more than once; nothing was written.", "rows": duplicates},
                 status=400,
             )
-        written = self.write([self.model(**row) for row in serializer.validated_data])
+        written = services.rows_upsert(kind=self.kind, rows=serializer.validated_data)
         return Response({"written": written}, status=status.HTTP_200_OK)
 
 
@@ -97,24 +97,18 @@ class BulkIngest(APIView):
 class ResponsesIngest(BulkIngest):
     row_serializer = SurveyResponseInSerializer
     model = SurveyResponse
-
-    def write(self, rows):
-        return services.responses_upsert(responses=rows)
+    kind = "responses"
 
 
 @extend_schema(request=ObservationInSerializer(many=True), responses={200: dict})
 class ObservationsIngest(BulkIngest):
     row_serializer = ObservationInSerializer
     model = Observation
-
-    def write(self, rows):
-        return services.observations_upsert(observations=rows)
+    kind = "observations"
 
 
 @extend_schema(request=CustomerInSerializer(many=True), responses={200: dict})
 class CustomersIngest(BulkIngest):
     row_serializer = CustomerInSerializer
     model = Customer
-
-    def write(self, rows):
-        return services.customers_upsert(customers=rows)
+    kind = "customers"

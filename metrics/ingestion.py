@@ -209,13 +209,21 @@ def missing_columns(table: Table, mapping: Mapping) -> list[str]:
     return sorted({c for c in wanted if c and c not in present})
 
 
-def _text(value: str, column: str, errors: list) -> str:
+def text_problem(value: str) -> str | None:
+    """Why a text value may not be stored (a spreadsheet formula or HTML markup), or None."""
     if not value or (value[0] not in "=+-@ " and "<" not in value):
-        return value  # the common case, without a regular expression
+        return None  # the common case, without a regular expression
     if FORMULA.match(value):
-        errors.append((column, "looks like a spreadsheet formula; remove the leading =, +, - or @"))
-    elif MARKUP.search(value):
-        errors.append((column, "contains HTML markup (tags such as <script> or <a>); send plain text"))
+        return "looks like a spreadsheet formula; remove the leading =, +, - or @"
+    if MARKUP.search(value):
+        return "contains HTML markup (tags such as <script> or <a>); send plain text"
+    return None
+
+
+def _text(value: str, column: str, errors: list) -> str:
+    problem = text_problem(value)
+    if problem:
+        errors.append((column, problem))
     return value
 
 

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from metrics import services
+from metrics import ingestion, services
 from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
 
 
@@ -70,7 +70,20 @@ class MetricValueSerializer(serializers.ModelSerializer):
         ]
 
 
-class SurveyResponseInSerializer(serializers.ModelSerializer):
+class PlainTextMixin:
+    """Text fields refuse spreadsheet formulas and HTML markup, as file imports do."""
+
+    text_fields = ("comment", "segment", "channel", "product", "touchpoint", "customer_id", "category")
+
+    def validate(self, data):
+        for name in self.text_fields:
+            problem = ingestion.text_problem(data.get(name) or "")
+            if problem:
+                raise serializers.ValidationError({name: problem})
+        return super().validate(data)
+
+
+class SurveyResponseInSerializer(PlainTextMixin, serializers.ModelSerializer):
     class Meta:
         model = SurveyResponse
         fields = [
@@ -91,7 +104,8 @@ class SurveyResponseInSerializer(serializers.ModelSerializer):
         validators = []  # re-sending an external id updates it
 
     def validate(self, data):
-        bounds = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}[data["scale"]]
+        data = super().validate(data)
+        bounds = ingestion.SCALE_BOUNDS[data["scale"]]
         if not bounds[0] <= data["score"] <= bounds[1]:
             raise serializers.ValidationError(
                 {"score": f"{data['score']} is outside the {data['scale']} scale ({bounds[0]}-{bounds[1]})."}
@@ -102,7 +116,7 @@ class SurveyResponseInSerializer(serializers.ModelSerializer):
         return data
 
 
-class ObservationInSerializer(serializers.ModelSerializer):
+class ObservationInSerializer(PlainTextMixin, serializers.ModelSerializer):
     class Meta:
         model = Observation
         fields = [
@@ -119,7 +133,7 @@ class ObservationInSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class CustomerInSerializer(serializers.ModelSerializer):
+class CustomerInSerializer(PlainTextMixin, serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = [

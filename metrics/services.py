@@ -32,85 +32,58 @@ from metrics.models import (
     SurveyResponse,
 )
 
-_CUSTOMER_FIELDS = ["category", "started_on", "ended_on", "monthly_revenue", "monthly_margin", "attributes"]
-_RESPONSE_FIELDS = [
-    "customer_id",
-    "responded_at",
-    "score",
-    "scale",
-    "driver_ratings",
-    "comment",
-    "segment",
-    "channel",
-    "product",
-    "touchpoint",
-    "attributes",
-]
+
+def _instances_upsert(kind: str, instances: Iterable, clean: bool, notify: bool) -> int:
+    model, keys, fields = IMPORT_TABLES[kind]
+    objects = list(instances)
+    for obj in objects if clean else ():
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+    return rows_upsert(kind=kind, rows=[{c: getattr(obj, c) for c in keys + fields} for obj in objects], notify=notify)
 
 
-@transaction.atomic
-def customers_upsert(
-    *, customers: Iterable[Customer], batch_size: int = 1000, clean: bool = True, notify: bool = True
-) -> int:
+def customers_upsert(*, customers: Iterable[Customer], clean: bool = True, notify: bool = True) -> int:
     """Insert or update customers by external id; returns how many were written."""
-    rows = list(customers)
-    for row in rows if clean else ():
-        row.full_clean(validate_unique=False, validate_constraints=False)
-    Customer.objects.bulk_create(
-        rows,
-        batch_size=batch_size,
-        update_conflicts=True,
-        unique_fields=["external_id"],
-        update_fields=_CUSTOMER_FIELDS,
-    )
-    if rows and notify:
-        metrics_touched(kind="customers", sources=set())
-    return len(rows)
+    return _instances_upsert("customers", customers, clean, notify)
 
 
-@transaction.atomic
-def responses_upsert(
-    *, responses: Iterable[SurveyResponse], batch_size: int = 1000, clean: bool = True, notify: bool = True
-) -> int:
+def responses_upsert(*, responses: Iterable[SurveyResponse], clean: bool = True, notify: bool = True) -> int:
     """Insert or update survey responses by (source, external id); returns how many were written."""
-    rows = list(responses)
-    for row in rows if clean else ():
-        row.full_clean(validate_unique=False, validate_constraints=False)
-    SurveyResponse.objects.bulk_create(
-        rows,
-        batch_size=batch_size,
-        update_conflicts=True,
-        unique_fields=["source", "external_id"],
-        update_fields=_RESPONSE_FIELDS,
-    )
-    if rows and notify:
-        stamps = [row.responded_at for row in rows]
-        metrics_touched(kind="responses", sources={r.source for r in rows}, first=min(stamps), last=max(stamps))
-    return len(rows)
+    return _instances_upsert("responses", responses, clean, notify)
 
 
-_OBSERVATION_FIELDS = ["observed_at", "value", "dimensions", "segment", "channel", "product", "touchpoint"]
+def observations_upsert(*, observations: Iterable[Observation], clean: bool = True, notify: bool = True) -> int:
+    """Insert or update observations by (source, external id); returns how many were written."""
+    return _instances_upsert("observations", observations, clean, notify)
 
 
 @transaction.atomic
-def observations_upsert(
-    *, observations: Iterable[Observation], batch_size: int = 1000, clean: bool = True, notify: bool = True
-) -> int:
-    """Insert or update observations by (source, external id); returns how many were written."""
-    rows = list(observations)
-    for row in rows if clean else ():
-        row.full_clean(validate_unique=False, validate_constraints=False)
-    Observation.objects.bulk_create(
-        rows,
-        batch_size=batch_size,
-        update_conflicts=True,
-        unique_fields=["source", "external_id"],
-        update_fields=_OBSERVATION_FIELDS,
-    )
-    if rows and notify:
-        stamps = [row.observed_at for row in rows]
-        metrics_touched(kind="observations", sources={r.source for r in rows}, first=min(stamps), last=max(stamps))
-    return len(rows)
+def rows_upsert(*, kind: str, rows: list[dict], notify: bool = True, chunk: int = 50_000) -> int:
+    """Insert or update checked rows (dicts of field values), idempotently on their natural key.
+
+    The one writer under the bulk API, the upload page and ``import_data`` (which stream their
+    rows into ``_write_rows`` directly); it queues recalculation of the periods the rows touch."""
+    model, keys, fields = IMPORT_TABLES[kind]
+    columns = keys + fields
+    defaults = [model._meta.get_field(c).get_default() for c in columns]
+    json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
+    tuples = []
+    for row in rows:
+        values = [row.get(c, default) for c, default in zip(columns, defaults, strict=True)]
+        for i in json_positions:
+            values[i] = json.dumps(values[i]) if values[i] else "{}"
+        tuples.append(tuple(values))
+    for start in range(0, len(tuples), chunk):
+        _write_rows(kind, tuples[start : start + chunk], columns)
+    if tuples and notify:
+        stamp = {"responses": "responded_at", "observations": "observed_at"}.get(kind)
+        stamps = [row[stamp] for row in rows] if stamp else []
+        metrics_touched(
+            kind=kind,
+            sources={row.get("source", "") for row in rows},
+            first=min(stamps) if stamps else None,
+            last=max(stamps) if stamps else None,
+        )
+    return len(tuples)
 
 
 # --- recalculation ---------------------------------------------------------------------------

@@ -221,3 +221,41 @@ def test_command_imports_with_a_saved_mapping(org, tmp_path, capsys):
     assert "Imported 2 of 2 rows." in capsys.readouterr().out
     assert SurveyResponse.objects.count() == 2
     assert Customer.objects.count() == 0
+
+
+def test_xlsx_files_import_like_csv(org, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "when", "score", "comment"])
+    sheet.append([1, "2026-10-01", 9, "Fine"])
+    sheet.append([2, "2026-10-02", 11, "Too high"])
+    path = tmp_path / "pulse.xlsx"
+    workbook.save(path)
+    mapping = ingestion.Mapping.from_json(MAPPING)
+    outcome = services.import_path(kind="responses", source="pulse", path=path, mapping=mapping)
+    assert outcome.errors == [{"row": 3, "column": "score", "message": "11 is outside the nps scale (0-10)"}]
+    sheet["C3"] = 7
+    workbook.save(path)
+    assert services.import_path(kind="responses", source="pulse", path=path, mapping=mapping).written == 2
+    assert sorted(SurveyResponse.objects.values_list("score", flat=True)) == [7, 9]
+
+
+def test_bulk_api_refuses_html_and_formulas_like_files(org, api_for):
+    rows = [
+        {
+            "source": "s",
+            "external_id": "1",
+            "responded_at": "2026-10-01T10:00:00Z",
+            "score": 5,
+            "scale": "csat",
+            "comment": "<img src=x onerror=alert(1)>",
+        }
+    ]
+    response = api_for(org["cx"]).post("/api/ingest/responses/", rows, format="json")
+    assert response.status_code == 400
+    assert response.json()["rows"][0]["errors"]["comment"] == [
+        "contains HTML markup (tags such as <script> or <a>); send plain text"
+    ]
+    assert not SurveyResponse.objects.exists()
