@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from cxgov.lib import permissions
 from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
@@ -80,8 +81,11 @@ def membership_set(*, user: User, person: User, function_ids: set[int]) -> None:
     """Make a person a member of exactly these functions."""
     permissions.require_configure(user)
     current = set(Membership.objects.filter(person=person).values_list("function_id", flat=True))
-    Membership.objects.filter(person=person, function_id__in=current - function_ids).delete()
-    Membership.objects.bulk_create([Membership(person=person, function_id=pk) for pk in sorted(function_ids - current)])
+    for membership in Membership.objects.filter(person=person, function_id__in=current - function_ids):
+        membership.delete()  # one by one, so the history records each removal
+    bulk_create_with_history(
+        [Membership(person=person, function_id=pk) for pk in sorted(function_ids - current)], Membership
+    )
 
 
 def _require_function_for_write(user: User, function: Function) -> None:

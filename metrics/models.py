@@ -189,6 +189,11 @@ class Metric(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def schedule_name(self) -> str:
+        """The name of this metric's django-celery-beat entry."""
+        return f"Recalculate metric {self.pk}"
+
     def rag(self, value: float | None) -> str | None:
         """Green, amber or red for a value: green on the good side of the amber threshold (or of
         the target when no thresholds are set), red at or beyond the red threshold, amber between."""

@@ -216,3 +216,10 @@ def key_drivers(*, metric: Metric) -> dict:
         )
     table.sort(key=lambda t: -t["share"])
     return {"drivers": table, "r2": r2, "n": len(frame)}
+
+
+def metric_schedule_entry(*, metric: Metric):
+    """The metric's django-celery-beat entry (administrators edit it in the admin)."""
+    from django_celery_beat.models import PeriodicTask
+
+    return PeriodicTask.objects.select_related("interval", "crontab").filter(name=metric.schedule_name).first()

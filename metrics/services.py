@@ -339,7 +339,7 @@ def metric_schedule(*, metric: Metric) -> None:
 
     every_hour, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
     task, created = PeriodicTask.objects.get_or_create(
-        name=f"Recalculate metric {metric.pk}",
+        name=metric.schedule_name,
         defaults={
             "task": "metrics.recalculate",
             "interval": every_hour,

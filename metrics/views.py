@@ -35,10 +35,12 @@ def metric_detail(request, slug):
         "red": metric.red_threshold,
         "unit": metric.unit,
     }
+    schedule = selectors.metric_schedule_entry(metric=metric) if permissions.can_configure(request.user) else None
     return render(
         request,
         "metrics/metric_detail.html",
         {
+            "schedule": schedule,
             "metric": metric,
             "values": values,
             "segments": segments,
