@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -14,6 +15,8 @@ from simple_history.utils import bulk_create_with_history
 
 from cxgov.lib import permissions
 from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
+
+ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "django_celery_beat", "authtoken"]
 
 
 def heartbeat_record(*, name: str) -> None:
@@ -72,6 +75,12 @@ def person_save(*, user: User, person: User, fields: dict, function_ids: set[int
         person.set_unusable_password()
     person.full_clean(exclude=["password"])
     person.save()
+    # Administrators configure in the Django admin (schedules, tokens, metrics): give them
+    # its permissions with the role, and take them away with it.
+    if person.role == Role.ADMINISTRATOR:
+        person.user_permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+    else:
+        person.user_permissions.clear()
     membership_set(user=user, person=person, function_ids=function_ids)
     return person
 

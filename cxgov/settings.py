@@ -222,6 +222,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded data files larger than this are refused with a message (the bulk API takes the rest).
 IMPORT_MAX_BYTES = _int("IMPORT_MAX_MB", 100) * 1_000_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000  # larger uploads stream to a temporary file
+# The bulk API takes up to 10,000 rows a request, comments included.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25_000_000
 
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cxgov <cxgov@localhost>")

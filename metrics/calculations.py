@@ -191,6 +191,8 @@ def churn_rate(customers: pd.DataFrame, periods: list[tuple[date, date]], segmen
         groups = [(ALL, at_start, lost)]
         if segment_by:
             for segment, rows in at_start.groupby(segment_by, sort=True):
+                if segment == "":
+                    continue  # uncategorised customers count in the total only
                 groups.append((str(segment), rows, lost.loc[rows.index]))
         for segment, rows, lost_rows in groups:
             n = len(rows)
@@ -217,10 +219,13 @@ def revenue_at_risk(
     customers: pd.DataFrame, at_risk_ids: set[str], segment_by: str | None
 ) -> list[tuple[str, float, int]]:
     """Monthly revenue of the customers in a risk group (e.g. detractors), overall and per segment."""
-    group = customers[customers["external_id"].isin(at_risk_ids)]
+    active = customers["ended_on"].isna() if "ended_on" in customers else True
+    group = customers[customers["external_id"].isin(at_risk_ids) & active]
     rows = [(ALL, float(group["monthly_revenue"].sum()), len(group))]
     if segment_by:
         for segment, seg in group.groupby(segment_by, sort=True):
+            if segment == "":
+                continue
             rows.append((str(segment), float(seg["monthly_revenue"].sum()), len(seg)))
     return rows
 

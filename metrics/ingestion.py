@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.dateparse import parse_date, parse_datetime
 
-from metrics.models import Scale
+from metrics.models import Customer, Observation, Scale, SurveyResponse
 
 SCALE_BOUNDS = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 # A spreadsheet formula (=SUM(...), +cmd|..., @HYPERLINK(...)) or markup that would run in a browser.
-FORMULA = re.compile(r"^\s*[=+\-@][A-Za-z_.]*\s*[(|!]")
-MARKUP = re.compile(r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|a|form|input|link|meta)\b", re.I)
+FORMULA = re.compile(r"^\s*(?:[=+@]|-[^\s\d.]|-[\d.]+\s*[-+*/^&|(])")
+NUMBER = re.compile(r"^\s*[-+]?\d[\d,.]*\s*$")
+MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!]")
 
 FIELDS = {
     "responses": {
@@ -73,6 +74,13 @@ LABELS = {
     "monthly_margin": "Monthly margin",
     "observed_at": "Observed at",
     "value": "Value",
+}
+
+
+# Text limits of the fields rows are written to (a longer value is reported, never cut).
+MAX_LENGTHS = {
+    kind: {f.name: f.max_length for f in model._meta.get_fields() if getattr(f, "max_length", None)}
+    for kind, model in (("responses", SurveyResponse), ("customers", Customer), ("observations", Observation))
 }
 
 
@@ -211,12 +219,12 @@ def missing_columns(table: Table, mapping: Mapping) -> list[str]:
 
 def text_problem(value: str) -> str | None:
     """Why a text value may not be stored (a spreadsheet formula or HTML markup), or None."""
-    if not value or (value[0] not in "=+-@ " and "<" not in value):
+    if not value or (value[0] not in "=+-@ \t" and "<" not in value):
         return None  # the common case, without a regular expression
-    if FORMULA.match(value):
+    if FORMULA.match(value) and not NUMBER.match(value):
         return "looks like a spreadsheet formula; remove the leading =, +, - or @"
     if MARKUP.search(value):
-        return "contains HTML markup (tags such as <script> or <a>); send plain text"
+        return "contains HTML markup (a tag such as <script> or <a>); send plain text"
     return None
 
 
@@ -227,33 +235,62 @@ def _text(value: str, column: str, errors: list) -> str:
     return value
 
 
+def _parse(raw: str):
+    """A date or date-time from ISO text, or None; impossible dates (30 February) are None too."""
+    try:
+        if "T" in raw or " " in raw.strip():
+            return parse_datetime(raw.strip())
+        return parse_date(raw.strip())
+    except ValueError:
+        return None
+
+
 def _when(raw: str, column: str, errors: list, tz: ZoneInfo) -> datetime | None:
-    raw = raw.strip()
-    parsed = parse_datetime(raw) if "T" in raw or " " in raw else None
+    parsed = _parse(raw) if raw.strip() else None
     if parsed is None:
-        day = parse_date(raw) if raw else None
-        if day is None:
-            errors.append((column, f"“{raw}” is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])"))
-            return None
-        parsed = datetime.combine(day, time(12))
+        errors.append((column, f"“{raw}” is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])"))
+        return None
+    if not isinstance(parsed, datetime):
+        parsed = datetime.combine(parsed, time(12))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
+def _day(raw: str, column: str, errors: list) -> date | None:
+    """A calendar day; a spreadsheet's date-time cell (2024-01-05T00:00:00) counts as its day."""
+    parsed = _parse(raw)
+    if parsed is None:
+        errors.append((column, f"“{raw}” is not a date (YYYY-MM-DD)"))
+        return None
+    return parsed.date() if isinstance(parsed, datetime) else parsed
+
+
+THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
 def _number(raw: str, column: str, errors: list, *, whole: bool = False) -> Decimal | int | None:
-    if whole and raw.isdigit():
+    if whole and raw.isascii() and raw.isdigit():
         return int(raw)
-    text = raw.strip().replace(",", "") if raw.count(",") and raw.count(".") else raw.strip().replace(",", ".")
+    text = raw.strip()
     if text == "":
         return None
+    if THOUSANDS.match(text):
+        text = text.replace(",", "")  # 1,250 or 1,250.50
+    elif text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")  # a decimal comma: 12,5
     try:
-        number = Decimal(text)
+        number = Decimal(text) if text.isascii() else None
     except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
         errors.append((column, f"“{raw}” is not a number"))
         return None
-    if not number.is_finite() or (whole and number != number.to_integral_value()):
-        errors.append((column, f"“{raw}” is not a whole number" if whole else f"“{raw}” is not a number"))
+    if whole and number != number.to_integral_value():
+        errors.append((column, f"“{raw}” is not a whole number"))
         return None
-    return number
+    if abs(number) >= 10**10:
+        errors.append((column, f"“{raw}” is too large"))
+        return None
+    return int(number) if whole else number
 
 
 def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: int | None = None):
@@ -293,6 +330,10 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
             instance = _customer(external_id, values, labels, errors, snapshot)
         else:
             instance = _observation(source, external_id, values, labels, errors, tz)
+        for name, limit in MAX_LENGTHS[kind].items():
+            value = instance.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                errors.append((labels.get(name, name), f"is {len(value)} characters long; the limit is {limit}"))
         yield number, instance, errors
 
 
@@ -335,9 +376,7 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
 def _customer(external_id, get, col, errors, snapshot):
     started = ended = None
     if get["started_on"]:
-        started = parse_date(get["started_on"])
-        if started is None:
-            errors.append((col["started_on"], f"“{get['started_on']}” is not a date (YYYY-MM-DD)"))
+        started = _day(get["started_on"], col["started_on"], errors)
     elif get["tenure_months"]:
         months = _number(get["tenure_months"], col["tenure_months"], errors, whole=True)
         if months is not None and snapshot is None:
@@ -346,9 +385,7 @@ def _customer(external_id, get, col, errors, snapshot):
             year, month = divmod(snapshot.year * 12 + snapshot.month - 1 - int(months), 12)
             started = date(year, month + 1, 1)
     if get["ended_on"]:
-        ended = parse_date(get["ended_on"])
-        if ended is None:
-            errors.append((col["ended_on"], f"“{get['ended_on']}” is not a date (YYYY-MM-DD)"))
+        ended = _day(get["ended_on"], col["ended_on"], errors)
     elif get["churned"]:
         flag = get["churned"].lower()
         if flag not in {"yes", "no", "1", "0", "true", "false", "y", "n"}:

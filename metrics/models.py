@@ -131,9 +131,9 @@ class SegmentBy(models.TextChoices):
 
 
 class Rag(models.TextChoices):
-    GREEN = "green", "On target"
+    GREEN = "green", "On track"
     AMBER = "amber", "At risk"
-    RED = "red", "Off target"
+    RED = "red", "Off track"
 
 
 class Metric(models.Model):
@@ -164,7 +164,10 @@ class Metric(models.Model):
     granularity = models.CharField(max_length=10, choices=Granularity.choices, default=Granularity.MONTH)
     target = models.FloatField(null=True, blank=True)
     amber_threshold = models.FloatField(
-        null=True, blank=True, help_text="Values on the good side of this are green; between it and red, amber."
+        null=True,
+        blank=True,
+        help_text="Values on the good side of this are green (on track); between it and red, amber. "
+        "Without it, the target is the green line.",
     )
     red_threshold = models.FloatField(null=True, blank=True, help_text="Values at or beyond this are red.")
     owning_function = models.ForeignKey(

@@ -110,7 +110,10 @@ class SurveyResponseInSerializer(PlainTextMixin, serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"score": f"{data['score']} is outside the {data['scale']} scale ({bounds[0]}-{bounds[1]})."}
             )
-        for name, rating in (data.get("driver_ratings") or {}).items():
+        ratings = data.get("driver_ratings") or {}
+        if not isinstance(ratings, dict):
+            raise serializers.ValidationError({"driver_ratings": "Send an object of driver name: rating (1-5)."})
+        for name, rating in ratings.items():
             if not isinstance(rating, int | float) or not 1 <= rating <= 5:
                 raise serializers.ValidationError({"driver_ratings": f"“{name}” must be a rating from 1 to 5."})
         return data

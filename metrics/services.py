@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
@@ -72,11 +72,17 @@ def rows_upsert(*, kind: str, rows: list[dict], notify: bool = True, chunk: int 
         for i in json_positions:
             values[i] = json.dumps(values[i]) if values[i] else "{}"
         tuples.append(tuple(values))
+    stamp = {"responses": "responded_at", "observations": "observed_at"}.get(kind)
+    stamps = [row[stamp] for row in rows] if stamp else []
+    if stamps:
+        # A re-sent row may move to another period: its old period must be recomputed too.
+        before = model.objects.filter(
+            source__in={row["source"] for row in rows}, external_id__in=[row["external_id"] for row in rows]
+        ).aggregate(first=Min(stamp), last=Max(stamp))
+        stamps += [value for value in before.values() if value is not None]
     for start in range(0, len(tuples), chunk):
         _write_rows(kind, tuples[start : start + chunk], columns)
     if tuples and notify:
-        stamp = {"responses": "responded_at", "observations": "observed_at"}.get(kind)
-        stamps = [row[stamp] for row in rows] if stamp else []
         metrics_touched(
             kind=kind,
             sources={row.get("source", "") for row in rows},
@@ -208,6 +214,8 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
         Customer.objects.order_by(),
         ["external_id", "category", "started_on", "ended_on", "monthly_revenue", "monthly_margin"],
     )
+    if metric.filter_segment:
+        customers = customers[customers["category"] == metric.filter_segment]
     if customers.empty:
         return []
     if metric.calculator == "revenue_at_risk":
@@ -250,7 +258,7 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
     results = []
     for r in churn:
         end = _next_period(r.period, metric.granularity)
-        months = (end.year - r.period.year) * 12 + end.month - r.period.month or (end - r.period).days / 30.4375
+        months = {"month": 1, "quarter": 3}.get(metric.granularity) or (end - r.period).days / 30.4375
         pool = customers if r.segment == "" else customers[customers[customer_segment] == r.segment]
         value = calculations.lifetime_value(float(pool["per_month"].mean()) * months, r.value / 100)
         if value is not None:
@@ -307,6 +315,9 @@ def metric_record_failure(*, metric_id: int, error: str) -> None:
 # --- definitions -------------------------------------------------------------------------------
 
 
+RESERVED_SLUGS = {"new", "imports", "kpi-audit", "business-impact"}
+
+
 def _check_definition(metric: Metric) -> None:
     errors = {}
     if metric.calculator in SERIES_CALCULATORS and not metric.source:
@@ -317,6 +328,20 @@ def _check_definition(metric: Metric) -> None:
         errors["unit_cost"] = "The cost of failure demand needs a cost per contact."
     if metric.calculator in CUSTOMER_CALCULATORS and metric.segment_by not in ("", "segment"):
         errors["segment_by"] = "Customer metrics break down by customer category only."
+    if metric.calculator in {"churn", "clv"}:
+        for name in ("filter_channel", "filter_product", "filter_touchpoint"):
+            if getattr(metric, name):
+                errors[name] = "Customers have no channel, product or touchpoint: filter by segment (category) only."
+    if metric.calculator == "mean" and not metric.source:
+        errors["source"] = "A mean score needs one survey source, so that it never mixes 0-10, 1-5 and 1-7 answers."
+    if metric.slug in RESERVED_SLUGS:
+        errors["slug"] = f"“{metric.slug}” is taken by a page of its own; choose another name or slug."
+    if metric.target is not None:
+        sign = 1 if metric.direction == "higher" else -1
+        for name in ("amber_threshold", "red_threshold"):
+            limit = getattr(metric, name)
+            if limit is not None and sign * (metric.target - limit) < 0:
+                errors[name] = "must be on the far side of the target from “better” (the target is the goal)."
     if metric.amber_threshold is not None and metric.red_threshold is not None:
         higher = metric.direction == "higher"
         if (
@@ -367,7 +392,13 @@ def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
             raise ValidationError(
                 {"north_star": f"“{current}” is the active North Star; there is at most one. Unset it first."}
             )
-    metric.save()
+    try:
+        with transaction.atomic():
+            metric.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"north_star": "Another metric became the active North Star at the same moment; reload and retry."}
+        ) from None
     if metric.owning_function_id:
         accountability_link(function=metric.owning_function, subject_object=metric, subject=f"Metric: {metric.name}")
     metric_schedule(metric=metric)
@@ -439,7 +470,7 @@ def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
 
 def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
     """Store an uploaded file and read its header; the mapping starts from the saved one."""
-    if not (permissions.is_administrator(user) or permissions.is_cx_team(user)):
+    if not permissions.can_import(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if kind != "customers" and not source:
         raise ValidationError({"source": "Name the source (survey name or series key) the rows belong to."})
@@ -498,7 +529,7 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
 
 def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
     """Save the mapping for this source (reused next time) and queue the import."""
-    if not (permissions.is_administrator(user) or permissions.is_cx_team(user)):
+    if not permissions.can_import(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError("This import has already been started.")
@@ -667,20 +698,31 @@ def import_path(
             checked_rows.append(tuple(values))
         if on_check and checked % progress_every == 0:
             on_check(checked, outcome.total)
+    if on_check:
+        on_check(outcome.total, outcome.total)
     if outcome.error_count:
         return outcome
     del seen
-    for start in range(0, len(checked_rows), batch_size):
-        outcome.written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
-        if on_write:
-            on_write(outcome.written)
-    first = last = None
-    if kind in ("responses", "observations"):
-        stamp = "responded_at" if kind == "responses" else "observed_at"
-        span = model.objects.filter(source=source).aggregate(first=Min(stamp), last=Max(stamp))
-        first, last = span["first"], span["last"]
+    stamp = {"responses": "responded_at", "observations": "observed_at"}.get(kind)
+
+    def span() -> list:
+        if stamp is None:
+            return []
+        found = model.objects.filter(source=source).aggregate(first=Min(stamp), last=Max(stamp))
+        return [value for value in found.values() if value is not None]
+
+    # All or nothing: one transaction for the whole write; re-sent rows may move between
+    # periods, so the periods spanned before and after are recomputed.
     with transaction.atomic():
-        metrics_touched(kind=kind, sources={source}, first=first, last=last)
+        stamps = span()
+        for start in range(0, len(checked_rows), batch_size):
+            outcome.written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
+        stamps += span()
+        metrics_touched(
+            kind=kind, sources={source}, first=min(stamps) if stamps else None, last=max(stamps) if stamps else None
+        )
+    if on_write:
+        on_write(outcome.written)
     return outcome
 
 
@@ -697,6 +739,11 @@ def import_run(*, job_id: int) -> ImportJob:
     def checked(rows: int, total: int) -> None:
         _progress(job_id, processed_rows=rows, total_rows=total)
 
+    def writing(rows: int, total: int) -> None:
+        checked(rows, total)
+        if rows >= total:
+            _progress(job_id, status=ImportStatus.WRITING)
+
     def written(rows: int) -> None:
         _progress(job_id, status=ImportStatus.WRITING, written_rows=rows)
 
@@ -706,7 +753,7 @@ def import_run(*, job_id: int) -> ImportJob:
             source=job.source,
             path=Path(job.stored_path),
             mapping=ingestion.Mapping.from_json(job.mapping),
-            on_check=checked,
+            on_check=writing,
             on_write=written,
         )
     except ingestion.FileProblem as exc:

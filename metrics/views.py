@@ -88,7 +88,7 @@ def business_impact(request):
 
 
 def _require_importer(user):
-    if not (permissions.is_administrator(user) or permissions.is_cx_team(user)):
+    if not permissions.can_import(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
 
 

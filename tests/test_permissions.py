@@ -245,3 +245,20 @@ def test_administrator_cannot_take_over_a_superuser(org, client_for):
 def test_malformed_ids_in_query_strings_are_ignored(org, client_for, value):
     response = client_for(org["cx"]).get(f"/accountabilities/?function={value}&q=%00")
     assert response.status_code == 200
+
+
+def test_an_administrator_made_in_the_app_can_edit_schedules_in_the_admin(org, client_for):
+    from cxgov.models import User
+
+    response = client_for(org["admin"]).post(
+        "/people/new/",
+        {"username": "ops", "role": "admin", "is_active": "on", "password": "a-long-enough-secret-42"},
+    )
+    assert response.status_code == 302
+    ops = User.objects.get(username="ops")
+    assert ops.is_staff and not ops.is_superuser
+    assert client_for(ops).get("/admin/django_celery_beat/periodictask/").status_code == 200
+    client_for(org["admin"]).post(
+        f"/people/{ops.pk}/edit/", {"username": "ops", "role": "stakeholder", "is_active": "on"}
+    )
+    assert client_for(ops).get("/admin/django_celery_beat/periodictask/").status_code == 302

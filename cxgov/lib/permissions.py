@@ -75,6 +75,11 @@ def can_configure(user) -> bool:
     return is_administrator(user)
 
 
+def can_import(user) -> bool:
+    """May this user push customer data (files, the bulk API)? Administrators and the CX team."""
+    return is_administrator(user) or is_cx_team(user)
+
+
 def can_view(user, obj=None) -> bool:
     """May this user see this object? Every active user reads the organisation's work."""
     return is_active_user(user)
@@ -155,4 +160,4 @@ class IngestPermission(drf_permissions.BasePermission):
     """Pushing customer data (survey tools, CRMs): administrators and the CX team."""
 
     def has_permission(self, request, view) -> bool:
-        return is_administrator(request.user) or is_cx_team(request.user)
+        return can_import(request.user)

@@ -30,3 +30,10 @@ def sparkline(values, width=120, height=28):
 @register.inclusion_tag("metrics/partials/rag.html")
 def rag(status):
     return {"status": status}
+
+
+@register.simple_tag
+def can_import(user) -> bool:
+    from cxgov.lib import permissions
+
+    return permissions.can_import(user)

@@ -112,7 +112,7 @@ BAD_FILES = [
             {
                 "row": 3,
                 "column": "comment",
-                "message": "contains HTML markup (tags such as <script> or <a>); send plain text",
+                "message": "contains HTML markup (a tag such as <script> or <a>); send plain text",
             }
         ],
     ),
@@ -256,6 +256,56 @@ def test_bulk_api_refuses_html_and_formulas_like_files(org, api_for):
     response = api_for(org["cx"]).post("/api/ingest/responses/", rows, format="json")
     assert response.status_code == 400
     assert response.json()["rows"][0]["errors"]["comment"] == [
-        "contains HTML markup (tags such as <script> or <a>); send plain text"
+        "contains HTML markup (a tag such as <script> or <a>); send plain text"
     ]
     assert not SurveyResponse.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("2026-02-30", "“2026-02-30” is not a date"),
+        ("x" * 130, "is 130 characters long; the limit is 128"),
+    ],
+)
+def test_impossible_dates_and_overlong_ids_are_named(org, tmp_path, cell, message):
+    path = tmp_path / "bad.csv"
+    column = "when" if "-" in cell else "id"
+    path.write_text(GOOD.replace("2026-10-02", cell) if column == "when" else GOOD.replace("\n2,", f"\n{cell},"))
+    outcome = services.import_path(
+        kind="responses", source="pulse", path=path, mapping=ingestion.Mapping.from_json(MAPPING)
+    )
+    assert [(e["row"], e["column"]) for e in outcome.errors] == [(3, column)]
+    assert message in outcome.errors[0]["message"]
+    assert not SurveyResponse.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1,250", 1250), ("1,250.50", 1250.5), ("12,5", 12.5), ("-3", -3), ("²", None), ("1e400", None)],
+)
+def test_numbers_are_read_as_people_write_them(raw, expected):
+    errors = []
+    value = ingestion._number(raw, "revenue", errors)
+    assert (float(value) if value is not None else None) == expected
+    assert bool(errors) == (expected is None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(A1)",
+        "<body onload=alert(1)>",
+        "<details ontoggle=x>",
+    ],
+)
+def test_formulas_and_markup_are_refused(text):
+    assert ingestion.text_problem(text) is not None
+
+
+@pytest.mark.parametrize("text", ["I <3 this dress", "- loved it", "-5 stars would be fair", "3 < 4", "fine"])
+def test_ordinary_text_is_accepted(text):
+    assert ingestion.text_problem(text) is None
