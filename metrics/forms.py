@@ -10,31 +10,7 @@ class MetricForm(forms.ModelForm):
 
     class Meta:
         model = Metric
-        fields = [
-            "name",
-            "slug",
-            "description",
-            "unit",
-            "kind",
-            "timing",
-            "direction",
-            "calculator",
-            "source",
-            "denominator_source",
-            "unit_cost",
-            "filter_segment",
-            "filter_channel",
-            "filter_product",
-            "filter_touchpoint",
-            "segment_by",
-            "granularity",
-            "target",
-            "amber_threshold",
-            "red_threshold",
-            "owning_function",
-            "north_star",
-            "active",
-        ]
+        fields = Metric.DEFINITION_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):

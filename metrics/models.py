@@ -140,6 +140,32 @@ class Metric(models.Model):
     """A measure the organisation tracks: how it is computed, its target, and who owns it."""
 
     is_configuration = True  # administrators define metrics (cxgov.lib.permissions)
+    # What an administrator sets, in the order the form and the API present it.
+    DEFINITION_FIELDS = [
+        "name",
+        "slug",
+        "description",
+        "unit",
+        "kind",
+        "timing",
+        "direction",
+        "calculator",
+        "source",
+        "denominator_source",
+        "unit_cost",
+        "filter_segment",
+        "filter_channel",
+        "filter_product",
+        "filter_touchpoint",
+        "segment_by",
+        "granularity",
+        "target",
+        "amber_threshold",
+        "red_threshold",
+        "owning_function",
+        "north_star",
+        "active",
+    ]
 
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)

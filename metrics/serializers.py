@@ -8,35 +8,7 @@ from metrics.models import Customer, Metric, MetricValue, Observation, SurveyRes
 class MetricSerializer(serializers.ModelSerializer):
     class Meta:
         model = Metric
-        fields = [
-            "id",
-            "name",
-            "slug",
-            "description",
-            "unit",
-            "kind",
-            "timing",
-            "direction",
-            "calculator",
-            "source",
-            "denominator_source",
-            "unit_cost",
-            "filter_segment",
-            "filter_channel",
-            "filter_product",
-            "filter_touchpoint",
-            "segment_by",
-            "granularity",
-            "target",
-            "amber_threshold",
-            "red_threshold",
-            "owning_function",
-            "north_star",
-            "active",
-            "recalculated_at",
-            "last_error",
-            "last_error_at",
-        ]
+        fields = ["id", *Metric.DEFINITION_FIELDS, "recalculated_at", "last_error", "last_error_at"]
         read_only_fields = ["recalculated_at", "last_error", "last_error_at"]
         extra_kwargs = {"slug": {"required": False}}
         validators = []  # the service explains the North Star rule
