@@ -167,3 +167,10 @@ def accountability_link(
         **lookup, defaults={"function": function, "subject": subject[:200]}
     )
     return entry
+
+
+def accountability_unlink(*, subject_object: Model) -> None:
+    """Remove every register entry attached to an object of the product (it was deleted or unowned)."""
+    Accountability.objects.filter(
+        subject_type=ContentType.objects.get_for_model(subject_object), subject_id=subject_object.pk
+    ).delete()

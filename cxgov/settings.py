@@ -276,6 +276,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": HEARTBEAT_INTERVAL,
         "options": {"expires": HEARTBEAT_INTERVAL * 2},
     },
+    "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 5 * 60},
 }
 
 # --- REST API --------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ class MetricViewSet(viewsets.ModelViewSet):
     lookup_field = "slug"
     search_fields = ["name", "description"]
 
+    def perform_destroy(self, instance):
+        services.metric_delete(user=self.request.user, metric=instance)
+
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"])
     def drivers(self, request, slug=None):

@@ -309,6 +309,7 @@ class ImportJob(models.Model):
     message = models.TextField(blank=True)
     created_by = models.ForeignKey("cxgov.User", null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of progress.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cxgov.lib import permissions
-from cxgov.services import accountability_link
+from cxgov.services import accountability_link, accountability_unlink
 from metrics import calculations, ingestion
 from metrics.models import (
     Customer,
@@ -401,11 +401,24 @@ def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
         ) from None
     if metric.owning_function_id:
         accountability_link(function=metric.owning_function, subject_object=metric, subject=f"Metric: {metric.name}")
+    else:
+        accountability_unlink(subject_object=metric)
     metric_schedule(metric=metric)
     from metrics import tasks
 
     transaction.on_commit(lambda: tasks.recalculate.delay(metric.pk))
     return metric
+
+
+@transaction.atomic
+def metric_delete(*, user, metric: Metric) -> None:
+    """Remove a metric with its values, its schedule and its place in the accountability register."""
+    from django_celery_beat.models import PeriodicTask
+
+    permissions.require_configure(user)
+    PeriodicTask.objects.filter(name=metric.schedule_name).delete()
+    accountability_unlink(subject_object=metric)
+    metric.delete()
 
 
 def metrics_touched(
@@ -560,7 +573,29 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
 
 
 def _progress(job_id: int, **fields) -> None:
-    ImportJob.objects.filter(pk=job_id).update(**fields)
+    ImportJob.objects.filter(pk=job_id).update(updated_at=timezone.now(), **fields)
+
+
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def imports_requeue_stuck() -> int:
+    """Put back in the queue the imports whose worker died mid-way (no progress for a while).
+
+    Safe: the write phase is one transaction, so a dead worker left nothing half-written, and
+    the claim in ``import_run`` lets only one worker take the job again."""
+    from metrics import tasks
+
+    stuck = ImportJob.objects.filter(
+        status__in=[ImportStatus.VALIDATING, ImportStatus.WRITING], updated_at__lt=timezone.now() - STUCK_AFTER
+    )
+    ids = list(stuck.values_list("pk", flat=True))
+    for job_id in ids:
+        if ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.VALIDATING, ImportStatus.WRITING]).update(
+            status=ImportStatus.QUEUED, message="Restarted after the worker stopped responding."
+        ):
+            transaction.on_commit(lambda pk=job_id: tasks.import_file.delay(pk))
+    return len(ids)
 
 
 @dataclass
@@ -730,7 +765,7 @@ def import_run(*, job_id: int) -> ImportJob:
     """Run an uploaded file's import. Claimed with a conditional UPDATE from "queued", so only
     one worker runs a job and a redelivered message does nothing."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.VALIDATING, processed_rows=0, written_rows=0
+        status=ImportStatus.VALIDATING, processed_rows=0, written_rows=0, updated_at=timezone.now()
     )
     job = ImportJob.objects.get(pk=job_id)
     if not claimed:

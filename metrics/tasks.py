@@ -23,14 +23,13 @@ def recalculate(self, metric_id: int, period_from: str | None = None, period_to:
         raise self.retry(exc=exc) from exc
 
 
-@shared_task(name="metrics.recalculate_all", ignore_result=True)
-def recalculate_all() -> None:
-    """Queue a full recalculation of every active metric (the nightly rebuild)."""
-    for metric_id in Metric.objects.filter(active=True).values_list("pk", flat=True):
-        recalculate.delay(metric_id)
-
-
 @shared_task(name="metrics.import_file", acks_late=True, ignore_result=True)
 def import_file(job_id: int) -> None:
     """Run an uploaded file's import (claimed once, so a redelivered message does nothing)."""
     services.import_run(job_id=job_id)
+
+
+@shared_task(name="metrics.requeue_stuck_imports", ignore_result=True)
+def requeue_stuck_imports() -> None:
+    """Periodic: restart imports whose worker died (see services.imports_requeue_stuck)."""
+    services.imports_requeue_stuck()

@@ -190,3 +190,22 @@ def test_key_drivers_rank_what_moves_the_score(org, client_for, api_for):
 def test_key_drivers_without_ratings_say_what_is_missing(org, client_for, metric):
     html = client_for(org["cx"]).get("/metrics/csat/drivers/").content.decode()
     assert "0 response(s) carry driver ratings; at least 30 are needed" in html
+
+
+def test_deleting_a_metric_removes_its_schedule_and_register_entry(org, api_for):
+    from django_celery_beat.models import PeriodicTask
+
+    from cxgov.models import Accountability
+
+    api = api_for(org["admin"])
+    api.post(
+        "/api/metrics/",
+        {"name": "Gone", "calculator": "nps", "kind": "outcome", "owning_function": org["billing"].pk},
+        format="json",
+    )
+    metric = Metric.objects.get(slug="gone")
+    assert PeriodicTask.objects.filter(name=metric.schedule_name).exists()
+    assert api.patch("/api/metrics/gone/", {"owning_function": None}, format="json").status_code == 200
+    assert not Accountability.objects.filter(subject="Metric: Gone").exists()
+    assert api.delete("/api/metrics/gone/").status_code == 204
+    assert not PeriodicTask.objects.filter(name=metric.schedule_name).exists()
