@@ -5,6 +5,8 @@
   if (!source || !canvas || typeof Chart === "undefined") return;
   const d = JSON.parse(source.textContent);
   const flat = (value) => d.labels.map(() => value);
+  // With a single period a line has no length: show its points instead.
+  const lineDots = d.labels.length === 1 ? 4 : 0;
   const datasets = [
     { label: "Value", data: d.values, borderColor: "#0d6efd", backgroundColor: "#0d6efd", tension: 0.2, pointRadius: 3 },
   ];
@@ -12,9 +14,9 @@
     datasets.push({ label: "95% interval low", data: d.low, borderColor: "rgba(13,110,253,0.2)", pointRadius: 0, fill: false });
     datasets.push({ label: "95% interval", data: d.high, borderColor: "rgba(13,110,253,0.2)", backgroundColor: "rgba(13,110,253,0.08)", pointRadius: 0, fill: "-1" });
   }
-  if (d.target !== null) datasets.push({ label: "Target", data: flat(d.target), borderColor: "#198754", borderDash: [6, 4], pointRadius: 0 });
-  if (d.amber !== null) datasets.push({ label: "Amber threshold", data: flat(d.amber), borderColor: "#ffc107", borderDash: [2, 3], pointRadius: 0 });
-  if (d.red !== null) datasets.push({ label: "Red threshold", data: flat(d.red), borderColor: "#dc3545", borderDash: [2, 3], pointRadius: 0 });
+  if (d.target !== null) datasets.push({ label: "Target", data: flat(d.target), borderColor: "#198754", backgroundColor: "#198754", borderDash: [6, 4], pointRadius: lineDots });
+  if (d.amber !== null) datasets.push({ label: "Amber threshold", data: flat(d.amber), borderColor: "#ffc107", backgroundColor: "#ffc107", borderDash: [2, 3], pointRadius: lineDots });
+  if (d.red !== null) datasets.push({ label: "Red threshold", data: flat(d.red), borderColor: "#dc3545", backgroundColor: "#dc3545", borderDash: [2, 3], pointRadius: lineDots });
   new Chart(canvas, {
     type: "line",
     data: { labels: d.labels, datasets: datasets },
