@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from cxgov import api
 from metrics import api as metrics_api
+from outcomes import api as outcomes_api
 
 router = DefaultRouter()
 router.register("functions", api.FunctionViewSet)
@@ -12,6 +13,8 @@ router.register("memberships", api.MembershipViewSet)
 router.register("accountabilities", api.AccountabilityViewSet)
 router.register("metrics", metrics_api.MetricViewSet)
 router.register("metric-values", metrics_api.MetricValueViewSet)
+router.register("customer-categories", outcomes_api.CustomerCategoryViewSet)
+router.register("canvases", outcomes_api.CanvasViewSet)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

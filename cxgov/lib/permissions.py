@@ -80,6 +80,11 @@ def can_import(user) -> bool:
     return is_administrator(user) or is_cx_team(user)
 
 
+def can_write_canvases(user) -> bool:
+    """May this user write outcome canvases and customer categories? The CX team and administrators."""
+    return is_administrator(user) or is_cx_team(user)
+
+
 def can_view(user, obj=None) -> bool:
     """May this user see this object? Every active user reads the organisation's work."""
     return is_active_user(user)

@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from outcomes.models import Canvas, CustomerCategory, MomentOfTruth, Need
+
+
+@admin.register(CustomerCategory)
+class CustomerCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "data_category"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class NeedInline(admin.TabularInline):
+    model = Need
+    extra = 0
+
+
+class MomentInline(admin.TabularInline):
+    model = MomentOfTruth
+    extra = 0
+
+
+@admin.register(Canvas)
+class CanvasAdmin(admin.ModelAdmin):
+    list_display = ["category", "version", "state", "approved_at"]
+    list_filter = ["state", "category"]
+    inlines = [NeedInline, MomentInline]

@@ -1,0 +1,56 @@
+from django import forms
+
+from cxgov.models import Function
+from metrics.models import Metric
+from outcomes.models import Canvas, MomentOfTruth, Need
+
+
+class CanvasForm(forms.ModelForm):
+    class Meta:
+        model = Canvas
+        fields = [
+            "who",
+            "expectations",
+            "outcomes",
+            "cost_to_serve",
+            "service",
+            "revenue",
+            "measures",
+            "accountable_functions",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in ["who", "expectations", "outcomes", "cost_to_serve", "service", "revenue"]
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["measures"].queryset = Metric.objects.filter(active=True).order_by("name")
+        self.fields["measures"].widget = forms.CheckboxSelectMultiple()
+        self.fields["measures"].choices = [
+            (m.pk, f"{m.name} ({m.get_kind_display().lower()})") for m in self.fields["measures"].queryset
+        ]
+        self.fields["accountable_functions"].queryset = Function.objects.order_by("customer_facing", "name")
+        self.fields["accountable_functions"].widget = forms.CheckboxSelectMultiple()
+
+
+class NeedForm(forms.ModelForm):
+    class Meta:
+        model = Need
+        fields = ["text", "specific", "measurable", "achievable", "relevant", "time_bound", "due_on"]
+        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+
+
+class MomentForm(forms.ModelForm):
+    class Meta:
+        model = MomentOfTruth
+        fields = ["stage", "what_happens", "functions"]
+        widgets = {"what_happens": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["functions"].queryset = Function.objects.order_by("customer_facing", "name")
+
+
+NeedFormSet = forms.modelformset_factory(Need, form=NeedForm, extra=2, can_delete=True)
+MomentFormSet = forms.modelformset_factory(MomentOfTruth, form=MomentForm, extra=2, can_delete=True)

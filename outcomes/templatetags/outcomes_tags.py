@@ -1,0 +1,11 @@
+from django import template
+
+from outcomes import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("outcomes/partials/line_of_sight.html")
+def line_of_sight(function):
+    """A function's line of sight: the canvases it answers for, their measures, up to the North Star."""
+    return {"canvases": selectors.function_line_of_sight(function=function), "function": function}

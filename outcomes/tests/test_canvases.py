@@ -1,0 +1,166 @@
+"""Canvases: versioning, the checks the product makes, who may write, pages and API."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from cxgov.models import Accountability
+from metrics.models import Metric
+from outcomes import services
+from outcomes.models import Canvas, CustomerCategory
+
+
+@pytest.fixture
+def category(db):
+    return CustomerCategory.objects.create(name="Month-to-month", slug="m2m", data_category="Month-to-month")
+
+
+@pytest.fixture
+def outcome_metric(db):
+    return Metric.objects.create(name="CSAT", slug="csat", calculator="csat", kind="outcome", north_star=True)
+
+
+@pytest.fixture
+def output_metric(db):
+    return Metric.objects.create(name="Calls", slug="calls", calculator="count", source="calls", kind="output")
+
+
+def _write(user, category, *, outcomes="Online on the promised day", measures=(), functions=()):
+    draft = services.canvas_draft(user=user, category=category)
+    return services.canvas_save(
+        user=user,
+        canvas=draft,
+        fields={"who": "Households", "outcomes": outcomes},
+        measures=list(measures),
+        functions=list(functions),
+        needs=[{"text": "Working on day one", "specific": True}],
+        moments=[{"stage": "Delivery", "what_happens": "Router arrives", "functions": list(functions)}],
+    )
+
+
+def test_approving_freezes_a_version_and_editing_starts_the_next(org, category, outcome_metric):
+    v1 = _write(org["cx"], category, measures=[outcome_metric], functions=[org["logistics"]])
+    services.canvas_approve(user=org["cx"], canvas=v1)
+    with pytest.raises(ValidationError, match="frozen"):
+        services.canvas_save(
+            user=org["cx"], canvas=v1, fields={"who": "changed"}, measures=[], functions=[], needs=[], moments=[]
+        )
+    v2 = services.canvas_draft(user=org["cx"], category=category)
+    assert (v2.version, v2.who, list(v2.measures.all())) == (2, "Households", [outcome_metric])
+    assert [n.text for n in v2.needs.all()] == ["Working on day one"]
+    assert list(v2.moments.get().functions.all()) == [org["logistics"]]
+    services.canvas_save(
+        user=org["cx"],
+        canvas=v2,
+        fields={"who": "Students", "outcomes": "Online"},
+        measures=[],
+        functions=[],
+        needs=[],
+        moments=[],
+    )
+    services.canvas_approve(user=org["cx"], canvas=v2)
+    v1.refresh_from_db()
+    assert (v1.state, v1.who, v1.needs.count(), list(v1.measures.all())) == (
+        "retired",
+        "Households",
+        1,
+        [outcome_metric],
+    )
+    assert Canvas.objects.get(category=category, state="approved").version == 2
+
+
+def test_approval_records_the_accountable_functions(org, category, outcome_metric):
+    canvas = _write(org["cx"], category, measures=[outcome_metric], functions=[org["billing"], org["logistics"]])
+    services.canvas_approve(user=org["cx"], canvas=canvas)
+    entries = Accountability.objects.filter(subject="Outcome canvas: Month-to-month")
+    assert sorted(e.function.slug for e in entries) == ["billing", "logistics"]
+
+
+def test_a_canvas_needs_an_outcome_statement_to_be_approved(org, category):
+    canvas = _write(org["cx"], category, outcomes="")
+    with pytest.raises(ValidationError, match="outcome statement"):
+        services.canvas_approve(user=org["cx"], canvas=canvas)
+
+
+@pytest.mark.parametrize("username", ["leader", "stakeholder"])
+def test_only_cx_and_administrators_write_canvases(org, category, client_for, username):
+    with pytest.raises(PermissionDenied):
+        services.canvas_draft(user=org[username], category=category)
+    client = client_for(org[username])
+    assert client.post(f"/outcomes/{category.slug}/draft/").status_code == 403
+    assert client.get(f"/outcomes/{category.slug}/edit/").status_code == 403
+    assert client.get(f"/outcomes/{category.slug}/").status_code == 200
+
+
+def test_flags_for_missing_outcome_measures_and_categories_without_canvas(
+    org, client_for, category, outcome_metric, output_metric
+):
+    bare = CustomerCategory.objects.create(name="Two year", slug="two-year", data_category="Two year")
+    outputs = CustomerCategory.objects.create(name="One year", slug="one-year", data_category="One year")
+    _write(org["cx"], category, measures=[outcome_metric, output_metric])
+    _write(org["cx"], outputs, measures=[output_metric])
+    rows = {c.slug: c.flags for c in client_for(org["stakeholder"]).get("/outcomes/").context["categories"]}
+    assert rows == {
+        "m2m": [],
+        "one-year": ["No outcome measure", "All measures are outputs"],
+        "two-year": ["No canvas yet"],
+    }
+    assert bare.canvases.count() == 0
+
+
+def test_cx_writes_and_approves_through_the_pages(org, client_for, category, outcome_metric):
+    client = client_for(org["cx"])
+    client.post(f"/outcomes/{category.slug}/draft/")
+    form = {
+        "who": "Households",
+        "outcomes": "Online on day one",
+        "measures": [outcome_metric.pk],
+        "accountable_functions": [org["billing"].pk],
+        "needs-TOTAL_FORMS": "1",
+        "needs-INITIAL_FORMS": "0",
+        "needs-0-text": "Working on day one",
+        "needs-0-specific": "on",
+        "needs-0-measurable": "on",
+        "needs-0-achievable": "on",
+        "needs-0-relevant": "on",
+        "needs-0-time_bound": "on",
+        "needs-0-due_on": "2027-03-31",
+        "moments-TOTAL_FORMS": "0",
+        "moments-INITIAL_FORMS": "0",
+    }
+    assert client.post(f"/outcomes/{category.slug}/edit/", form).status_code == 302
+    assert client.post(f"/outcomes/{category.slug}/approve/").status_code == 302
+    page = client.get(f"/outcomes/{category.slug}/")
+    assert page.context["canvas"].state == "approved" and page.context["canvas"].needs.get().is_smart
+    html = client.get("/outcomes/north-star/").content.decode()
+    assert "Month-to-month" in html and "Billing" in html
+    assert "Month-to-month canvas" in client.get("/functions/billing/").content.decode()
+
+
+def test_api_lists_versions(org, api_for, category, outcome_metric):
+    canvas = _write(org["cx"], category, measures=[outcome_metric])
+    services.canvas_approve(user=org["cx"], canvas=canvas)
+    services.canvas_draft(user=org["cx"], category=category)
+    data = api_for(org["stakeholder"]).get("/api/canvases/?category_slug=m2m").json()
+    assert [(c["version"], c["state"]) for c in data["results"]] == [(2, "draft"), (1, "approved")]
+    assert api_for(org["leader"]).post("/api/customer-categories/", {"name": "X", "slug": "x"}).status_code == 403
+    assert api_for(org["cx"]).post("/api/customer-categories/", {"name": "X", "slug": "x"}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [("/outcomes/", 7), ("/outcomes/m2m/", 13), ("/outcomes/north-star/", 7), ("/api/canvases/", 9)],
+)
+def test_outcome_pages_keep_a_constant_number_of_queries(
+    org, client_for, category, outcome_metric, django_assert_num_queries, url, queries
+):
+    client = client_for(org["admin"])
+    first = _write(org["cx"], category, measures=[outcome_metric], functions=[org["billing"]])
+    services.canvas_approve(user=org["cx"], canvas=first)
+    client.get(url)
+    for batch in range(2):
+        for i in range(3):
+            extra = CustomerCategory.objects.create(name=f"C{batch}{i}", slug=f"c{batch}{i}", data_category="x")
+            canvas = _write(org["cx"], extra, measures=[outcome_metric], functions=[org["billing"], org["logistics"]])
+            services.canvas_approve(user=org["cx"], canvas=canvas)
+        with django_assert_num_queries(queries):
+            assert client.get(url).status_code == 200
