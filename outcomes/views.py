@@ -34,6 +34,7 @@ def canvas_detail(request, slug):
             "category": category,
             "canvas": canvas,
             "versions": versions,
+            "draft": next((v for v in versions if v.state == CanvasState.DRAFT), None),
             "can_write": permissions.can_write_canvases(request.user),
         },
     )

@@ -164,3 +164,13 @@ def test_outcome_pages_keep_a_constant_number_of_queries(
             services.canvas_approve(user=org["cx"], canvas=canvas)
         with django_assert_num_queries(queries):
             assert client.get(url).status_code == 200
+
+
+def test_the_page_offers_the_open_draft_next_to_the_approved_canvas(org, client_for, category, outcome_metric):
+    services.canvas_approve(user=org["cx"], canvas=_write(org["cx"], category, measures=[outcome_metric]))
+    services.canvas_draft(user=org["cx"], category=category)
+    html = client_for(org["cx"]).get(f"/outcomes/{category.slug}/").content.decode()
+    assert "v1 · Approved" in html
+    assert "Edit draft v2" in html and "Approve v2" in html and "See draft v2" in html
+    assert "Start a new draft" not in html
+    assert "Edit draft" not in client_for(org["leader"]).get(f"/outcomes/{category.slug}/").content.decode()
