@@ -19,19 +19,20 @@ class CanvasForm(forms.ModelForm):
             "accountable_functions",
         ]
         widgets = {
-            name: forms.Textarea(attrs={"rows": 3})
-            for name in ["who", "expectations", "outcomes", "cost_to_serve", "service", "revenue"]
+            **{
+                name: forms.Textarea(attrs={"rows": 3})
+                for name in ["who", "expectations", "outcomes", "cost_to_serve", "service", "revenue"]
+            },
+            "measures": forms.CheckboxSelectMultiple,
+            "accountable_functions": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["measures"].queryset = Metric.objects.filter(active=True).order_by("name")
-        self.fields["measures"].widget = forms.CheckboxSelectMultiple()
-        self.fields["measures"].choices = [
-            (m.pk, f"{m.name} ({m.get_kind_display().lower()})") for m in self.fields["measures"].queryset
-        ]
+        measures = self.fields["measures"]
+        measures.queryset = Metric.objects.filter(active=True).order_by("name")
+        measures.label_from_instance = lambda m: f"{m.name} ({m.get_kind_display().lower()})"
         self.fields["accountable_functions"].queryset = Function.objects.order_by("customer_facing", "name")
-        self.fields["accountable_functions"].widget = forms.CheckboxSelectMultiple()
 
 
 class NeedForm(forms.ModelForm):

@@ -174,3 +174,17 @@ def test_the_page_offers_the_open_draft_next_to_the_approved_canvas(org, client_
     assert "Edit draft v2" in html and "Approve v2" in html and "See draft v2" in html
     assert "Start a new draft" not in html
     assert "Edit draft" not in client_for(org["leader"]).get(f"/outcomes/{category.slug}/").content.decode()
+
+
+def test_the_edit_form_shows_the_drafts_measures_and_functions_checked(org, client_for, category, outcome_metric):
+    services.canvas_approve(
+        user=org["cx"], canvas=_write(org["cx"], category, measures=[outcome_metric], functions=[org["billing"]])
+    )
+    services.canvas_draft(user=org["cx"], category=category)
+    form = client_for(org["cx"]).get(f"/outcomes/{category.slug}/edit/").context["form"]
+    html = str(form)
+    assert f'value="{org["billing"].pk}"' in html and f'value="{org["logistics"].pk}"' in html
+    checked = {str(w.data["value"]) for w in form["accountable_functions"] if w.data["selected"]}
+    assert checked == {str(org["billing"].pk)}
+    assert {str(w.data["value"]) for w in form["measures"] if w.data["selected"]} == {str(outcome_metric.pk)}
+    assert "CSAT (outcome)" in html
