@@ -19,6 +19,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", views.person_edit, name="person-edit"),
     path("metrics/", include("metrics.urls")),
     path("outcomes/", include("outcomes.urls")),
+    path("rootcause/", include("rootcause.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

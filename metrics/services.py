@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Trunc
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -90,6 +91,11 @@ def rows_upsert(*, kind: str, rows: list[dict], notify: bool = True, chunk: int 
             last=max(stamps) if stamps else None,
         )
     return len(tuples)
+
+
+# Sent (inside the writing transaction) when survey responses were added or changed, with their
+# sources and time span; other apps (comment tagging) listen without metrics importing them.
+responses_changed = Signal()
 
 
 # --- recalculation ---------------------------------------------------------------------------
@@ -428,6 +434,7 @@ def metrics_touched(
     from metrics import tasks
 
     if kind == "responses":
+        responses_changed.send(sender=SurveyResponse, sources=sources, first=first, last=last)
         metrics = Metric.objects.filter(active=True, calculator__in=RESPONSE_CALCULATORS | {"revenue_at_risk"})
         metrics = metrics.filter(Q(source="") | Q(source__in=sources))
     elif kind == "observations":

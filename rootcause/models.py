@@ -1,0 +1,68 @@
+"""The comment taxonomy (key drivers and sub-themes) and the tags it puts on customer comments."""
+
+from django.db import models
+
+
+class KeyDriver(models.Model):
+    """The first level of the comment taxonomy: what drives the customer's experience."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubTheme(models.Model):
+    """The second level: a specific problem or praise, found in comments by its matching rules."""
+
+    driver = models.ForeignKey(KeyDriver, on_delete=models.CASCADE, related_name="sub_themes")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    keywords = models.TextField(
+        help_text="Words or phrases, one per line; a comment containing any of them gets this sub-theme."
+    )
+    negative_keywords = models.TextField(
+        blank=True, help_text="One per line; a comment containing any of them does not get it."
+    )
+    suggested_function = models.ForeignKey(
+        "cxgov.Function", null=True, blank=True, on_delete=models.SET_NULL, related_name="suggested_sub_themes"
+    )
+
+    class Meta:
+        ordering = ["driver__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["driver", "name"], name="sub_theme_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.driver.name} › {self.name}"
+
+    @staticmethod
+    def phrases(text: str) -> list[str]:
+        return [line.strip().lower() for line in text.splitlines() if line.strip()]
+
+
+class TagOrigin(models.TextChoices):
+    RULE = "rule", "Matching rule"
+    MANUAL = "manual", "CX team"
+
+
+class CommentTag(models.Model):
+    """A sub-theme on a survey comment. Tags set or removed by hand (``origin`` manual) are never
+    changed by the rules; a removed one stays as ``rejected`` so the rules do not add it back."""
+
+    response = models.ForeignKey("metrics.SurveyResponse", on_delete=models.CASCADE, related_name="tags")
+    sub_theme = models.ForeignKey(SubTheme, on_delete=models.CASCADE, related_name="tags")
+    origin = models.CharField(max_length=6, choices=TagOrigin.choices, default=TagOrigin.RULE)
+    rejected = models.BooleanField(default=False)
+    tagged_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "sub_theme"], name="comment_tag_unique")]
+        indexes = [models.Index(fields=["sub_theme", "rejected"])]
+
+    def __str__(self) -> str:
+        return f"{self.response} → {self.sub_theme}"

@@ -1,0 +1,65 @@
+"""Writes for root-cause work: tagging comments with the taxonomy."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from cxgov.lib import permissions
+from metrics.models import SurveyResponse
+from rootcause import tagging
+from rootcause.models import CommentTag, SubTheme, TagOrigin
+
+
+def _rules() -> list[tagging.Rule]:
+    return tagging.compile_rules(
+        [(s.pk, SubTheme.phrases(s.keywords), SubTheme.phrases(s.negative_keywords)) for s in SubTheme.objects.all()]
+    )
+
+
+def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict[str, int]:
+    """Apply the matching rules to comments (all, or a queryset of responses); safe to run again.
+
+    Rule tags are added where the rules match and removed where they no longer do; tags set or
+    removed by the CX team (origin manual) are left exactly as they are."""
+    rules = _rules()
+    qs = (responses if responses is not None else SurveyResponse.objects.all()).exclude(comment="").order_by("pk")
+    stats = {"comments": 0, "added": 0, "removed": 0}
+    last_pk = 0
+    while True:
+        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment")[:chunk])
+        if not rows:
+            break
+        last_pk = rows[-1][0]
+        wanted = {(pk, theme) for pk, comment in rows for theme in tagging.match(comment, rules)}
+        ids = [pk for pk, _ in rows]
+        with transaction.atomic():
+            existing = {
+                (r, t): origin
+                for r, t, origin in CommentTag.objects.filter(response_id__in=ids).values_list(
+                    "response_id", "sub_theme_id", "origin"
+                )
+            }
+            new = [CommentTag(response_id=r, sub_theme_id=t) for r, t in wanted - existing.keys()]
+            CommentTag.objects.bulk_create(new, ignore_conflicts=True)
+            stale = [key for key, origin in existing.items() if origin == TagOrigin.RULE and key not in wanted]
+            for response_id, theme_id in stale:
+                CommentTag.objects.filter(
+                    response_id=response_id, sub_theme_id=theme_id, origin=TagOrigin.RULE
+                ).delete()
+        stats["comments"] += len(rows)
+        stats["added"] += len(new)
+        stats["removed"] += len(stale)
+        if on_progress:
+            on_progress(stats["comments"])
+    return stats
+
+
+def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: bool) -> CommentTag:
+    """The CX team puts a sub-theme on a comment or takes it off; the rules never undo it."""
+    if not permissions.can_write_canvases(user):
+        raise PermissionDenied("Only the CX team and administrators correct tags.")
+    tag, _ = CommentTag.objects.update_or_create(
+        response=response, sub_theme=sub_theme, defaults={"origin": TagOrigin.MANUAL, "rejected": not present}
+    )
+    return tag
