@@ -98,7 +98,7 @@ TAXONOMY = {
         (
             "Love the style",
             ["love", "beautiful", "cute", "gorgeous", "pretty", "stunning", "compliments"],
-            [],
+            ["wanted to love", "really wanted", "unfortunately", "disappointed", "sadly", "returning", "sent it back"],
             "marketing",
         ),
     ],
