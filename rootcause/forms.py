@@ -1,5 +1,7 @@
 from django import forms
 
+from rootcause.models import KeyDriver, SubTheme
+
 
 class ParetoForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -15,3 +17,39 @@ class ParetoForm(forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError("The start is after the end.")
         return data
+
+
+class KeyDriverForm(forms.ModelForm):
+    class Meta:
+        model = KeyDriver
+        fields = ["name", "slug", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"slug": "Leave empty to derive it from the name."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+
+
+class SubThemeForm(forms.ModelForm):
+    class Meta:
+        model = SubTheme
+        fields = ["driver", "name", "slug", "keywords", "negative_keywords", "suggested_function"]
+        widgets = {
+            "keywords": forms.Textarea(attrs={"rows": 5}),
+            "negative_keywords": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["slug"].help_text = "Leave empty to derive it from the name."
+
+    def clean_keywords(self):
+        phrases = SubTheme.phrases(self.cleaned_data["keywords"])
+        if not phrases:
+            raise forms.ValidationError("Give at least one word or phrase, one per line.")
+        return "\n".join(phrases)
+
+    def clean_negative_keywords(self):
+        return "\n".join(SubTheme.phrases(self.cleaned_data["negative_keywords"]))

@@ -63,3 +63,24 @@ def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: boo
         response=response, sub_theme=sub_theme, defaults={"origin": TagOrigin.MANUAL, "rejected": not present}
     )
     return tag
+
+
+@transaction.atomic
+def theme_save(*, user, instance, fields: dict):
+    """Create or change a key driver or sub-theme (CX team, administrators). Changed rules re-tag
+    every comment in the background (manual tags are kept)."""
+    from django.utils.text import slugify
+
+    from rootcause import tasks
+
+    if not permissions.can_write_canvases(user):
+        raise PermissionDenied("Only the CX team and administrators edit themes.")
+    for key, value in fields.items():
+        setattr(instance, key, value)
+    if not instance.slug:
+        instance.slug = slugify(instance.name)[:120]
+    instance.full_clean()
+    instance.save()
+    if isinstance(instance, SubTheme):
+        transaction.on_commit(lambda: tasks.tag_comments.delay())
+    return instance

@@ -1,17 +1,53 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cxgov.lib import permissions
+from cxgov.lib.forms import form_errors
 from metrics.models import SurveyResponse
 from rootcause import selectors, services
-from rootcause.forms import ParetoForm
-from rootcause.models import SubTheme
+from rootcause.forms import KeyDriverForm, ParetoForm, SubThemeForm
+from rootcause.models import KeyDriver, SubTheme
 
 
 def taxonomy(request):
-    return render(request, "rootcause/taxonomy.html", {"drivers": selectors.taxonomy()})
+    return render(
+        request,
+        "rootcause/taxonomy.html",
+        {"drivers": selectors.taxonomy(), "can_edit": permissions.can_write_canvases(request.user)},
+    )
+
+
+def _theme_edit(request, form_class, instance, title):
+    if not permissions.can_write_canvases(request.user):
+        raise PermissionDenied("Only the CX team and administrators edit themes.")
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.theme_save(
+                user=request.user,
+                instance=type(instance).objects.get(pk=instance.pk) if instance.pk else type(instance)(),
+                fields=form.cleaned_data,
+            )
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            note = "; comments are being re-tagged in the background" if isinstance(saved, SubTheme) else ""
+            messages.success(request, f"Saved “{saved}”{note}.")
+            return redirect("taxonomy")
+    return render(request, "rootcause/theme_form.html", {"form": form, "title": title})
+
+
+def driver_edit(request, pk=None):
+    driver = get_object_or_404(KeyDriver, pk=pk) if pk else KeyDriver()
+    return _theme_edit(request, KeyDriverForm, driver, f"Edit {driver}" if pk else "New key driver")
+
+
+def sub_theme_edit(request, pk=None):
+    theme = get_object_or_404(SubTheme, pk=pk) if pk else SubTheme()
+    return _theme_edit(request, SubThemeForm, theme, f"Edit {theme.name}" if pk else "New sub-theme")
 
 
 def untagged(request):

@@ -171,3 +171,40 @@ def test_root_cause_pages_keep_a_constant_number_of_queries(org, client_for, dja
         services.comments_tag()
         with django_assert_num_queries(queries):
             assert client.get(url).status_code == 200
+
+
+def test_cx_edits_a_sub_theme_and_comments_are_retagged(org, client_for, django_capture_on_commit_callbacks):
+    driver = KeyDriver.objects.create(name="Billing", slug="billing")
+    client = client_for(org["cx"])
+    with (
+        mock.patch("rootcause.tasks.tag_comments.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(
+            "/rootcause/themes/sub-themes/new/",
+            {
+                "driver": driver.pk,
+                "name": "Wrong bill",
+                "keywords": " Wrong bill \n\ncharged twice",
+                "negative_keywords": "",
+            },
+        )
+    assert response.status_code == 302
+    theme = SubTheme.objects.get(name="Wrong bill")
+    assert (theme.slug, theme.keywords) == ("wrong-bill", "wrong bill\ncharged twice")
+    delay.assert_called_once_with()
+    empty = client.post(
+        f"/rootcause/themes/sub-themes/{theme.pk}/",
+        {"driver": driver.pk, "name": "Wrong bill", "slug": "wrong-bill", "keywords": "  \n"},
+    )
+    assert "This field is required" in empty.content.decode()
+    theme.refresh_from_db()
+    assert theme.keywords == "wrong bill\ncharged twice"
+
+
+@pytest.mark.parametrize("username", ["leader", "stakeholder"])
+def test_only_cx_and_administrators_edit_themes(org, client_for, username):
+    client = client_for(org[username])
+    assert client.get("/rootcause/themes/sub-themes/new/").status_code == 403
+    assert client.post("/rootcause/themes/drivers/new/", {"name": "X"}).status_code == 403
+    assert not KeyDriver.objects.exists()
