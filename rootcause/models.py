@@ -66,3 +66,24 @@ class CommentTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response} → {self.sub_theme}"
+
+
+class ParetoSnapshot(models.Model):
+    """A saved Pareto analysis: its filters and rows, to compare the vital few over time."""
+
+    filters = models.JSONField(default=dict)
+    cutoff = models.FloatField(default=80.0)
+    rows = models.JSONField(default=list, help_text="sub_theme, label, value, share, cumulative, vital")
+    comments = models.IntegerField(default=0)
+    created_by = models.ForeignKey("cxgov.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Pareto of {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def vital_labels(self) -> set[str]:
+        return {row["label"] for row in self.rows if row["vital"]}

@@ -9,7 +9,7 @@ from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquer
 from django.db.models.functions import Coalesce, RowNumber
 
 from metrics.models import Customer, SurveyResponse
-from rootcause.models import CommentTag, KeyDriver, SubTheme
+from rootcause.models import CommentTag, KeyDriver, ParetoSnapshot, SubTheme
 from rootcause.pareto import ParetoRow, pareto
 
 SAMPLES = 3
@@ -91,3 +91,13 @@ def pareto_analysis(
         "cutoff": cutoff,
         "weighted": weight_by_revenue,
     }
+
+
+def pareto_comparison(*, filters: dict, current_vital: set[str]) -> dict | None:
+    """The latest snapshot saved with the same filters, and which sub-themes entered or left the
+    vital few since then (None when there is no earlier snapshot)."""
+    previous = ParetoSnapshot.objects.filter(filters=filters).order_by("-created_at", "-pk").first()
+    if previous is None:
+        return None
+    before = previous.vital_labels
+    return {"snapshot": previous, "entered": sorted(current_vital - before), "left": sorted(before - current_vital)}

@@ -8,7 +8,7 @@ from django.db import transaction
 from cxgov.lib import permissions
 from metrics.models import SurveyResponse
 from rootcause import tagging
-from rootcause.models import CommentTag, SubTheme, TagOrigin
+from rootcause.models import CommentTag, ParetoSnapshot, SubTheme, TagOrigin
 
 
 def _rules() -> list[tagging.Rule]:
@@ -84,3 +84,26 @@ def theme_save(*, user, instance, fields: dict):
     if isinstance(instance, SubTheme):
         transaction.on_commit(lambda: tasks.tag_comments.delay())
     return instance
+
+
+def pareto_snapshot_save(*, user, filters: dict, analysis: dict) -> ParetoSnapshot:
+    """Keep a Pareto analysis as it is now, to see later which sub-themes entered or left the vital few."""
+    if not permissions.can_write_canvases(user):
+        raise PermissionDenied("Only the CX team and administrators save Pareto snapshots.")
+    return ParetoSnapshot.objects.create(
+        filters=filters,
+        cutoff=analysis["cutoff"],
+        comments=analysis["comments"],
+        created_by=user,
+        rows=[
+            {
+                "sub_theme": item["theme"].pk,
+                "label": str(item["theme"]),
+                "value": item["row"].value,
+                "share": item["row"].share,
+                "cumulative": item["row"].cumulative,
+                "vital": item["row"].vital,
+            }
+            for item in analysis["rows"]
+        ],
+    )

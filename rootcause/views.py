@@ -89,10 +89,22 @@ def pareto(request):
             weight_by_revenue=data.get("weight_by_revenue", False),
             cutoff=data.get("cutoff") or 80.0,
         )
+        filters = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v}
+        analysis["comparison"] = selectors.pareto_comparison(
+            filters=filters, current_vital={str(item["theme"]) for item in analysis["rows"] if item["row"].vital}
+        )
+        if request.method == "POST":
+            services.pareto_snapshot_save(user=request.user, filters=filters, analysis=analysis)
+            messages.success(request, "Snapshot saved: the next analysis with these filters is compared with it.")
+            return redirect(request.get_full_path())
         analysis["chart"] = {
             "labels": [r["theme"].name for r in analysis["rows"]],
             "values": [r["row"].value for r in analysis["rows"]],
             "cumulative": [round(r["row"].cumulative, 2) for r in analysis["rows"]],
             "cutoff": analysis["cutoff"],
         }
-    return render(request, "rootcause/pareto.html", {"form": form, "analysis": analysis})
+    return render(
+        request,
+        "rootcause/pareto.html",
+        {"form": form, "analysis": analysis, "can_save": permissions.can_write_canvases(request.user)},
+    )

@@ -35,3 +35,41 @@ def test_empty_or_zero_gives_no_rows():
 @pytest.mark.parametrize("cutoff", [100.0])
 def test_a_cut_off_of_100_takes_every_theme(cutoff):
     assert all(r.vital for r in pareto({"a": ("A", 3), "b": ("B", 1)}, cutoff=cutoff))
+
+
+def test_snapshots_show_which_sub_themes_entered_or_left_the_vital_few(org, client_for):
+    from datetime import UTC, datetime
+
+    from metrics.models import SurveyResponse
+    from rootcause import services
+    from rootcause.models import KeyDriver, ParetoSnapshot, SubTheme
+
+    driver = KeyDriver.objects.create(name="D", slug="d")
+    for word in ("alpha", "beta", "gamma"):
+        SubTheme.objects.create(driver=driver, name=word.title(), slug=word, keywords=word)
+
+    def comments(word, n):
+        start = SurveyResponse.objects.count()
+        SurveyResponse.objects.bulk_create(
+            SurveyResponse(
+                source="s",
+                external_id=str(start + i),
+                responded_at=datetime(2026, 1, 1, tzinfo=UTC),
+                score=1,
+                scale="csat",
+                comment=f"{word} problem",
+            )
+            for i in range(n)
+        )
+        services.comments_tag()
+
+    comments("alpha", 8)
+    comments("beta", 1)
+    comments("gamma", 1)
+    client = client_for(org["cx"])
+    assert client.post("/rootcause/pareto/?cutoff=70").status_code == 302
+    assert ParetoSnapshot.objects.get().vital_labels == {"D › Alpha"}
+    comments("gamma", 12)
+    comparison = client.get("/rootcause/pareto/?cutoff=70").context["analysis"]["comparison"]
+    assert comparison["entered"] == ["D › Gamma"] and comparison["left"] == []
+    assert client_for(org["stakeholder"]).post("/rootcause/pareto/?cutoff=70").status_code == 403
