@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cxgov.models import Function
 from metrics.models import SurveyResponse
-from rootcause.models import KeyDriver, SubTheme
+from rootcause.models import DecisionPoint, KeyDriver, SubTheme, Workflow
 from rootcause.services import comments_tag
 
 # driver: [(sub-theme, keywords, negative keywords, suggested function slug)]
@@ -114,6 +114,21 @@ TAXONOMY = {
 }
 
 
+# function slug: (workflow, [(decision point rule, kind)])
+WORKFLOWS = {
+    "billing": (
+        "Monthly invoice run",
+        [("Tariff changes apply from the next full month, so the first bill mixes two tariffs", "operational")],
+    ),
+    "logistics": ("Device dispatch", [("Orders after 14:00 wait for the next day's batch", "operational")]),
+    "legal-compliance": (
+        "Contract summary",
+        [("Early-termination wording changes need a full legal review", "regulatory")],
+    ),
+    "product": ("Month-to-month pricing", [("Loyalty discounts only go to new contracts", "strategic")]),
+}
+
+
 def load(*, stdout) -> None:
     """Create the taxonomy (matching on slugs; an edited theme keeps the CX team's rules) and tag."""
     functions = {f.slug: f for f in Function.objects.all()}
@@ -135,6 +150,12 @@ def load(*, stdout) -> None:
                 },
             )
             created += was_created
+    for slug, (workflow_name, points) in WORKFLOWS.items():
+        if slug not in functions:
+            continue
+        workflow, _ = Workflow.objects.get_or_create(name=workflow_name, defaults={"function": functions[slug]})
+        for rule, kind in points:
+            DecisionPoint.objects.get_or_create(workflow=workflow, rule=rule, defaults={"kind": kind})
     stats = comments_tag(responses=SurveyResponse.objects.all())
     stdout.write(
         f"Themes: {created} sub-themes created; {stats['comments']} comments read, {stats['added']} tags added, "

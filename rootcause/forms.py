@@ -1,6 +1,6 @@
 from django import forms
 
-from rootcause.models import KeyDriver, SubTheme
+from rootcause.models import DecisionPoint, KeyDriver, SubTheme, Workflow
 
 
 class ParetoForm(forms.Form):
@@ -53,3 +53,25 @@ class SubThemeForm(forms.ModelForm):
 
     def clean_negative_keywords(self):
         return "\n".join(SubTheme.phrases(self.cleaned_data["negative_keywords"]))
+
+
+class WorkflowForm(forms.ModelForm):
+    class Meta:
+        model = Workflow
+        fields = ["name", "function", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, functions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["function"].queryset = functions
+
+
+class DecisionPointForm(forms.ModelForm):
+    class Meta:
+        model = DecisionPoint
+        fields = ["workflow", "rule", "kind", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, functions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workflow"].queryset = Workflow.objects.filter(function__in=functions).select_related("function")

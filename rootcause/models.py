@@ -87,3 +87,47 @@ class ParetoSnapshot(models.Model):
     @property
     def vital_labels(self) -> set[str]:
         return {row["label"] for row in self.rows if row["vital"]}
+
+
+class Workflow(models.Model):
+    """A process a function owns (e.g. the monthly invoice run) in which decision points sit."""
+
+    name = models.CharField(max_length=150, unique=True)
+    description = models.TextField(blank=True)
+    function = models.ForeignKey("cxgov.Function", on_delete=models.PROTECT, related_name="workflows")
+
+    class Meta:
+        ordering = ["function__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def owning_function_id(self) -> int:
+        return self.function_id
+
+
+class DecisionKind(models.TextChoices):
+    STRATEGIC = "strategic", "Strategic"
+    REGULATORY = "regulatory", "Regulatory"
+    OPERATIONAL = "operational", "Operational"
+
+
+class DecisionPoint(models.Model):
+    """A rule inside a workflow that lets bad output through (a "faulty filter"): where the 5 whys end."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="decision_points")
+    rule = models.CharField(max_length=250, help_text="e.g. Orders after 14:00 wait for the next day's batch.")
+    kind = models.CharField(max_length=12, choices=DecisionKind.choices, default=DecisionKind.OPERATIONAL)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["workflow__name", "rule"]
+        constraints = [models.UniqueConstraint(fields=["workflow", "rule"], name="decision_point_unique_rule")]
+
+    def __str__(self) -> str:
+        return self.rule
+
+    @property
+    def owning_function_id(self) -> int:
+        return self.workflow.function_id

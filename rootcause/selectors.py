@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from metrics.models import Customer, SurveyResponse
-from rootcause.models import CommentTag, KeyDriver, ParetoSnapshot, SubTheme
+from rootcause.models import CommentTag, DecisionPoint, KeyDriver, ParetoSnapshot, SubTheme, Workflow
 from rootcause.pareto import ParetoRow, pareto
 
 SAMPLES = 3
@@ -101,3 +101,16 @@ def pareto_comparison(*, filters: dict, current_vital: set[str]) -> dict | None:
         return None
     before = previous.vital_labels
     return {"snapshot": previous, "entered": sorted(current_vital - before), "left": sorted(before - current_vital)}
+
+
+def decision_point_register(*, function_id: int | None = None, kind: str = "") -> list[Workflow]:
+    """Workflows with their owning function and decision points, non-customer-facing owners first."""
+    points = DecisionPoint.objects.order_by("rule")
+    if kind:
+        points = points.filter(kind=kind)
+    workflows = Workflow.objects.select_related("function").prefetch_related(
+        Prefetch("decision_points", queryset=points)
+    )
+    if function_id:
+        workflows = workflows.filter(function_id=function_id)
+    return list(workflows.order_by("function__customer_facing", "function__name", "name"))

@@ -8,7 +8,7 @@ from django.db import transaction
 from cxgov.lib import permissions
 from metrics.models import SurveyResponse
 from rootcause import tagging
-from rootcause.models import CommentTag, ParetoSnapshot, SubTheme, TagOrigin
+from rootcause.models import CommentTag, DecisionPoint, ParetoSnapshot, SubTheme, TagOrigin, Workflow
 
 
 def _rules() -> list[tagging.Rule]:
@@ -107,3 +107,34 @@ def pareto_snapshot_save(*, user, filters: dict, analysis: dict) -> ParetoSnapsh
             for item in analysis["rows"]
         ],
     )
+
+
+def _require_function(user, function_id: int | None) -> None:
+    if not permissions.can_change_function(user, function_id):
+        raise PermissionDenied("You may only record workflows and decision points of functions you lead.")
+
+
+@transaction.atomic
+def workflow_save(*, user, workflow: Workflow, fields: dict) -> Workflow:
+    """Create or change a workflow of a function (its leader, the CX team, administrators)."""
+    if workflow.pk:
+        permissions.require_change(user, workflow)
+    for key, value in fields.items():
+        setattr(workflow, key, value)
+    _require_function(user, workflow.function_id)
+    workflow.full_clean()
+    workflow.save()
+    return workflow
+
+
+@transaction.atomic
+def decision_point_save(*, user, point: DecisionPoint, fields: dict) -> DecisionPoint:
+    """Create or change a decision point; it belongs to its workflow's function."""
+    if point.pk:
+        permissions.require_change(user, point)
+    for key, value in fields.items():
+        setattr(point, key, value)
+    _require_function(user, point.workflow.function_id)
+    point.full_clean()
+    point.save()
+    return point

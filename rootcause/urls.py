@@ -11,4 +11,9 @@ urlpatterns = [
     path("untagged/", views.untagged, name="untagged"),
     path("tags/", views.tag, name="tag"),
     path("pareto/", views.pareto, name="pareto"),
+    path("decision-points/", views.decision_points, name="decision-points"),
+    path("workflows/new/", views.workflow_edit, name="workflow-create"),
+    path("workflows/<int:pk>/", views.workflow_edit, name="workflow-edit"),
+    path("decision-points/new/", views.decision_point_edit, name="decision-point-create"),
+    path("decision-points/<int:pk>/", views.decision_point_edit, name="decision-point-edit"),
 ]

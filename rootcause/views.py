@@ -8,8 +8,8 @@ from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
 from metrics.models import SurveyResponse
 from rootcause import selectors, services
-from rootcause.forms import KeyDriverForm, ParetoForm, SubThemeForm
-from rootcause.models import KeyDriver, SubTheme
+from rootcause.forms import DecisionPointForm, KeyDriverForm, ParetoForm, SubThemeForm, WorkflowForm
+from rootcause.models import DecisionKind, DecisionPoint, KeyDriver, SubTheme, Workflow
 
 
 def taxonomy(request):
@@ -107,4 +107,63 @@ def pareto(request):
         request,
         "rootcause/pareto.html",
         {"form": form, "analysis": analysis, "can_save": permissions.can_write_canvases(request.user)},
+    )
+
+
+def decision_points(request):
+    kind = request.GET.get("kind", "")
+    return render(
+        request,
+        "rootcause/decision_points.html",
+        {
+            "workflows": selectors.decision_point_register(kind=kind if kind in DecisionKind.values else ""),
+            "kinds": DecisionKind.choices,
+            "kind": kind,
+            "can_add": permissions.changeable_functions(request.user).exists(),
+        },
+    )
+
+
+def _register_edit(request, form_class, instance, save, title):
+    functions = permissions.changeable_functions(request.user)
+    if not functions.exists():
+        raise PermissionDenied("You may not record workflows or decision points.")
+    form = form_class(request.POST or None, instance=instance, functions=functions)
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        try:
+            save(user=request.user, fields=fields)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("decision-points")
+    return render(request, "rootcause/theme_form.html", {"form": form, "title": title})
+
+
+def workflow_edit(request, pk=None):
+    workflow = get_object_or_404(Workflow, pk=pk) if pk else Workflow()
+    if pk and not permissions.can_change(request.user, workflow):
+        raise PermissionDenied("You may not change this workflow.")
+    fresh = Workflow.objects.get(pk=pk) if pk else Workflow()
+    return _register_edit(
+        request,
+        WorkflowForm,
+        workflow,
+        lambda user, fields: services.workflow_save(user=user, workflow=fresh, fields=fields),
+        f"Edit {workflow}" if pk else "New workflow",
+    )
+
+
+def decision_point_edit(request, pk=None):
+    point = get_object_or_404(DecisionPoint.objects.select_related("workflow"), pk=pk) if pk else DecisionPoint()
+    if pk and not permissions.can_change(request.user, point):
+        raise PermissionDenied("You may not change this decision point.")
+    fresh = DecisionPoint.objects.select_related("workflow").get(pk=pk) if pk else DecisionPoint()
+    return _register_edit(
+        request,
+        DecisionPointForm,
+        point,
+        lambda user, fields: services.decision_point_save(user=user, point=fresh, fields=fields),
+        "Edit decision point" if pk else "New decision point",
     )

@@ -1,0 +1,48 @@
+"""The decision-point register: who records what, and the page."""
+
+import pytest
+
+from rootcause.models import DecisionPoint, Workflow
+
+
+def test_leader_records_workflows_and_decision_points_of_functions_they_lead(org, client_for):
+    client = client_for(org["leader"])
+    response = client.post("/rootcause/workflows/new/", {"name": "Monthly invoice run", "function": org["billing"].pk})
+    assert response.status_code == 302
+    run = Workflow.objects.get(name="Monthly invoice run")
+    response = client.post(
+        "/rootcause/decision-points/new/",
+        {"workflow": run.pk, "rule": "Tariff changes apply from the next full month", "kind": "operational"},
+    )
+    assert response.status_code == 302
+    html = client.get("/rootcause/decision-points/").content.decode()
+    assert "Tariff changes apply from the next full month" in html and "Billing" in html
+
+
+def test_leader_cannot_record_for_another_function(org, client_for):
+    other = Workflow.objects.create(name="Dispatch", function=org["logistics"])
+    client = client_for(org["leader"])
+    response = client.post("/rootcause/workflows/new/", {"name": "Sneaky", "function": org["logistics"].pk})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    response = client.post("/rootcause/decision-points/new/", {"workflow": other.pk, "rule": "x", "kind": "strategic"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert client.post(f"/rootcause/workflows/{other.pk}/", {"name": "Renamed"}).status_code == 403
+    assert not DecisionPoint.objects.exists() and Workflow.objects.get(pk=other.pk).name == "Dispatch"
+
+
+@pytest.mark.parametrize("username", ["stakeholder"])
+def test_stakeholders_read_the_register_only(org, client_for, username):
+    client = client_for(org[username])
+    assert client.get("/rootcause/decision-points/").status_code == 200
+    assert client.get("/rootcause/workflows/new/").status_code == 403
+
+
+def test_cx_filters_the_register_by_type(org, client_for, django_assert_num_queries):
+    for i in range(3):
+        run = Workflow.objects.create(name=f"W{i}", function=org["billing"])
+        DecisionPoint.objects.create(workflow=run, rule=f"Rule {i}", kind="regulatory" if i else "strategic")
+    client = client_for(org["cx"])
+    client.get("/rootcause/decision-points/")
+    with django_assert_num_queries(5):
+        html = client.get("/rootcause/decision-points/?kind=strategic").content.decode()
+    assert "Rule 0" in html and "Rule 1" not in html
