@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from cxgov import api
 from metrics import api as metrics_api
 from outcomes import api as outcomes_api
+from rootcause import api as rootcause_api
 
 router = DefaultRouter()
 router.register("functions", api.FunctionViewSet)
@@ -15,6 +16,8 @@ router.register("metrics", metrics_api.MetricViewSet)
 router.register("metric-values", metrics_api.MetricValueViewSet)
 router.register("customer-categories", outcomes_api.CustomerCategoryViewSet)
 router.register("canvases", outcomes_api.CanvasViewSet)
+router.register("key-drivers", rootcause_api.KeyDriverViewSet)
+router.register("workflows", rootcause_api.WorkflowViewSet)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -22,5 +25,6 @@ urlpatterns = [
     path("ingest/responses/", metrics_api.ResponsesIngest.as_view(), name="ingest-responses"),
     path("ingest/observations/", metrics_api.ObservationsIngest.as_view(), name="ingest-observations"),
     path("ingest/customers/", metrics_api.CustomersIngest.as_view(), name="ingest-customers"),
+    path("pareto/", rootcause_api.ParetoView.as_view(), name="pareto"),
     path("", include(router.urls)),
 ]

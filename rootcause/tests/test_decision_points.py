@@ -46,3 +46,41 @@ def test_cx_filters_the_register_by_type(org, client_for, django_assert_num_quer
     with django_assert_num_queries(5):
         html = client.get("/rootcause/decision-points/?kind=strategic").content.decode()
     assert "Rule 0" in html and "Rule 1" not in html
+
+
+def test_api_reads_the_register_taxonomy_and_pareto(org, api_for):
+    from datetime import UTC, datetime
+
+    from metrics.models import SurveyResponse
+    from rootcause import services
+    from rootcause.models import KeyDriver, SubTheme
+
+    run = Workflow.objects.create(name="Invoice run", function=org["billing"])
+    DecisionPoint.objects.create(workflow=run, rule="Next-month tariffs", kind="operational")
+    driver = KeyDriver.objects.create(name="Billing", slug="billing")
+    SubTheme.objects.create(driver=driver, name="Wrong bill", slug="wrong-bill", keywords="wrong bill")
+    SurveyResponse.objects.create(
+        source="s",
+        external_id="1",
+        responded_at=datetime(2026, 1, 1, tzinfo=UTC),
+        score=1,
+        scale="csat",
+        comment="A wrong bill again",
+    )
+    services.comments_tag()
+    api = api_for(org["stakeholder"])
+    assert api.get("/api/workflows/").json()["results"][0]["decision_points"][0]["rule"] == "Next-month tariffs"
+    assert api.get("/api/key-drivers/").json()["results"][0]["sub_themes"][0]["slug"] == "wrong-bill"
+    pareto = api.get("/api/pareto/?cutoff=80").json()
+    assert pareto["rows"] == [
+        {
+            "sub_theme": "wrong-bill",
+            "label": "Billing › Wrong bill",
+            "value": 1.0,
+            "share": 100.0,
+            "cumulative": 100.0,
+            "vital": True,
+            "samples": ["A wrong bill again"],
+        }
+    ]
+    assert api.get("/api/pareto/?cutoff=500").status_code == 400
