@@ -112,11 +112,14 @@ def pareto(request):
 
 def decision_points(request):
     kind = request.GET.get("kind", "")
+    workflows = selectors.decision_point_register(kind=kind if kind in DecisionKind.values else "")
+    for workflow in workflows:
+        workflow.can_edit = permissions.can_change(request.user, workflow)
     return render(
         request,
         "rootcause/decision_points.html",
         {
-            "workflows": selectors.decision_point_register(kind=kind if kind in DecisionKind.values else ""),
+            "workflows": workflows,
             "kinds": DecisionKind.choices,
             "kind": kind,
             "can_add": permissions.changeable_functions(request.user).exists(),

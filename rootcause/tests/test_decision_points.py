@@ -17,6 +17,7 @@ def test_leader_records_workflows_and_decision_points_of_functions_they_lead(org
     assert response.status_code == 302
     html = client.get("/rootcause/decision-points/").content.decode()
     assert "Tariff changes apply from the next full month" in html and "Billing" in html
+    assert f"/rootcause/workflows/{run.pk}/" in html
 
 
 def test_leader_cannot_record_for_another_function(org, client_for):
@@ -27,6 +28,7 @@ def test_leader_cannot_record_for_another_function(org, client_for):
     response = client.post("/rootcause/decision-points/new/", {"workflow": other.pk, "rule": "x", "kind": "strategic"})
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert client.post(f"/rootcause/workflows/{other.pk}/", {"name": "Renamed"}).status_code == 403
+    assert f"/rootcause/workflows/{other.pk}/" not in client.get("/rootcause/decision-points/").content.decode()
     assert not DecisionPoint.objects.exists() and Workflow.objects.get(pk=other.pk).name == "Dispatch"
 
 
