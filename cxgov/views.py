@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cxgov import selectors, services
 from cxgov.forms import AccountabilityForm, FunctionForm, FunctionProfileForm, PersonForm
 from cxgov.lib import permissions
-from cxgov.lib.forms import form_errors
+from cxgov.lib.forms import form_errors, positive_id
 from cxgov.models import Accountability, Function, Raci, User
 
 
@@ -19,11 +19,7 @@ def _search(request) -> str:
 
 
 def _id_param(request, name: str) -> int | None:
-    """A positive database id from the query string, or None when absent or malformed."""
-    raw = request.GET.get(name, "")
-    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63:
-        return int(raw)
-    return None
+    return positive_id(request.GET.get(name))
 
 
 def home(request):

@@ -58,21 +58,7 @@ class PlainTextMixin:
 class SurveyResponseInSerializer(PlainTextMixin, serializers.ModelSerializer):
     class Meta:
         model = SurveyResponse
-        fields = [
-            "source",
-            "external_id",
-            "customer_id",
-            "responded_at",
-            "score",
-            "scale",
-            "driver_ratings",
-            "comment",
-            "segment",
-            "channel",
-            "product",
-            "touchpoint",
-            "attributes",
-        ]
+        fields = services.import_columns("responses")
         validators = []  # re-sending an external id updates it
 
     def validate(self, data):
@@ -94,30 +80,12 @@ class SurveyResponseInSerializer(PlainTextMixin, serializers.ModelSerializer):
 class ObservationInSerializer(PlainTextMixin, serializers.ModelSerializer):
     class Meta:
         model = Observation
-        fields = [
-            "source",
-            "external_id",
-            "observed_at",
-            "value",
-            "dimensions",
-            "segment",
-            "channel",
-            "product",
-            "touchpoint",
-        ]
+        fields = services.import_columns("observations")
         validators = []
 
 
 class CustomerInSerializer(PlainTextMixin, serializers.ModelSerializer):
     class Meta:
         model = Customer
-        fields = [
-            "external_id",
-            "category",
-            "started_on",
-            "ended_on",
-            "monthly_revenue",
-            "monthly_margin",
-            "attributes",
-        ]
+        fields = services.import_columns("customers")
         extra_kwargs = {"external_id": {"validators": []}}

@@ -661,6 +661,12 @@ IMPORT_TABLES = {
 JSON_FIELDS = {"driver_ratings", "attributes", "dimensions"}
 
 
+def import_columns(kind: str) -> list[str]:
+    """The fields a row of this kind carries: its natural key, then its data."""
+    _, keys, fields = IMPORT_TABLES[kind]
+    return keys + fields
+
+
 def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
     """Upsert checked rows in one statement per chunk: COPY into a temporary table and
     INSERT ... ON CONFLICT DO UPDATE on PostgreSQL; an executemany upsert on SQLite."""

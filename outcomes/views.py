@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cxgov.lib import permissions
-from cxgov.lib.forms import form_errors
+from cxgov.lib.forms import form_errors, positive_id
 from outcomes import selectors, services
 from outcomes.forms import CanvasForm, MomentFormSet, NeedFormSet
 from outcomes.models import Canvas, CanvasState, CustomerCategory
@@ -20,10 +20,9 @@ def category_list(request):
 
 
 def canvas_detail(request, slug):
-    version = request.GET.get("version", "")
     try:
         category, canvas, versions = selectors.canvas_detail(
-            category_slug=slug, version=int(version) if version.isdigit() else None
+            category_slug=slug, version=positive_id(request.GET.get("version"))
         )
     except CustomerCategory.DoesNotExist:
         raise Http404("No such customer category.") from None

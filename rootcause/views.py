@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cxgov.lib import permissions
-from cxgov.lib.forms import form_errors
+from cxgov.lib.forms import form_errors, positive_id
 from metrics.models import SurveyResponse
 from rootcause import selectors, services
 from rootcause.forms import DecisionPointForm, KeyDriverForm, ParetoForm, SubThemeForm, WorkflowForm
@@ -65,8 +65,8 @@ def untagged(request):
 
 @require_POST
 def tag(request):
-    response = get_object_or_404(SurveyResponse, pk=request.POST.get("response") or 0)
-    theme = get_object_or_404(SubTheme, pk=request.POST.get("sub_theme") or 0)
+    response = get_object_or_404(SurveyResponse, pk=positive_id(request.POST.get("response")) or 0)
+    theme = get_object_or_404(SubTheme, pk=positive_id(request.POST.get("sub_theme")) or 0)
     services.tag_set(user=request.user, response=response, sub_theme=theme, present=request.POST.get("present") != "0")
     messages.success(request, f"Tagged “{theme}”; the matching rules will leave this tag alone.")
     return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/rootcause/") else "untagged")

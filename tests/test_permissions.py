@@ -262,3 +262,13 @@ def test_an_administrator_made_in_the_app_can_edit_schedules_in_the_admin(org, c
         f"/people/{ops.pk}/edit/", {"username": "ops", "role": "stakeholder", "is_active": "on"}
     )
     assert client_for(ops).get("/admin/django_celery_beat/periodictask/").status_code == 302
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999999", "abc", "-3"])
+def test_malformed_ids_elsewhere_give_a_page_not_a_crash(org, client_for, value):
+    from outcomes.models import CustomerCategory
+
+    CustomerCategory.objects.create(name="M", slug="m")
+    client = client_for(org["cx"])
+    assert client.get(f"/outcomes/m/?version={value}").status_code == 200
+    assert client.post("/rootcause/tags/", {"response": value, "sub_theme": value}).status_code == 404

@@ -10,3 +10,12 @@ def form_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def positive_id(raw: str | None) -> int | None:
+    """A database id (or version number) from user input, or None when it is not one: "²",
+    "-1", "abc" and numbers past a bigint are all refused rather than crashing a query."""
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63:
+        return int(raw)
+    return None
