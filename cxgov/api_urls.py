@@ -18,6 +18,8 @@ router.register("customer-categories", outcomes_api.CustomerCategoryViewSet)
 router.register("canvases", outcomes_api.CanvasViewSet)
 router.register("key-drivers", rootcause_api.KeyDriverViewSet)
 router.register("workflows", rootcause_api.WorkflowViewSet)
+router.register("issues", rootcause_api.IssueViewSet)
+router.register("action-items", rootcause_api.ActionItemViewSet)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

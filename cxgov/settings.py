@@ -277,6 +277,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": HEARTBEAT_INTERVAL * 2},
     },
     "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 5 * 60},
+    "verify-issues": {"task": "rootcause.verify_issues", "schedule": 60 * 60},
 }
 
 # --- REST API --------------------------------------------------------------------------------

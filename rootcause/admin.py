@@ -1,6 +1,7 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from rootcause.models import CommentTag, KeyDriver, SubTheme
+from rootcause.models import ActionItem, CommentTag, Issue, KeyDriver, SubTheme
 
 
 class SubThemeInline(admin.TabularInline):
@@ -21,3 +22,19 @@ class CommentTagAdmin(admin.ModelAdmin):
     list_display = ["response", "sub_theme", "origin", "rejected"]
     list_filter = ["origin", "rejected", "sub_theme"]
     raw_id_fields = ["response"]
+
+
+@admin.register(Issue)
+class IssueAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "function", "state", "priority", "target_quarter", "verdict"]
+    list_filter = ["state", "priority", "verdict", "function"]
+    search_fields = ["title"]
+    raw_id_fields = ["sub_theme", "metric", "decision_point"]
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "function", "owner", "due_date", "status"]
+    list_filter = ["status", "function"]
+    search_fields = ["title"]
+    raw_id_fields = ["issue"]

@@ -1,11 +1,24 @@
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rootcause import selectors
-from rootcause.models import KeyDriver, Workflow
-from rootcause.serializers import KeyDriverSerializer, ParetoQuerySerializer, WorkflowSerializer
+from rootcause import selectors, services
+from rootcause.models import CLOSED_STATES, ActionItem, Issue, KeyDriver, Workflow
+from rootcause.serializers import (
+    ActionItemSerializer,
+    ActionUpdateSerializer,
+    IssueSerializer,
+    KeyDriverSerializer,
+    ParetoQuerySerializer,
+    TransitionSerializer,
+    WhySerializer,
+    WorkflowSerializer,
+)
 
 
 class KeyDriverViewSet(viewsets.ReadOnlyModelViewSet):
@@ -60,4 +73,119 @@ class ParetoView(APIView):
                     for item in analysis["rows"]
                 ],
             }
+        )
+
+
+class IssueFilter(django_filters.FilterSet):
+    customer_facing = django_filters.BooleanFilter(field_name="function__customer_facing")
+    open = django_filters.BooleanFilter(method="filter_open", label="Open (not closed)")
+    unowned = django_filters.BooleanFilter(field_name="function", lookup_expr="isnull")
+
+    class Meta:
+        model = Issue
+        fields = ["function", "state", "target_quarter", "sub_theme", "metric", "priority"]
+
+    def filter_open(self, queryset, name, value):
+        return queryset.exclude(state__in=CLOSED_STATES) if value else queryset.filter(state__in=CLOSED_STATES)
+
+
+class IssueViewSet(viewsets.ModelViewSet):
+    """Root-cause issues. The CX team opens and assigns any; a functional leader changes the issues
+    of the functions they lead. ``POST …/transition/`` moves the state (``close`` closes as verified);
+    ``PUT …/whys/`` replaces the 5-whys chain."""
+
+    queryset = selectors.issues().prefetch_related("whys").order_by("-created_at", "-pk")
+    serializer_class = IssueSerializer
+    filterset_class = IssueFilter
+    search_fields = ["title", "description", "root_cause"]
+    ordering_fields = ["created_at", "priority", "target_quarter", "state"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    @extend_schema(request=TransitionSerializer, responses={200: IssueSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        issue = self.get_object()
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.issue_transition(user=request.user, issue=issue, state=body.validated_data["state"])
+        except DjangoValidationError as exc:
+            raise ValidationError({"state": exc.messages}) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=issue.pk)).data)
+
+    @extend_schema(request=WhySerializer(many=True), responses={200: WhySerializer(many=True)})
+    @action(detail=True, methods=["put"])
+    def whys(self, request, pk=None):
+        issue = self.get_object()
+        body = WhySerializer(data=request.data, many=True)
+        body.is_valid(raise_exception=True)
+        try:
+            whys = services.whys_save(user=request.user, issue=issue, steps=body.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError({"whys": exc.messages}) from None
+        return Response(WhySerializer(whys, many=True).data)
+
+
+class ActionItemFilter(django_filters.FilterSet):
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+
+    class Meta:
+        model = ActionItem
+        fields = ["issue", "function", "owner", "status"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = ActionItem.objects.overdue()
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+
+
+class ActionItemViewSet(viewsets.ModelViewSet):
+    """Action items. A functional leader creates and updates the items of the functions they lead;
+    the CX team creates and assigns any. ``POST …/updates/`` records a progress update (and a status
+    change); ``GET …/history/`` lists every change."""
+
+    queryset = ActionItem.objects.select_related("function").order_by("due_date", "pk")
+    serializer_class = ActionItemSerializer
+    filterset_class = ActionItemFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["due_date", "status", "created_at"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    @extend_schema(request=ActionUpdateSerializer, responses={201: ActionUpdateSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def updates(self, request, pk=None):
+        item = self.get_object()
+        if request.method == "GET":
+            return Response(ActionUpdateSerializer(item.updates.select_related("author"), many=True).data)
+        body = ActionUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            update = services.action_item_update(
+                user=request.user,
+                item=item,
+                status=body.validated_data.get("status") or None,
+                text=body.validated_data.get("text", ""),
+                blocked_reason=body.validated_data.get("blocked_reason", ""),
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(serializers.as_serializer_error(exc)) from None
+        return Response(ActionUpdateSerializer(update).data, status=201)
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        item = self.get_object()
+        records = item.history.select_related("history_user").order_by("history_date", "history_id")
+        return Response(
+            [
+                {
+                    "at": r.history_date,
+                    "by": str(r.history_user) if r.history_user else None,
+                    "type": {"+": "created", "~": "changed", "-": "deleted"}[r.history_type],
+                    "status": r.status,
+                    "due_date": r.due_date,
+                    "function": r.function_id,
+                    "owner": r.owner_id,
+                    "title": r.title,
+                }
+                for r in records
+            ]
         )

@@ -1,6 +1,8 @@
 from django import forms
 
-from rootcause.models import DecisionPoint, KeyDriver, SubTheme, Workflow
+from cxgov.models import Role, User
+from metrics.models import Metric
+from rootcause.models import ActionItem, ActionStatus, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
 
 
 class ParetoForm(forms.Form):
@@ -75,3 +77,82 @@ class DecisionPointForm(forms.ModelForm):
     def __init__(self, *args, functions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["workflow"].queryset = Workflow.objects.filter(function__in=functions).select_related("function")
+
+
+class IssueForm(forms.ModelForm):
+    class Meta:
+        model = Issue
+        fields = [
+            "title",
+            "description",
+            "sub_theme",
+            "metric",
+            "period",
+            "function",
+            "owner",
+            "cx_owner",
+            "priority",
+            "target_quarter",
+            "decision_point",
+            "root_cause",
+            "measure_kind",
+            "measure_series",
+            "baseline_start",
+            "baseline_end",
+            "check_start",
+            "check_end",
+            "expected_improvement",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "root_cause": forms.Textarea(attrs={"rows": 2}),
+            **{
+                name: forms.DateInput(attrs={"type": "date"})
+                for name in ("period", "baseline_start", "baseline_end", "check_start", "check_end")
+            },
+        }
+        labels = {"function": "Owning function", "owner": "Owner (person)", "cx_owner": "CX owner"}
+        help_texts = {
+            "decision_point": "Where the 5 whys end; its workflow's function owns the issue when none is chosen.",
+            "target_quarter": "e.g. 2026-Q4",
+        }
+
+    def __init__(self, *args, functions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["function"].queryset = functions
+        people = User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+        self.fields["owner"].queryset = people
+        self.fields["cx_owner"].queryset = people.filter(role__in=[Role.CX_TEAM, Role.ADMINISTRATOR])
+        self.fields["sub_theme"].queryset = SubTheme.objects.select_related("driver")
+        self.fields["decision_point"].queryset = DecisionPoint.objects.select_related("workflow__function")
+        self.fields["metric"].queryset = Metric.objects.order_by("name")
+
+
+class WhyForm(forms.Form):
+    why = forms.CharField(max_length=300, required=False, label="Why?")
+    because = forms.CharField(max_length=300, required=False, label="Because")
+    evidence = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 1}), label="Evidence")
+
+
+WhyFormSet = forms.formset_factory(WhyForm, extra=2, max_num=12, absolute_max=12, validate_max=True)
+
+
+class ActionItemForm(forms.ModelForm):
+    class Meta:
+        model = ActionItem
+        fields = ["title", "description", "function", "owner", "due_date", "status", "blocked_reason"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, functions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["function"].queryset = functions
+        self.fields["owner"].queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
+
+
+class ActionUpdateForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Keep status"), *ActionStatus.choices], required=False)
+    blocked_reason = forms.CharField(max_length=300, required=False, label="Blocked because")
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Progress note")

@@ -1,6 +1,10 @@
 """The comment taxonomy (key drivers and sub-themes) and the tags it puts on customer comments."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class KeyDriver(models.Model):
@@ -131,3 +135,238 @@ class DecisionPoint(models.Model):
     @property
     def owning_function_id(self) -> int:
         return self.workflow.function_id
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class IssueState(models.TextChoices):
+    NEW = "new", "New"
+    INVESTIGATING = "investigating", "Investigating"
+    ROOT_CAUSE = "root_cause", "Root cause identified"
+    ACTIONS = "actions", "Actions in progress"
+    VERIFYING = "verifying", "Verifying"
+    CLOSED_EFFECTIVE = "closed_effective", "Closed: effective"
+    CLOSED_PARTIAL = "closed_partial", "Closed: partially effective"
+    CLOSED_NOT_EFFECTIVE = "closed_not_effective", "Closed: not effective"
+    REOPENED = "reopened", "Reopened"
+
+
+CLOSED_STATES = (IssueState.CLOSED_EFFECTIVE, IssueState.CLOSED_PARTIAL, IssueState.CLOSED_NOT_EFFECTIVE)
+
+
+class MeasureKind(models.TextChoices):
+    SHARE = "share", "The sub-theme's share of comments"
+    SERIES = "series", "A failure-demand series"
+    METRIC = "metric", "A metric"
+
+
+class Verdict(models.TextChoices):
+    EFFECTIVE = "effective", "Effective"
+    PARTIAL = "partial", "Partially effective"
+    NOT_EFFECTIVE = "not_effective", "Not effective"
+    INCONCLUSIVE = "inconclusive", "Too little data to tell"
+
+
+class Issue(models.Model):
+    """A root-cause investigation: from a vital-few sub-theme or an alert to a decision point in a
+    function's workflow, the actions that change it, and the measure that proves they worked."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    sub_theme = models.ForeignKey(SubTheme, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues")
+    metric = models.ForeignKey(
+        "metrics.Metric",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="issues",
+        help_text="The metric that showed the problem, and the measure to verify when the kind is “metric”.",
+    )
+    period = models.DateField(null=True, blank=True, help_text="The period the problem was seen in.")
+    alert_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="The alert it was opened from.")
+    evidence = models.JSONField(default=dict, blank=True, help_text="Counts, trend, verbatims, revenue at risk.")
+    cx_owner = models.ForeignKey(
+        "cxgov.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="cx_issues"
+    )
+    function = models.ForeignKey(
+        "cxgov.Function",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issues",
+        help_text="The owning function (Accountable in the register).",
+    )
+    owner = models.ForeignKey(
+        "cxgov.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_issues",
+        help_text="The person in the owning function who answers for it.",
+    )
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.MEDIUM)
+    target_quarter = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[RegexValidator(r"^\d{4}-Q[1-4]$", "Write the quarter as YYYY-Qn, e.g. 2026-Q4.")],
+    )
+    state = models.CharField(max_length=20, choices=IssueState.choices, default=IssueState.NEW)
+    root_cause = models.TextField(blank=True)
+    decision_point = models.ForeignKey(
+        DecisionPoint, null=True, blank=True, on_delete=models.PROTECT, related_name="issues"
+    )
+    measure_kind = models.CharField(max_length=6, choices=MeasureKind.choices, blank=True)
+    measure_series = models.CharField(max_length=64, blank=True, help_text="The observation source, e.g. repeat-calls.")
+    baseline_start = models.DateField(null=True, blank=True)
+    baseline_end = models.DateField(null=True, blank=True)
+    check_start = models.DateField(null=True, blank=True)
+    check_end = models.DateField(null=True, blank=True)
+    expected_improvement = models.FloatField(
+        default=20.0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Relative improvement (%) that counts as fully effective.",
+    )
+    verdict = models.CharField(max_length=13, choices=Verdict.choices, blank=True)
+    verification = models.JSONField(default=dict, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey("cxgov.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["function", "state"]), models.Index(fields=["state", "target_quarter"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(baseline_end__isnull=True) | Q(baseline_start__lte=F("baseline_end")),
+                name="issue_baseline_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(check_end__isnull=True) | Q(check_start__lte=F("check_end")),
+                name="issue_check_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def owning_function_id(self) -> int | None:
+        return self.function_id
+
+    @property
+    def closed(self) -> bool:
+        return self.state in CLOSED_STATES
+
+
+class Why(models.Model):
+    """One step of an issue's 5 whys: why did this happen, because..., with its evidence."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="whys")
+    position = models.PositiveSmallIntegerField()
+    why = models.CharField(max_length=300)
+    because = models.CharField(max_length=300)
+    evidence = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["issue", "position"]
+        constraints = [models.UniqueConstraint(fields=["issue", "position"], name="why_unique_position")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.why}"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    BLOCKED = "blocked", "Blocked"
+    DONE = "done", "Done"
+
+
+class ActionItemQuerySet(models.QuerySet):
+    def overdue(self, today=None):
+        """Not done and past the due date: computed, never stored."""
+        return self.exclude(status=ActionStatus.DONE).filter(due_date__lt=today or timezone.localdate())
+
+
+class ActionItem(models.Model):
+    """A dated piece of work a function's leader keeps until the fix is in."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="action_items")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    function = models.ForeignKey("cxgov.Function", on_delete=models.PROTECT, related_name="action_items")
+    owner = models.ForeignKey(
+        "cxgov.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items"
+    )
+    due_date = models.DateField()
+    status = models.CharField(max_length=11, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    blocked_reason = models.CharField(max_length=300, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey("cxgov.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = ActionItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["function", "status", "due_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="blocked") | ~Q(blocked_reason=""), name="action_item_blocked_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def owning_function_id(self) -> int:
+        return self.function_id
+
+    def is_overdue(self, today=None) -> bool:
+        return self.status != ActionStatus.DONE and self.due_date < (today or timezone.localdate())
+
+
+class ActionUpdate(models.Model):
+    """A progress note on an action item's timeline (with the status it was given, if it changed)."""
+
+    item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey("cxgov.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=11, choices=ActionStatus.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.text[:40]}"
+
+
+class TaggingRun(models.Model):
+    """Progress of a background re-tagging of every comment after the rules changed."""
+
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Re-tagging of {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.finished_at else int(self.done * 100 / self.total) if self.total else 0

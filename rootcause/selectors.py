@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import Count, DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, DecimalField, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from metrics.models import Customer, SurveyResponse
 from rootcause.models import CommentTag, DecisionPoint, KeyDriver, ParetoSnapshot, SubTheme, Workflow
@@ -114,3 +115,230 @@ def decision_point_register(*, function_id: int | None = None, kind: str = "") -
     if function_id:
         workflows = workflows.filter(function_id=function_id)
     return list(workflows.order_by("function__customer_facing", "function__name", "name"))
+
+
+# --- Issues -------------------------------------------------------------------------------------
+
+EVIDENCE_DAYS = 90
+
+
+def issue_evidence(*, sub_theme: SubTheme | None = None, metric=None, period: date | None = None) -> dict:
+    """What an issue is opened with: for a sub-theme its comment counts now and before, the monthly
+    trend, sample verbatims and the revenue at risk (customers who raised it); for a metric its recent
+    values around the period. Stored on the issue, so it shows what was known when it was opened."""
+    from datetime import timedelta
+
+    from django.db.models.functions import TruncMonth
+
+    from metrics.models import MetricValue
+
+    evidence: dict = {}
+    if sub_theme is not None:
+        tags = CommentTag.objects.filter(sub_theme=sub_theme, rejected=False)
+        last = tags.aggregate(last=Max("response__responded_at"))["last"]
+        if last:
+            end = last.date()
+            recent = tags.filter(response__responded_at__date__gt=end - timedelta(days=EVIDENCE_DAYS)).count()
+            before = tags.filter(
+                response__responded_at__date__gt=end - timedelta(days=2 * EVIDENCE_DAYS),
+                response__responded_at__date__lte=end - timedelta(days=EVIDENCE_DAYS),
+            ).count()
+            trend = (
+                tags.annotate(month=TruncMonth("response__responded_at"))
+                .values("month")
+                .annotate(n=Count("pk"))
+                .order_by("month")
+            )
+            customers = tags.exclude(response__customer_id="").values("response__customer_id")
+            revenue = Customer.objects.filter(external_id__in=customers).aggregate(
+                monthly=Sum("monthly_revenue"), n=Count("pk")
+            )
+            evidence["comments"] = {
+                "total": tags.count(),
+                "last_days": EVIDENCE_DAYS,
+                "recent": recent,
+                "previous": before,
+                "until": end.isoformat(),
+            }
+            evidence["trend"] = [{"month": row["month"].strftime("%Y-%m"), "count": row["n"]} for row in trend][-12:]
+            evidence["verbatims"] = list(
+                tags.order_by("-response__responded_at").values_list("response__comment", flat=True)[:SAMPLES]
+            )
+            evidence["revenue_at_risk"] = {
+                "customers": revenue["n"],
+                "annual": round(float(revenue["monthly"] or 0) * 12, 2),
+            }
+    if metric is not None:
+        values = MetricValue.objects.filter(metric=metric, segment="").order_by("-period_start")
+        if period:
+            values = values.filter(period_start__lte=period)
+        evidence["metric"] = {
+            "name": metric.name,
+            "target": metric.target,
+            "period": period.isoformat() if period else None,
+            "values": [
+                {"period": v.period_start.isoformat(), "value": round(v.value, 2), "n": v.sample_size}
+                for v in reversed(values[:12])
+            ],
+        }
+    return evidence
+
+
+def share_counts(sub_theme_id: int, windows: tuple[date, date, date, date]) -> tuple[tuple, tuple]:
+    """(tagged comments, comments) in the baseline and the check windows: two queries."""
+    result = []
+    for start, end in (windows[:2], windows[2:]):
+        comments = SurveyResponse.objects.exclude(comment="").filter(
+            responded_at__date__gte=start, responded_at__date__lte=end
+        )
+        totals = comments.aggregate(
+            n=Count("pk"),
+            tagged=Count("pk", filter=Q(tags__sub_theme_id=sub_theme_id, tags__rejected=False), distinct=True),
+        )
+        result.append((totals["tagged"], totals["n"]))
+    return result[0], result[1]
+
+
+def measure_values(issue, windows: tuple[date, date, date, date]) -> tuple[list[float], list[float]]:
+    """The per-period values of an issue's series (daily totals) or metric (everyone) in each window."""
+    from django.db.models.functions import TruncDate
+
+    from metrics.models import MetricValue, Observation
+
+    result = []
+    for start, end in (windows[:2], windows[2:]):
+        if issue.measure_kind == "series":
+            rows = (
+                Observation.objects.filter(
+                    source=issue.measure_series, observed_at__date__gte=start, observed_at__date__lte=end
+                )
+                .annotate(day=TruncDate("observed_at"))
+                .values("day")
+                .annotate(total=Sum("value"))
+                .order_by("day")
+                .values_list("total", flat=True)
+            )
+        else:
+            rows = MetricValue.objects.filter(
+                metric_id=issue.metric_id, segment="", period_start__gte=start, period_start__lte=end
+            ).values_list("value", flat=True)
+        result.append([float(v) for v in rows])
+    return result[0], result[1]
+
+
+def issues(*, function_id=None, customer_facing=None, state: str = "", quarter: str = "", open_only=False):
+    """Issues for the list, with what each row shows: a fixed number of queries."""
+    from rootcause.models import CLOSED_STATES, ActionItem, ActionStatus, Issue
+
+    today = timezone.localdate()
+    items = ActionItem.objects.filter(issue=OuterRef("pk")).order_by().values("issue")
+    qs = Issue.objects.select_related("function", "owner", "cx_owner", "sub_theme__driver").annotate(
+        items_total=Coalesce(Subquery(items.annotate(n=Count("pk")).values("n")), 0),
+        items_overdue=Coalesce(
+            Subquery(
+                items.exclude(status=ActionStatus.DONE).filter(due_date__lt=today).annotate(n=Count("pk")).values("n")
+            ),
+            0,
+        ),
+        items_blocked=Coalesce(
+            Subquery(items.filter(status=ActionStatus.BLOCKED).annotate(n=Count("pk")).values("n")), 0
+        ),
+    )
+    if function_id:
+        qs = qs.filter(function_id=function_id)
+    if customer_facing is not None:
+        qs = qs.filter(function__customer_facing=customer_facing)
+    if state == "open" or open_only:
+        qs = qs.exclude(state__in=CLOSED_STATES)
+    elif state:
+        qs = qs.filter(state=state)
+    if quarter:
+        qs = qs.filter(target_quarter=quarter)
+    return qs
+
+
+def issue_detail(pk: int):
+    """One issue with its chain, action items (with their latest updates) and the chart data."""
+    from django.shortcuts import get_object_or_404
+
+    from rootcause.models import ActionItem, ActionUpdate, Issue
+
+    updates = ActionUpdate.objects.select_related("author").order_by("-created_at", "-pk")
+    return get_object_or_404(
+        Issue.objects.select_related(
+            "function", "owner", "cx_owner", "sub_theme__driver", "metric", "decision_point__workflow__function"
+        ).prefetch_related(
+            "whys",
+            Prefetch(
+                "action_items",
+                queryset=ActionItem.objects.select_related("function", "owner").prefetch_related(
+                    Prefetch("updates", queryset=updates)
+                ),
+            ),
+        ),
+        pk=pk,
+    )
+
+
+def verification_chart(issue) -> dict | None:
+    """Per-period values of the issue's measure across both windows (for its chart), or None."""
+    windows = (issue.baseline_start, issue.baseline_end, issue.check_start, issue.check_end)
+    if not issue.measure_kind or not all(windows):
+        return None
+    if issue.measure_kind == "share":
+        from django.db.models.functions import TruncWeek
+
+        comments = SurveyResponse.objects.exclude(comment="").filter(
+            responded_at__date__gte=windows[0], responded_at__date__lte=windows[3]
+        )
+        rows = (
+            comments.annotate(week=TruncWeek("responded_at"))
+            .values("week")
+            .annotate(
+                n=Count("pk"),
+                tagged=Count(
+                    "pk", filter=Q(tags__sub_theme_id=issue.sub_theme_id, tags__rejected=False), distinct=True
+                ),
+            )
+            .order_by("week")
+        )
+        points = [(r["week"].date(), round(r["tagged"] * 100 / r["n"], 1)) for r in rows if r["n"]]
+        unit = "% of comments (weekly)"
+    elif issue.measure_kind == "series":
+        from django.db.models.functions import TruncDate
+
+        from metrics.models import Observation
+
+        rows = (
+            Observation.objects.filter(
+                source=issue.measure_series, observed_at__date__gte=windows[0], observed_at__date__lte=windows[3]
+            )
+            .annotate(day=TruncDate("observed_at"))
+            .values("day")
+            .annotate(total=Sum("value"))
+            .order_by("day")
+        )
+        points = [(r["day"], r["total"]) for r in rows]
+        unit = issue.measure_series
+    else:
+        from metrics.models import MetricValue
+
+        rows = MetricValue.objects.filter(
+            metric_id=issue.metric_id, segment="", period_start__gte=windows[0], period_start__lte=windows[3]
+        ).order_by("period_start")
+        points = [(r.period_start, round(r.value, 2)) for r in rows]
+        unit = issue.metric.name if issue.metric else ""
+
+    def window(day) -> str:
+        if windows[0] <= day <= windows[1]:
+            return "baseline"
+        if windows[2] <= day <= windows[3]:
+            return "check"
+        return "between"
+
+    return {
+        "unit": unit,
+        "labels": [d.isoformat() for d, _ in points],
+        "values": [v for _, v in points],
+        "windows": [window(d) for d, _ in points],
+    }

@@ -1,6 +1,8 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from rootcause.models import DecisionPoint, KeyDriver, SubTheme, Workflow
+from rootcause import services
+from rootcause.models import ActionItem, ActionUpdate, DecisionPoint, Issue, KeyDriver, SubTheme, Why, Workflow
 
 
 class SubThemeSerializer(serializers.ModelSerializer):
@@ -39,3 +41,132 @@ class ParetoQuerySerializer(serializers.Serializer):
     dissatisfied_only = serializers.BooleanField(required=False, default=False)
     weight_by_revenue = serializers.BooleanField(required=False, default=False)
     cutoff = serializers.FloatField(required=False, default=80.0, min_value=1, max_value=100)
+
+
+def _saved(save):
+    try:
+        return save()
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+
+
+class WhySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Why
+        fields = ["position", "why", "because", "evidence"]
+        read_only_fields = ["position"]
+
+
+class IssueSerializer(serializers.ModelSerializer):
+    whys = WhySerializer(many=True, read_only=True)
+    function_customer_facing = serializers.BooleanField(source="function.customer_facing", read_only=True)
+    overdue_items = serializers.IntegerField(source="items_overdue", read_only=True)
+
+    class Meta:
+        model = Issue
+        fields = [
+            "id",
+            "title",
+            "description",
+            "sub_theme",
+            "metric",
+            "period",
+            "alert_id",
+            "evidence",
+            "cx_owner",
+            "function",
+            "function_customer_facing",
+            "owner",
+            "priority",
+            "target_quarter",
+            "state",
+            "root_cause",
+            "decision_point",
+            "whys",
+            "measure_kind",
+            "measure_series",
+            "baseline_start",
+            "baseline_end",
+            "check_start",
+            "check_end",
+            "expected_improvement",
+            "verdict",
+            "verification",
+            "verified_at",
+            "overdue_items",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["evidence", "state", "verdict", "verification", "verified_at", "created_at", "updated_at"]
+
+    def save(self, **kwargs):
+        from rootcause.selectors import issue_evidence
+
+        data = dict(self.validated_data)
+        if self.instance is None:
+            issue = Issue(
+                alert_id=data.pop("alert_id", None),
+                evidence=issue_evidence(
+                    sub_theme=data.get("sub_theme"), metric=data.get("metric"), period=data.get("period")
+                ),
+            )
+        else:
+            data.pop("alert_id", None)
+            issue = Issue.objects.get(pk=self.instance.pk)
+        user = self.context["request"].user
+        self.instance = _saved(lambda: services.issue_save(user=user, issue=issue, fields=data))
+        return self.instance
+
+
+class TransitionSerializer(serializers.Serializer):
+    state = serializers.CharField(help_text="An open state, “reopened”, or “close” (closes as verified).")
+
+
+class ActionUpdateSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+    blocked_reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=300)
+
+    class Meta:
+        model = ActionUpdate
+        fields = ["id", "author", "text", "status", "blocked_reason", "created_at"]
+        read_only_fields = ["author", "created_at"]
+        extra_kwargs = {"text": {"required": False, "allow_blank": True}, "status": {"required": False}}
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "issue",
+            "title",
+            "description",
+            "function",
+            "owner",
+            "due_date",
+            "status",
+            "blocked_reason",
+            "overdue",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["completed_at", "created_at", "updated_at"]
+
+    def get_overdue(self, item) -> bool:
+        return item.is_overdue()
+
+    def validate(self, attrs):
+        if self.instance is not None and "issue" in attrs and attrs["issue"].pk != self.instance.issue_id:
+            raise serializers.ValidationError({"issue": "An action item stays on its issue."})
+        return attrs
+
+    def save(self, **kwargs):
+        data = dict(self.validated_data)
+        issue = data.pop("issue", None)
+        item = ActionItem.objects.get(pk=self.instance.pk) if self.instance else ActionItem(issue=issue)
+        user = self.context["request"].user
+        self.instance = _saved(lambda: services.action_item_save(user=user, item=item, fields=data))
+        return self.instance

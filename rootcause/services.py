@@ -1,14 +1,32 @@
-"""Writes for root-cause work: tagging comments with the taxonomy."""
+"""Writes for root-cause work: the taxonomy and tags, the register, issues, action items, verification."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from cxgov.lib import permissions
 from metrics.models import SurveyResponse
 from rootcause import tagging
-from rootcause.models import CommentTag, DecisionPoint, ParetoSnapshot, SubTheme, TagOrigin, Workflow
+from rootcause.models import (
+    CLOSED_STATES,
+    ActionItem,
+    ActionStatus,
+    ActionUpdate,
+    CommentTag,
+    DecisionPoint,
+    Issue,
+    IssueState,
+    MeasureKind,
+    ParetoSnapshot,
+    SubTheme,
+    TaggingRun,
+    TagOrigin,
+    Verdict,
+    Why,
+    Workflow,
+)
 
 
 def _rules() -> list[tagging.Rule]:
@@ -82,7 +100,8 @@ def theme_save(*, user, instance, fields: dict):
     instance.full_clean()
     instance.save()
     if isinstance(instance, SubTheme):
-        transaction.on_commit(lambda: tasks.tag_comments.delay())
+        run = TaggingRun.objects.create()
+        transaction.on_commit(lambda: tasks.tag_comments.delay(run_id=run.pk))
     return instance
 
 
@@ -138,3 +157,302 @@ def decision_point_save(*, user, point: DecisionPoint, fields: dict) -> Decision
     point.full_clean()
     point.save()
     return point
+
+
+# --- Issues, 5 whys, action items, verification -------------------------------------------------
+
+ISSUE_FIELDS = (
+    "title",
+    "description",
+    "sub_theme",
+    "metric",
+    "period",
+    "cx_owner",
+    "function",
+    "owner",
+    "priority",
+    "target_quarter",
+    "root_cause",
+    "decision_point",
+    "measure_kind",
+    "measure_series",
+    "baseline_start",
+    "baseline_end",
+    "check_start",
+    "check_end",
+    "expected_improvement",
+)
+
+
+def _require_issue_write(user, function_id: int | None) -> None:
+    if not permissions.can_change_function(user, function_id):
+        raise PermissionDenied("You may only change issues owned by functions you lead.")
+
+
+def _check_issue(issue: Issue) -> None:
+    errors = {}
+    if (
+        issue.owner_id
+        and issue.function_id
+        and not (
+            issue.function.leader_id == issue.owner_id
+            or issue.function.memberships.filter(person_id=issue.owner_id).exists()
+        )
+    ):
+        errors["owner"] = f"{issue.owner} is not in {issue.function}; choose one of its people or its leader."
+    if issue.measure_kind == MeasureKind.SHARE and not issue.sub_theme_id:
+        errors["measure_kind"] = "A comment-share measure needs the issue's sub-theme."
+    if issue.measure_kind == MeasureKind.METRIC and not issue.metric_id:
+        errors["measure_kind"] = "A metric measure needs the issue's metric."
+    if issue.measure_kind == MeasureKind.SERIES and not issue.measure_series:
+        errors["measure_series"] = "Name the failure-demand series (its observation source)."
+    windows = [issue.baseline_start, issue.baseline_end, issue.check_start, issue.check_end]
+    if any(windows) and not all(windows):
+        errors["check_end"] = "Give both windows in full: baseline start and end, check start and end."
+    elif all(windows):
+        if issue.baseline_start > issue.baseline_end or issue.check_start > issue.check_end:
+            errors["check_end"] = "Each window must start before it ends."
+        elif issue.check_start <= issue.baseline_end:
+            errors["check_start"] = "The check window must start after the baseline window ends."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
+    """Open or change an issue. The CX team opens and assigns any; a leader changes the issues of the
+    functions they lead. The owning function is the Accountable one in the register; a decision point
+    makes its workflow's function the owner when none is chosen."""
+    from cxgov.services import accountability_link, accountability_unlink
+
+    if issue.pk:
+        permissions.require_change(user, issue)
+        before = Issue.objects.get(pk=issue.pk).function_id
+    else:
+        before = None
+    unknown = set(fields) - set(ISSUE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown issue fields: {', '.join(sorted(unknown))}.")
+    for key, value in fields.items():
+        setattr(issue, key, value)
+    if issue.decision_point_id and not issue.function_id:
+        issue.function_id = issue.decision_point.workflow.function_id
+    if issue.pk is None:
+        issue.created_by = user
+        if not permissions.can_write_canvases(user):
+            _require_issue_write(user, issue.function_id)
+    elif issue.function_id != before and not permissions.can_write_canvases(user):
+        # A leader may not hand an issue to (or take it from) another function.
+        _require_issue_write(user, issue.function_id)
+    issue.full_clean()
+    _check_issue(issue)
+    issue.save()
+    if issue.function_id and issue.function_id != before:
+        accountability_link(function=issue.function, subject_object=issue, subject=f"Issue: {issue.title}")
+    elif issue.function_id is None and before is not None:
+        accountability_unlink(subject_object=issue)
+    return issue
+
+
+@transaction.atomic
+def whys_save(*, user, issue: Issue, steps: list[dict]) -> list[Why]:
+    """Replace an issue's 5-whys chain with these ordered steps (why, because, evidence)."""
+    permissions.require_change(user, issue)
+    steps = [s for s in steps if (s.get("why") or "").strip() or (s.get("because") or "").strip()]
+    errors = [
+        f"Step {n}: give both the why and the because."
+        for n, s in enumerate(steps, 1)
+        if not (s.get("why") or "").strip() or not (s.get("because") or "").strip()
+    ]
+    if errors:
+        raise ValidationError(errors)
+    issue.whys.all().delete()
+    whys = [
+        Why(
+            issue=issue,
+            position=n,
+            why=s["why"].strip()[:300],
+            because=s["because"].strip()[:300],
+            evidence=(s.get("evidence") or "").strip(),
+        )
+        for n, s in enumerate(steps, 1)
+    ]
+    for why in whys:
+        why.full_clean(exclude=["issue"])
+    Why.objects.bulk_create(whys)
+    if steps and issue.state == IssueState.NEW:
+        issue.state = IssueState.INVESTIGATING
+        issue.save(update_fields=["state", "updated_at"])
+    return whys
+
+
+def close_problems(issue: Issue) -> list[str]:
+    """What stops this issue from being closed (empty when it may be)."""
+    problems = []
+    if not issue.root_cause.strip():
+        problems.append("write down the root cause")
+    if not issue.decision_point_id:
+        problems.append("name the decision point the 5 whys end at")
+    if not issue.action_items.filter(status=ActionStatus.DONE).exists():
+        problems.append("finish at least one action item")
+    if issue.verdict not in (Verdict.EFFECTIVE, Verdict.PARTIAL, Verdict.NOT_EFFECTIVE):
+        problems.append("get a verification result (effective, partial or not effective)")
+    return problems
+
+
+CLOSING = {
+    Verdict.EFFECTIVE: IssueState.CLOSED_EFFECTIVE,
+    Verdict.PARTIAL: IssueState.CLOSED_PARTIAL,
+    Verdict.NOT_EFFECTIVE: IssueState.CLOSED_NOT_EFFECTIVE,
+}
+
+
+@transaction.atomic
+def issue_transition(*, user, issue: Issue, state: str) -> Issue:
+    """Move an issue to another state. ``close`` closes it as its verification found (effective,
+    partial, not effective) and only once it has a root cause, a decision point, a done action
+    item and a verification result; a closed issue can only be reopened."""
+    permissions.require_change(user, issue)
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    if state == "close":
+        problems = close_problems(issue)
+        if problems:
+            raise ValidationError(f"This issue cannot be closed yet: {'; '.join(problems)}.")
+        state = CLOSING[issue.verdict]
+    elif state in CLOSED_STATES:
+        raise ValidationError("Close an issue with “Close”: its verification decides how it closes.")
+    elif state not in IssueState.values:
+        raise ValidationError(f"“{state}” is not an issue state.")
+    elif issue.closed and state != IssueState.REOPENED:
+        raise ValidationError("A closed issue can only be reopened.")
+    elif state == IssueState.REOPENED and not issue.closed and issue.state != IssueState.REOPENED:
+        raise ValidationError("Only a closed issue is reopened.")
+    issue.state = state
+    if state == IssueState.REOPENED:
+        issue.verdict, issue.verification, issue.verified_at = "", {}, None
+    issue.save()
+    return issue
+
+
+ACTION_FIELDS = ("title", "description", "function", "owner", "due_date", "status", "blocked_reason")
+
+
+def _check_item(item: ActionItem) -> None:
+    errors = {}
+    if item.status == ActionStatus.BLOCKED and not item.blocked_reason.strip():
+        errors["blocked_reason"] = "Say what blocks this item."
+    if item.owner_id and not (
+        item.function.leader_id == item.owner_id or item.function.memberships.filter(person_id=item.owner_id).exists()
+    ):
+        errors["owner"] = f"{item.owner} is not in {item.function}; choose one of its people or its leader."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_status(item: ActionItem) -> None:
+    if item.status != ActionStatus.BLOCKED:
+        item.blocked_reason = ""
+    if item.status == ActionStatus.DONE and not item.completed_at:
+        item.completed_at = timezone.now()
+    elif item.status != ActionStatus.DONE:
+        item.completed_at = None
+
+
+@transaction.atomic
+def action_item_save(*, user, item: ActionItem, fields: dict) -> ActionItem:
+    """Create or change an action item: a leader for the functions they lead, the CX team any."""
+    if item.pk:
+        permissions.require_change(user, item)
+        old_status = ActionItem.objects.values_list("status", flat=True).get(pk=item.pk)
+    else:
+        old_status = None
+    unknown = set(fields) - set(ACTION_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown action item fields: {', '.join(sorted(unknown))}.")
+    for key, value in fields.items():
+        setattr(item, key, value)
+    if not permissions.can_change_function(user, item.function_id):
+        raise PermissionDenied("You may only create or move action items into functions you lead.")
+    created = item.pk is None
+    if created:
+        item.created_by = user
+    _set_status(item)
+    item.full_clean()
+    _check_item(item)
+    item.save()
+    if created:
+        # The first action item puts an issue whose cause is found into "actions in progress".
+        Issue.objects.filter(
+            pk=item.issue_id, state__in=[IssueState.NEW, IssueState.INVESTIGATING, IssueState.ROOT_CAUSE]
+        ).update(state=IssueState.ACTIONS, updated_at=timezone.now())
+    if old_status is not None and old_status != item.status:
+        ActionUpdate.objects.create(item=item, author=user, status=item.status, text=item.blocked_reason)
+    if item.status != ActionStatus.DONE or old_status == ActionStatus.DONE:
+        return item
+    _advance_issue(item.issue_id)
+    return item
+
+
+def _advance_issue(issue_id: int) -> None:
+    """When the last open action item of an issue is done, the issue moves on to verification."""
+    open_items = ActionItem.objects.filter(issue_id=issue_id).exclude(status=ActionStatus.DONE).exists()
+    if not open_items:
+        Issue.objects.filter(pk=issue_id, state=IssueState.ACTIONS).update(
+            state=IssueState.VERIFYING, updated_at=timezone.now()
+        )
+
+
+@transaction.atomic
+def action_item_update(
+    *, user, item: ActionItem, status: str | None = None, text: str = "", blocked_reason: str = ""
+) -> ActionUpdate:
+    """A progress update from the owner: an optional new status and a note on the timeline."""
+    permissions.require_change(user, item)
+    item = ActionItem.objects.select_for_update().select_related("function").get(pk=item.pk)
+    text = (text or "").strip()
+    changed = bool(status) and status != item.status
+    if status and status not in ActionStatus.values:
+        raise ValidationError({"status": f"“{status}” is not an action item status."})
+    if not changed and not text:
+        raise ValidationError({"text": "Write a progress note or change the status."})
+    if changed:
+        item.status = status
+        item.blocked_reason = (blocked_reason or "").strip()[:300]
+        _set_status(item)
+        _check_item(item)
+        item.save()
+        if status == ActionStatus.DONE:
+            _advance_issue(item.issue_id)
+    return ActionUpdate.objects.create(item=item, author=user, text=text, status=item.status if changed else "")
+
+
+def issue_verify(*, issue_id: int, today=None) -> Issue | None:
+    """Compare the issue's measure before and after its fix once the check window has ended, record
+    the result, and reopen the issue when the fix was not effective. Safe to run again: an issue
+    already verified for its current windows is left alone."""
+    from rootcause import selectors, verification
+
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        issue = Issue.objects.select_for_update().select_related("metric", "sub_theme").filter(pk=issue_id).first()
+        if issue is None or issue.closed or not issue.check_end or issue.check_end >= today:
+            return issue
+        if not issue.measure_kind or issue.verdict:
+            return issue
+        windows = (issue.baseline_start, issue.baseline_end, issue.check_start, issue.check_end)
+        if issue.measure_kind == MeasureKind.SHARE:
+            before, after = selectors.share_counts(issue.sub_theme_id, windows)
+            result = verification.compare_shares(*before, *after, expected=issue.expected_improvement)
+        else:
+            before, after = selectors.measure_values(issue, windows)
+            lower = issue.measure_kind == MeasureKind.SERIES or issue.metric.direction == "lower"
+            result = verification.compare_series(before, after, lower, expected=issue.expected_improvement)
+        issue.verdict = result.verdict
+        issue.verification = result.as_dict() | {"windows": [d.isoformat() for d in windows]}
+        issue.verified_at = timezone.now()
+        if result.verdict == Verdict.NOT_EFFECTIVE:
+            issue.state = IssueState.REOPENED
+        elif issue.state in (IssueState.ACTIONS, IssueState.ROOT_CAUSE):
+            issue.state = IssueState.VERIFYING
+        issue.save()
+        return issue

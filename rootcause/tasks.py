@@ -1,12 +1,18 @@
 from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
 
 from metrics.models import SurveyResponse
 from rootcause import services
+from rootcause.models import CLOSED_STATES, Issue, TaggingRun
 
 
 @shared_task(name="rootcause.tag_comments", ignore_result=True, acks_late=True)
-def tag_comments(sources: list[str] | None = None, first: str | None = None, last: str | None = None) -> None:
-    """Tag the comments of new or changed responses (by source and time span), or all of them."""
+def tag_comments(
+    sources: list[str] | None = None, first: str | None = None, last: str | None = None, run_id: int | None = None
+) -> None:
+    """Tag the comments of new or changed responses (by source and time span), or all of them; with
+    ``run_id``, report progress on that re-tagging run."""
     responses = SurveyResponse.objects.all()
     if sources:
         responses = responses.filter(source__in=sources)
@@ -14,4 +20,28 @@ def tag_comments(sources: list[str] | None = None, first: str | None = None, las
         responses = responses.filter(responded_at__gte=first)
     if last:
         responses = responses.filter(responded_at__lte=last)
-    services.comments_tag(responses=responses)
+    if run_id is None:
+        services.comments_tag(responses=responses)
+        return
+    TaggingRun.objects.filter(pk=run_id).update(total=responses.exclude(comment="").count(), done=0, error="")
+    try:
+        services.comments_tag(
+            responses=responses, on_progress=lambda done: TaggingRun.objects.filter(pk=run_id).update(done=done)
+        )
+    except Exception as exc:
+        TaggingRun.objects.filter(pk=run_id).update(error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now())
+        raise
+    TaggingRun.objects.filter(pk=run_id).update(finished_at=timezone.now())
+
+
+@shared_task(name="rootcause.verify_issues", ignore_result=True)
+def verify_issues() -> int:
+    """Periodic: verify every open issue whose check window has ended and has no result yet."""
+    due = Issue.objects.exclude(state__in=CLOSED_STATES).filter(
+        ~Q(measure_kind=""), verdict="", check_end__lt=timezone.localdate()
+    )
+    count = 0
+    for pk in due.values_list("pk", flat=True):
+        services.issue_verify(issue_id=pk)
+        count += 1
+    return count

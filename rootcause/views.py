@@ -1,22 +1,53 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors, positive_id
-from metrics.models import SurveyResponse
+from cxgov.models import Function
+from metrics.models import Metric, SurveyResponse
 from rootcause import selectors, services
-from rootcause.forms import DecisionPointForm, KeyDriverForm, ParetoForm, SubThemeForm, WorkflowForm
-from rootcause.models import DecisionKind, DecisionPoint, KeyDriver, SubTheme, Workflow
+from rootcause.forms import (
+    ActionItemForm,
+    ActionUpdateForm,
+    DecisionPointForm,
+    IssueForm,
+    KeyDriverForm,
+    ParetoForm,
+    SubThemeForm,
+    WhyFormSet,
+    WorkflowForm,
+)
+from rootcause.models import (
+    CLOSED_STATES,
+    ActionItem,
+    ActionUpdate,
+    DecisionKind,
+    DecisionPoint,
+    Issue,
+    IssueState,
+    KeyDriver,
+    MeasureKind,
+    SubTheme,
+    TaggingRun,
+    Workflow,
+)
 
 
 def taxonomy(request):
     return render(
         request,
         "rootcause/taxonomy.html",
-        {"drivers": selectors.taxonomy(), "can_edit": permissions.can_write_canvases(request.user)},
+        {
+            "drivers": selectors.taxonomy(),
+            "can_edit": permissions.can_write_canvases(request.user),
+            "retag": TaggingRun.objects.order_by("-started_at", "-pk").first(),
+        },
     )
 
 
@@ -97,6 +128,14 @@ def pareto(request):
             services.pareto_snapshot_save(user=request.user, filters=filters, analysis=analysis)
             messages.success(request, "Snapshot saved: the next analysis with these filters is compared with it.")
             return redirect(request.get_full_path())
+        open_issues = dict(
+            Issue.objects.exclude(state__in=CLOSED_STATES)
+            .filter(sub_theme__in=[item["theme"].pk for item in analysis["rows"]])
+            .order_by("sub_theme_id", "-pk")
+            .values_list("sub_theme_id", "pk")
+        )
+        for item in analysis["rows"]:
+            item["issue"] = open_issues.get(item["theme"].pk)
         analysis["chart"] = {
             "labels": [r["theme"].name for r in analysis["rows"]],
             "values": [r["row"].value for r in analysis["rows"]],
@@ -106,7 +145,12 @@ def pareto(request):
     return render(
         request,
         "rootcause/pareto.html",
-        {"form": form, "analysis": analysis, "can_save": permissions.can_write_canvases(request.user)},
+        {
+            "form": form,
+            "analysis": analysis,
+            "can_save": permissions.can_write_canvases(request.user),
+            "can_open": permissions.changeable_functions(request.user).exists(),
+        },
     )
 
 
@@ -170,3 +214,271 @@ def decision_point_edit(request, pk=None):
         lambda user, fields: services.decision_point_save(user=user, point=fresh, fields=fields),
         "Edit decision point" if pk else "New decision point",
     )
+
+
+# --- Issues ---------------------------------------------------------------------------------------
+
+
+def issue_list(request):
+    function_id = positive_id(request.GET.get("function"))
+    facing = {"yes": True, "no": False}.get(request.GET.get("customer_facing", ""))
+    state = request.GET.get("state", "open")
+    if state not in IssueState.values and state not in ("open", "all"):
+        state = "open"
+    quarter = request.GET.get("quarter", "").strip()
+    qs = selectors.issues(
+        function_id=function_id,
+        customer_facing=facing,
+        state="" if state == "all" else state,
+        quarter=quarter,
+    ).order_by("function__customer_facing", "-priority", "-created_at", "-pk")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "rootcause/issue_list.html",
+        {
+            "page": page,
+            "functions": Function.objects.order_by("name").only("pk", "name"),
+            "states": IssueState.choices,
+            "filters": {
+                "function": function_id,
+                "customer_facing": request.GET.get("customer_facing", ""),
+                "state": state,
+                "quarter": quarter,
+            },
+            "query": query.urlencode(),
+            "can_open": permissions.changeable_functions(request.user).exists(),
+        },
+    )
+
+
+def _issue_functions(user):
+    return permissions.changeable_functions(user)
+
+
+def issue_create(request):
+    functions = _issue_functions(request.user)
+    if not functions.exists():
+        raise PermissionDenied("Only the CX team, administrators and functional leaders open issues.")
+    initial, source = {}, {}
+    sub_theme = SubTheme.objects.filter(pk=positive_id(request.GET.get("sub_theme")) or 0).first()
+    metric = Metric.objects.filter(pk=positive_id(request.GET.get("metric")) or 0).first()
+    period = parse_date(request.GET.get("period", "") or "") if _is_date(request.GET.get("period")) else None
+    if sub_theme:
+        initial.update(
+            sub_theme=sub_theme,
+            title=f"{sub_theme.name} ({sub_theme.driver.name})",
+            function=sub_theme.suggested_function_id,
+            measure_kind=MeasureKind.SHARE,
+        )
+    if metric:
+        initial.update(
+            metric=metric,
+            period=period,
+            title=initial.get("title") or f"{metric.name} off track",
+            measure_kind=initial.get("measure_kind") or MeasureKind.METRIC,
+        )
+    if permissions.can_write_canvases(request.user):
+        initial["cx_owner"] = request.user.pk
+    form = IssueForm(request.POST or None, initial=initial, functions=functions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        issue = Issue(
+            evidence=selectors.issue_evidence(
+                sub_theme=data.get("sub_theme"), metric=data.get("metric"), period=data.get("period")
+            ),
+            alert_id=positive_id(request.POST.get("alert")),
+        )
+        try:
+            issue = services.issue_save(user=request.user, issue=issue, fields=data)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, f"Opened “{issue}”.")
+            return redirect("issue-detail", issue.pk)
+    source = selectors.issue_evidence(sub_theme=sub_theme, metric=metric, period=period)
+    return render(
+        request,
+        "rootcause/issue_form.html",
+        {"form": form, "title": "Open an issue", "evidence": source, "alert": positive_id(request.GET.get("alert"))},
+    )
+
+
+def _is_date(text) -> bool:
+    try:
+        return bool(text) and parse_date(text) is not None
+    except ValueError:
+        return False
+
+
+def issue_edit(request, pk):
+    issue = get_object_or_404(Issue, pk=pk)
+    permissions.require_change(request.user, issue)
+    functions = _issue_functions(request.user)
+    if issue.function_id and not permissions.can_write_canvases(request.user):
+        functions = Function.objects.filter(pk=issue.function_id)
+    form = IssueForm(request.POST or None, instance=issue, functions=functions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.issue_save(user=request.user, issue=Issue.objects.get(pk=pk), fields=form.cleaned_data)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("issue-detail", pk)
+    return render(request, "rootcause/issue_form.html", {"form": form, "title": f"Edit “{issue}”", "issue": issue})
+
+
+def issue_detail(request, pk):
+    issue = selectors.issue_detail(pk)
+    can_edit = permissions.can_change(request.user, issue)
+    today = timezone.localdate()
+    items = list(issue.action_items.all())
+    for item in items:
+        item.can_update = permissions.can_change(request.user, item)
+        item.overdue = item.is_overdue(today)
+    chart = selectors.verification_chart(issue)
+    return render(
+        request,
+        "rootcause/issue_detail.html",
+        {
+            "issue": issue,
+            "items": items,
+            "can_edit": can_edit,
+            "can_add_item": permissions.changeable_functions(request.user).exists()
+            and (can_edit or permissions.is_leader(request.user)),
+            "close_problems": services.close_problems(issue) if not issue.closed else [],
+            "states": [(v, label) for v, label in IssueState.choices if v not in CLOSED_STATES],
+            "chart": chart,
+            "history": issue.history.select_related("history_user").order_by("-history_date")[:20],
+            "update_form": ActionUpdateForm(),
+        },
+    )
+
+
+def issue_whys(request, pk):
+    issue = get_object_or_404(Issue, pk=pk)
+    permissions.require_change(request.user, issue)
+    initial = [{"why": w.why, "because": w.because, "evidence": w.evidence} for w in issue.whys.all()]
+    formset = WhyFormSet(request.POST or None, initial=initial or [{} for _ in range(3)])
+    if request.method == "POST" and formset.is_valid():
+        try:
+            services.whys_save(user=request.user, issue=issue, steps=[f.cleaned_data for f in formset.forms])
+        except ValidationError as exc:
+            formset._non_form_errors = formset.error_class(exc.messages)
+        else:
+            messages.success(request, "5 whys saved.")
+            return redirect("issue-detail", pk)
+    return render(request, "rootcause/issue_whys.html", {"issue": issue, "formset": formset})
+
+
+@require_POST
+def issue_state(request, pk):
+    issue = get_object_or_404(Issue, pk=pk)
+    try:
+        issue = services.issue_transition(user=request.user, issue=issue, state=request.POST.get("state", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The issue is now “{issue.get_state_display()}”.")
+    return redirect("issue-detail", pk)
+
+
+@require_POST
+def issue_verify(request, pk):
+    issue = get_object_or_404(Issue, pk=pk)
+    permissions.require_change(request.user, issue)
+    if not issue.check_end or issue.check_end >= timezone.localdate():
+        messages.error(request, "The check window has not ended yet: verification runs the day after it ends.")
+    elif not issue.measure_kind:
+        messages.error(request, "Choose the measure that must move before verifying.")
+    else:
+        if issue.verdict:
+            Issue.objects.filter(pk=pk).update(verdict="", verification={}, verified_at=None)
+        issue = services.issue_verify(issue_id=pk)
+        messages.success(request, f"Verified: {issue.get_verdict_display()}. {issue.verification.get('reason', '')}")
+    return redirect("issue-detail", pk)
+
+
+def action_item_edit(request, pk=None, issue_pk=None):
+    if pk:
+        item = get_object_or_404(ActionItem.objects.select_related("issue", "function"), pk=pk)
+        permissions.require_change(request.user, item)
+        issue = item.issue
+    else:
+        issue = get_object_or_404(Issue, pk=issue_pk)
+        item = ActionItem(issue=issue, function_id=issue.function_id)
+    functions = permissions.changeable_functions(request.user)
+    if not functions.exists():
+        raise PermissionDenied("You may not create action items.")
+    initial = {} if pk else {"function": issue.function_id, "owner": issue.owner_id}
+    form = ActionItemForm(request.POST or None, instance=item, initial=initial, functions=functions)
+    if request.method == "POST" and form.is_valid():
+        fresh = ActionItem.objects.get(pk=pk) if pk else ActionItem(issue=issue)
+        try:
+            services.action_item_save(user=request.user, item=fresh, fields=form.cleaned_data)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, "Action item saved.")
+            return redirect("issue-detail", issue.pk)
+    return render(
+        request,
+        "rootcause/theme_form.html",
+        {"form": form, "title": f"Edit “{item}”" if pk else f"New action item for “{issue}”"},
+    )
+
+
+@require_POST
+def action_item_update(request, pk):
+    """Inline status and progress update from the issue page (HTMX swaps the row; a plain form
+    post redirects back to the issue)."""
+    item = get_object_or_404(ActionItem.objects.select_related("function", "owner"), pk=pk)
+    form = ActionUpdateForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            services.action_item_update(user=request.user, item=item, **form.cleaned_data)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    if not request.headers.get("HX-Request"):
+        (messages.error if error else messages.success)(request, error or "Update recorded.")
+        return redirect("issue-detail", item.issue_id)
+    item = (
+        ActionItem.objects.select_related("function", "owner")
+        .prefetch_related(Prefetch("updates", queryset=ActionUpdate.objects.select_related("author")))
+        .get(pk=pk)
+    )
+    item.can_update = permissions.can_change(request.user, item)
+    item.overdue = item.is_overdue()
+    return render(
+        request,
+        "rootcause/partials/action_item.html",
+        # 200 even with an error: htmx swaps only successful responses, and the row shows the error.
+        {"item": item, "error": error, "update_form": ActionUpdateForm(), "posted": form.data if error else None},
+    )
+
+
+def action_item_history(request, pk):
+    item = get_object_or_404(ActionItem.objects.select_related("issue", "function"), pk=pk)
+    records = list(item.history.select_related("history_user").order_by("history_date", "history_id"))
+    changes, previous = [], None
+    for record in records:
+        if previous is None:
+            diffs = [("created", "", record.title)]
+        else:
+            diffs = [(c.field, c.old, c.new) for c in record.diff_against(previous).changes]
+        changes.append({"record": record, "diffs": diffs})
+        previous = record
+    changes.reverse()
+    updates = item.updates.select_related("author")
+    return render(request, "rootcause/action_item_history.html", {"item": item, "changes": changes, "updates": updates})
+
+
+def retag_progress(request):
+    run = TaggingRun.objects.order_by("-started_at", "-pk").first()
+    return render(request, "rootcause/partials/retag_progress.html", {"run": run})

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from metrics.models import SurveyResponse
 from rootcause import services
-from rootcause.models import CommentTag, KeyDriver, SubTheme
+from rootcause.models import CommentTag, KeyDriver, SubTheme, TaggingRun
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_pareto_page_on_the_demo_reviews(demo, client_for):
 
 
 @pytest.mark.parametrize(
-    ("url", "queries"), [("/rootcause/pareto/", 8), ("/rootcause/themes/", 5), ("/rootcause/untagged/", 5)]
+    ("url", "queries"), [("/rootcause/pareto/", 10), ("/rootcause/themes/", 6), ("/rootcause/untagged/", 5)]
 )
 def test_root_cause_pages_keep_a_constant_number_of_queries(org, client_for, django_assert_num_queries, url, queries):
     client = client_for(org["admin"])
@@ -192,7 +192,7 @@ def test_cx_edits_a_sub_theme_and_comments_are_retagged(org, client_for, django_
     assert response.status_code == 302
     theme = SubTheme.objects.get(name="Wrong bill")
     assert (theme.slug, theme.keywords) == ("wrong-bill", "wrong bill\ncharged twice")
-    delay.assert_called_once_with()
+    delay.assert_called_once_with(run_id=TaggingRun.objects.get().pk)
     empty = client.post(
         f"/rootcause/themes/sub-themes/{theme.pk}/",
         {"driver": driver.pk, "name": "Wrong bill", "slug": "wrong-bill", "keywords": "  \n"},
