@@ -199,7 +199,8 @@ class Issue(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="issues",
-        help_text="The owning function (Accountable in the register).",
+        verbose_name="owning function",
+        help_text="Accountable for the issue in the register.",
     )
     owner = models.ForeignKey(
         "cxgov.User",

@@ -160,7 +160,9 @@ def issue_evidence(*, sub_theme: SubTheme | None = None, metric=None, period: da
                 "previous": before,
                 "until": end.isoformat(),
             }
-            evidence["trend"] = [{"month": row["month"].strftime("%Y-%m"), "count": row["n"]} for row in trend][-12:]
+            months = [{"month": row["month"].strftime("%Y-%m"), "count": row["n"]} for row in trend][-12:]
+            peak = max(m["count"] for m in months)
+            evidence["trend"] = [m | {"height": round(m["count"] * 100 / peak)} for m in months]
             evidence["verbatims"] = list(
                 tags.order_by("-response__responded_at").values_list("response__comment", flat=True)[:SAMPLES]
             )
@@ -342,3 +344,57 @@ def verification_chart(issue) -> dict | None:
         "values": [v for _, v in points],
         "windows": [window(d) for d, _ in points],
     }
+
+
+HISTORY_HIDDEN = {"updated_at", "evidence", "verification", "completed_at", "created_by", "created_at"}
+
+
+def history_changes(history, limit: int = 30) -> list[dict]:
+    """The latest changes of a history (django-simple-history), newest first: who, when, and each
+    changed field as (label, before, after). Two queries whatever the length."""
+    records = list(history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    records.reverse()
+    changes = []
+    for previous, record in zip([None, *records], records, strict=False):
+        if previous is None and record.history_type != "+":
+            continue  # older than the window shown: only there to diff against
+        if previous is None:
+            diffs = [("created", "", "")]
+        else:
+            diffs = [
+                (c.field, c.old, c.new) for c in record.diff_against(previous).changes if c.field not in HISTORY_HIDDEN
+            ]
+        if diffs:
+            changes.append({"record": record, "diffs": diffs})
+    changes.reverse()
+    changes = changes[:limit]
+    if changes:
+        _readable(changes, changes[0]["record"].instance_type)
+    return changes
+
+
+def _readable(changes: list[dict], model) -> None:
+    """Show history values as a person reads them: choice labels, and names for related objects
+    (one query per related model, whatever the number of changes)."""
+    wanted = defaultdict(set)
+    for change in changes:
+        for name, old, new in change["diffs"]:
+            if name != "created" and model._meta.get_field(name).is_relation:
+                wanted[name].update(v for v in (old, new) if v is not None)
+    names = {
+        name: model._meta.get_field(name).related_model._default_manager.in_bulk(ids) for name, ids in wanted.items()
+    }
+    for change in changes:
+        readable = []
+        for name, old, new in change["diffs"]:
+            if name == "created":
+                readable.append(("created", "", ""))
+                continue
+            field = model._meta.get_field(name)
+            if field.is_relation:
+                old, new = (names[name].get(v, v) if v is not None else None for v in (old, new))
+            elif field.flatchoices:
+                labels = dict(field.flatchoices)
+                old, new = labels.get(old, old), labels.get(new, new)
+            readable.append((field.verbose_name, old, new))
+        change["diffs"] = readable

@@ -246,6 +246,7 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
         _require_issue_write(user, issue.function_id)
     issue.full_clean()
     _check_issue(issue)
+    issue._history_user = user
     issue.save()
     if issue.function_id and issue.function_id != before:
         accountability_link(function=issue.function, subject_object=issue, subject=f"Issue: {issue.title}")
@@ -282,6 +283,7 @@ def whys_save(*, user, issue: Issue, steps: list[dict]) -> list[Why]:
     Why.objects.bulk_create(whys)
     if steps and issue.state == IssueState.NEW:
         issue.state = IssueState.INVESTIGATING
+        issue._history_user = user
         issue.save(update_fields=["state", "updated_at"])
     return whys
 
@@ -330,6 +332,7 @@ def issue_transition(*, user, issue: Issue, state: str) -> Issue:
     issue.state = state
     if state == IssueState.REOPENED:
         issue.verdict, issue.verification, issue.verified_at = "", {}, None
+    issue._history_user = user
     issue.save()
     return issue
 
@@ -379,27 +382,34 @@ def action_item_save(*, user, item: ActionItem, fields: dict) -> ActionItem:
     _set_status(item)
     item.full_clean()
     _check_item(item)
+    item._history_user = user
     item.save()
     if created:
         # The first action item puts an issue whose cause is found into "actions in progress".
-        Issue.objects.filter(
-            pk=item.issue_id, state__in=[IssueState.NEW, IssueState.INVESTIGATING, IssueState.ROOT_CAUSE]
-        ).update(state=IssueState.ACTIONS, updated_at=timezone.now())
+        _move_issue(
+            item.issue_id, [IssueState.NEW, IssueState.INVESTIGATING, IssueState.ROOT_CAUSE], IssueState.ACTIONS, user
+        )
     if old_status is not None and old_status != item.status:
         ActionUpdate.objects.create(item=item, author=user, status=item.status, text=item.blocked_reason)
     if item.status != ActionStatus.DONE or old_status == ActionStatus.DONE:
         return item
-    _advance_issue(item.issue_id)
+    _advance_issue(item.issue_id, user)
     return item
 
 
-def _advance_issue(issue_id: int) -> None:
+def _move_issue(issue_id: int, from_states: list[str], to_state: str, user) -> None:
+    """Move an issue on automatically (recorded in its history as done by ``user``)."""
+    issue = Issue.objects.filter(pk=issue_id, state__in=from_states).first()
+    if issue is not None:
+        issue.state = to_state
+        issue._history_user = user
+        issue.save(update_fields=["state", "updated_at"])
+
+
+def _advance_issue(issue_id: int, user) -> None:
     """When the last open action item of an issue is done, the issue moves on to verification."""
-    open_items = ActionItem.objects.filter(issue_id=issue_id).exclude(status=ActionStatus.DONE).exists()
-    if not open_items:
-        Issue.objects.filter(pk=issue_id, state=IssueState.ACTIONS).update(
-            state=IssueState.VERIFYING, updated_at=timezone.now()
-        )
+    if not ActionItem.objects.filter(issue_id=issue_id).exclude(status=ActionStatus.DONE).exists():
+        _move_issue(issue_id, [IssueState.ACTIONS], IssueState.VERIFYING, user)
 
 
 @transaction.atomic
@@ -420,9 +430,10 @@ def action_item_update(
         item.blocked_reason = (blocked_reason or "").strip()[:300]
         _set_status(item)
         _check_item(item)
+        item._history_user = user
         item.save()
         if status == ActionStatus.DONE:
-            _advance_issue(item.issue_id)
+            _advance_issue(item.issue_id, user)
     return ActionUpdate.objects.create(item=item, author=user, text=text, status=item.status if changed else "")
 
 

@@ -352,7 +352,7 @@ def issue_detail(request, pk):
             "close_problems": services.close_problems(issue) if not issue.closed else [],
             "states": [(v, label) for v, label in IssueState.choices if v not in CLOSED_STATES],
             "chart": chart,
-            "history": issue.history.select_related("history_user").order_by("-history_date")[:20],
+            "history": selectors.history_changes(issue.history),
             "update_form": ActionUpdateForm(),
         },
     )
@@ -465,18 +465,15 @@ def action_item_update(request, pk):
 
 def action_item_history(request, pk):
     item = get_object_or_404(ActionItem.objects.select_related("issue", "function"), pk=pk)
-    records = list(item.history.select_related("history_user").order_by("history_date", "history_id"))
-    changes, previous = [], None
-    for record in records:
-        if previous is None:
-            diffs = [("created", "", record.title)]
-        else:
-            diffs = [(c.field, c.old, c.new) for c in record.diff_against(previous).changes]
-        changes.append({"record": record, "diffs": diffs})
-        previous = record
-    changes.reverse()
-    updates = item.updates.select_related("author")
-    return render(request, "rootcause/action_item_history.html", {"item": item, "changes": changes, "updates": updates})
+    return render(
+        request,
+        "rootcause/action_item_history.html",
+        {
+            "item": item,
+            "changes": selectors.history_changes(item.history, limit=200),
+            "updates": item.updates.select_related("author"),
+        },
+    )
 
 
 def retag_progress(request):

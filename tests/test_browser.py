@@ -65,3 +65,35 @@ def test_leader_edits_own_function_description_in_the_browser(transactional_db, 
     assert page.locator("text=Invoice runs and tariffs.").is_visible()
     org["billing"].refresh_from_db()
     assert org["billing"].description == "Invoice runs and tariffs."
+
+
+def test_leader_updates_an_action_item_inline(transactional_db, org, live_server, page):
+    from datetime import date
+
+    from rootcause.models import ActionItem, Issue
+
+    issue = Issue.objects.create(title="Mixed first bills", function=org["billing"])
+    item = ActionItem.objects.create(
+        issue=issue, title="Switch on change date", function=org["billing"], due_date=date(2026, 1, 1)
+    )
+    _log_in(page, live_server, "leader")
+    page.goto(f"{live_server.url}/rootcause/issues/{issue.pk}/")
+    row = page.locator(f"#action-{item.pk}")
+    assert "Overdue" in row.inner_text()
+    marker = page.evaluate("window.__before = 1")  # survives only if the page is not reloaded
+    row.locator("select[name=status]").select_option("blocked")
+    row.locator("input[name=text]").fill("Asked IT for the patch")
+    row.locator("button:has-text('Update')").click()
+    page.locator(f"#action-{item.pk} .invalid-feedback").wait_for()
+    assert "Say what blocks this item." in page.locator(f"#action-{item.pk}").inner_text()
+    row = page.locator(f"#action-{item.pk}")
+    row.locator("input[name=blocked_reason]").fill("Vendor patch pending")
+    row.locator("button:has-text('Update')").click()
+    page.locator(f"#action-{item.pk} [data-status=blocked]").wait_for()
+    text = page.locator(f"#action-{item.pk}").inner_text()
+    assert "blocked: Vendor patch pending" in text and "Asked IT for the patch" in text
+    assert page.evaluate("window.__before") == 1 and marker == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "issue-page.png"), full_page=True)
+    item.refresh_from_db()
+    assert item.status == "blocked" and item.history.count() == 2

@@ -146,7 +146,7 @@ def test_leader_updates_own_action_item_inline_and_it_is_in_the_history(org, cli
     assert statuses == ["open", "blocked", "done"]
     assert {h.history_user for h in item.history.exclude(history_type="+")} == {org["leader"]}
     page = client.get(f"/rootcause/actions/{item.pk}/history/").content.decode()
-    assert "<strong>status</strong>: open → blocked" in page and "<strong>status</strong>: blocked → done" in page
+    assert "<strong>Status</strong>: Open → Blocked" in page and "<strong>Status</strong>: Blocked → Done" in page
     assert "Asked IT" in page and "Leader" in page
 
 
@@ -304,3 +304,14 @@ def test_retagging_progress_is_reported(org, client_for, django_capture_on_commi
     assert run.total == 5 and run.done == 5 and run.finished_at and run.percent == 100
     html = client.get("/rootcause/themes/retagging/").content.decode()
     assert "Comments last re-tagged" in html and "every 2s" not in html
+
+
+def test_issue_history_names_who_changed_what(org, client_for):
+    from rootcause import services
+
+    issue = services.issue_save(user=org["cx"], issue=Issue(), fields={"title": "Unowned", "priority": "low"})
+    services.issue_save(
+        user=org["cx"], issue=Issue.objects.get(pk=issue.pk), fields={"function": org["billing"], "priority": "high"}
+    )
+    html = client_for(org["stakeholder"]).get(f"/rootcause/issues/{issue.pk}/").content.decode()
+    assert "Owning function: — → Billing" in html and "Priority: Low → High" in html and "· Cx</span>" in html
