@@ -116,6 +116,15 @@ def main() -> None:
     for label, seconds, ratio in metrics_bench.bench_recalculation():
         print(f"  {label:<80} {seconds:8.2f} s   x{ratio:5.2f}")
 
+    from bench import rootcause_bench
+
+    print("\nTagging comments with the demo taxonomy (ratio to the baseline in this run)")
+    for label, seconds, rate, ratio in rootcause_bench.bench_tagging():
+        print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} comments/s   x{ratio:5.2f}")
+    print("\nPareto analysis of every comment (median of 5; ratio to the baseline in this run)")
+    for label, seconds, ratio in rootcause_bench.bench_pareto():
+        print(f"  {label:<80} {seconds:8.3f} s   x{ratio:5.2f}")
+
     print(f"\nPages, {args.repeat} requests each (server time; ratio of medians to the one-row baseline)")
     rows = bench_pages(args.repeat)
     base = rows[0][1]

@@ -346,7 +346,7 @@ def verification_chart(issue) -> dict | None:
     }
 
 
-HISTORY_HIDDEN = {"updated_at", "evidence", "verification", "completed_at", "created_by", "created_at"}
+HISTORY_HIDDEN = {"updated_at", "evidence", "verification", "verified_at", "completed_at", "created_by", "created_at"}
 
 
 def history_changes(history, limit: int = 30) -> list[dict]:
