@@ -1,9 +1,15 @@
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions as drf_permissions
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from cxgov.lib import permissions
+from outcomes import services
 from outcomes.models import Canvas, CustomerCategory, MomentOfTruth
 from outcomes.serializers import CanvasSerializer, CustomerCategorySerializer
 
@@ -34,8 +40,11 @@ class CanvasFilter(django_filters.FilterSet):
         fields = ["category", "state", "version"]
 
 
-class CanvasViewSet(viewsets.ReadOnlyModelViewSet):
-    """Every version of every canvas (approved versions are frozen; edit drafts in the app)."""
+class CanvasViewSet(viewsets.ModelViewSet):
+    """Every version of every canvas. The CX team and administrators open a category's draft (POST
+    with ``category``), change it (PUT/PATCH), and approve it (``POST …/approve/``: it becomes the
+    category's canvas, the previous one retires) or retire the approved one (``POST …/retire/``).
+    Approved and retired versions are frozen."""
 
     queryset = (
         Canvas.objects.select_related("category")
@@ -49,3 +58,23 @@ class CanvasViewSet(viewsets.ReadOnlyModelViewSet):
     )
     serializer_class = CanvasSerializer
     filterset_class = CanvasFilter
+    permission_classes = [CanvasWriters]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def _lifecycle(self, change):
+        canvas = self.get_object()
+        try:
+            change(user=self.request.user, canvas=canvas)
+        except DjangoValidationError as exc:
+            raise ValidationError({"state": exc.messages}) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=canvas.pk)).data)
+
+    @extend_schema(request=None, responses={200: CanvasSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._lifecycle(services.canvas_approve)
+
+    @extend_schema(request=None, responses={200: CanvasSerializer})
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        return self._lifecycle(services.canvas_retire)

@@ -86,12 +86,26 @@ def north_star_line_of_sight() -> dict:
         )
         .order_by("category__name")
     )
+    _attach_issues(canvases)
     return {"star": star, "canvases": canvases}
 
 
+def _attach_issues(canvases: list[Canvas], function_id: int | None = None) -> None:
+    """Each canvas's open issues (and their overdue action items) that touch its measures."""
+    from rootcause.selectors import open_issues_for_metrics
+
+    measure_ids = {m.pk for canvas in canvases for m in canvas.measures.all()}
+    issues = open_issues_for_metrics(measure_ids, function_id=function_id) if measure_ids else []
+    for canvas in canvases:
+        ids = {m.pk for m in canvas.measures.all()}
+        canvas.open_issues = [issue for issue in issues if issue.metric_id in ids]
+        canvas.overdue_count = sum(len(issue.overdue_items) for issue in canvas.open_issues)
+
+
 def function_line_of_sight(*, function: Function) -> list[Canvas]:
-    """Approved canvases the function is accountable for or acts in, with their measures."""
-    return list(
+    """Approved canvases the function is accountable for or acts in, with their measures and the
+    function's own open issues (and overdue action items) that touch them."""
+    canvases = list(
         Canvas.objects.filter(state=CanvasState.APPROVED)
         .filter(Q(accountable_functions=function) | Q(moments__functions=function))
         .distinct()
@@ -99,3 +113,5 @@ def function_line_of_sight(*, function: Function) -> list[Canvas]:
         .prefetch_related("measures")
         .order_by("category__name")
     )
+    _attach_issues(canvases, function_id=function.pk)
+    return canvases

@@ -1,5 +1,7 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from outcomes import services
 from outcomes.models import Canvas, CustomerCategory, MomentOfTruth, Need
 
 
@@ -22,9 +24,14 @@ class MomentSerializer(serializers.ModelSerializer):
 
 
 class CanvasSerializer(serializers.ModelSerializer):
+    """A canvas version. Writing (CX team, administrators): POST with a ``category`` opens that
+    category's draft (the next version, copied from the latest) and applies the fields given; PUT
+    or PATCH change a draft; approved and retired versions are frozen. Lists given (needs, moments,
+    measures, accountable functions) replace the draft's; lists left out are kept."""
+
     category_slug = serializers.CharField(source="category.slug", read_only=True)
-    needs = NeedSerializer(many=True, read_only=True)
-    moments = MomentSerializer(many=True, read_only=True)
+    needs = NeedSerializer(many=True, required=False)
+    moments = MomentSerializer(many=True, required=False)
 
     class Meta:
         model = Canvas
@@ -48,3 +55,38 @@ class CanvasSerializer(serializers.ModelSerializer):
             "approved_at",
             "approved_by",
         ]
+
+        read_only_fields = ["version", "state", "created_at", "approved_at", "approved_by"]
+
+    def validate(self, attrs):
+        if self.instance is not None and "category" in attrs and attrs["category"] != self.instance.category:
+            raise serializers.ValidationError({"category": "A canvas stays with its customer category."})
+        return attrs
+
+    def save(self, **kwargs):
+        data = dict(self.validated_data)
+        user = self.context["request"].user
+        try:
+            draft = self.instance or services.canvas_draft(user=user, category=data["category"])
+
+            self.instance = services.canvas_save(
+                user=user,
+                canvas=draft,
+                fields={k: v for k, v in data.items() if k in services.CANVAS_TEXT_FIELDS},
+                measures=data.get("measures", list(draft.measures.all())),
+                functions=data.get("accountable_functions", list(draft.accountable_functions.all())),
+                needs=data.get("needs", [{f: getattr(n, f) for f in NEED_FIELDS} for n in draft.needs.all()]),
+                moments=data.get(
+                    "moments",
+                    [
+                        {"stage": m.stage, "what_happens": m.what_happens, "functions": list(m.functions.all())}
+                        for m in draft.moments.prefetch_related("functions")
+                    ],
+                ),
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        return self.instance
+
+
+NEED_FIELDS = ["text", "specific", "measurable", "achievable", "relevant", "time_bound", "due_on"]

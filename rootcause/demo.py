@@ -211,6 +211,7 @@ ISSUES = [
     (
         "First bills after a tariff change mix two tariffs",
         {
+            "metric": "Monthly churn rate",
             "function": "billing",
             "owner": "leader",
             "priority": "high",

@@ -148,20 +148,30 @@ def test_api_lists_versions(org, api_for, category, outcome_metric):
 
 @pytest.mark.parametrize(
     ("url", "queries"),
-    [("/outcomes/", 7), ("/outcomes/m2m/", 13), ("/outcomes/north-star/", 7), ("/api/canvases/", 9)],
+    [("/outcomes/", 7), ("/outcomes/m2m/", 13), ("/outcomes/north-star/", 9), ("/api/canvases/", 9)],
 )
 def test_outcome_pages_keep_a_constant_number_of_queries(
     org, client_for, category, outcome_metric, django_assert_num_queries, url, queries
 ):
+    from datetime import date
+
+    from rootcause.models import ActionItem, Issue
+
+    def issue(n):
+        opened = Issue.objects.create(title=f"Issue {n}", metric=outcome_metric, function=org["billing"])
+        ActionItem.objects.create(issue=opened, title="Late", function=org["billing"], due_date=date(2026, 1, n))
+
     client = client_for(org["admin"])
     first = _write(org["cx"], category, measures=[outcome_metric], functions=[org["billing"]])
     services.canvas_approve(user=org["cx"], canvas=first)
+    issue(1)
     client.get(url)
     for batch in range(2):
         for i in range(3):
             extra = CustomerCategory.objects.create(name=f"C{batch}{i}", slug=f"c{batch}{i}", data_category="x")
             canvas = _write(org["cx"], extra, measures=[outcome_metric], functions=[org["billing"], org["logistics"]])
             services.canvas_approve(user=org["cx"], canvas=canvas)
+            issue(2 + i)
         with django_assert_num_queries(queries):
             assert client.get(url).status_code == 200
 
@@ -188,3 +198,65 @@ def test_the_edit_form_shows_the_drafts_measures_and_functions_checked(org, clie
     assert checked == {str(org["billing"].pk)}
     assert {str(w.data["value"]) for w in form["measures"] if w.data["selected"]} == {str(outcome_metric.pk)}
     assert "CSAT (outcome)" in html
+
+
+def test_api_writes_a_draft_approves_it_and_keeps_approved_versions_frozen(org, api_for, category, outcome_metric):
+    api = api_for(org["cx"])
+    created = api.post(
+        "/api/canvases/",
+        {
+            "category": category.pk,
+            "who": "Households on monthly plans",
+            "outcomes": "Online on day one",
+            "measures": [outcome_metric.pk],
+            "accountable_functions": [org["billing"].pk],
+            "needs": [{"text": "Working on day one", "specific": True, "due_on": "2027-03-31"}],
+            "moments": [{"stage": "Delivery", "what_happens": "Router arrives", "functions": [org["logistics"].pk]}],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["version"], body["state"]) == (1, "draft") and body["needs"][0]["text"] == "Working on day one"
+    pk = body["id"]
+    patched = api.patch(f"/api/canvases/{pk}/", {"service": "Fewer calls"}, format="json").json()
+    assert patched["service"] == "Fewer calls" and patched["measures"] == [outcome_metric.pk]
+    assert patched["moments"][0]["functions"] == [org["logistics"].pk]  # lists left out are kept
+    approved = api.post(f"/api/canvases/{pk}/approve/")
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    frozen = api.patch(f"/api/canvases/{pk}/", {"who": "Changed"}, format="json")
+    assert frozen.status_code == 400 and "frozen" in str(frozen.json())
+    assert Canvas.objects.get(pk=pk).who == "Households on monthly plans"
+    nxt = api.post("/api/canvases/", {"category": category.pk, "who": "Next"}, format="json").json()
+    assert (nxt["version"], nxt["state"], nxt["outcomes"]) == (2, "draft", "Online on day one")
+    assert Canvas.objects.get(pk=pk).who == "Households on monthly plans"
+    bad = api.post("/api/canvases/", {"category": category.pk, "needs": [{"specific": True}]}, format="json")
+    assert bad.status_code == 400 and "text" in str(bad.json()["needs"]), bad.json()
+
+
+@pytest.mark.parametrize("username", ["leader", "stakeholder"])
+def test_api_canvas_writes_are_for_cx_and_administrators(org, api_for, category, username):
+    api = api_for(org[username])
+    assert api.post("/api/canvases/", {"category": category.pk}, format="json").status_code == 403
+    assert not Canvas.objects.exists()
+
+
+def test_line_of_sight_shows_open_issues_and_overdue_items_touching_the_measures(
+    org, client_for, category, outcome_metric
+):
+    from datetime import date
+
+    from rootcause.models import ActionItem, Issue
+
+    services.canvas_approve(
+        user=org["cx"], canvas=_write(org["cx"], category, measures=[outcome_metric], functions=[org["billing"]])
+    )
+    mine = Issue.objects.create(title="Mixed bills hurt CSAT", metric=outcome_metric, function=org["billing"])
+    ActionItem.objects.create(issue=mine, title="Fix invoice run", function=org["billing"], due_date=date(2026, 1, 1))
+    Issue.objects.create(title="Late routers hurt CSAT", metric=outcome_metric, function=org["logistics"])
+    Issue.objects.create(title="Closed one", metric=outcome_metric, function=org["billing"], state="closed_effective")
+    html = client_for(org["stakeholder"]).get("/outcomes/north-star/").content.decode()
+    assert "Mixed bills hurt CSAT" in html and "Late routers hurt CSAT" in html and "Closed one" not in html
+    assert "Overdue since 1 Jan 2026: Fix invoice run" in html and "1 overdue action item" in html
+    page = client_for(org["stakeholder"]).get("/functions/billing/").content.decode()
+    assert "Mixed bills hurt CSAT" in page and "Late routers hurt CSAT" not in page
