@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from cxgov import api
+from digests import api as digests_api
 from metrics import api as metrics_api
 from outcomes import api as outcomes_api
 from rootcause import api as rootcause_api
@@ -20,9 +21,11 @@ router.register("key-drivers", rootcause_api.KeyDriverViewSet)
 router.register("workflows", rootcause_api.WorkflowViewSet)
 router.register("issues", rootcause_api.IssueViewSet)
 router.register("action-items", rootcause_api.ActionItemViewSet)
+router.register("digest-deliveries", digests_api.DeliveryViewSet)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("digest-preferences/me/", digests_api.PreferenceView.as_view(), name="digest-preferences"),
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
     path("ingest/responses/", metrics_api.ResponsesIngest.as_view(), name="ingest-responses"),
     path("ingest/observations/", metrics_api.ObservationsIngest.as_view(), name="ingest-observations"),

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "metrics",
     "outcomes",
     "rootcause",
+    "digests",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 5 * 60},
     "verify-issues": {"task": "rootcause.verify_issues", "schedule": 60 * 60},
+    # Every 5 minutes: each person's digest leaves within minutes of their local hour.
+    "send-digests": {"task": "digests.send_due", "schedule": 5 * 60, "options": {"expires": 4 * 60}},
 }
 
 # --- REST API --------------------------------------------------------------------------------

@@ -79,7 +79,9 @@ class ParetoSnapshot(models.Model):
     cutoff = models.FloatField(default=80.0)
     rows = models.JSONField(default=list, help_text="sub_theme, label, value, share, cumulative, vital")
     comments = models.IntegerField(default=0)
-    created_by = models.ForeignKey("cxgov.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        "cxgov.User", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -235,7 +237,9 @@ class Issue(models.Model):
     verdict = models.CharField(max_length=13, choices=Verdict.choices, blank=True)
     verification = models.JSONField(default=dict, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey("cxgov.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        "cxgov.User", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -310,7 +314,9 @@ class ActionItem(models.Model):
     status = models.CharField(max_length=11, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     blocked_reason = models.CharField(max_length=300, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey("cxgov.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        "cxgov.User", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

@@ -1,0 +1,50 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cxgov.lib import permissions
+from digests import selectors, services
+from digests.forms import SCHEDULE_FIELDS
+from digests.models import DigestDelivery, DigestPreference
+from digests.serializers import DeliverySerializer, PreferenceSerializer
+
+
+class PreferenceView(APIView):
+    """Your own digest schedule (your role's default until you save one)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: PreferenceSerializer})
+    def get(self, request):
+        own = DigestPreference.objects.filter(user=request.user).first()
+        if own:
+            return Response(PreferenceSerializer(own).data | {"own": True})
+        plan = selectors.plans([request.user])[request.user.pk]
+        return Response({name: getattr(plan, name) for name in SCHEDULE_FIELDS} | {"own": False})
+
+    @extend_schema(request=PreferenceSerializer, responses={200: PreferenceSerializer})
+    def put(self, request):
+        body = PreferenceSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        try:
+            saved = services.preference_save(user=request.user, fields=body.validated_data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        return Response(PreferenceSerializer(saved).data | {"own": True})
+
+    patch = put
+
+
+class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Digest deliveries: your own; administrators see everyone's."""
+
+    queryset = DigestDelivery.objects.select_related("user").order_by("-claimed_at", "-pk")
+    serializer_class = DeliverySerializer
+    filterset_fields = ["status", "frequency", "user"]
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return qs if permissions.can_configure(self.request.user) else qs.filter(user=self.request.user)

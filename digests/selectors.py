@@ -1,0 +1,165 @@
+"""Reads for digests: whose schedule is what, what goes into a person's digest, delivery history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cxgov.lib import permissions
+from cxgov.models import Role, User
+from digests.models import DeliveryStatus, DigestDefault, DigestDelivery, DigestPreference, Frequency
+from digests.schedule import Plan
+
+SOON_DAYS = 7
+LIST_LIMIT = 10
+
+BUILT_IN = {
+    Role.ADMINISTRATOR: Frequency.WEEKLY,
+    Role.CX_TEAM: Frequency.DAILY,
+    Role.LEADER: Frequency.WEEKLY,
+    Role.STAKEHOLDER: Frequency.WEEKLY,
+}
+
+
+def _plan(schedule) -> Plan:
+    return Plan(schedule.frequency, schedule.weekday, schedule.day_of_month, schedule.hour, schedule.time_zone)
+
+
+def plans(users: list[User]) -> dict[int, Plan]:
+    """Each person's schedule: their own, else their role's default, else the built-in one (two queries)."""
+    own = {p.user_id: p for p in DigestPreference.objects.filter(user__in=users)}
+    defaults = {d.role: d for d in DigestDefault.objects.all()}
+    result = {}
+    for user in users:
+        chosen = own.get(user.pk) or defaults.get(user.role)
+        result[user.pk] = (
+            _plan(chosen) if chosen else Plan(BUILT_IN.get(user.role, Frequency.WEEKLY), time_zone=settings.TIME_ZONE)
+        )
+    return result
+
+
+def recipients() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).exclude(email="").order_by("pk")
+
+
+def recent_failures() -> QuerySet[DigestDelivery]:
+    """Deliveries that failed, or whose send began over an hour ago and never finished, in the last week."""
+    now = timezone.now()
+    stuck = DigestDelivery.objects.filter(status=DeliveryStatus.SENDING, updated_at__lt=now - timedelta(hours=1))
+    failed = DigestDelivery.objects.filter(status=DeliveryStatus.FAILED)
+    return (stuck | failed).filter(claimed_at__gte=now - timedelta(days=7))
+
+
+def last_sent(user_ids) -> dict[int, datetime]:
+    """When each person's previous digest was claimed (what it covered ends there)."""
+    rows = (
+        DigestDelivery.objects.filter(
+            user_id__in=list(user_ids), status__in=[DeliveryStatus.SENT, DeliveryStatus.EMPTY]
+        )
+        .order_by("user_id", "claimed_at")
+        .values_list("user_id", "claimed_at")
+    )
+    return dict(rows)
+
+
+# --- Content ------------------------------------------------------------------------------------
+
+
+def shared_content(now: datetime) -> dict:
+    """What every digest of this run may show, read once: metrics with their latest values, the
+    North Star, and Pareto snapshots (vital-few changes)."""
+    from metrics.selectors import metric_list
+    from rootcause.models import ParetoSnapshot
+
+    metrics = metric_list()
+    snapshots = list(ParetoSnapshot.objects.order_by("created_at", "pk").only("filters", "rows", "created_at"))
+    return {"metrics": metrics, "snapshots": snapshots, "now": now}
+
+
+def _vital_changes(snapshots, since: datetime) -> list[dict]:
+    """Snapshots saved since the last digest whose vital few differ from the one before (same filters)."""
+    previous: dict[str, object] = {}
+    changes = []
+    for snap in snapshots:
+        key = repr(sorted(snap.filters.items()))
+        before = previous.get(key)
+        if snap.created_at > since and before is not None:
+            entered = sorted(snap.vital_labels - before.vital_labels)
+            left = sorted(before.vital_labels - snap.vital_labels)
+            if entered or left:
+                changes.append({"snapshot": snap, "entered": entered, "left": left})
+        previous[key] = snap
+    return changes
+
+
+def digest_content(user: User, since: datetime, shared: dict) -> dict:
+    """A person's digest: only what concerns them and what they may see. ``empty`` is True when
+    nothing in it calls for attention (such a digest is not sent)."""
+    from rootcause.models import CLOSED_STATES, ActionItem, ActionStatus, Issue
+
+    now = shared["now"]
+    today = timezone.localdate(now)
+    function_ids = permissions.function_ids(user)
+    items = ActionItem.objects.exclude(status=ActionStatus.DONE).filter(function_id__in=function_ids)
+    items = items.select_related("issue", "function", "owner").order_by("due_date", "pk")
+    open_items = list(items.filter(due_date__lte=today + timedelta(days=SOON_DAYS))[: 2 * LIST_LIMIT + 1])
+    overdue = [i for i in open_items if i.due_date < today]
+    soon = [i for i in open_items if i.due_date >= today]
+    assigned = _newly_assigned(function_ids, since, now) if function_ids else []
+    unowned = []
+    if permissions.is_cx_team(user) or permissions.is_administrator(user):
+        unowned = list(
+            Issue.objects.exclude(state__in=CLOSED_STATES).filter(function__isnull=True).order_by("-pk")[:LIST_LIMIT]
+        )
+    moved = [
+        m for m in shared["metrics"] if (m.north_star or m.owning_function_id in function_ids) and m.latest is not None
+    ]
+    for metric in moved:
+        metric.fresh = bool(metric.latest_period and metric.latest_period >= since.date())
+        metric.previous = metric.spark[-2] if len(metric.spark) > 1 else None
+        peak = max((abs(v) for v in metric.spark), default=0) or 1
+        metric.bars = [max(2, round(abs(v) / peak * 40)) for v in metric.spark]
+    vital = _vital_changes(shared["snapshots"], since)
+    content = {
+        "user": user,
+        "since": since,
+        "overdue": overdue[:LIST_LIMIT],
+        "overdue_more": max(0, len(overdue) - LIST_LIMIT),
+        "soon": soon[:LIST_LIMIT],
+        "assigned": assigned,
+        "unowned": unowned,
+        "metrics": moved,
+        "vital": vital,
+    }
+    content["empty"] = not (overdue or soon or assigned or unowned or vital or any(m.fresh for m in moved))
+    return content
+
+
+def _newly_assigned(function_ids, since: datetime, now: datetime) -> list:
+    """Open issues whose owning function became one of these between ``since`` and ``now`` (from
+    their history)."""
+    from rootcause.models import CLOSED_STATES, Issue
+
+    history = Issue.history.model.objects
+    recent = list(
+        history.filter(history_date__gt=since, history_date__lte=now, function_id__in=function_ids)
+        .values_list("id", "function_id")
+        .distinct()
+    )
+    if not recent:
+        return []
+    ids = {pk for pk, _ in recent}
+    before = {}
+    for pk, function_id in (
+        history.filter(id__in=ids, history_date__lte=since).order_by("history_date").values_list("id", "function_id")
+    ):
+        before[pk] = function_id
+    issues = Issue.objects.filter(pk__in=ids, function_id__in=function_ids).exclude(state__in=CLOSED_STATES)
+    return [
+        issue
+        for issue in issues.select_related("function").order_by("-pk")[: LIST_LIMIT * 3]
+        if before.get(issue.pk) != issue.function_id
+    ][:LIST_LIMIT]

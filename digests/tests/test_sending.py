@@ -1,0 +1,216 @@
+"""Digests sent through a real SMTP server: content and scope, both parts, headers and links, once
+per period under retries and concurrency, local hours, failures."""
+
+import re
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connections
+
+from digests import selectors, services
+from digests.models import DeliveryStatus, DigestDelivery, DigestPreference
+from rootcause.models import ActionItem, Issue
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # Wednesday; daily 08:00 UTC digests are due
+
+
+@pytest.fixture
+def people(org):
+    for name in ("leader", "other_leader", "cx", "stakeholder", "admin"):
+        org[name].email = f"{name}@example.com"
+        org[name].save()
+        DigestPreference.objects.create(user=org[name], frequency="daily", hour=8, time_zone="UTC")
+    mine = Issue.objects.create(title="Mixed first bills", function=org["billing"])
+    theirs = Issue.objects.create(title="Secret logistics issue", function=org["logistics"])
+    ActionItem.objects.create(
+        issue=mine, title="Switch on change date", function=org["billing"], due_date=date(2026, 11, 20)
+    )
+    ActionItem.objects.create(
+        issue=mine, title="Explain mixed bill", function=org["billing"], due_date=date(2026, 11, 28)
+    )
+    ActionItem.objects.create(
+        issue=mine, title="Already finished", function=org["billing"], due_date=date(2026, 11, 1), status="done"
+    )
+    ActionItem.objects.create(
+        issue=theirs, title="Private logistics item", function=org["logistics"], due_date=date(2026, 11, 1)
+    )
+    Issue.objects.create(title="Nobody owns this", function=None)
+    return org
+
+
+def _only(smtp, address):
+    found = [m for m in smtp.messages if m["To"] == address]
+    assert len(found) == 1, [m["To"] for m in smtp.messages]
+    return found[0]
+
+
+def test_leaders_digest_arrives_with_both_parts_headers_and_links(people, smtp, client):
+    stats = services.digests_send_due(now=NOW)
+    assert stats["sent"] >= 2
+    message = _only(smtp, "leader@example.com")
+    assert message["Subject"] == "Your cxgov daily digest: 1 overdue, 1 due soon"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for part in (text, html):
+        assert "Switch on change date" in part and "Explain mixed bill" in part
+        assert "Already finished" not in part
+        # Scope: another function's items and issues, and the CX team's unowned list, are not named.
+        assert "Private logistics item" not in part and "Secret logistics issue" not in part
+        assert "Nobody owns this" not in part
+    assert "<script" not in html and 'style="' in html
+    links = set(re.findall(r'href="([^"]+)"', html))
+    assert links and all(link.startswith("https://cxgov.example.com/") for link in links)
+    issue = Issue.objects.get(title="Mixed first bills")
+    assert f"https://cxgov.example.com/rootcause/issues/{issue.pk}/" in links
+    assert f"https://cxgov.example.com/rootcause/issues/{issue.pk}/" in text
+    unsubscribe = message["List-Unsubscribe"].strip().strip("<>")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert unsubscribe in links and unsubscribe.startswith("https://cxgov.example.com/digests/unsubscribe/")
+    # One click, no login: the link turns the digest off.
+    response = client.post(unsubscribe.removeprefix("https://cxgov.example.com"))
+    assert response.status_code == 200 and "You are unsubscribed" in response.content.decode()
+    assert DigestPreference.objects.get(user=people["leader"]).frequency == "off"
+    assert client.get("/digests/unsubscribe/forged/").status_code == 400
+
+
+def test_cx_digest_lists_unowned_issues(people, smtp):
+    services.digests_send_due(now=NOW)
+    text = _only(smtp, "cx@example.com").get_body(preferencelist=("plain",)).get_content()
+    assert "ISSUES WITHOUT AN OWNING FUNCTION" in text and "Nobody owns this" in text
+
+
+def test_an_empty_digest_is_not_sent(people, smtp):
+    from cxgov.models import Role, User
+
+    board = User.objects.create(username="board", role=Role.STAKEHOLDER, email="board@example.com")
+    services.digests_send_due(now=NOW)
+    assert not [m for m in smtp.messages if m["To"] == "board@example.com"]
+    assert DigestDelivery.objects.get(user=board).status == DeliveryStatus.EMPTY
+    # The stakeholder who belongs to Billing hears about Billing's overdue work.
+    assert "Switch on change date" in _only(smtp, "stakeholder@example.com").get_body().get_content()
+
+
+def test_running_again_sends_nothing_twice(people, smtp):
+    services.digests_send_due(now=NOW)
+    count = len(smtp.messages)
+    again = services.digests_send_due(now=NOW + timedelta(minutes=5))
+    assert len(smtp.messages) == count and again["sent"] == 0
+    # Another worker that claimed first wins: this one skips.
+    DigestDelivery.objects.all().delete()
+    services.claim(user=people["leader"], period="daily:2026-11-25", frequency="daily", since=NOW)
+    services.digests_send_due(now=NOW)
+    assert len([m for m in smtp.messages if m["To"] == "leader@example.com"]) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_digest_once(people, smtp):
+    errors = []
+
+    def run():
+        try:
+            services.digests_send_due(now=NOW)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    recipients = [m["To"] for m in smtp.messages]
+    assert sorted(recipients) == sorted(set(recipients)) and "leader@example.com" in recipients
+    assert DigestDelivery.objects.filter(user=people["leader"]).count() == 1
+
+
+def test_transient_failure_retries_once_and_sends_once(people, smtp):
+    DigestPreference.objects.exclude(user=people["leader"]).update(frequency="off")
+    smtp.fail = ["451 4.3.0 Try again later"]
+    scheduled = []
+    stats = services.digests_send_due(now=NOW, on_transient=lambda pk, attempts: scheduled.append(pk))
+    delivery = DigestDelivery.objects.get(user=people["leader"])
+    assert stats["retrying"] == 1 and scheduled == [delivery.pk] and smtp.messages == []
+    assert delivery.status == DeliveryStatus.RETRYING and "451" in delivery.error
+    assert services.digests_send_due(now=NOW)["sent"] == 0  # beat again: the claim stands
+    assert services.delivery_retry(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert services.delivery_retry(delivery_id=delivery.pk) == "taken"  # a duplicated retry task
+    assert len(smtp.messages) == 1
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2 and delivery.sent_at and delivery.error == ""
+
+
+def test_permanent_failure_is_recorded_and_shown_to_administrators(people, smtp, client_for):
+    DigestPreference.objects.exclude(user=people["leader"]).update(frequency="off")
+    smtp.fail = ["550 5.1.1 No such user"]
+    services.digests_send_due(now=NOW)
+    delivery = DigestDelivery.objects.get(user=people["leader"])
+    assert delivery.status == DeliveryStatus.FAILED and "550" in delivery.error and smtp.messages == []
+    html = client_for(people["admin"]).get("/digests/deliveries/?status=failed").content.decode()
+    assert "No such user" in html and "Leader" in html
+    from digests.apps import _delivery_health
+
+    assert _delivery_health()["ok"] is False
+    own = client_for(people["other_leader"]).get("/digests/deliveries/").content.decode()
+    assert "No such user" not in own
+
+
+def test_local_hour_across_daylight_saving(people, smtp):
+    DigestPreference.objects.exclude(user=people["leader"]).update(frequency="off")
+    DigestPreference.objects.filter(user=people["leader"]).update(time_zone="Europe/London", hour=8)
+    # Saturday 28 March 2026 (GMT): due at 08:00 UTC.
+    assert services.digests_send_due(now=datetime(2026, 3, 28, 7, 55, tzinfo=UTC))["due"] == 0
+    assert services.digests_send_due(now=datetime(2026, 3, 28, 8, 0, tzinfo=UTC))["due"] == 1
+    # Sunday 29 March 2026 (BST from 01:00 UTC): due at 07:00 UTC.
+    assert services.digests_send_due(now=datetime(2026, 3, 29, 6, 55, tzinfo=UTC))["due"] == 0
+    services.digests_send_due(now=datetime(2026, 3, 29, 7, 0, tzinfo=UTC))
+    services.digests_send_due(now=datetime(2026, 3, 29, 8, 0, tzinfo=UTC))
+    periods = list(DigestDelivery.objects.order_by("period").values_list("period", flat=True))
+    assert periods == ["daily:2026-03-28", "daily:2026-03-29"]
+
+
+def test_items_resolved_since_the_last_digest_are_not_repeated(people, smtp):
+    services.digests_send_due(now=NOW)
+    ActionItem.objects.filter(title="Switch on change date").update(status="done")
+    services.digests_send_due(now=NOW + timedelta(days=1))
+    second = [m for m in smtp.messages if m["To"] == "leader@example.com"][-1]
+    text = second.get_body(preferencelist=("plain",)).get_content()
+    assert "Switch on change date" not in text and "Explain mixed bill" in text
+
+
+def test_newly_assigned_issues_appear_once(people, smtp):
+    from rootcause import services as rootcause_services
+
+    since = datetime.now(UTC)  # after the fixture's issues were opened
+    issue = Issue.objects.get(title="Nobody owns this")
+    rootcause_services.issue_save(user=people["cx"], issue=issue, fields={"function": people["billing"]})
+    content = selectors.digest_content(people["leader"], since, selectors.shared_content(since + timedelta(days=1)))
+    assert [i.title for i in content["assigned"]] == ["Nobody owns this"]
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert selectors.digest_content(people["leader"], later, selectors.shared_content(later))["assigned"] == []
+
+
+def test_queries_per_recipient_are_constant(people, smtp, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cxgov.models import Membership, Role, User
+
+    def recipients(n, offset):
+        for i in range(n):
+            user = User.objects.create(username=f"l{offset + i}", role=Role.LEADER, email=f"l{offset + i}@example.com")
+            Membership.objects.create(person=user, function=people["billing"])
+
+    recipients(3, 0)
+    with CaptureQueriesContext(connection) as few:
+        services.digests_send_due(now=NOW)
+    DigestDelivery.objects.all().delete()
+    recipients(12, 100)
+    with CaptureQueriesContext(connection) as many:
+        services.digests_send_due(now=NOW)
+    users = len(selectors.recipients())
+    per_recipient = (len(many.captured_queries) - len(few.captured_queries)) / 12
+    fixed = len(few.captured_queries) - per_recipient * (users - 12)
+    assert per_recipient == int(per_recipient) and per_recipient <= 12 and fixed < 20
