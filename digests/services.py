@@ -14,7 +14,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -119,17 +119,21 @@ def claim(*, user: User, period: str, frequency: str, since: datetime) -> Digest
         return None
 
 
-def _send(delivery: DigestDelivery, content: dict, connection=None) -> None:
-    """Send a claimed delivery (status sending); record the outcome. Raises TransientError to retry."""
+def _send(delivery: DigestDelivery, content: dict, connection=None) -> str:
+    """Send a claimed delivery (status sending); record and return the outcome. Raises TransientError
+    to retry."""
     if content["empty"]:
         DigestDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.EMPTY, updated_at=timezone.now())
-        return
+        return DeliveryStatus.EMPTY
     message = build_message(delivery, content)
     message.connection = connection
     attempts = delivery.attempts + 1
     try:
         message.send()
     except Exception as exc:
+        if connection is not None:  # start the next message on a fresh SMTP session
+            connection.close()
+            connection.open()
         retry = _classify(exc) and attempts < MAX_ATTEMPTS
         DigestDelivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.RETRYING if retry else DeliveryStatus.FAILED,
@@ -140,7 +144,7 @@ def _send(delivery: DigestDelivery, content: dict, connection=None) -> None:
         )
         if retry:
             raise TransientError(str(exc)) from exc
-        return
+        return DeliveryStatus.FAILED
     DigestDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENT,
         attempts=attempts,
@@ -149,6 +153,7 @@ def _send(delivery: DigestDelivery, content: dict, connection=None) -> None:
         sent_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    return DeliveryStatus.SENT
 
 
 def digests_send_due(*, now: datetime | None = None, connection=None, on_transient=None) -> dict[str, int]:
@@ -172,6 +177,19 @@ def digests_send_due(*, now: datetime | None = None, connection=None, on_transie
         return stats
     last = selectors.last_sent(due)
     shared = selectors.shared_content(now)
+    own_connection = connection is None
+    if own_connection:  # one SMTP session for the whole run
+        connection = get_connection()
+        connection.open()
+    try:
+        _send_all(users, due, taken, last, plans, shared, connection, on_transient, stats, now)
+    finally:
+        if own_connection:
+            connection.close()
+    return stats
+
+
+def _send_all(users, due, taken, last, plans, shared, connection, on_transient, stats, now) -> None:
     for user in users:
         if user.pk not in due or (user.pk, due[user.pk][0]) in taken:
             continue
@@ -184,15 +202,13 @@ def digests_send_due(*, now: datetime | None = None, connection=None, on_transie
         delivery.user = user
         content = selectors.digest_content(user, since, shared)
         try:
-            _send(delivery, content, connection)
+            status = _send(delivery, content, connection)
         except TransientError:
             stats["retrying"] += 1
             if on_transient:
                 on_transient(delivery.pk, 1)
             continue
-        status = DigestDelivery.objects.values_list("status", flat=True).get(pk=delivery.pk)
         stats[{"sent": "sent", "empty": "empty"}.get(status, "failed")] += 1
-    return stats
 
 
 def delivery_retry(*, delivery_id: int, now: datetime | None = None) -> str:
@@ -205,5 +221,4 @@ def delivery_retry(*, delivery_id: int, now: datetime | None = None) -> str:
         return "taken"
     delivery = DigestDelivery.objects.select_related("user").get(pk=delivery_id)
     shared = selectors.shared_content(now or timezone.now())
-    _send(delivery, selectors.digest_content(delivery.user, delivery.since, shared))
-    return DigestDelivery.objects.values_list("status", flat=True).get(pk=delivery_id)
+    return _send(delivery, selectors.digest_content(delivery.user, delivery.since, shared))
