@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "metrics",
     "outcomes",
     "rootcause",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -277,7 +278,10 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": HEARTBEAT_INTERVAL * 2},
     },
     "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 5 * 60},
+    "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},
 }
+# An alert evaluation (or its message) with no change of status for this many seconds is sent again.
+ALERTS_STUCK_AFTER = _int("ALERTS_STUCK_AFTER", 10 * 60)
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
