@@ -11,9 +11,7 @@ from django.urls import NoReverseMatch, reverse
 def _send(template: str, to: str, context: dict) -> None:
     context = {**context, "site_url": settings.SITE_URL}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=[to]
-    )
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=[to])
     message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
     message.send()
 

@@ -64,8 +64,11 @@ def _check_rule(rule: AlertRule) -> None:
     errors = {}
     if rule.kind == RuleKind.THRESHOLD and metric.amber_threshold is None and metric.target is None:
         errors["kind"] = f"“{metric}” has no target or thresholds, so its RAG status cannot worsen."
-    if rule.kind == RuleKind.THRESHOLD and rule.level == "amber" and metric.red_threshold is None and (
-        metric.amber_threshold is None
+    if (
+        rule.kind == RuleKind.THRESHOLD
+        and rule.level == "amber"
+        and metric.red_threshold is None
+        and (metric.amber_threshold is None)
     ):
         errors["level"] = "This metric is only green or red: alert on red."
     if rule.kind == RuleKind.TARGET and metric.target is None:
@@ -277,7 +280,8 @@ def _values_json(points: list[evaluation.Point], indices: list[int], notes: dict
 def _message(rule: AlertRule, metric: Metric, values: list[dict], fired: bool) -> str:
     what = "; ".join(f"{v['period']}: {v['note'] or v['value']}" for v in values)
     verb = "fired" if fired else "resolved"
-    return f"{rule.get_kind_display()} rule “{rule.name}” on {metric.name}{' (' + rule.segment + ')' if rule.segment else ''} {verb}: {what}."
+    segment = f" ({rule.segment})" if rule.segment else ""
+    return f"{rule.get_kind_display()} rule “{rule.name}” on {metric.name}{segment} {verb}: {what}."
 
 
 def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
@@ -307,13 +311,13 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
         series: dict[str, dict[date, tuple]] = {}
         for segment, period, value, n in rows:
             series.setdefault(segment, {})[period] = (value, n)
-        open_alerts = {
-            a.rule_id: a for a in Alert.objects.filter(rule__in=rules, state=AlertState.FIRING).order_by()
-        }
+        open_alerts = {a.rule_id: a for a in Alert.objects.filter(rule__in=rules, state=AlertState.FIRING).order_by()}
         plans = []
         for rule in rules:
             known = series.get(rule.segment, {})
-            start = min([*known, timezone.localtime(rule.created_at).date()]) if rule.created_at else min(known or [today])
+            start = (
+                min([*known, timezone.localtime(rule.created_at).date()]) if rule.created_at else min(known or [today])
+            )
             periods = evaluation.complete_periods(start, today, metric.granularity)
             points = [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
             found = evaluation.episodes(rule, evaluation.checks(rule, metric, points, metric.granularity))
@@ -324,16 +328,15 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
         )
         now = timezone.now()
         for rule, points, last in plans:
-            current_alert = open_alerts.get(rule.pk)
-            firing_now = last is not None and last.resolved is None
-            if current_alert is not None:
-                opened_later = firing_now and points[last.opened].period > current_alert.opened_period
-                if not firing_now or opened_later:
-                    at = last.resolved if (last is not None and not firing_now) else None
-                    _resolve(rule, metric, current_alert, points, at, now, today)
-            if firing_now and (current_alert is None or points[last.opened].period > current_alert.opened_period):
-                if (rule.pk, points[last.opened].period) not in seen:
-                    _fire(rule, metric, leader, points, last, now, today)
+            recorded = open_alerts.get(rule.pk)
+            firing = last is not None and last.resolved is None
+            opened = points[last.opened].period if firing else None
+            if recorded is not None and (not firing or opened > recorded.opened_period):
+                # Cleared, or cleared and fired again since the last evaluation (a backfill).
+                _resolve(rule, metric, recorded, points, last.resolved if last and not firing else None, now, today)
+            new_episode = recorded is None or opened > recorded.opened_period
+            if firing and new_episode and (rule.pk, opened) not in seen:
+                _fire(rule, metric, leader, points, last, now, today)
     return len(rules)
 
 
@@ -377,7 +380,9 @@ def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
         state=AlertState.RESOLVED, resolved_period=period, resolved_at=now
     ):
         return
-    note = f"Resolved at {period}: " + "; ".join(f"{v['period']}: {v['value']:.4g}" for v in values if v["value"] is not None)
+    note = f"Resolved at {period}: " + "; ".join(
+        f"{v['period']}: {v['value']:.4g}" for v in values if v["value"] is not None
+    )
     AlertEvent.objects.create(alert=alert, kind=EventKind.RESOLVED, at=now, period=period, note=note, values=values)
     if _muted(rule, today):
         return

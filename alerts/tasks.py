@@ -3,7 +3,9 @@ from celery import shared_task
 from alerts import services
 
 
-@shared_task(name="alerts.evaluate", bind=True, max_retries=3, default_retry_delay=30, acks_late=True, ignore_result=True)
+@shared_task(
+    name="alerts.evaluate", bind=True, max_retries=3, default_retry_delay=30, acks_late=True, ignore_result=True
+)
 def evaluate(self, evaluation_id: int) -> None:
     """Evaluate a metric's alert rules (queued after each recalculation). Errors are recorded;
     the last retry's error fails the health page and tells the administrators once."""

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from alerts import api as alerts_api
 from cxgov import api
 from metrics import api as metrics_api
 from outcomes import api as outcomes_api
@@ -18,6 +19,8 @@ router.register("customer-categories", outcomes_api.CustomerCategoryViewSet)
 router.register("canvases", outcomes_api.CanvasViewSet)
 router.register("key-drivers", rootcause_api.KeyDriverViewSet)
 router.register("workflows", rootcause_api.WorkflowViewSet)
+router.register("alert-rules", alerts_api.AlertRuleViewSet)
+router.register("alerts", alerts_api.AlertViewSet)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -57,9 +57,9 @@ def add_values(metric, values, *, start, segment="", sizes=None):
 def rule_on(metric, *, kind="threshold", created=None, subscribers=(), **fields):
     rule = AlertRule.objects.create(metric=metric, name=fields.pop("name", f"{kind} rule"), kind=kind, **fields)
     # Rules watch from their creation; tests date them at the start of the data.
-    AlertRule.objects.filter(pk=rule.pk).update(created_at=created or timezone.make_aware(
-        timezone.datetime(2026, 1, 1, 9, 0)
-    ))
+    AlertRule.objects.filter(pk=rule.pk).update(
+        created_at=created or timezone.make_aware(timezone.datetime(2026, 1, 1, 9, 0))
+    )
     rule.refresh_from_db()
     rule.subscribers.set(subscribers)
     return rule

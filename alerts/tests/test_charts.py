@@ -11,7 +11,33 @@ from alerts import charts
 # NIST 6.3.2.2: flow rate of the first ten batches of a new process.
 NIST_INDIVIDUALS = [49.6, 47.6, 49.9, 51.3, 47.8, 51.2, 52.6, 52.4, 53.6, 52.1]
 # NIST 6.3.3.1: defects on each of 25 wafers.
-NIST_WAFER_DEFECTS = [16, 14, 28, 16, 12, 20, 10, 12, 10, 17, 19, 17, 14, 16, 15, 13, 14, 16, 11, 20, 11, 19, 16, 31, 13]
+NIST_WAFER_DEFECTS = [
+    16,
+    14,
+    28,
+    16,
+    12,
+    20,
+    10,
+    12,
+    10,
+    17,
+    19,
+    17,
+    14,
+    16,
+    15,
+    13,
+    14,
+    16,
+    11,
+    20,
+    11,
+    19,
+    16,
+    31,
+    13,
+]
 # NIST 6.3.3.2: proportion of the 50 chips on each of 30 wafers with a misregistration.
 NIST_P = [
     0.24, 0.30, 0.16, 0.20, 0.08, 0.14, 0.32, 0.18, 0.28, 0.20,

@@ -75,7 +75,11 @@ def test_minimum_duration_waits_for_consecutive_bad_periods(org):
     assert not Alert.objects.exists()
     _evaluate(metric, day(6))
     alert = Alert.objects.get()
-    assert alert.opened_period == day(5) and [v["period"] for v in alert.values] == ["2026-01-04", "2026-01-05", "2026-01-06"]
+    assert alert.opened_period == day(5) and [v["period"] for v in alert.values] == [
+        "2026-01-04",
+        "2026-01-05",
+        "2026-01-06",
+    ]
 
 
 def test_target_missed_for_n_consecutive_periods(org):
@@ -90,7 +94,9 @@ def test_target_missed_for_n_consecutive_periods(org):
 def test_change_against_previous_period_and_same_period_last_year(org):
     metric = metric_with(org, [80, 79, 74], start=date(2026, 1, 1), granularity="month")
     rule_on(metric, kind="change", change_limit=4, name="drop vs previous")
-    rule_on(metric, kind="change", change_limit=10, change_mode="percent", comparison="last_year", name="drop vs last year")
+    rule_on(
+        metric, kind="change", change_limit=10, change_mode="percent", comparison="last_year", name="drop vs last year"
+    )
     add_values(metric, [90, 85, 84], start=date(2025, 1, 1))
     _evaluate(metric, date(2026, 4, 2))
     fired = dict(Alert.objects.values_list("rule__name", "opened_period"))
@@ -108,8 +114,16 @@ def test_improvement_is_not_a_worsening_change(org):
 
 def test_control_chart_rule_fires_on_a_shift_and_names_the_western_electric_rule(org):
     stable = [50.1, 49.8, 50.3, 49.9, 50.2, 49.7, 50.0, 50.4, 49.6, 50.1, 49.9, 50.2]
-    metric = metric_with(org, [*stable, 47.0], calculator="mean", source="s", target=None, amber_threshold=None,
-                         red_threshold=None, unit="points")
+    metric = metric_with(
+        org,
+        [*stable, 47.0],
+        calculator="mean",
+        source="s",
+        target=None,
+        amber_threshold=None,
+        red_threshold=None,
+        unit="points",
+    )
     rule_on(metric, kind="control", chart="individuals", baseline_to=day(11))
     _evaluate(metric, day(13))
     alert = Alert.objects.get()
@@ -157,8 +171,9 @@ def test_two_evaluations_deciding_at_once_record_one_episode(org):
     services._fire(rule, metric, org["leader"], points, episode, alert.fired_at, day(2))  # the loser's insert
     assert Alert.objects.count() == 1 and Delivery.objects.count() == 1
     with pytest.raises(Exception):  # noqa: B017 - the database refuses a second firing episode
-        Alert.objects.create(rule=rule, metric=metric, severity="warning", opened_period=day(9), message="x",
-                             fired_at=alert.fired_at)
+        Alert.objects.create(
+            rule=rule, metric=metric, severity="warning", opened_period=day(9), message="x", fired_at=alert.fired_at
+        )
 
 
 def test_duplicate_requests_coalesce_and_a_claimed_evaluation_runs_once(org, django_capture_on_commit_callbacks):
@@ -206,9 +221,15 @@ def test_failed_evaluation_is_recorded_shown_on_health_and_told_to_administrator
         job = services.evaluation_request(metric_id=metric.pk)
         with pytest.raises(RuntimeError):
             services.evaluation_run(evaluation_id=job.pk)
-        services.evaluation_record_failure(evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=False)
-        services.evaluation_record_failure(evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=True)
-        services.evaluation_record_failure(evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=True)
+        services.evaluation_record_failure(
+            evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=False
+        )
+        services.evaluation_record_failure(
+            evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=True
+        )
+        services.evaluation_record_failure(
+            evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=True
+        )
     assert FailureNotice.objects.count() == 1
     assert [m.to for m in mail.outbox] == [["admin@example.com"]]
     assert "values table unreadable" in mail.outbox[0].body and mail.outbox[0].alternatives
