@@ -334,8 +334,7 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
             if recorded is not None and (not firing or opened > recorded.opened_period):
                 # Cleared, or cleared and fired again since the last evaluation (a backfill).
                 _resolve(rule, metric, recorded, points, last.resolved if last and not firing else None, now, today)
-            new_episode = recorded is None or opened > recorded.opened_period
-            if firing and new_episode and (rule.pk, opened) not in seen:
+            if firing and (recorded is None or opened > recorded.opened_period) and (rule.pk, opened) not in seen:
                 _fire(rule, metric, leader, points, last, now, today)
     return len(rules)
 
