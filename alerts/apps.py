@@ -23,9 +23,9 @@ def _evaluate_after_recalculation(sender, metric_id, **kwargs):
 
 def _evaluation_health() -> dict:
     """Alert evaluations that failed (and were not followed by a good one) fail the health page."""
-    from alerts.selectors import failed_evaluations, stuck_evaluations
+    from alerts.selectors import evaluation_problems
 
-    failed, stuck = failed_evaluations().count(), stuck_evaluations().count()
+    failed, stuck = evaluation_problems()
     if failed or stuck:
         parts = []
         if failed:

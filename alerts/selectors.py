@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from alerts import evaluation
@@ -107,21 +107,28 @@ def alert_chart(*, alert: Alert) -> dict:
     return chart
 
 
-def failed_evaluations() -> QuerySet[Evaluation]:
-    """Final failures not followed by a successful evaluation of the same metric."""
+def _unresolved_failure() -> Q:
+    """A final failure not followed by a successful evaluation of the same metric."""
     later_success = Evaluation.objects.filter(
         metric=OuterRef("metric"), status=EvaluationStatus.DONE, pk__gt=OuterRef("pk")
     )
-    return (
-        Evaluation.objects.filter(status=EvaluationStatus.FAILED)
-        .exclude(Exists(later_success))
-        .select_related("metric")
-        .order_by("-finished_at")
-    )
+    return Q(status=EvaluationStatus.FAILED) & ~Q(Exists(later_success))
 
 
-def stuck_evaluations() -> QuerySet[Evaluation]:
-    """Evaluations that did not move for twice the requeue delay: the requeueing itself is not working."""
+def _stuck() -> Q:
+    """Did not move for twice the requeue delay: the requeueing itself is not working."""
     cutoff = timezone.now() - timedelta(seconds=2 * settings.ALERTS_STUCK_AFTER)
     active = [EvaluationStatus.QUEUED, EvaluationStatus.RUNNING, EvaluationStatus.RETRY]
-    return Evaluation.objects.filter(status__in=active, updated_at__lt=cutoff)
+    return Q(status__in=active, updated_at__lt=cutoff)
+
+
+def failed_evaluations() -> QuerySet[Evaluation]:
+    return Evaluation.objects.filter(_unresolved_failure()).select_related("metric").order_by("-finished_at")
+
+
+def evaluation_problems() -> tuple[int, int]:
+    """How many evaluations failed for good, and how many are stuck (one query, for the health page)."""
+    counts = Evaluation.objects.aggregate(
+        failed=Count("pk", filter=_unresolved_failure()), stuck=Count("pk", filter=_stuck())
+    )
+    return counts["failed"], counts["stuck"]
