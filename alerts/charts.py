@@ -113,7 +113,11 @@ class ChartResult:
     signals: list[Signal] = field(default_factory=list)
 
     def at(self, index: int) -> list[Signal]:
-        return [s for s in self.signals if s.index == index]
+        if not hasattr(self, "_by_index"):
+            self._by_index: dict[int, list[Signal]] = {}
+            for s in self.signals:
+                self._by_index.setdefault(s.index, []).append(s)
+        return self._by_index.get(index, [])
 
 
 RULES = {

@@ -312,14 +312,15 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
         for segment, period, value, n in rows:
             series.setdefault(segment, {})[period] = (value, n)
         open_alerts = {a.rule_id: a for a in Alert.objects.filter(rule__in=rules, state=AlertState.FIRING).order_by()}
-        plans = []
+        plans, series_points = [], {}
         for rule in rules:
             known = series.get(rule.segment, {})
-            start = (
-                min([*known, timezone.localtime(rule.created_at).date()]) if rule.created_at else min(known or [today])
-            )
-            periods = evaluation.complete_periods(start, today, metric.granularity)
-            points = [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
+            start = min([*known, timezone.localtime(rule.created_at).date()])
+            key = (rule.segment, evaluation.period_of(start, metric.granularity))
+            if key not in series_points:  # rules on the same segment share the walk over periods
+                periods = evaluation.complete_periods(start, today, metric.granularity)
+                series_points[key] = [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
+            points = series_points[key]
             found = evaluation.episodes(rule, evaluation.checks(rule, metric, points, metric.granularity))
             plans.append((rule, points, found[-1] if found else None))
         candidates = {points[ep.opened].period for _, points, ep in plans if ep is not None and ep.resolved is None}
