@@ -29,6 +29,7 @@ class Limits:
     centre: float
     sigmas: list[float]
     floor: float | None = None  # lower limits never go below this (0 for counts and proportions)
+    ceiling: float | None = None  # upper limits never go above this (1 for proportions)
     sigma_z: float | None = None  # Laney's correction factor, when used
 
     def band(self, i: int, k: float) -> tuple[float, float]:
@@ -36,6 +37,8 @@ class Limits:
         low, high = self.centre - k * self.sigmas[i], self.centre + k * self.sigmas[i]
         if self.floor is not None:
             low = max(low, self.floor)
+        if self.ceiling is not None:
+            high = min(high, self.ceiling)
         return low, high
 
     def lcl(self, i: int = 0) -> float:
@@ -89,13 +92,13 @@ def p_limits(
     spread = p_bar * (1 - p_bar)
     sigmas = [math.sqrt(spread / n) for n in sizes]
     if not laney:
-        return Limits(p_bar, sigmas, floor=0.0)
+        return Limits(p_bar, sigmas, floor=0.0, ceiling=1.0)
     base_sigmas = [math.sqrt(spread / n) for n in base_n]
     if spread == 0:
-        return Limits(p_bar, sigmas, floor=0.0, sigma_z=1.0)
+        return Limits(p_bar, sigmas, floor=0.0, ceiling=1.0, sigma_z=1.0)
     z = [(p - p_bar) / s for p, s in zip(base_p, base_sigmas, strict=True)]
     sigma_z = _average_moving_range(z) / D2
-    return Limits(p_bar, [s * sigma_z for s in sigmas], floor=0.0, sigma_z=sigma_z)
+    return Limits(p_bar, [s * sigma_z for s in sigmas], floor=0.0, ceiling=1.0, sigma_z=sigma_z)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ class Signal:
     index: int
     rule: int
     text: str
+    value: float | None = None  # rule 1: the point and the limit it went past
+    limit: float | None = None
 
 
 @dataclass
@@ -152,7 +157,9 @@ def western_electric(values: list[float], limits: Limits, rules: tuple[int, ...]
             low, high = limits.band(i, 3)
             if value > high or value < low:
                 limit = high if value > high else low
-                signals.append(Signal(i, 1, f"{RULES[1]}: {value:.4g} {'>' if value > high else '<'} {limit:.4g}"))
+                signals.append(
+                    Signal(i, 1, f"{RULES[1]}: {value:.4g} {'>' if value > high else '<'} {limit:.4g}", value, limit)
+                )
         for rule, k, window, needed in ((2, 2, 3, 2), (3, 1, 5, 4)):
             if rule in rules and i + 1 >= window:
                 recent = beyond[k][i + 1 - window : i + 1]

@@ -141,6 +141,17 @@ def control_chart(rule: RuleSpec, calculator: str, points: list[Point]) -> tuple
     return kind, known, charts.chart(kind, values, sizes, base)
 
 
+def _signal_text(signal: charts.Signal, scale: float, unit: str) -> str:
+    """A signal in the metric's own units (a p-chart works on 0-1, the metric shows %)."""
+    if signal.value is None:
+        return f"rule {signal.rule}: {signal.text}"
+    side = "above the upper" if signal.value > signal.limit else "below the lower"
+    return (
+        f"rule {signal.rule}: {charts.RULES[signal.rule]}, {signal.value * scale:.4g}{unit} {side} "
+        f"control limit {signal.limit * scale:.4g}{unit}"
+    )
+
+
 def checks(rule: RuleSpec, metric, points: list[Point], granularity: str) -> list[Check]:
     """The condition of each period. ``metric`` gives ``rag(value)``, ``target``, ``direction``
     and ``calculator``."""
@@ -154,10 +165,11 @@ def checks(rule: RuleSpec, metric, points: list[Point], granularity: str) -> lis
             chart_name, known, result = control_chart(rule, metric.calculator, points)
         except ValueError:
             return [UNKNOWN] * len(points)
+        scale = 100 if chart_name in (charts.P_CHART, charts.LANEY) else 1
         out = [UNKNOWN] * len(points)
         for j, i in enumerate(known):
             found = result.at(j)
-            note = "; ".join(f"rule {s.rule}: {s.text}" for s in found)
+            note = "; ".join(_signal_text(s, scale, unit) for s in found)
             out[i] = Check(bool(found), not found, f"{chart_name} chart, {note}" if found else "")
         return out
     by_period = {p.period: p.value for p in points}

@@ -18,6 +18,12 @@ class AlertRuleForm(forms.ModelForm):
     class Meta:
         model = AlertRule
         fields = RULE_FIELDS
+        labels = {
+            "min_periods": "Periods in a row before firing",
+            "clear_periods": "Clear periods in a row before resolving",
+            "hysteresis": "Margin to resolve (hysteresis)",
+            "change_limit": "Change that fires",
+        }
         widgets = {
             "baseline_from": forms.DateInput(attrs={"type": "date"}),
             "baseline_to": forms.DateInput(attrs={"type": "date"}),

@@ -90,7 +90,16 @@ def alert_chart(*, alert: Alert) -> dict:
         "this": alert.opened_period.isoformat(),
         "unit": metric.unit,
         "limits": None,
+        "lines": [],
     }
+    if rule.kind in ("threshold", "target"):
+        lines = [("Target", metric.target, "#198754")]
+        if rule.kind == "threshold":
+            lines += [
+                ("Amber threshold", metric.amber_threshold, "#ffc107"),
+                ("Red threshold", metric.red_threshold, "#dc3545"),
+            ]
+        chart["lines"] = [{"label": label, "value": v, "color": c} for label, v, c in lines if v is not None]
     if rule.kind == "control" and values:
         points = [evaluation.Point(p, v, n) for p, v, n in values]
         try:

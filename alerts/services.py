@@ -380,9 +380,8 @@ def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
         state=AlertState.RESOLVED, resolved_period=period, resolved_at=now
     ):
         return
-    note = f"Resolved at {period}: " + "; ".join(
-        f"{v['period']}: {v['value']:.4g}" for v in values if v["value"] is not None
-    )
+    shown = "; ".join(f"{v['period']}: {v['value']:.4g}" for v in values if v["value"] is not None)
+    note = f"Resolved at {period}: {shown or 'the condition no longer holds on the current data'}."
     AlertEvent.objects.create(alert=alert, kind=EventKind.RESOLVED, at=now, period=period, note=note, values=values)
     if _muted(rule, today):
         return

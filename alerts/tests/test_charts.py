@@ -152,3 +152,8 @@ def test_too_few_points_or_missing_sample_sizes_are_refused_clearly():
         charts.individuals_limits([1.0])
     with pytest.raises(ValueError, match="sample size"):
         charts.p_limits([0.1, 0.2], [10, 0])
+
+
+def test_p_chart_limits_stay_between_zero_and_one():
+    limits = charts.p_limits([1.0, 0.5, 0.9], [2, 2, 2])
+    assert limits.ucl() == 1.0 and limits.lcl() == 0.0

@@ -14,6 +14,9 @@
     },
     { label: "Resolved", data: d.resolved, showLine: false, borderColor: "#198754", backgroundColor: "#198754", pointStyle: "rectRot", pointRadius: 6, order: 2 },
   ];
+  for (const line of d.lines) {
+    datasets.push({ label: line.label, data: d.labels.map(() => line.value), borderColor: line.color, backgroundColor: line.color, borderDash: [4, 4], pointRadius: d.labels.length === 1 ? 4 : 0, order: 4 });
+  }
   if (d.limits) {
     const line = (label, data, color, dash) => ({ label: label, data: data, borderColor: color, backgroundColor: color, borderDash: dash, pointRadius: 0, stepped: true, order: 4 });
     datasets.push(line("Centre", d.limits.centre, "#6c757d", []));
