@@ -286,3 +286,17 @@ def test_values_of_the_current_period_are_not_judged_until_it_is_complete(org):
     _evaluate(metric, day(2))  # the 60 is today's partial value
     assert not Alert.objects.exists()
     assert MetricValue.objects.filter(period_start=day(2)).exists()
+
+
+def test_email_text_parts_are_plain_and_the_html_part_is_escaped(org):
+    org["leader"].email = "leader@example.com"
+    org["leader"].save()
+    metric = metric_with(org, [80, 70], name="Invoices & <credit> notes")
+    rule_on(metric, level="red", name="<b>Red</b>")
+    _evaluate(metric, day(2))
+    services.deliveries_send()
+    message = mail.outbox[0]
+    assert message.subject == "[cxgov] Warning: <b>Red</b> fired on Invoices & <credit> notes"
+    assert "Invoices & <credit> notes" in message.body
+    html = message.alternatives[0][0]
+    assert "&lt;b&gt;Red&lt;/b&gt;" in html and "Invoices &amp; &lt;credit&gt; notes" in html and "<b>Red" not in html
