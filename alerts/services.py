@@ -59,8 +59,15 @@ RULE_FIELDS = [
 # --- rules ------------------------------------------------------------------------------------
 
 
+# Settings that only some kinds use; a blank one (a form field hidden for another kind) takes its default.
+CHOICE_DEFAULTS = {"level": "red", "comparison": "previous", "change_mode": "absolute", "chart": "auto"}
+
+
 def _check_rule(rule: AlertRule) -> None:
     metric = rule.metric
+    for name, default in CHOICE_DEFAULTS.items():
+        if not getattr(rule, name):
+            setattr(rule, name, default)
     errors = {}
     if rule.kind == RuleKind.THRESHOLD and metric.amber_threshold is None and metric.target is None:
         errors["kind"] = f"“{metric}” has no target or thresholds, so its RAG status cannot worsen."
@@ -83,8 +90,6 @@ def _check_rule(rule: AlertRule) -> None:
             errors["chart"] = "p-charts are for proportions of a sample (CSAT, churn); use an individuals chart."
         if rule.baseline_from and rule.baseline_to and rule.baseline_from > rule.baseline_to:
             errors["baseline_to"] = "The baseline ends before it starts."
-    if rule.kind not in (RuleKind.THRESHOLD,):
-        rule.level = rule.level or "red"
     if rule.segment and not MetricValue.objects.filter(metric=metric, segment=rule.segment).exists():
         errors["segment"] = f"“{metric}” has no values for the segment “{rule.segment}”."
     if errors:
@@ -110,8 +115,23 @@ def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[Us
         raise ValidationError({"name": f"“{rule.metric}” already has a rule named “{rule.name}”."}) from None
     if subscribers is not None:
         rule.subscribers.set(subscribers)
+    if not rule.active:
+        _close_open_episode(rule=rule, user=user)
     evaluation_request(metric_id=rule.metric_id)
     return rule
+
+
+def _close_open_episode(*, rule: AlertRule, user: User) -> None:
+    """A rule switched off stops watching: its open episode is closed quietly (no notice), so it
+    does not stay "firing" for ever."""
+    now = timezone.now()
+    for alert in Alert.objects.filter(rule=rule, state=AlertState.FIRING):
+        if Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
+            state=AlertState.RESOLVED, resolved_at=now, resolved_period=timezone.localdate()
+        ):
+            AlertEvent.objects.create(
+                alert=alert, kind=EventKind.RESOLVED, at=now, by=user, note="Closed: the rule was switched off."
+            )
 
 
 def rule_delete(*, user: User, rule: AlertRule) -> None:
@@ -253,6 +273,14 @@ def evaluations_requeue_stuck() -> int:
             transaction.on_commit(lambda pk=pk: tasks.evaluate.delay(pk))
             count += 1
     return count
+
+
+def evaluations_prune(*, keep_days: int = 30) -> int:
+    """Forget successful evaluations older than ``keep_days`` (one is recorded per recalculation);
+    failures stay for the health page until a later success supersedes them."""
+    cutoff = timezone.now() - timedelta(days=keep_days)
+    deleted, _ = Evaluation.objects.filter(status=EvaluationStatus.DONE, finished_at__lt=cutoff).delete()
+    return deleted
 
 
 def _recipients(rule: AlertRule, leader: User | None) -> list[User]:

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from alerts import evaluation, services
-from alerts.models import Alert, AlertEvent, AlertState, Delivery, Evaluation, FailureNotice
+from alerts.models import Alert, AlertEvent, AlertRule, AlertState, Delivery, Evaluation, FailureNotice
 from alerts.tests.factories import add_values, day, metric_with, rule_on
 from metrics.models import MetricValue
 
@@ -300,3 +300,34 @@ def test_email_text_parts_are_plain_and_the_html_part_is_escaped(org):
     assert "Invoices & <credit> notes" in message.body
     html = message.alternatives[0][0]
     assert "&lt;b&gt;Red&lt;/b&gt;" in html and "Invoices &amp; &lt;credit&gt; notes" in html and "<b>Red" not in html
+
+
+def test_switching_a_rule_off_closes_its_open_episode_quietly(org):
+    metric = metric_with(org, [80, 70])
+    rule = rule_on(metric, level="red")
+    _evaluate(metric, day(2))
+    services.rule_save(user=org["cx"], rule=rule, fields={"active": False})
+    alert = Alert.objects.get()
+    assert alert.state == AlertState.RESOLVED and "switched off" in alert.events.last().note
+    assert not Delivery.objects.filter(kind="resolve").exists()
+
+
+def test_blank_settings_of_other_kinds_take_their_defaults(org):
+    metric = metric_with(org, [80, 70])
+    rule = services.rule_save(
+        user=org["admin"],
+        rule=AlertRule(metric=metric),
+        fields={"name": "Red", "kind": "threshold", "level": "", "chart": "", "comparison": "", "change_mode": ""},
+    )
+    assert (rule.level, rule.chart, rule.comparison, rule.change_mode) == ("red", "auto", "previous", "absolute")
+
+
+def test_old_successful_evaluations_are_forgotten_failures_kept(org):
+    from django.utils import timezone
+
+    metric = metric_with(org, [80])
+    old = timezone.now() - timedelta(days=40)
+    for status in ("done", "failed"):
+        Evaluation.objects.create(metric=metric, status=status, requested_at=old, updated_at=old, finished_at=old)
+    assert services.evaluations_prune() == 1
+    assert list(Evaluation.objects.values_list("status", flat=True)) == ["failed"]
