@@ -33,8 +33,11 @@ def rule_list(*, metric: Metric) -> list[AlertRule]:
 
 
 def alert_list(*, user, scope: str = "all", state: str = "", metric_id: int | None = None) -> QuerySet[Alert]:
-    """Alerts for the inbox: ``mine`` (sent to me), ``functions`` (metrics owned by my functions) or ``all``."""
-    alerts = Alert.objects.select_related("rule", "metric__owning_function", "acknowledged_by")
+    """Alerts for the inbox: ``mine`` (sent to me), ``functions`` (metrics owned by my functions) or ``all``;
+    ``alert.unread`` when a notice of it to ``user`` has not been opened."""
+    alerts = Alert.objects.select_related("rule", "metric__owning_function", "acknowledged_by").annotate(
+        unread=Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user, read_at__isnull=True))
+    )
     if scope == "mine":
         alerts = alerts.filter(Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user)))
     elif scope == "functions":

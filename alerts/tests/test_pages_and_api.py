@@ -198,3 +198,11 @@ def test_api_alerts_filter_acknowledge_and_mute(org, api_for, firing):
     assert AlertRule.objects.get().muted_until == date.fromisoformat(until)
     assert api.post(f"/api/alerts/{firing.pk}/mute/", {"until": "2001-01-01"}, format="json").status_code == 400
     assert api.post(f"/api/alerts/{firing.pk}/mute/", {}, format="json").status_code == 400
+
+
+def test_inbox_marks_alerts_not_yet_opened_as_new(org, client_for, firing):
+    client = client_for(org["leader"])
+    assert ">New</span>" in client.get("/alerts/").content.decode()
+    client.get(f"/alerts/{firing.pk}/")
+    assert ">New</span>" not in client.get("/alerts/").content.decode()
+    assert ">New</span>" in client_for(org["stakeholder"]).get("/alerts/").content.decode()
