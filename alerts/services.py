@@ -350,20 +350,33 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
                 series_points[key] = [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
             points = series_points[key]
             found = evaluation.episodes(rule, evaluation.checks(rule, metric, points, metric.granularity))
-            plans.append((rule, points, found[-1] if found else None))
-        candidates = {points[ep.opened].period for _, points, ep in plans if ep is not None and ep.resolved is None}
+            plans.append((rule, points, found))
+        candidates = {points[f[-1].opened].period for _, points, f in plans if f and f[-1].resolved is None}
         seen = set(
             Alert.objects.filter(rule__in=rules, opened_period__in=candidates).values_list("rule_id", "opened_period")
         )
         now = timezone.now()
-        for rule, points, last in plans:
+        for rule, points, found in plans:
             recorded = open_alerts.get(rule.pk)
+            last = found[-1] if found else None
             firing = last is not None and last.resolved is None
             opened = points[last.opened].period if firing else None
-            if recorded is not None and (not firing or opened > recorded.opened_period):
-                # Cleared, or cleared and fired again since the last evaluation (a backfill).
-                _resolve(rule, metric, recorded, points, last.resolved if last and not firing else None, now, today)
-            if firing and (recorded is None or opened > recorded.opened_period) and (rule.pk, opened) not in seen:
+            if recorded is not None:
+                if not firing:
+                    _resolve(rule, metric, recorded, points, last.resolved if last else None, now, today)
+                    continue
+                # Still firing. A later opening period is a new episode only if the condition
+                # cleared in between (a backfill); otherwise it is the same trouble, seen through
+                # revised values or moved control limits, and the recorded episode goes on.
+                cleared = [
+                    e.resolved
+                    for e in found
+                    if e.resolved is not None and recorded.opened_period <= points[e.resolved].period <= opened
+                ]
+                if not cleared:
+                    continue
+                _resolve(rule, metric, recorded, points, cleared[0], now, today)
+            if firing and (rule.pk, opened) not in seen:
                 _fire(rule, metric, leader, points, last, now, today)
     return len(rules)
 

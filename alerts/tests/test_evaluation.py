@@ -331,3 +331,24 @@ def test_old_successful_evaluations_are_forgotten_failures_kept(org):
         Evaluation.objects.create(metric=metric, status=status, requested_at=old, updated_at=old, finished_at=old)
     assert services.evaluations_prune() == 1
     assert list(Evaluation.objects.values_list("status", flat=True)) == ["failed"]
+
+
+def test_revised_values_that_move_the_start_of_the_trouble_do_not_reopen_the_episode(org):
+    metric = metric_with(org, [80, 80, 70, 70])
+    rule = rule_on(metric, level="red")
+    _evaluate(metric, day(4))
+    assert Alert.objects.get().opened_period == day(2)
+    MetricValue.objects.filter(metric=metric, period_start=day(2)).update(value=79)  # revised: red from day 3
+    _evaluate(metric, day(4))
+    alert = Alert.objects.get()
+    assert alert.state == AlertState.FIRING and alert.opened_period == day(2)
+    assert Delivery.objects.count() == 1
+    # A backfill in which it cleared and fired again is two episodes, each told once.
+    add_values(metric, [80, 70], start=day(4))
+    MetricValue.objects.filter(metric=metric, period_start=day(3)).update(value=70)
+    _evaluate(metric, day(6))
+    assert list(rule.alerts.order_by("opened_period").values_list("opened_period", "resolved_period")) == [
+        (day(2), day(4)),
+        (day(5), None),
+    ]
+    assert sorted(Delivery.objects.values_list("kind", flat=True)) == ["fire", "fire", "resolve"]
