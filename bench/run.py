@@ -83,6 +83,23 @@ def bench_pages(repeat: int) -> list[tuple]:
     return results
 
 
+def _print_alerts() -> None:
+    from bench.alerts_bench import DAYS, bench_alerts
+
+    print(
+        f"\nAlert evaluation over {DAYS:,} daily values per metric, 10 rules per metric (ratio to reading the values)"
+    )
+    print(
+        f"  {'rules':>6} {'read values':>12} {'1st run':>9} {'ratio':>7} {'ms/rule':>8} {'queries/rule':>13} "
+        f"{'episodes':>9} {'rerun':>8} {'queries/rule':>13}"
+    )
+    for rules, base, first, first_q, episodes, again, again_q in bench_alerts():
+        print(
+            f"  {rules:>6,} {base:10.2f} s {first:7.2f} s   x{first / base:5.1f} {first / rules * 1000:8.2f} "
+            f"{first_q / rules:13.2f} {episodes:9,} {again:6.2f} s {again_q / rules:13.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -95,10 +112,16 @@ def main() -> None:
         default=50_000,
         help="survey responses in the ingestion and recalculation benchmarks (1000000 with BENCH_DATABASE_URL)",
     )
+    parser.add_argument("--only", choices=["all", "alerts"], default="all", help="run one section only")
     args = parser.parse_args()
     _setup(os.environ.get("BENCH_DATABASE_URL"))
 
     from django.db import connection
+
+    if args.only == "alerts":
+        print(f"cxgov benchmarks: alerts only, database {connection.vendor}")
+        _print_alerts()
+        return
 
     from bench.generate import generate
 
@@ -124,6 +147,7 @@ def main() -> None:
     print("\nPareto analysis of every comment (median of 5; ratio to the baseline in this run)")
     for label, seconds, ratio in rootcause_bench.bench_pareto():
         print(f"  {label:<80} {seconds:8.3f} s   x{ratio:5.2f}")
+    _print_alerts()
 
     print(f"\nPages, {args.repeat} requests each (server time; ratio of medians to the one-row baseline)")
     rows = bench_pages(args.repeat)

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from alerts import api as alerts_api
 from cxgov import api
 from digests import api as digests_api
 from metrics import api as metrics_api
@@ -22,6 +23,8 @@ router.register("workflows", rootcause_api.WorkflowViewSet)
 router.register("issues", rootcause_api.IssueViewSet)
 router.register("action-items", rootcause_api.ActionItemViewSet)
 router.register("digest-deliveries", digests_api.DeliveryViewSet)
+router.register("alert-rules", alerts_api.AlertRuleViewSet)
+router.register("alerts", alerts_api.AlertViewSet)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

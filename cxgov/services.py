@@ -16,7 +16,7 @@ from simple_history.utils import bulk_create_with_history
 from cxgov.lib import permissions
 from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
 
-ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "digests", "django_celery_beat", "authtoken"]
+ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
 
 
 def heartbeat_record(*, name: str) -> None:

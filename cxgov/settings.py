@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "outcomes",
     "rootcause",
     "digests",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -281,7 +282,10 @@ CELERY_BEAT_SCHEDULE = {
     "verify-issues": {"task": "rootcause.verify_issues", "schedule": 60 * 60},
     # Every 5 minutes: each person's digest leaves within minutes of their local hour.
     "send-digests": {"task": "digests.send_due", "schedule": 5 * 60, "options": {"expires": 4 * 60}},
+    "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},
 }
+# An alert evaluation (or its message) with no change of status for this many seconds is sent again.
+ALERTS_STUCK_AFTER = _int("ALERTS_STUCK_AFTER", 10 * 60)
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -308,6 +312,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" or "state" field with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "ActionItemStatusEnum": "rootcause.models.ActionStatus",
+        "IssueStateEnum": "rootcause.models.IssueState",
+        "DigestDeliveryStatusEnum": "digests.models.DeliveryStatus",
+        "CanvasStateEnum": "outcomes.models.CanvasState",
+        "AlertStateEnum": "alerts.models.AlertState",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

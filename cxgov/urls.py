@@ -21,6 +21,7 @@ urlpatterns = [
     path("outcomes/", include("outcomes.urls")),
     path("rootcause/", include("rootcause.urls")),
     path("digests/", include("digests.urls")),
+    path("alerts/", include("alerts.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -5,6 +5,7 @@ class DigestsConfig(AppConfig):
     name = "digests"
     verbose_name = "Digests"
 
+    @property
     def health_checks(self):
         return {"digests": _delivery_health}
 

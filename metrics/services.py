@@ -97,6 +97,10 @@ def rows_upsert(*, kind: str, rows: list[dict], notify: bool = True, chunk: int 
 # sources and time span; other apps (comment tagging) listen without metrics importing them.
 responses_changed = Signal()
 
+# Sent (inside the writing transaction) after a metric's values were recomputed, with its id;
+# alert rules listen (and queue their evaluation on commit) without metrics knowing about them.
+metric_recalculated = Signal()
+
 
 # --- recalculation ---------------------------------------------------------------------------
 
@@ -310,6 +314,7 @@ def metric_recalculate(*, metric: Metric, period_from: date | None = None, perio
         )
         stale.exclude(computed_at=now).delete()
         Metric.objects.filter(pk=metric.pk).update(recalculated_at=now, last_error="", last_error_at=None)
+        metric_recalculated.send(sender=Metric, metric_id=metric.pk)
     return len(values)
 
 

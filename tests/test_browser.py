@@ -97,3 +97,24 @@ def test_leader_updates_an_action_item_inline(transactional_db, org, live_server
     page.screenshot(path=str(ARTIFACTS / "issue-page.png"), full_page=True)
     item.refresh_from_db()
     assert item.status == "blocked" and item.history.count() == 2
+
+
+def test_leader_opens_an_alert_from_the_inbox_and_acknowledges_it(transactional_db, org, live_server, page):
+    from alerts.models import Alert
+    from alerts.services import metric_evaluate
+    from alerts.tests.factories import day, metric_with, rule_on
+
+    metric = metric_with(org, [80, 81, 79, 70])
+    rule_on(metric, level="red", name="Invoice CSAT red")
+    metric_evaluate(metric=metric, today=day(4))
+    _log_in(page, live_server, "leader")
+    page.goto(f"{live_server.url}/alerts/")
+    page.get_by_role("link", name="Invoice CSAT red").click()
+    page.wait_for_selector("#alert-chart")
+    # Chart.js drew the values with the firing point (the canvas has a size and content).
+    assert page.evaluate("Chart.getChart(document.getElementById('alert-chart')).data.datasets[1].data[3]") == 70
+    page.click("button:has-text('Acknowledge')")
+    assert page.locator("text=Acknowledged.").first.is_visible()
+    assert Alert.objects.get().acknowledged_by_id == org["leader"].pk
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "alert-page.png"), full_page=True)

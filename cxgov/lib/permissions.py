@@ -85,6 +85,17 @@ def can_write_canvases(user) -> bool:
     return is_administrator(user) or is_cx_team(user)
 
 
+def can_write_alert_rules(user) -> bool:
+    """May this user write alert rules on metrics? Administrators and the CX team."""
+    return is_administrator(user) or is_cx_team(user)
+
+
+def can_acknowledge_alert(user, alert) -> bool:
+    """May this user acknowledge or mute an alert? Its owner (the leader of the metric's owning
+    function), the CX team and administrators."""
+    return can_change_function(user, alert.owning_function_id)
+
+
 def can_view(user, obj=None) -> bool:
     """May this user see this object? Every active user reads the organisation's work."""
     return is_active_user(user)
@@ -159,6 +170,15 @@ class ConfigurationPermission(drf_permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in drf_permissions.SAFE_METHODS or can_configure(request.user)
+
+
+class AlertRulePermission(drf_permissions.BasePermission):
+    """Alert rules: everyone reads; administrators and the CX team write."""
+
+    def has_permission(self, request, view) -> bool:
+        if not is_active_user(request.user):
+            return False
+        return request.method in drf_permissions.SAFE_METHODS or can_write_alert_rules(request.user)
 
 
 class IngestPermission(drf_permissions.BasePermission):

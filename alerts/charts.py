@@ -1,0 +1,197 @@
+"""Control charts: limits and Western Electric signals. Pure functions, numbers in, numbers out.
+
+Conventions (checked against the NIST/SEMATECH e-Handbook examples in tests/test_charts.py):
+- individuals chart: centre = mean, sigma = average moving range / 1.128 (d2 for n = 2);
+- c-chart: centre = mean count c̄, sigma = √c̄;
+- p-chart: centre p̄ = Σ defectives / Σ sample sizes, sigma_i = √(p̄(1 − p̄) / n_i);
+- Laney p′: sigma_i multiplied by σ_z, the average moving range of the points' z-scores / 1.128,
+  which widens the limits when large samples make a plain p-chart flag every point.
+A lower limit below zero is clipped at zero for counts and proportions.
+
+A point exactly on a limit is NOT beyond it: every comparison is strict (``>``), so a point
+equal to the upper control limit raises no "beyond 3σ" signal, and a point equal to the centre
+line is on neither side (it interrupts a run of eight).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+D2 = 1.128  # E[moving range of two] / σ for normal data
+INDIVIDUALS, C_CHART, P_CHART, LANEY = "individuals", "c", "p", "laney"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Centre line and one sigma per point (sigma varies with the sample size on a p-chart)."""
+
+    centre: float
+    sigmas: list[float]
+    floor: float | None = None  # lower limits never go below this (0 for counts and proportions)
+    ceiling: float | None = None  # upper limits never go above this (1 for proportions)
+    sigma_z: float | None = None  # Laney's correction factor, when used
+
+    def band(self, i: int, k: float) -> tuple[float, float]:
+        """The lower and upper limits at k sigma for point i."""
+        low, high = self.centre - k * self.sigmas[i], self.centre + k * self.sigmas[i]
+        if self.floor is not None:
+            low = max(low, self.floor)
+        if self.ceiling is not None:
+            high = min(high, self.ceiling)
+        return low, high
+
+    def lcl(self, i: int = 0) -> float:
+        return self.band(i, 3)[0]
+
+    def ucl(self, i: int = 0) -> float:
+        return self.band(i, 3)[1]
+
+
+def _average_moving_range(values: list[float]) -> float:
+    if len(values) < 2:
+        raise ValueError("a control chart needs at least two points")
+    return sum(abs(b - a) for a, b in zip(values, values[1:], strict=False)) / (len(values) - 1)
+
+
+def individuals_limits(values: list[float], baseline: list[float] | None = None) -> Limits:
+    """Individuals (X) chart; limits from ``baseline`` (default: the values themselves)."""
+    base = baseline if baseline is not None else values
+    centre = sum(base) / len(base) if base else 0.0
+    sigma = _average_moving_range(base) / D2
+    return Limits(centre, [sigma] * len(values))
+
+
+def c_limits(counts: list[float], baseline: list[float] | None = None) -> Limits:
+    """c-chart for counts of events per period (Poisson)."""
+    base = baseline if baseline is not None else counts
+    if not base:
+        raise ValueError("a control chart needs at least two points")
+    centre = sum(base) / len(base)
+    return Limits(centre, [math.sqrt(centre)] * len(counts), floor=0.0)
+
+
+def _p_bar(defectives: list[float], sizes: list[int]) -> float:
+    total = sum(sizes)
+    if total <= 0:
+        raise ValueError("a p-chart needs sample sizes")
+    return sum(defectives) / total
+
+
+def p_limits(
+    proportions: list[float],
+    sizes: list[int],
+    baseline: tuple[list[float], list[int]] | None = None,
+    laney: bool = False,
+) -> Limits:
+    """p-chart (binomial) for proportions with sample sizes; ``laney`` applies Laney's p′ correction."""
+    if any(n is None or n <= 0 for n in sizes):
+        raise ValueError("every point of a p-chart needs a sample size above zero")
+    base_p, base_n = baseline if baseline is not None else (proportions, sizes)
+    p_bar = _p_bar([p * n for p, n in zip(base_p, base_n, strict=True)], base_n)
+    spread = p_bar * (1 - p_bar)
+    sigmas = [math.sqrt(spread / n) for n in sizes]
+    if not laney:
+        return Limits(p_bar, sigmas, floor=0.0, ceiling=1.0)
+    base_sigmas = [math.sqrt(spread / n) for n in base_n]
+    if spread == 0:
+        return Limits(p_bar, sigmas, floor=0.0, ceiling=1.0, sigma_z=1.0)
+    z = [(p - p_bar) / s for p, s in zip(base_p, base_sigmas, strict=True)]
+    sigma_z = _average_moving_range(z) / D2
+    return Limits(p_bar, [s * sigma_z for s in sigmas], floor=0.0, ceiling=1.0, sigma_z=sigma_z)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A Western Electric rule broken at a point (the last point of the pattern)."""
+
+    index: int
+    rule: int
+    text: str
+    value: float | None = None  # rule 1: the point and the limit it went past
+    limit: float | None = None
+
+
+@dataclass
+class ChartResult:
+    limits: Limits
+    signals: list[Signal] = field(default_factory=list)
+
+    def at(self, index: int) -> list[Signal]:
+        if not hasattr(self, "_by_index"):
+            self._by_index: dict[int, list[Signal]] = {}
+            for s in self.signals:
+                self._by_index.setdefault(s.index, []).append(s)
+        return self._by_index.get(index, [])
+
+
+RULES = {
+    1: "one point beyond 3σ",
+    2: "2 of 3 points beyond 2σ on one side",
+    3: "4 of 5 points beyond 1σ on one side",
+    4: "8 points in a row on one side of the centre line",
+}
+
+
+def _side(value: float, limits: Limits, i: int, k: float) -> int:
+    """+1 above centre + kσ, −1 below centre − kσ, 0 otherwise (on a limit is not beyond it)."""
+    high = limits.centre + k * limits.sigmas[i]
+    low = limits.centre - k * limits.sigmas[i]
+    if value > high:
+        return 1
+    if value < low:
+        return -1
+    return 0
+
+
+def western_electric(values: list[float], limits: Limits, rules: tuple[int, ...] = (1, 2, 3, 4)) -> list[Signal]:
+    """Every point at which one of the Western Electric rules is broken.
+
+    Rule 1 uses the (possibly clipped) 3σ limits; zone rules 2-3 use centre ± kσ on the side
+    of the pattern; rule 4 counts points strictly above or strictly below the centre line."""
+    signals = []
+    beyond = {k: [_side(v, limits, i, k) for i, v in enumerate(values)] for k in (1, 2)}
+    centre_side = [(v > limits.centre) - (v < limits.centre) for v in values]
+    for i, value in enumerate(values):
+        if 1 in rules:
+            low, high = limits.band(i, 3)
+            if value > high or value < low:
+                limit = high if value > high else low
+                signals.append(
+                    Signal(i, 1, f"{RULES[1]}: {value:.4g} {'>' if value > high else '<'} {limit:.4g}", value, limit)
+                )
+        for rule, k, window, needed in ((2, 2, 3, 2), (3, 1, 5, 4)):
+            if rule in rules and i + 1 >= window:
+                recent = beyond[k][i + 1 - window : i + 1]
+                for side in (1, -1):
+                    if recent.count(side) >= needed and beyond[k][i] == side:
+                        signals.append(Signal(i, rule, f"{RULES[rule]} ({'above' if side > 0 else 'below'})"))
+        if 4 in rules and i >= 7:
+            run = centre_side[i - 7 : i + 1]
+            if run[0] != 0 and all(s == run[0] for s in run):
+                signals.append(Signal(i, 4, f"{RULES[4]} ({'above' if run[0] > 0 else 'below'})"))
+    return signals
+
+
+def chart(
+    kind: str,
+    values: list[float],
+    sizes: list[int] | None = None,
+    baseline: slice | None = None,
+    rules: tuple[int, ...] = (1, 2, 3, 4),
+) -> ChartResult:
+    """Limits and signals of a chart of ``kind`` over ``values``; limits from ``values[baseline]``.
+
+    For p and Laney charts ``values`` are proportions (0-1) and ``sizes`` their sample sizes."""
+    base = baseline or slice(None)
+    if kind == INDIVIDUALS:
+        limits = individuals_limits(values, values[base])
+    elif kind == C_CHART:
+        limits = c_limits(values, values[base])
+    elif kind in (P_CHART, LANEY):
+        if sizes is None:
+            raise ValueError("a p-chart needs sample sizes")
+        limits = p_limits(values, sizes, (values[base], sizes[base]), laney=kind == LANEY)
+    else:
+        raise ValueError(f"unknown chart {kind!r}")
+    return ChartResult(limits, western_electric(values, limits, rules))

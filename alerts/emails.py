@@ -1,0 +1,63 @@
+"""Alert emails: one function per message, subject + text + HTML templates under templates/emails/."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+
+def _send(template: str, to: str, context: dict) -> None:
+    context = {**context, "site_url": settings.SITE_URL}
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=[to])
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    message.send()
+
+
+def issue_link(alert) -> str | None:
+    """The root-cause "new issue" page pre-filled from this alert, or None while rootcause has no
+    such page (the link is absent rather than broken)."""
+    try:
+        base = reverse("issue-create")
+    except NoReverseMatch:
+        return None
+    return f"{base}?metric={alert.metric_id}&period={alert.opened_period.isoformat()}&alert={alert.pk}"
+
+
+def alert_notice(delivery) -> None:
+    """Tell one recipient that an alert fired or resolved (recipients without an address use the inbox)."""
+    if not delivery.recipient.email:
+        return
+    alert = delivery.alert
+    link = issue_link(alert)
+    _send(
+        "alert_fired" if delivery.kind == "fire" else "alert_resolved",
+        delivery.recipient.email,
+        {
+            "alert": alert,
+            "rule": alert.rule,
+            "metric": alert.metric,
+            "recipient": delivery.recipient,
+            "alert_url": settings.SITE_URL + reverse("alert-detail", args=[alert.pk]),
+            "issue_url": settings.SITE_URL + link if link else None,
+        },
+    )
+
+
+def evaluation_failed(notice) -> None:
+    """Tell an administrator that a metric's alert rules could not be evaluated."""
+    if not notice.recipient.email:
+        return
+    _send(
+        "evaluation_failed",
+        notice.recipient.email,
+        {
+            "evaluation": notice.evaluation,
+            "metric": notice.evaluation.metric,
+            "recipient": notice.recipient,
+            "health_url": settings.SITE_URL + reverse("healthz"),
+            "rules_url": settings.SITE_URL + reverse("alert-rules", args=[notice.evaluation.metric.slug]),
+        },
+    )

@@ -1,0 +1,242 @@
+"""Rule conditions and the ok → firing → resolved state machine. Pure: no database.
+
+``episodes`` walks a metric's complete periods in order (gaps included, as ``None``) and
+returns every episode the rule would have had, applying the minimum duration (N consecutive
+bad periods before firing) and hysteresis (a margin the value must clear, and M consecutive
+clear periods, before resolving). Services compare the last of them with the database.
+
+Each period's condition is one of: bad (counts towards firing), clear (counts towards
+resolving), or neither (inside the hysteresis band: resets both streaks), or unknown (no value:
+neither counts nor resets, except for the missing-data rule, for which no value is the condition).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from alerts import charts
+
+RAG_RANK = {"green": 0, "amber": 1, "red": 2}
+PROPORTION_CALCULATORS = {"csat", "churn"}  # values are percentages of a sample
+COUNT_CALCULATORS = {"count"}
+LANEY_MIN_SAMPLE = 1000  # average sample size from which the auto chart is Laney's p′
+MIN_CHART_POINTS = 10
+
+
+@dataclass(frozen=True)
+class Point:
+    period: date
+    value: float | None
+    sample_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A period's condition: ``bad`` / ``clear`` are True, False; both None when unknown."""
+
+    bad: bool | None
+    clear: bool | None
+    note: str = ""
+
+
+UNKNOWN = Check(None, None)
+
+
+@dataclass
+class Episode:
+    opened: int  # index of the period at which it fired
+    resolved: int | None = None  # index of the period at which it resolved
+    trigger: list[int] = field(default_factory=list)  # the bad periods that made it fire
+    notes: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """What the engine needs of a rule (the model, or anything with these attributes)."""
+
+    kind: str
+    min_periods: int = 1
+    clear_periods: int = 1
+    hysteresis: float = 0.0
+    level: str = "red"
+    comparison: str = "previous"
+    change_mode: str = "absolute"
+    change_limit: float | None = None
+    chart: str = "auto"
+    baseline_from: date | None = None
+    baseline_to: date | None = None
+
+
+def shift_year(period: date, granularity: str) -> date:
+    """The same period one year earlier: 52 weeks for weeks, the same day/month otherwise."""
+    if granularity == "week":
+        return period - timedelta(weeks=52)
+    day = min(period.day, calendar.monthrange(period.year - 1, period.month)[1])
+    return date(period.year - 1, period.month, day)
+
+
+def next_period(start: date, granularity: str) -> date:
+    if granularity == "day":
+        return start + timedelta(days=1)
+    if granularity == "week":
+        return start + timedelta(days=7)
+    months = 1 if granularity == "month" else 3
+    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
+    return date(year, month + 1, 1)
+
+
+def period_of(day: date, granularity: str) -> date:
+    """The first day of the period containing ``day`` (weeks start on Monday)."""
+    if granularity == "day":
+        return day
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def complete_periods(first: date, today: date, granularity: str) -> list[date]:
+    """Every period from the one containing ``first`` up to the last one that ended before
+    ``today``'s period began (``today`` is the local date: the current period is never complete)."""
+    current = period_of(today, granularity)
+    periods, start = [], period_of(first, granularity)
+    while start < current:
+        periods.append(start)
+        start = next_period(start, granularity)
+    return periods
+
+
+def chart_kind(rule: RuleSpec, calculator: str, points: list[Point]) -> str:
+    if rule.chart != "auto":
+        return rule.chart
+    sizes = [p.sample_size for p in points if p.value is not None]
+    if calculator in PROPORTION_CALCULATORS and sizes and all(sizes):
+        return charts.LANEY if sum(sizes) / len(sizes) >= LANEY_MIN_SAMPLE else charts.P_CHART
+    if calculator in COUNT_CALCULATORS:
+        return charts.C_CHART
+    return charts.INDIVIDUALS
+
+
+def control_chart(rule: RuleSpec, calculator: str, points: list[Point]) -> tuple[str, list[int], charts.ChartResult]:
+    """The chart of the known points: its kind, the indices (into ``points``) it covers, its result.
+
+    Raises ValueError when there are too few points or a p-chart lacks sample sizes."""
+    kind = chart_kind(rule, calculator, points)
+    proportions = kind in (charts.P_CHART, charts.LANEY)
+    known = [i for i, p in enumerate(points) if p.value is not None and (not proportions or p.sample_size)]
+    values = [points[i].value / 100 if proportions else points[i].value for i in known]
+    in_base = [
+        j
+        for j, i in enumerate(known)
+        if (rule.baseline_from is None or points[i].period >= rule.baseline_from)
+        and (rule.baseline_to is None or points[i].period <= rule.baseline_to)
+    ]
+    if len(in_base) < MIN_CHART_POINTS:
+        raise ValueError(f"a control chart needs {MIN_CHART_POINTS} periods with values in its baseline")
+    base = slice(in_base[0], in_base[-1] + 1)
+    sizes = [points[i].sample_size for i in known] if proportions else None
+    return kind, known, charts.chart(kind, values, sizes, base)
+
+
+def _signal_text(signal: charts.Signal, scale: float, unit: str) -> str:
+    """A signal in the metric's own units (a p-chart works on 0-1, the metric shows %)."""
+    if signal.value is None:
+        return f"rule {signal.rule}: {signal.text}"
+    side = "above the upper" if signal.value > signal.limit else "below the lower"
+    return (
+        f"rule {signal.rule}: {charts.RULES[signal.rule]}, {signal.value * scale:.4g}{unit} {side} "
+        f"control limit {signal.limit * scale:.4g}{unit}"
+    )
+
+
+def checks(rule: RuleSpec, metric, points: list[Point], granularity: str) -> list[Check]:
+    """The condition of each period. ``metric`` gives ``rag(value)``, ``target``, ``direction``
+    and ``calculator``."""
+    sign = 1 if metric.direction == "higher" else -1
+    unit = f" {metric.unit}" if getattr(metric, "unit", "") else ""
+    kind = rule.kind
+    if kind == "missing":
+        return [Check(p.value is None, p.value is not None, "no value" if p.value is None else "") for p in points]
+    if kind == "control":
+        try:
+            chart_name, known, result = control_chart(rule, metric.calculator, points)
+        except ValueError:
+            return [UNKNOWN] * len(points)
+        scale = 100 if chart_name in (charts.P_CHART, charts.LANEY) else 1
+        out = [UNKNOWN] * len(points)
+        for j, i in enumerate(known):
+            found = result.at(j)
+            note = "; ".join(_signal_text(s, scale, unit) for s in found)
+            out[i] = Check(bool(found), not found, f"{chart_name} chart, {note}" if found else "")
+        return out
+    by_period = {p.period: p.value for p in points}
+    out = []
+    for i, p in enumerate(points):
+        v = p.value
+        if v is None:
+            out.append(UNKNOWN)
+            continue
+        if kind == "threshold":
+            status = metric.rag(v)
+            if status is None:
+                out.append(UNKNOWN)
+                continue
+            bad = RAG_RANK[status] >= RAG_RANK[rule.level]
+            clear = RAG_RANK[metric.rag(v - sign * rule.hysteresis)] < RAG_RANK[rule.level]
+            out.append(Check(bad, clear, f"{v:.4g}{unit} is {status}"))
+        elif kind == "target":
+            if metric.target is None:
+                out.append(UNKNOWN)
+                continue
+            gap = sign * (v - metric.target)
+            out.append(Check(gap < 0, gap >= rule.hysteresis, f"{v:.4g}{unit} against target {metric.target:g}"))
+        elif kind == "change":
+            if rule.comparison == "previous":
+                ref = points[i - 1].value if i else None
+            else:
+                ref = by_period.get(shift_year(p.period, granularity))
+            if ref is None or (rule.change_mode == "percent" and ref == 0):
+                out.append(UNKNOWN)
+                continue
+            change = v - ref if rule.change_mode == "absolute" else (v - ref) / abs(ref) * 100
+            worse = -sign * change
+            label = f"{change:+.4g}{'%' if rule.change_mode == 'percent' else unit}"
+            out.append(
+                Check(
+                    worse >= rule.change_limit,
+                    worse < rule.change_limit - rule.hysteresis,
+                    f"{v:.4g}{unit}, {label} against {ref:.4g}",
+                )
+            )
+        else:
+            raise ValueError(f"unknown rule kind {kind!r}")
+    return out
+
+
+def episodes(rule: RuleSpec, conditions: list[Check]) -> list[Episode]:
+    """Walk the periods and return the episodes: fire after ``min_periods`` bad periods in a row,
+    resolve after ``clear_periods`` clear ones in a row."""
+    found: list[Episode] = []
+    open_episode: Episode | None = None
+    bad_run: list[int] = []
+    clear_run = 0
+    for i, check in enumerate(conditions):
+        if check.bad is None:
+            continue
+        if open_episode is None:
+            bad_run = [*bad_run, i] if check.bad else []
+            if len(bad_run) >= rule.min_periods:
+                trigger = bad_run[-rule.min_periods :]
+                open_episode = Episode(opened=i, trigger=trigger, notes={j: conditions[j].note for j in trigger})
+                found.append(open_episode)
+                bad_run, clear_run = [], 0
+        else:
+            clear_run = clear_run + 1 if check.clear else 0
+            if clear_run >= rule.clear_periods:
+                open_episode.resolved = i
+                open_episode.notes[i] = check.note
+                open_episode, clear_run = None, 0
+    return found

@@ -1,0 +1,46 @@
+from django import forms
+
+from alerts.models import AlertRule
+from alerts.services import RULE_FIELDS
+from cxgov.models import User
+
+
+class AlertRuleForm(forms.ModelForm):
+    """An alert rule on one metric; fields that do not apply to the chosen kind are ignored."""
+
+    subscribers = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Notified as well as the owning function's leader.",
+    )
+
+    class Meta:
+        model = AlertRule
+        fields = RULE_FIELDS
+        labels = {
+            "min_periods": "Periods in a row before firing",
+            "clear_periods": "Clear periods in a row before resolving",
+            "hysteresis": "Margin to resolve (hysteresis)",
+            "change_limit": "Change that fires",
+        }
+        widgets = {
+            "baseline_from": forms.DateInput(attrs={"type": "date"}),
+            "baseline_to": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, segments: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscribers"].queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
+        if self.instance.pk:
+            self.initial.setdefault("subscribers", list(self.instance.subscribers.all()))
+        self.fields["segment"] = forms.ChoiceField(
+            choices=[("", "Everyone")] + [(s, s) for s in segments], required=False
+        )
+        for name in ("level", "comparison", "change_mode", "chart"):
+            self.fields[name].required = False
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
+
+
+class MuteForm(forms.Form):
+    until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Mute the rule until")

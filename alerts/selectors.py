@@ -1,0 +1,146 @@
+"""Reads of alerts, each with a fixed number of queries whatever the data size."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from alerts import evaluation
+from alerts.models import Alert, AlertEvent, AlertRule, AlertState, Delivery, Evaluation, EvaluationStatus
+from cxgov.lib import permissions
+from metrics.models import Metric, MetricValue
+
+SCOPES = {"mine": "Mine", "functions": "My functions'", "all": "All"}
+
+
+def rule_list(*, metric: Metric) -> list[AlertRule]:
+    """A metric's rules with their subscribers and open episode (``rule.open_alert``)."""
+    rules = list(
+        AlertRule.objects.filter(metric=metric)
+        .select_related("metric")
+        .prefetch_related(
+            "subscribers",
+            Prefetch("alerts", queryset=Alert.objects.filter(state=AlertState.FIRING), to_attr="open_alerts"),
+        )
+        .order_by("name")
+    )
+    for rule in rules:
+        rule.open_alert = rule.open_alerts[0] if rule.open_alerts else None
+    return rules
+
+
+def alert_list(*, user, scope: str = "all", state: str = "", metric_id: int | None = None) -> QuerySet[Alert]:
+    """Alerts for the inbox: ``mine`` (sent to me), ``functions`` (metrics owned by my functions) or ``all``;
+    ``alert.unread`` when a notice of it to ``user`` has not been opened."""
+    alerts = Alert.objects.select_related("rule", "metric__owning_function", "acknowledged_by").annotate(
+        unread=Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user, read_at__isnull=True))
+    )
+    if scope == "mine":
+        alerts = alerts.filter(Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user)))
+    elif scope == "functions":
+        alerts = alerts.filter(metric__owning_function_id__in=permissions.function_ids(user))
+    if state in AlertState.values:
+        alerts = alerts.filter(state=state)
+    if metric_id:
+        alerts = alerts.filter(metric_id=metric_id)
+    return alerts.order_by("-fired_at", "-pk")
+
+
+def alert_detail(*, pk: int) -> Alert:
+    return (
+        Alert.objects.select_related("rule", "metric__owning_function__leader", "acknowledged_by")
+        .prefetch_related(
+            Prefetch("events", queryset=AlertEvent.objects.select_related("by").order_by("at", "pk")),
+            Prefetch("deliveries", queryset=Delivery.objects.select_related("recipient").order_by("kind", "pk")),
+        )
+        .get(pk=pk)
+    )
+
+
+def alert_chart(*, alert: Alert) -> dict:
+    """The metric's values (the rule's segment) with this rule's episodes marked, and the control
+    limits when the rule is a control chart."""
+    rule, metric = alert.rule, alert.metric
+    values = list(
+        MetricValue.objects.filter(metric=metric, segment=rule.segment)
+        .order_by("period_start")
+        .values_list("period_start", "value", "sample_size")
+    )
+    episodes = list(
+        Alert.objects.filter(rule=rule).order_by("opened_period").values_list("pk", "opened_period", "resolved_period")
+    )
+    labels = [p.isoformat() for p, _, _ in values]
+    index = {p: i for i, (p, _, _) in enumerate(values)}
+
+    def marks(pick) -> list:
+        out = [None] * len(values)
+        for pk, opened, resolved in episodes:
+            period = pick(opened, resolved)
+            if period in index:
+                out[index[period]] = {"this": pk == alert.pk}
+        return out
+
+    fired = [round(values[i][1], 4) if m else None for i, m in enumerate(marks(lambda o, r: o))]
+    resolved = [round(values[i][1], 4) if m else None for i, m in enumerate(marks(lambda o, r: r))]
+    chart = {
+        "labels": labels,
+        "values": [round(v, 4) for _, v, _ in values],
+        "fired": fired,
+        "resolved": resolved,
+        "this": alert.opened_period.isoformat(),
+        "unit": metric.unit,
+        "limits": None,
+        "lines": [],
+    }
+    if rule.kind in ("threshold", "target"):
+        lines = [("Target", metric.target, "#198754")]
+        if rule.kind == "threshold":
+            lines += [
+                ("Amber threshold", metric.amber_threshold, "#ffc107"),
+                ("Red threshold", metric.red_threshold, "#dc3545"),
+            ]
+        chart["lines"] = [{"label": label, "value": v, "color": c} for label, v, c in lines if v is not None]
+    if rule.kind == "control" and values:
+        points = [evaluation.Point(p, v, n) for p, v, n in values]
+        try:
+            kind, known, result = evaluation.control_chart(rule, metric.calculator, points)
+        except ValueError:
+            return chart
+        scale = 100 if kind in ("p", "laney") else 1
+        centre, upper, lower = [None] * len(values), [None] * len(values), [None] * len(values)
+        for j, i in enumerate(known):
+            low, high = result.limits.band(j, 3)
+            centre[i] = round(result.limits.centre * scale, 4)
+            upper[i], lower[i] = round(high * scale, 4), round(low * scale, 4)
+        chart["limits"] = {"kind": kind, "centre": centre, "upper": upper, "lower": lower}
+    return chart
+
+
+def _unresolved_failure() -> Q:
+    """A final failure not followed by a successful evaluation of the same metric."""
+    later_success = Evaluation.objects.filter(
+        metric=OuterRef("metric"), status=EvaluationStatus.DONE, pk__gt=OuterRef("pk")
+    )
+    return Q(status=EvaluationStatus.FAILED) & ~Q(Exists(later_success))
+
+
+def _stuck() -> Q:
+    """Did not move for twice the requeue delay: the requeueing itself is not working."""
+    cutoff = timezone.now() - timedelta(seconds=2 * settings.ALERTS_STUCK_AFTER)
+    active = [EvaluationStatus.QUEUED, EvaluationStatus.RUNNING, EvaluationStatus.RETRY]
+    return Q(status__in=active, updated_at__lt=cutoff)
+
+
+def failed_evaluations() -> QuerySet[Evaluation]:
+    return Evaluation.objects.filter(_unresolved_failure()).select_related("metric").order_by("-finished_at")
+
+
+def evaluation_problems() -> tuple[int, int]:
+    """How many evaluations failed for good, and how many are stuck (one query, for the health page)."""
+    counts = Evaluation.objects.aggregate(
+        failed=Count("pk", filter=_unresolved_failure()), stuck=Count("pk", filter=_stuck())
+    )
+    return counts["failed"], counts["stuck"]

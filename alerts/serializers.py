@@ -1,0 +1,66 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from alerts import services
+from alerts.models import Alert, AlertRule
+from cxgov.models import User
+
+
+class AlertRuleSerializer(serializers.ModelSerializer):
+    subscribers = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=User.objects.filter(is_active=True), required=False
+    )
+
+    class Meta:
+        model = AlertRule
+        fields = ["id", "metric", *services.RULE_FIELDS, "subscribers", "muted_until", "created_at", "updated_at"]
+        read_only_fields = ["muted_until", "created_at", "updated_at"]
+        validators = []  # the service explains the unique name
+
+    def validate_metric(self, metric):
+        if self.instance is not None and metric != self.instance.metric:
+            raise serializers.ValidationError("A rule stays on its metric; create a new rule instead.")
+        return metric
+
+    def save(self, **kwargs):
+        data = dict(self.validated_data)
+        subscribers = data.pop("subscribers", None)
+        rule = self.instance or AlertRule(metric=data["metric"])
+        data.pop("metric", None)
+        try:
+            self.instance = services.rule_save(
+                user=self.context["request"].user, rule=rule, fields=data, subscribers=subscribers
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        return self.instance
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    rule_name = serializers.CharField(source="rule.name", read_only=True)
+    metric_slug = serializers.CharField(source="metric.slug", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "rule",
+            "rule_name",
+            "metric",
+            "metric_slug",
+            "severity",
+            "state",
+            "opened_period",
+            "resolved_period",
+            "message",
+            "values",
+            "fired_at",
+            "resolved_at",
+            "acknowledged_by",
+            "acknowledged_at",
+        ]
+        read_only_fields = fields
+
+
+class MuteSerializer(serializers.Serializer):
+    until = serializers.DateField(allow_null=True, help_text="Mute the alert's rule until this day; null unmutes.")

@@ -1,0 +1,459 @@
+"""Writes of alerts: rules, evaluation after each recalculation, episodes, notices, acknowledgement.
+
+Evaluation is safe to run twice, at once, on two workers: episodes are unique per (rule, opened
+period) with at most one firing per rule, history rows once per (alert, fired|resolved), and each
+notice is a row unique per (alert, recipient, fired|resolved) inserted before anything is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from alerts import emails, evaluation
+from alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertRule,
+    AlertState,
+    Delivery,
+    DeliveryKind,
+    Evaluation,
+    EvaluationStatus,
+    EventKind,
+    FailureNotice,
+    RuleKind,
+)
+from cxgov.lib import permissions
+from cxgov.models import Role, User
+from metrics.models import Metric, MetricValue
+
+log = logging.getLogger(__name__)
+
+RULE_FIELDS = [
+    "name",
+    "kind",
+    "severity",
+    "segment",
+    "level",
+    "comparison",
+    "change_mode",
+    "change_limit",
+    "chart",
+    "baseline_from",
+    "baseline_to",
+    "min_periods",
+    "clear_periods",
+    "hysteresis",
+    "notify_owner",
+    "active",
+]
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+# Settings that only some kinds use; a blank one (a form field hidden for another kind) takes its default.
+CHOICE_DEFAULTS = {"level": "red", "comparison": "previous", "change_mode": "absolute", "chart": "auto"}
+
+
+def _check_rule(rule: AlertRule) -> None:
+    metric = rule.metric
+    for name, default in CHOICE_DEFAULTS.items():
+        if not getattr(rule, name):
+            setattr(rule, name, default)
+    errors = {}
+    if rule.kind == RuleKind.THRESHOLD and metric.amber_threshold is None and metric.target is None:
+        errors["kind"] = f"“{metric}” has no target or thresholds, so its RAG status cannot worsen."
+    if (
+        rule.kind == RuleKind.THRESHOLD
+        and rule.level == "amber"
+        and metric.red_threshold is None
+        and (metric.amber_threshold is None)
+    ):
+        errors["level"] = "This metric is only green or red: alert on red."
+    if rule.kind == RuleKind.TARGET and metric.target is None:
+        errors["kind"] = f"“{metric}” has no target."
+    if rule.kind == RuleKind.CHANGE:
+        if rule.change_limit is None or rule.change_limit <= 0:
+            errors["change_limit"] = "Give the change (above zero) in the wrong direction that should fire."
+        if rule.hysteresis and rule.change_limit and rule.hysteresis >= rule.change_limit:
+            errors["hysteresis"] = "The margin must be smaller than the change that fires."
+    if rule.kind == RuleKind.CONTROL:
+        if rule.chart in ("p", "laney") and metric.calculator not in evaluation.PROPORTION_CALCULATORS:
+            errors["chart"] = "p-charts are for proportions of a sample (CSAT, churn); use an individuals chart."
+        if rule.baseline_from and rule.baseline_to and rule.baseline_from > rule.baseline_to:
+            errors["baseline_to"] = "The baseline ends before it starts."
+    if rule.segment and not MetricValue.objects.filter(metric=metric, segment=rule.segment).exists():
+        errors["segment"] = f"“{metric}” has no values for the segment “{rule.segment}”."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[User] | None = None) -> AlertRule:
+    """Create or change an alert rule (administrators and the CX team); evaluate it at once."""
+    if not permissions.can_write_alert_rules(user):
+        raise PermissionDenied("Only administrators and the CX team write alert rules.")
+    for key, value in fields.items():
+        setattr(rule, key, value)
+    if rule.pk is None:
+        rule.created_by = user
+    rule.name = (rule.name or "").strip()
+    _check_rule(rule)
+    rule.full_clean(exclude=["created_by"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            rule.save()
+    except IntegrityError:
+        raise ValidationError({"name": f"“{rule.metric}” already has a rule named “{rule.name}”."}) from None
+    if subscribers is not None:
+        rule.subscribers.set(subscribers)
+    if not rule.active:
+        _close_open_episode(rule=rule, user=user)
+    evaluation_request(metric_id=rule.metric_id)
+    return rule
+
+
+def _close_open_episode(*, rule: AlertRule, user: User) -> None:
+    """A rule switched off stops watching: its open episode is closed quietly (no notice), so it
+    does not stay "firing" for ever."""
+    now = timezone.now()
+    for alert in Alert.objects.filter(rule=rule, state=AlertState.FIRING):
+        if Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
+            state=AlertState.RESOLVED, resolved_at=now, resolved_period=timezone.localdate()
+        ):
+            AlertEvent.objects.create(
+                alert=alert, kind=EventKind.RESOLVED, at=now, by=user, note="Closed: the rule was switched off."
+            )
+
+
+def rule_delete(*, user: User, rule: AlertRule) -> None:
+    if not permissions.can_write_alert_rules(user):
+        raise PermissionDenied("Only administrators and the CX team write alert rules.")
+    rule.delete()
+
+
+# --- acknowledging and muting -------------------------------------------------------------------
+
+
+def alert_acknowledge(*, user: User, alert: Alert, note: str = "") -> Alert:
+    """The owner (leader of the owning function), the CX team or an administrator takes note."""
+    if not permissions.can_acknowledge_alert(user, alert):
+        raise PermissionDenied("Only the owning function's leader, the CX team and administrators acknowledge.")
+    now = timezone.now()
+    with transaction.atomic():
+        if Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+            acknowledged_by=user, acknowledged_at=now
+        ):
+            AlertEvent.objects.create(alert=alert, kind=EventKind.ACKNOWLEDGED, at=now, by=user, note=note[:2000])
+    alert.refresh_from_db()
+    return alert
+
+
+def alert_mute(*, user: User, alert: Alert, until: date | None, note: str = "") -> AlertRule:
+    """Silence the alert's rule until the end of a day (no notices; episodes are still recorded).
+    ``None`` unmutes."""
+    if not permissions.can_acknowledge_alert(user, alert):
+        raise PermissionDenied("Only the owning function's leader, the CX team and administrators mute alerts.")
+    today = timezone.localdate()
+    if until is not None and until < today:
+        raise ValidationError({"until": "Choose today or a later day."})
+    if until is not None and until > today + timedelta(days=366):
+        raise ValidationError({"until": "Mute for at most a year; deactivate the rule instead."})
+    with transaction.atomic():
+        AlertRule.objects.filter(pk=alert.rule_id).update(muted_until=until)
+        text = f"muted until {until:%d %b %Y}" if until else "unmuted"
+        AlertEvent.objects.create(
+            alert=alert, kind=EventKind.MUTED, at=timezone.now(), by=user, note=(f"{text}. {note}".strip())[:2000]
+        )
+    return AlertRule.objects.get(pk=alert.rule_id)
+
+
+def deliveries_mark_read(*, user: User, alert: Alert) -> None:
+    Delivery.objects.filter(alert=alert, recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+
+def evaluation_request(*, metric_id: int) -> Evaluation | None:
+    """Queue an evaluation of a metric's rules (sent on commit); None when one is already queued."""
+    from alerts import tasks
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            queued = Evaluation.objects.create(metric_id=metric_id, requested_at=now, updated_at=now)
+    except IntegrityError:
+        return None  # a queued evaluation will read the new values when it runs
+    transaction.on_commit(lambda: tasks.evaluate.delay(queued.pk))
+    return queued
+
+
+def evaluation_run(*, evaluation_id: int, today: date | None = None) -> Evaluation | None:
+    """Run a queued evaluation once: claimed with a conditional UPDATE, so a duplicate message,
+    a retry of a finished one or a second worker does nothing. Notices are sent after commit."""
+    now = timezone.now()
+    claimed = Evaluation.objects.filter(
+        pk=evaluation_id, status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RETRY]
+    ).update(status=EvaluationStatus.RUNNING, started_at=now, updated_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    job = Evaluation.objects.select_related("metric").get(pk=evaluation_id)
+    touched = metric_evaluate(metric=job.metric, today=today)
+    Evaluation.objects.filter(pk=evaluation_id).update(
+        status=EvaluationStatus.DONE, finished_at=timezone.now(), updated_at=timezone.now(), error="", rules=touched
+    )
+    deliveries_send(metric_id=job.metric_id)
+    return Evaluation.objects.get(pk=evaluation_id)
+
+
+def evaluation_record_failure(*, evaluation_id: int, error: str, final: bool) -> None:
+    """Record an error. A final failure fails the health page and tells the administrators, once
+    per run of failures of the metric (a later good evaluation ends the run)."""
+    now = timezone.now()
+    status = EvaluationStatus.FAILED if final else EvaluationStatus.RETRY
+    Evaluation.objects.filter(pk=evaluation_id).update(
+        status=status, error=error[:4000], updated_at=now, finished_at=now if final else None
+    )
+    if not final:
+        return
+    failed = Evaluation.objects.get(pk=evaluation_id)
+    previous = (
+        Evaluation.objects.filter(
+            metric_id=failed.metric_id,
+            status__in=[EvaluationStatus.DONE, EvaluationStatus.FAILED],
+            finished_at__isnull=False,
+            pk__lt=failed.pk,
+        )
+        .order_by("-pk")
+        .values_list("status", flat=True)
+        .first()
+    )
+    if previous == EvaluationStatus.FAILED:
+        return  # the administrators already know this metric's evaluation is failing
+    admins = User.objects.filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True), is_active=True)
+    FailureNotice.objects.bulk_create(
+        [FailureNotice(evaluation=failed, recipient=a, created_at=now) for a in admins], ignore_conflicts=True
+    )
+    for notice in FailureNotice.objects.filter(evaluation=failed, sent_at__isnull=True).select_related(
+        "recipient", "evaluation__metric"
+    ):
+        # Claimed before sending: only the process that sets sent_at sends.
+        if FailureNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
+            try:
+                emails.evaluation_failed(notice)
+            except Exception:
+                log.exception("could not email the failure notice %s", notice.pk)
+
+
+def evaluations_requeue_stuck() -> int:
+    """Send again the evaluations whose worker died or whose message was lost (no change of status
+    for ``ALERTS_STUCK_AFTER`` seconds). Claimed on ``updated_at`` so two beats requeue once;
+    running them stays claimed by ``evaluation_run``."""
+    from alerts import tasks
+
+    cutoff = timezone.now() - timedelta(seconds=settings.ALERTS_STUCK_AFTER)
+    stuck = Evaluation.objects.filter(
+        status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RETRY, EvaluationStatus.RUNNING], updated_at__lt=cutoff
+    ).values_list("pk", "status", "updated_at")
+    count = 0
+    for pk, status, updated in stuck:
+        new_status = EvaluationStatus.RETRY if status == EvaluationStatus.RUNNING else status
+        if Evaluation.objects.filter(pk=pk, updated_at=updated, status=status).update(
+            status=new_status, updated_at=timezone.now()
+        ):
+            transaction.on_commit(lambda pk=pk: tasks.evaluate.delay(pk))
+            count += 1
+    return count
+
+
+def evaluations_prune(*, keep_days: int = 30) -> int:
+    """Forget successful evaluations older than ``keep_days`` (one is recorded per recalculation);
+    failures stay for the health page until a later success supersedes them."""
+    cutoff = timezone.now() - timedelta(days=keep_days)
+    deleted, _ = Evaluation.objects.filter(status=EvaluationStatus.DONE, finished_at__lt=cutoff).delete()
+    return deleted
+
+
+def _recipients(rule: AlertRule, leader: User | None) -> list[User]:
+    people = {}
+    if rule.notify_owner and leader is not None and leader.is_active:
+        people[leader.pk] = leader
+    for person in rule.subscribers.all():  # prefetched
+        if person.is_active:
+            people[person.pk] = person
+    return list(people.values())
+
+
+def _values_json(points: list[evaluation.Point], indices: list[int], notes: dict[int, str]) -> list[dict]:
+    return [
+        {
+            "period": points[i].period.isoformat(),
+            "value": points[i].value,
+            "sample_size": points[i].sample_size,
+            "note": notes.get(i, ""),
+        }
+        for i in indices
+    ]
+
+
+def _message(rule: AlertRule, metric: Metric, values: list[dict], fired: bool) -> str:
+    what = "; ".join(f"{v['period']}: {v['note'] or v['value']}" for v in values)
+    verb = "fired" if fired else "resolved"
+    segment = f" ({rule.segment})" if rule.segment else ""
+    return f"{rule.get_kind_display()} rule “{rule.name}” on {metric.name}{segment} {verb}: {what}."
+
+
+def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
+    """Evaluate every active rule of a metric against its complete periods; open and resolve
+    episodes and queue their notices. Returns the number of rules evaluated.
+
+    A fixed number of queries per metric plus writes only where an episode changes, so the
+    cost per rule does not grow with the number of rules or of values."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        rules = list(
+            AlertRule.objects.select_for_update(of=("self",))
+            .filter(metric=metric, active=True)
+            .order_by("pk")
+            .prefetch_related("subscribers")
+        )
+        if not rules:
+            return 0
+        metric = Metric.objects.select_related("owning_function__leader").get(pk=metric.pk)
+        leader = metric.owning_function.leader if metric.owning_function else None
+        current = evaluation.period_of(today, metric.granularity)
+        rows = (
+            MetricValue.objects.filter(metric=metric, segment__in={r.segment for r in rules}, period_start__lt=current)
+            .order_by("period_start")
+            .values_list("segment", "period_start", "value", "sample_size")
+        )
+        series: dict[str, dict[date, tuple]] = {}
+        for segment, period, value, n in rows:
+            series.setdefault(segment, {})[period] = (value, n)
+        open_alerts = {a.rule_id: a for a in Alert.objects.filter(rule__in=rules, state=AlertState.FIRING).order_by()}
+        plans, series_points = [], {}
+        for rule in rules:
+            known = series.get(rule.segment, {})
+            start = min([*known, timezone.localtime(rule.created_at).date()])
+            key = (rule.segment, evaluation.period_of(start, metric.granularity))
+            if key not in series_points:  # rules on the same segment share the walk over periods
+                periods = evaluation.complete_periods(start, today, metric.granularity)
+                series_points[key] = [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
+            points = series_points[key]
+            found = evaluation.episodes(rule, evaluation.checks(rule, metric, points, metric.granularity))
+            plans.append((rule, points, found))
+        candidates = {points[f[-1].opened].period for _, points, f in plans if f and f[-1].resolved is None}
+        seen = set(
+            Alert.objects.filter(rule__in=rules, opened_period__in=candidates).values_list("rule_id", "opened_period")
+        )
+        now = timezone.now()
+        for rule, points, found in plans:
+            recorded = open_alerts.get(rule.pk)
+            last = found[-1] if found else None
+            firing = last is not None and last.resolved is None
+            opened = points[last.opened].period if firing else None
+            if recorded is not None:
+                if not firing:
+                    _resolve(rule, metric, recorded, points, last.resolved if last else None, now, today)
+                    continue
+                # Still firing. A later opening period is a new episode only if the condition
+                # cleared in between (a backfill); otherwise it is the same trouble, seen through
+                # revised values or moved control limits, and the recorded episode goes on.
+                cleared = [
+                    e.resolved
+                    for e in found
+                    if e.resolved is not None and recorded.opened_period <= points[e.resolved].period <= opened
+                ]
+                if not cleared:
+                    continue
+                _resolve(rule, metric, recorded, points, cleared[0], now, today)
+            if firing and (rule.pk, opened) not in seen:
+                _fire(rule, metric, leader, points, last, now, today)
+    return len(rules)
+
+
+def _muted(rule: AlertRule, today: date) -> bool:
+    return rule.muted_until is not None and rule.muted_until >= today
+
+
+def _fire(rule, metric, leader, points, episode, now, today) -> None:
+    values = _values_json(points, episode.trigger, episode.notes)
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                rule=rule,
+                metric=metric,
+                severity=rule.severity,
+                opened_period=points[episode.opened].period,
+                message=_message(rule, metric, values, fired=True),
+                values=values,
+                fired_at=now,
+            )
+    except IntegrityError:
+        return  # another worker recorded this episode first
+    AlertEvent.objects.create(
+        alert=alert, kind=EventKind.FIRED, at=now, period=alert.opened_period, note=alert.message, values=values
+    )
+    if _muted(rule, today):
+        AlertEvent.objects.create(
+            alert=alert, kind=EventKind.MUTED, at=now, note=f"No notices: the rule is muted until {rule.muted_until}."
+        )
+        return
+    Delivery.objects.bulk_create(
+        [Delivery(alert=alert, recipient=r, kind=DeliveryKind.FIRE, created_at=now) for r in _recipients(rule, leader)],
+        ignore_conflicts=True,
+    )
+
+
+def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
+    period = points[at_index].period if at_index is not None else (points[-1].period if points else None)
+    values = _values_json(points, [at_index], {}) if at_index is not None else []
+    if not Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
+        state=AlertState.RESOLVED, resolved_period=period, resolved_at=now
+    ):
+        return
+    shown = "; ".join(f"{v['period']}: {v['value']:.4g}" for v in values if v["value"] is not None)
+    note = f"Resolved at {period}: {shown or 'the condition no longer holds on the current data'}."
+    AlertEvent.objects.create(alert=alert, kind=EventKind.RESOLVED, at=now, period=period, note=note, values=values)
+    if _muted(rule, today):
+        return
+    told = Delivery.objects.filter(alert=alert, kind=DeliveryKind.FIRE).values_list("recipient_id", flat=True)
+    Delivery.objects.bulk_create(
+        [Delivery(alert=alert, recipient_id=r, kind=DeliveryKind.RESOLVE, created_at=now) for r in told],
+        ignore_conflicts=True,
+    )
+
+
+# --- sending ------------------------------------------------------------------------------------------
+
+
+def deliveries_send(*, metric_id: int | None = None, limit: int = 500) -> int:
+    """Email the notices not sent yet. Each is claimed with a conditional UPDATE first, so two
+    workers never send the same one; a failed send is released for the next attempt."""
+    pending = Delivery.objects.filter(sent_at__isnull=True, sending_at__isnull=True, attempts__lt=5)
+    if metric_id is not None:
+        pending = pending.filter(alert__metric_id=metric_id)
+    sent = 0
+    for delivery in pending.select_related("alert__rule", "alert__metric", "recipient").order_by("pk")[:limit]:
+        if not Delivery.objects.filter(pk=delivery.pk, sent_at__isnull=True, sending_at__isnull=True).update(
+            sending_at=timezone.now(), attempts=F("attempts") + 1
+        ):
+            continue
+        try:
+            emails.alert_notice(delivery)
+        except Exception as exc:  # keep going: one bad address must not block the others
+            log.exception("could not email alert notice %s", delivery.pk)
+            Delivery.objects.filter(pk=delivery.pk).update(sending_at=None, error=f"{type(exc).__name__}: {exc}"[:2000])
+        else:
+            Delivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now(), error="")
+            sent += 1
+    return sent

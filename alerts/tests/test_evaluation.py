@@ -1,0 +1,355 @@
+"""Evaluating rules: episodes fire once and resolve cleanly; each recipient is told once per
+episode and kind; duplicates, retries and failures change nothing twice."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+
+from alerts import evaluation, services
+from alerts.models import Alert, AlertEvent, AlertRule, AlertState, Delivery, Evaluation, FailureNotice
+from alerts.tests.factories import add_values, day, metric_with, rule_on
+from metrics.models import MetricValue
+
+pytestmark = pytest.mark.django_db
+
+
+def _evaluate(metric, today):
+    return services.metric_evaluate(metric=metric, today=today)
+
+
+def test_red_value_fires_once_tells_owner_and_subscriber_once_and_resolves_once(org, settings):
+    org["leader"].email = "leader@example.com"
+    org["leader"].save()
+    org["cx"].email = "cx@example.com"
+    org["cx"].save()
+    metric = metric_with(org, [80, 81, 70.5])
+    rule = rule_on(metric, level="red", subscribers=[org["cx"]], name="CSAT turns red")
+    _evaluate(metric, day(3))
+    _evaluate(metric, day(3))  # a second evaluation of the same data changes nothing
+    alert = Alert.objects.get()
+    assert alert.state == AlertState.FIRING and alert.opened_period == day(2)
+    assert "CSAT turns red" in alert.message and "70.5 % is red" in alert.message
+    assert alert.values == [{"period": "2026-01-03", "value": 70.5, "sample_size": None, "note": "70.5 % is red"}]
+    assert sorted(Delivery.objects.values_list("recipient__username", "kind")) == [("cx", "fire"), ("leader", "fire")]
+    assert services.deliveries_send() == 2 and services.deliveries_send() == 0
+    assert sorted(m.to[0] for m in mail.outbox) == ["cx@example.com", "leader@example.com"]
+    message = mail.outbox[0]
+    assert "CSAT turns red" in message.subject and "70.50 %" in message.body
+    html = message.alternatives[0][0]
+    assert message.alternatives[0][1] == "text/html" and "70.5 % is red" in html
+    assert f"{settings.SITE_URL}/alerts/{alert.pk}/" in message.body
+    assert f"/rootcause/issues/new/?metric={alert.metric_id}&period=" in message.body
+
+    add_values(metric, [79], start=day(3))
+    _evaluate(metric, day(4))
+    _evaluate(metric, day(4))
+    alert.refresh_from_db()
+    assert alert.state == AlertState.RESOLVED and alert.resolved_period == day(3)
+    assert Delivery.objects.filter(kind="resolve").count() == 2
+    services.deliveries_send()
+    assert len(mail.outbox) == 4 and "Resolved" in mail.outbox[-1].subject
+    assert list(AlertEvent.objects.values_list("kind", flat=True)) == ["fired", "resolved"]
+    assert rule.alerts.count() == 1
+
+
+def test_a_value_hovering_at_the_red_threshold_makes_one_episode_not_a_stream(org):
+    wobble = [80, 80] + [71.9, 72.1, 71.8, 72.3, 72.0, 71.7, 72.4, 71.9] * 3 + [79, 80]
+    metric = metric_with(org, wobble)
+    # Without hysteresis the pure engine would flap: one episode per dip.
+    flappy = evaluation.RuleSpec(kind="threshold", level="red")
+    points = [evaluation.Point(day(i), v) for i, v in enumerate(wobble)]
+    assert len(evaluation.episodes(flappy, evaluation.checks(flappy, metric, points, "day"))) > 5
+
+    rule_on(metric, level="red", hysteresis=3)
+    for today in range(1, len(wobble) + 1):  # evaluated after every daily recalculation
+        _evaluate(metric, day(today))
+    alert = Alert.objects.get()
+    assert alert.opened_period == day(2) and alert.resolved_period == day(len(wobble) - 2)
+    assert Delivery.objects.filter(kind="fire").count() == 1 and Delivery.objects.filter(kind="resolve").count() == 1
+
+
+def test_minimum_duration_waits_for_consecutive_bad_periods(org):
+    metric = metric_with(org, [80, 70, 80, 70, 70, 70])
+    rule_on(metric, level="red", min_periods=3)
+    _evaluate(metric, day(5))
+    assert not Alert.objects.exists()
+    _evaluate(metric, day(6))
+    alert = Alert.objects.get()
+    assert alert.opened_period == day(5) and [v["period"] for v in alert.values] == [
+        "2026-01-04",
+        "2026-01-05",
+        "2026-01-06",
+    ]
+
+
+def test_target_missed_for_n_consecutive_periods(org):
+    metric = metric_with(org, [81, 79, 79.5, 80, 79, 78, 77], granularity="month", start=date(2025, 1, 1))
+    rule_on(metric, kind="target", min_periods=3, created=None)
+    _evaluate(metric, date(2025, 8, 15))
+    alert = Alert.objects.get()
+    assert alert.opened_period == date(2025, 7, 1)
+    assert "against target 80" in alert.message
+
+
+def test_change_against_previous_period_and_same_period_last_year(org):
+    metric = metric_with(org, [80, 79, 74], start=date(2026, 1, 1), granularity="month")
+    rule_on(metric, kind="change", change_limit=4, name="drop vs previous")
+    rule_on(
+        metric, kind="change", change_limit=10, change_mode="percent", comparison="last_year", name="drop vs last year"
+    )
+    add_values(metric, [90, 85, 84], start=date(2025, 1, 1))
+    _evaluate(metric, date(2026, 4, 2))
+    fired = dict(Alert.objects.values_list("rule__name", "opened_period"))
+    # 74 vs 79 is -5 (fires at 4); vs March 2025 (84) it is -11.9% (fires at 10%); Feb: -7.1%, no.
+    assert fired == {"drop vs previous": date(2026, 3, 1), "drop vs last year": date(2026, 3, 1)}
+    assert "-11.9%" in Alert.objects.get(rule__name="drop vs last year").message
+
+
+def test_improvement_is_not_a_worsening_change(org):
+    metric = metric_with(org, [70, 80], start=date(2026, 1, 1), granularity="month")
+    rule_on(metric, kind="change", change_limit=4)
+    _evaluate(metric, date(2026, 3, 2))
+    assert not Alert.objects.exists()
+
+
+def test_control_chart_rule_fires_on_a_shift_and_names_the_western_electric_rule(org):
+    stable = [50.1, 49.8, 50.3, 49.9, 50.2, 49.7, 50.0, 50.4, 49.6, 50.1, 49.9, 50.2]
+    metric = metric_with(
+        org,
+        [*stable, 47.0],
+        calculator="mean",
+        source="s",
+        target=None,
+        amber_threshold=None,
+        red_threshold=None,
+        unit="points",
+    )
+    rule_on(metric, kind="control", chart="individuals", baseline_to=day(11))
+    _evaluate(metric, day(13))
+    alert = Alert.objects.get()
+    assert alert.opened_period == day(12)
+    assert "individuals chart, rule 1: one point beyond 3σ" in alert.message
+
+
+def test_a_new_rule_on_an_already_bad_metric_fires_once_but_old_episodes_are_not_replayed(org):
+    metric = metric_with(org, [70, 80, 80, 70, 70])
+    rule_on(metric, level="red")
+    _evaluate(metric, day(5))
+    assert list(Alert.objects.values_list("opened_period", flat=True)) == [day(3)]
+
+
+def test_muted_rule_records_the_episode_but_tells_nobody(org):
+    metric = metric_with(org, [80, 70])
+    rule = rule_on(metric, level="red", muted_until=day(5))
+    _evaluate(metric, day(2))
+    alert = Alert.objects.get()
+    assert not Delivery.objects.exists()
+    assert "muted" in alert.events.last().note
+    assert rule.alerts.count() == 1
+
+
+def test_missing_data_for_n_periods(org):
+    metric = metric_with(org, [80, 80, None, None, None])
+    rule_on(metric, kind="missing", min_periods=3)
+    _evaluate(metric, day(4))
+    assert not Alert.objects.exists()
+    _evaluate(metric, day(5))
+    assert Alert.objects.get().opened_period == day(4)
+    add_values(metric, [80], start=day(5))
+    _evaluate(metric, day(6))
+    assert Alert.objects.get().state == AlertState.RESOLVED
+
+
+def test_two_evaluations_deciding_at_once_record_one_episode(org):
+    """Even if two workers both decided to open the same episode, the constraints keep one."""
+    metric = metric_with(org, [80, 70])
+    rule = rule_on(metric, level="red")
+    _evaluate(metric, day(2))
+    alert = Alert.objects.get()
+    points = [evaluation.Point(day(i), v) for i, v in enumerate([80, 70])]
+    episode = evaluation.Episode(opened=1, trigger=[1])
+    services._fire(rule, metric, org["leader"], points, episode, alert.fired_at, day(2))  # the loser's insert
+    assert Alert.objects.count() == 1 and Delivery.objects.count() == 1
+    with pytest.raises(Exception):  # noqa: B017 - the database refuses a second firing episode
+        Alert.objects.create(
+            rule=rule, metric=metric, severity="warning", opened_period=day(9), message="x", fired_at=alert.fired_at
+        )
+
+
+def test_duplicate_requests_coalesce_and_a_claimed_evaluation_runs_once(org, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    metric = metric_with(org, [80, 70])
+    rule_on(metric, level="red")
+    with mock.patch("alerts.tasks.evaluate.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+        first = services.evaluation_request(metric_id=metric.pk)
+        assert services.evaluation_request(metric_id=metric.pk) is None  # one queued per metric
+    delay.assert_called_once_with(first.pk)
+    assert services.evaluation_run(evaluation_id=first.pk, today=day(2)).status == "done"
+    assert services.evaluation_run(evaluation_id=first.pk, today=day(2)) is None  # redelivered message
+    assert Alert.objects.count() == 1 and Delivery.objects.count() == 1
+
+
+def test_recalculation_queues_an_evaluation(org, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from metrics.services import metric_recalculate
+
+    metric = metric_with(org, [])
+    rule_on(metric, level="red")
+    with mock.patch("alerts.tasks.evaluate.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+        metric_recalculate(metric=metric)
+    queued = Evaluation.objects.get()
+    delay.assert_called_once_with(queued.pk)
+
+
+def test_failed_evaluation_is_recorded_shown_on_health_and_told_to_administrators_once(org, client, monkeypatch):
+    from cxgov.services import heartbeat_record
+
+    org["admin"].email = "admin@example.com"
+    org["admin"].save()
+    heartbeat_record(name="worker")
+    heartbeat_record(name="beat")
+    metric = metric_with(org, [80, 70])
+    rule_on(metric, level="red")
+
+    def broken(**kwargs):
+        raise RuntimeError("values table unreadable")
+
+    monkeypatch.setattr(services, "metric_evaluate", broken)
+    for _ in range(2):  # two failing runs in a row: the administrators hear once
+        job = services.evaluation_request(metric_id=metric.pk)
+        with pytest.raises(RuntimeError):
+            services.evaluation_run(evaluation_id=job.pk)
+        services.evaluation_record_failure(
+            evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=False
+        )
+        services.evaluation_record_failure(
+            evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=True
+        )
+        services.evaluation_record_failure(
+            evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=True
+        )
+    assert FailureNotice.objects.count() == 1
+    assert [m.to for m in mail.outbox] == [["admin@example.com"]]
+    assert "values table unreadable" in mail.outbox[0].body and mail.outbox[0].alternatives
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert "alert evaluation failed" in health.json()["checks"]["alerts"]["error"]
+
+    monkeypatch.undo()
+    job = services.evaluation_request(metric_id=metric.pk)
+    services.evaluation_run(evaluation_id=job.pk, today=day(2))
+    assert client.get("/healthz").json()["checks"]["alerts"] == {"ok": True}
+
+
+def test_stuck_evaluation_is_sent_again_once(org, settings, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from django.utils import timezone
+
+    metric = metric_with(org, [80, 70])
+    rule_on(metric, level="red")
+    job = Evaluation.objects.create(
+        metric=metric, status="running", requested_at=timezone.now(), updated_at=timezone.now() - timedelta(hours=1)
+    )
+    with mock.patch("alerts.tasks.evaluate.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+        assert services.evaluations_requeue_stuck() == 1
+        assert services.evaluations_requeue_stuck() == 0  # a second beat finds nothing to do
+    delay.assert_called_once_with(job.pk)
+    job.refresh_from_db()
+    assert job.status == "retry"
+    assert services.evaluation_run(evaluation_id=job.pk, today=day(2)).status == "done"
+
+
+def test_failed_email_is_retried_and_sent_once(org, monkeypatch):
+    org["leader"].email = "leader@example.com"
+    org["leader"].save()
+    metric = metric_with(org, [80, 70])
+    rule_on(metric, level="red")
+    _evaluate(metric, day(2))
+    from alerts import emails
+
+    real = emails.alert_notice
+    monkeypatch.setattr(emails, "alert_notice", lambda d: (_ for _ in ()).throw(OSError("smtp down")))
+    assert services.deliveries_send() == 0
+    delivery = Delivery.objects.get()
+    assert delivery.sent_at is None and "smtp down" in delivery.error
+    monkeypatch.setattr(emails, "alert_notice", real)
+    assert services.deliveries_send() == 1 and services.deliveries_send() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_values_of_the_current_period_are_not_judged_until_it_is_complete(org):
+    metric = metric_with(org, [80, 80, 60])
+    rule_on(metric, level="red")
+    _evaluate(metric, day(2))  # the 60 is today's partial value
+    assert not Alert.objects.exists()
+    assert MetricValue.objects.filter(period_start=day(2)).exists()
+
+
+def test_email_text_parts_are_plain_and_the_html_part_is_escaped(org):
+    org["leader"].email = "leader@example.com"
+    org["leader"].save()
+    metric = metric_with(org, [80, 70], name="Invoices & <credit> notes")
+    rule_on(metric, level="red", name="<b>Red</b>")
+    _evaluate(metric, day(2))
+    services.deliveries_send()
+    message = mail.outbox[0]
+    assert message.subject == "[cxgov] Warning: <b>Red</b> fired on Invoices & <credit> notes"
+    assert "Invoices & <credit> notes" in message.body
+    html = message.alternatives[0][0]
+    assert "&lt;b&gt;Red&lt;/b&gt;" in html and "Invoices &amp; &lt;credit&gt; notes" in html and "<b>Red" not in html
+
+
+def test_switching_a_rule_off_closes_its_open_episode_quietly(org):
+    metric = metric_with(org, [80, 70])
+    rule = rule_on(metric, level="red")
+    _evaluate(metric, day(2))
+    services.rule_save(user=org["cx"], rule=rule, fields={"active": False})
+    alert = Alert.objects.get()
+    assert alert.state == AlertState.RESOLVED and "switched off" in alert.events.last().note
+    assert not Delivery.objects.filter(kind="resolve").exists()
+
+
+def test_blank_settings_of_other_kinds_take_their_defaults(org):
+    metric = metric_with(org, [80, 70])
+    rule = services.rule_save(
+        user=org["admin"],
+        rule=AlertRule(metric=metric),
+        fields={"name": "Red", "kind": "threshold", "level": "", "chart": "", "comparison": "", "change_mode": ""},
+    )
+    assert (rule.level, rule.chart, rule.comparison, rule.change_mode) == ("red", "auto", "previous", "absolute")
+
+
+def test_old_successful_evaluations_are_forgotten_failures_kept(org):
+    from django.utils import timezone
+
+    metric = metric_with(org, [80])
+    old = timezone.now() - timedelta(days=40)
+    for status in ("done", "failed"):
+        Evaluation.objects.create(metric=metric, status=status, requested_at=old, updated_at=old, finished_at=old)
+    assert services.evaluations_prune() == 1
+    assert list(Evaluation.objects.values_list("status", flat=True)) == ["failed"]
+
+
+def test_revised_values_that_move_the_start_of_the_trouble_do_not_reopen_the_episode(org):
+    metric = metric_with(org, [80, 80, 70, 70])
+    rule = rule_on(metric, level="red")
+    _evaluate(metric, day(4))
+    assert Alert.objects.get().opened_period == day(2)
+    MetricValue.objects.filter(metric=metric, period_start=day(2)).update(value=79)  # revised: red from day 3
+    _evaluate(metric, day(4))
+    alert = Alert.objects.get()
+    assert alert.state == AlertState.FIRING and alert.opened_period == day(2)
+    assert Delivery.objects.count() == 1
+    # A backfill in which it cleared and fired again is two episodes, each told once.
+    add_values(metric, [80, 70], start=day(4))
+    MetricValue.objects.filter(metric=metric, period_start=day(3)).update(value=70)
+    _evaluate(metric, day(6))
+    assert list(rule.alerts.order_by("opened_period").values_list("opened_period", "resolved_period")) == [
+        (day(2), day(4)),
+        (day(5), None),
+    ]
+    assert sorted(Delivery.objects.values_list("kind", flat=True)) == ["fire", "fire", "resolve"]

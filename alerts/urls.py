@@ -1,0 +1,14 @@
+from django.urls import path
+
+from alerts import views
+
+urlpatterns = [
+    path("", views.alert_inbox, name="alert-inbox"),
+    path("<int:pk>/", views.alert_detail, name="alert-detail"),
+    path("<int:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("<int:pk>/mute/", views.alert_mute, name="alert-mute"),
+    path("metric/<slug:slug>/", views.rule_list, name="alert-rules"),
+    path("metric/<slug:slug>/new/", views.rule_edit, name="alert-rule-create"),
+    path("rules/<int:pk>/edit/", views.rule_edit, name="alert-rule-edit"),
+    path("rules/<int:pk>/delete/", views.rule_delete, name="alert-rule-delete"),
+]
