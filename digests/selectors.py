@@ -123,6 +123,7 @@ def digest_content(user: User, since: datetime, shared: dict) -> dict:
         peak = max((abs(v) for v in metric.spark), default=0) or 1
         metric.bars = [max(2, round(abs(v) / peak * 40)) for v in metric.spark]
     vital = _vital_changes(shared["snapshots"], since)
+    alerts = _alerts(user, function_ids, since, now)
     content = {
         "user": user,
         "since": since,
@@ -133,8 +134,9 @@ def digest_content(user: User, since: datetime, shared: dict) -> dict:
         "unowned": unowned,
         "metrics": moved,
         "vital": vital,
+        "alerts": alerts,
     }
-    content["empty"] = not (overdue or soon or assigned or unowned or vital or any(m.fresh for m in moved))
+    content["empty"] = not (overdue or soon or assigned or unowned or vital or alerts or any(m.fresh for m in moved))
     return content
 
 
@@ -163,3 +165,17 @@ def _newly_assigned(function_ids, since: datetime, now: datetime) -> list:
         for issue in issues.select_related("function").order_by("-pk")[: LIST_LIMIT * 3]
         if before.get(issue.pk) != issue.function_id
     ][:LIST_LIMIT]
+
+
+def _alerts(user: User, function_ids, since: datetime, now: datetime) -> list:
+    """Alerts that fired or resolved in the window on metrics the reader's functions own or whose
+    rules they subscribe to; one that fired and resolved since the last digest shows as resolved."""
+    from django.db.models import Q
+
+    from alerts.models import Alert
+
+    window = Q(fired_at__gt=since, fired_at__lte=now) | Q(resolved_at__gt=since, resolved_at__lte=now)
+    mine = Q(metric__owning_function_id__in=function_ids) | Q(rule__subscribers=user)
+    ids = Alert.objects.filter(window).filter(mine).values("pk")
+    alerts = Alert.objects.filter(pk__in=ids).select_related("metric", "rule").order_by("-fired_at", "-pk")
+    return list(alerts[:LIST_LIMIT])

@@ -214,3 +214,46 @@ def test_queries_per_recipient_are_constant(people, smtp, django_assert_max_num_
     per_recipient = (len(many.captured_queries) - len(few.captured_queries)) / 12
     fixed = len(few.captured_queries) - per_recipient * (users - 12)
     assert per_recipient == int(per_recipient) and per_recipient <= 12 and fixed < 20
+
+
+def test_alerts_on_the_readers_metrics_appear_fired_or_resolved(people, smtp):
+    from django.utils import timezone
+
+    from alerts.models import Alert
+    from alerts.tests.factories import metric_with, rule_on
+    from metrics.models import Metric
+
+    ours = metric_with(people, [80, 70])  # owned by Billing
+    theirs = Metric.objects.create(
+        name="Parcel NPS", slug="parcel-nps", calculator="nps", owning_function=people["logistics"]
+    )
+    at = timezone.now() - timedelta(minutes=5)
+    since = at - timedelta(hours=1)
+    for metric, name, state in ((ours, "CSAT red", "firing"), (theirs, "Secret logistics alert", "firing")):
+        Alert.objects.create(
+            rule=rule_on(metric, name=name),
+            metric=metric,
+            severity="warning",
+            state=state,
+            opened_period=date(2026, 1, 2),
+            message="m",
+            fired_at=at,
+        )
+    old = Alert.objects.create(
+        rule=rule_on(ours, name="CSAT amber"),
+        metric=ours,
+        severity="info",
+        state="resolved",
+        opened_period=date(2026, 1, 1),
+        message="m",
+        fired_at=since - timedelta(days=3),
+        resolved_at=at,
+    )
+    content = selectors.digest_content(people["leader"], since, selectors.shared_content(timezone.now()))
+    assert [(a.rule.name, a.state) for a in content["alerts"]] == [("CSAT red", "firing"), ("CSAT amber", "resolved")]
+    assert old in content["alerts"]
+    delivery = DigestDelivery(user=people["leader"], period="preview", frequency="daily", since=since)
+    message = services.build_message(delivery, content)
+    html = message.alternatives[0][0]
+    assert "Firing" in html and "Resolved" in html and "Secret logistics alert" not in html + message.body
+    assert f"https://cxgov.example.com/alerts/{old.pk}/" in html
