@@ -100,6 +100,20 @@ def _print_alerts() -> None:
         )
 
 
+def _print_digests() -> None:
+    from bench.digests_bench import bench_digests
+
+    print("\nDigests through an SMTP server on 127.0.0.1 (ratio to sending ready-made emails of the same size)")
+    print(
+        f"  {'recipients':>10} {'baseline':>9} {'digests':>9} {'ratio':>7} {'per second':>11} {'queries/recipient':>18}"
+    )
+    for n, baseline, ours, queries in bench_digests():
+        print(
+            f"  {n:>10,} {baseline:7.2f} s {ours:7.2f} s   x{ours / baseline:5.2f} {n / ours:11,.0f} "
+            f"{queries / n:18.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -112,7 +126,7 @@ def main() -> None:
         default=50_000,
         help="survey responses in the ingestion and recalculation benchmarks (1000000 with BENCH_DATABASE_URL)",
     )
-    parser.add_argument("--only", choices=["all", "alerts"], default="all", help="run one section only")
+    parser.add_argument("--only", choices=["all", "alerts", "digests"], default="all", help="run one section only")
     args = parser.parse_args()
     _setup(os.environ.get("BENCH_DATABASE_URL"))
 
@@ -129,6 +143,9 @@ def main() -> None:
     t = time.perf_counter()
     counts = generate(scale=args.scale)
     print(f"generated {counts} in {time.perf_counter() - t:.2f} s\n")
+    if args.only == "digests":
+        _print_digests()
+        return
 
     from bench import metrics_bench
 
@@ -148,6 +165,7 @@ def main() -> None:
     for label, seconds, ratio in rootcause_bench.bench_pareto():
         print(f"  {label:<80} {seconds:8.3f} s   x{ratio:5.2f}")
     _print_alerts()
+    _print_digests()
 
     print(f"\nPages, {args.repeat} requests each (server time; ratio of medians to the one-row baseline)")
     rows = bench_pages(args.repeat)

@@ -1,0 +1,118 @@
+"""Building and sending digests to many recipients through a real SMTP server (aiosmtpd on
+127.0.0.1), against sending the same number of ready-made two-part emails over one SMTP session.
+
+Each recipient is a leader of one of the generated functions, whose issue has an overdue and a
+soon-due action item, so every digest has content. Queries per recipient are measured at two
+sizes to show they are constant."""
+
+from __future__ import annotations
+
+import socket
+import time
+from datetime import UTC, date, datetime
+
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection
+
+from cxgov.models import Function, Membership, Role, User
+from digests import services
+from digests.models import DigestDelivery, DigestPreference
+from rootcause.models import ActionItem, Issue
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+class _Counter:
+    def __init__(self):
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _recipients(n: int, offset: int) -> None:
+    functions = list(Function.objects.order_by("pk").values_list("pk", flat=True))
+    users = User.objects.bulk_create(
+        User(username=f"digest-{offset + i}", role=Role.LEADER, email=f"d{offset + i}@example.com") for i in range(n)
+    )
+    Membership.objects.bulk_create(
+        Membership(person=u, function_id=functions[i % len(functions)]) for i, u in enumerate(users)
+    )
+    DigestPreference.objects.bulk_create(DigestPreference(user=u, frequency="daily", hour=8) for u in users)
+
+
+def _work() -> None:
+    for function in Function.objects.all():
+        issue = Issue.objects.create(title=f"Issue of {function.name}", function=function)
+        ActionItem.objects.create(issue=issue, title="Overdue fix", function=function, due_date=date(2026, 11, 1))
+        ActionItem.objects.create(issue=issue, title="Next step", function=function, due_date=date(2026, 11, 27))
+
+
+def bench_digests(sizes=(1000, 5000)) -> list[tuple]:
+    counter = _Counter()
+    controller = Controller(counter, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    User.objects.exclude(username__startswith="digest-").update(email="")  # only the bench recipients
+    _work()
+    results, made = [], 0
+    try:
+        for n in sizes:
+            _recipients(n - made, made)
+            made = n
+            DigestDelivery.objects.all().delete()
+            counter.count = 0
+            sample = services.build_message(
+                DigestDelivery(user=User.objects.get(username="digest-0"), period="x", frequency="daily", since=NOW),
+                {
+                    "user": User.objects.get(username="digest-0"),
+                    "since": NOW,
+                    "overdue": [],
+                    "soon": [],
+                    "assigned": [],
+                    "unowned": [],
+                    "metrics": [],
+                    "vital": [],
+                    "alerts": [],
+                    "overdue_more": 0,
+                },
+            )
+            body, html = sample.body * 3, sample.alternatives[0][0] * 3
+            start = time.perf_counter()
+            smtp = get_connection()
+            smtp.send_messages([_two_part(f"Digest {i}", body, html, f"d{i}@example.com") for i in range(n)])
+            baseline = time.perf_counter() - start
+            assert counter.count == n
+            counter.count = 0
+            count = [0]
+
+            def counting(execute, sql, params, many, context, count=count):
+                count[0] += 1
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(counting):
+                start = time.perf_counter()
+                stats = services.digests_send_due(now=NOW)
+                ours = time.perf_counter() - start
+            assert stats["sent"] == n and counter.count == n, (stats, counter.count)
+            results.append((n, baseline, ours, count[0]))
+    finally:
+        controller.stop()
+    return results
+
+
+def _two_part(subject: str, body: str, html: str, to: str) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(subject=subject, body=body, to=[to])
+    message.attach_alternative(html, "text/html")
+    return message
