@@ -146,6 +146,14 @@ class Priority(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
+# Most urgent first: order issues with ``order_by(PRIORITY_RANK)``, not by the text.
+PRIORITY_RANK = models.Case(
+    *(models.When(priority=value, then=rank) for rank, value in enumerate(["critical", "high", "medium", "low"])),
+    default=9,
+    output_field=models.IntegerField(),
+)
+
+
 class IssueState(models.TextChoices):
     NEW = "new", "New"
     INVESTIGATING = "investigating", "Investigating"

@@ -415,7 +415,7 @@ def _readable(changes: list[dict], model) -> None:
 def open_issues_for_metrics(metric_ids, function_id: int | None = None) -> list:
     """Open issues whose metric is one of these (optionally owned by one function), each with its
     overdue action items in ``overdue_items``: two queries whatever the number."""
-    from rootcause.models import CLOSED_STATES, ActionItem, Issue
+    from rootcause.models import CLOSED_STATES, PRIORITY_RANK, ActionItem, Issue
 
     overdue = ActionItem.objects.overdue().select_related("function", "owner").order_by("due_date", "pk")
     issues = (
@@ -423,7 +423,7 @@ def open_issues_for_metrics(metric_ids, function_id: int | None = None) -> list:
         .filter(metric_id__in=list(metric_ids))
         .select_related("function", "metric")
         .prefetch_related(Prefetch("action_items", queryset=overdue, to_attr="overdue_items"))
-        .order_by("function__customer_facing", "-priority", "pk")
+        .order_by("function__customer_facing", PRIORITY_RANK, "pk")
     )
     if function_id is not None:
         issues = issues.filter(function_id=function_id)

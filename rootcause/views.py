@@ -25,6 +25,7 @@ from rootcause.forms import (
 )
 from rootcause.models import (
     CLOSED_STATES,
+    PRIORITY_RANK,
     ActionItem,
     ActionUpdate,
     DecisionKind,
@@ -231,7 +232,7 @@ def issue_list(request):
         customer_facing=facing,
         state="" if state == "all" else state,
         quarter=quarter,
-    ).order_by("function__customer_facing", "-priority", "-created_at", "-pk")
+    ).order_by("function__customer_facing", PRIORITY_RANK, "-created_at", "-pk")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -315,3 +315,16 @@ def test_issue_history_names_who_changed_what(org, client_for):
     )
     html = client_for(org["stakeholder"]).get(f"/rootcause/issues/{issue.pk}/").content.decode()
     assert "Owning function: — → Billing" in html and "Priority: Low → High" in html and "· Cx</span>" in html
+
+
+def test_issue_list_puts_the_most_urgent_first(org, client_for):
+    for title, priority in (
+        ("Low one", "low"),
+        ("Critical one", "critical"),
+        ("Medium one", "medium"),
+        ("High one", "high"),
+    ):
+        Issue.objects.create(title=title, function=org["billing"], priority=priority)
+    page = client_for(org["cx"]).get("/rootcause/issues/").content.decode()
+    order = [page.index(t) for t in ("Critical one", "High one", "Medium one", "Low one")]
+    assert order == sorted(order)
