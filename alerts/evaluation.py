@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from alerts import charts
+from metrics.calculations import next_period
 
 RAG_RANK = {"green": 0, "amber": 1, "red": 2}
 PROPORTION_CALCULATORS = {"csat", "churn"}  # values are percentages of a sample
@@ -75,16 +76,6 @@ def shift_year(period: date, granularity: str) -> date:
         return period - timedelta(weeks=52)
     day = min(period.day, calendar.monthrange(period.year - 1, period.month)[1])
     return date(period.year - 1, period.month, day)
-
-
-def next_period(start: date, granularity: str) -> date:
-    if granularity == "day":
-        return start + timedelta(days=1)
-    if granularity == "week":
-        return start + timedelta(days=7)
-    months = 1 if granularity == "month" else 3
-    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
-    return date(year, month + 1, 1)
 
 
 def period_of(day: date, granularity: str) -> date:

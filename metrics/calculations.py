@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,17 @@ def period_starts(timestamps: pd.Series, granularity: str, tz: str) -> pd.Series
     else:
         raise ValueError(f"unknown granularity {granularity!r}")
     return starts.dt.date
+
+
+def next_period(start: date, granularity: str) -> date:
+    """The first day of the period after the one starting on ``start``."""
+    if granularity == "day":
+        return start + timedelta(days=1)
+    if granularity == "week":
+        return start + timedelta(days=7)
+    months = 1 if granularity == "month" else 3
+    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
+    return date(year, month + 1, 1)
 
 
 def period_start(day: date, granularity: str) -> date:

@@ -129,25 +129,15 @@ def _window(period_from: date | None, period_to: date | None, granularity: str, 
         start = calculations.period_start(period_from, granularity)
         lookup[f"{field}__gte"] = datetime.combine(start, time.min, tzinfo=tz)
     if period_to:
-        end = _next_period(calculations.period_start(period_to, granularity), granularity)
+        end = calculations.next_period(calculations.period_start(period_to, granularity), granularity)
         lookup[f"{field}__lt"] = datetime.combine(end, time.min, tzinfo=tz)
     return lookup
-
-
-def _next_period(start: date, granularity: str) -> date:
-    if granularity == "day":
-        return start + timedelta(days=1)
-    if granularity == "week":
-        return start + timedelta(days=7)
-    months = 1 if granularity == "month" else 3
-    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
-    return date(year, month + 1, 1)
 
 
 def _period_range(first: date, last: date, granularity: str) -> list[tuple[date, date]]:
     periods, start = [], calculations.period_start(first, granularity)
     while start <= last:
-        end = _next_period(start, granularity)
+        end = calculations.next_period(start, granularity)
         periods.append((start, end))
         start = end
     return periods
@@ -267,7 +257,7 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
     customers["per_month"] = per_month.astype(float)
     results = []
     for r in churn:
-        end = _next_period(r.period, metric.granularity)
+        end = calculations.next_period(r.period, metric.granularity)
         months = {"month": 1, "quarter": 3}.get(metric.granularity) or (end - r.period).days / 30.4375
         pool = customers if r.segment == "" else customers[customers[customer_segment] == r.segment]
         value = calculations.lifetime_value(float(pool["per_month"].mean()) * months, r.value / 100)

@@ -3,6 +3,7 @@ from django import forms
 from cxgov.models import Role, User
 from metrics.models import Metric
 from rootcause.models import ActionItem, ActionStatus, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
+from rootcause.services import ACTION_FIELDS, ISSUE_FIELDS
 
 
 class ParetoForm(forms.Form):
@@ -82,27 +83,7 @@ class DecisionPointForm(forms.ModelForm):
 class IssueForm(forms.ModelForm):
     class Meta:
         model = Issue
-        fields = [
-            "title",
-            "description",
-            "sub_theme",
-            "metric",
-            "period",
-            "function",
-            "owner",
-            "cx_owner",
-            "priority",
-            "target_quarter",
-            "decision_point",
-            "root_cause",
-            "measure_kind",
-            "measure_series",
-            "baseline_start",
-            "baseline_end",
-            "check_start",
-            "check_end",
-            "expected_improvement",
-        ]
+        fields = list(ISSUE_FIELDS)
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "root_cause": forms.Textarea(attrs={"rows": 2}),
@@ -140,7 +121,7 @@ WhyFormSet = forms.formset_factory(WhyForm, extra=2, max_num=12, absolute_max=12
 class ActionItemForm(forms.ModelForm):
     class Meta:
         model = ActionItem
-        fields = ["title", "description", "function", "owner", "due_date", "status", "blocked_reason"]
+        fields = list(ACTION_FIELDS)
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "due_date": forms.DateInput(attrs={"type": "date"}),

@@ -184,6 +184,19 @@ ISSUE_FIELDS = (
 )
 
 
+ACTION_FIELDS = ("title", "description", "function", "owner", "due_date", "status", "blocked_reason")
+
+
+def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> None:
+    """Set these fields on the instance, refusing any the service does not write."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        name = instance._meta.verbose_name
+        raise ValidationError(f"Unknown {name} fields: {', '.join(sorted(unknown))}.")
+    for key, value in fields.items():
+        setattr(instance, key, value)
+
+
 def _require_issue_write(user, function_id: int | None) -> None:
     if not permissions.can_change_function(user, function_id):
         raise PermissionDenied("You may only change issues owned by functions you lead.")
@@ -230,11 +243,7 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
         before = Issue.objects.get(pk=issue.pk).function_id
     else:
         before = None
-    unknown = set(fields) - set(ISSUE_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown issue fields: {', '.join(sorted(unknown))}.")
-    for key, value in fields.items():
-        setattr(issue, key, value)
+    _apply(issue, fields, ISSUE_FIELDS)
     if issue.decision_point_id and not issue.function_id:
         issue.function_id = issue.decision_point.workflow.function_id
     if issue.pk is None:
@@ -337,9 +346,6 @@ def issue_transition(*, user, issue: Issue, state: str) -> Issue:
     return issue
 
 
-ACTION_FIELDS = ("title", "description", "function", "owner", "due_date", "status", "blocked_reason")
-
-
 def _check_item(item: ActionItem) -> None:
     errors = {}
     if item.status == ActionStatus.BLOCKED and not item.blocked_reason.strip():
@@ -369,11 +375,7 @@ def action_item_save(*, user, item: ActionItem, fields: dict) -> ActionItem:
         old_status = ActionItem.objects.values_list("status", flat=True).get(pk=item.pk)
     else:
         old_status = None
-    unknown = set(fields) - set(ACTION_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown action item fields: {', '.join(sorted(unknown))}.")
-    for key, value in fields.items():
-        setattr(item, key, value)
+    _apply(item, fields, ACTION_FIELDS)
     if not permissions.can_change_function(user, item.function_id):
         raise PermissionDenied("You may only create or move action items into functions you lead.")
     created = item.pk is None
