@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "metrics",
     "outcomes",
     "rootcause",
+    "ownership",
 ]
 
 MIDDLEWARE = [

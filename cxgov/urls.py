@@ -20,6 +20,7 @@ urlpatterns = [
     path("metrics/", include("metrics.urls")),
     path("outcomes/", include("outcomes.urls")),
     path("rootcause/", include("rootcause.urls")),
+    path("ownership/", include("ownership.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
