@@ -16,6 +16,9 @@ def revenue(annual: float) -> dict:
 
 @pytest.fixture
 def work(org):
+    def issue(**fields):
+        return Issue.objects.create(created_by=org["cx"], **fields)
+
     billing_driver = KeyDriver.objects.create(name="Billing", slug="billing")
     delivery_driver = KeyDriver.objects.create(name="Delivery", slug="delivery")
     bills = SubTheme.objects.create(driver=billing_driver, name="Wrong bills", slug="wrong-bills", keywords="bill")
@@ -26,7 +29,7 @@ def work(org):
         keywords="late",
         suggested_function=org["logistics"],
     )
-    first_bills = Issue.objects.create(
+    first_bills = issue(
         title="Mixed first bills",
         function=org["billing"],
         owner=org["leader"],
@@ -36,15 +39,15 @@ def work(org):
         priority="high",
         state=IssueState.ACTIONS,
     )
-    refunds = Issue.objects.create(
+    refunds = issue(
         title="Slow refunds", function=org["billing"], sub_theme=bills, evidence=revenue(3000), target_quarter="2027-Q1"
     )
-    parcels = Issue.objects.create(
+    parcels = issue(
         title="Late parcels", function=org["logistics"], sub_theme=late, evidence=revenue(5000), priority="critical"
     )
-    hold = Issue.objects.create(title="Long hold times", function=org["care"], evidence=revenue(1000))
-    unowned = Issue.objects.create(title="=HYPERLINK(\"http://x\") parcels lost", sub_theme=late, evidence={})
-    closed = Issue.objects.create(title="Duplicate invoices", function=org["billing"], state="closed_effective")
+    hold = issue(title="Long hold times", function=org["care"], evidence=revenue(1000))
+    unowned = issue(title="=HYPERLINK(\"http://x\") parcels lost", sub_theme=late, evidence={})
+    closed = issue(title="Duplicate invoices", function=org["billing"], state="closed_effective")
     items = {
         "overdue": ActionItem.objects.create(
             issue=first_bills,
