@@ -46,7 +46,7 @@ def work(org):
         title="Late parcels", function=org["logistics"], sub_theme=late, evidence=revenue(5000), priority="critical"
     )
     hold = issue(title="Long hold times", function=org["care"], evidence=revenue(1000))
-    unowned = issue(title="=HYPERLINK(\"http://x\") parcels lost", sub_theme=late, evidence={})
+    unowned = issue(title='=HYPERLINK("http://x") parcels lost', sub_theme=late, evidence={})
     closed = issue(title="Duplicate invoices", function=org["billing"], state="closed_effective")
     items = {
         "overdue": ActionItem.objects.create(
@@ -57,7 +57,10 @@ def work(org):
             due_date=TODAY - timedelta(days=10),
         ),
         "soon": ActionItem.objects.create(
-            issue=first_bills, title="Tell the billing team", function=org["billing"], due_date=TODAY + timedelta(days=3)
+            issue=first_bills,
+            title="Tell the billing team",
+            function=org["billing"],
+            due_date=TODAY + timedelta(days=3),
         ),
         "blocked": ActionItem.objects.create(
             issue=refunds,

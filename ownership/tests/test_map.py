@@ -13,7 +13,11 @@ from rootcause.models import ActionItem, Issue
 
 def test_map_lists_non_customer_facing_owners_first_with_their_work(work, org, client_for):
     html = client_for(org["stakeholder"]).get("/ownership/").content.decode()
-    billing, logistics, care = html.index(">Billing</a>"), html.index(">Logistics</a>"), html.index(">Customer Care</a>")
+    billing, logistics, care = (
+        html.index(">Billing</a>"),
+        html.index(">Logistics</a>"),
+        html.index(">Customer Care</a>"),
+    )
     assert billing < logistics < care  # non-customer-facing first, busiest first
     assert "Non-customer-facing" in html and "row-ncf" in html
     assert "Mixed first bills" in html and "12.0k" in html  # largest issue and its revenue at risk
@@ -94,7 +98,9 @@ def test_csv_export_is_safe_against_formula_injection(work, org, client_for):
     lost = next(r for r in rows if "parcels lost" in r[1])
     assert lost[1].startswith("'=HYPERLINK") and lost[6] == "Unowned"
     bills = next(r for r in rows if r[1] == "Mixed first bills")
-    assert bills[5:7] == ["Billing", "Non-customer-facing"] and bills[11] == "12000.0" and bills[12:15] == ["2", "1", "0"]
+    assert (
+        bills[5:7] == ["Billing", "Non-customer-facing"] and bills[11] == "12000.0" and bills[12:15] == ["2", "1", "0"]
+    )
 
 
 def test_xlsx_export_keeps_text_as_text(work, org, client_for):

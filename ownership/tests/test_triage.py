@@ -136,7 +136,12 @@ def test_triage_keeps_a_constant_number_of_queries(work, org, client_for, django
         Issue.objects.create(title=f"Unowned {i}", sub_theme=work["late"], created_by=org["cx"])
         issue = Issue.objects.create(title=f"No person {i}", function=org["billing"], created_by=org["cx"])
         ActionItem.objects.create(
-            issue=issue, title="x", function=org["logistics"], due_date=date(2026, 1, 1), status="blocked", blocked_reason="y"
+            issue=issue,
+            title="x",
+            function=org["logistics"],
+            due_date=date(2026, 1, 1),
+            status="blocked",
+            blocked_reason="y",
         )
     _comments([work["bills"]] * 5, start=10)
     with django_assert_num_queries(12):
