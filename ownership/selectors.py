@@ -9,7 +9,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, F, FloatField, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
@@ -370,6 +385,11 @@ WORKSPACE_ISSUES = 30
 WORKSPACE_ACCOUNTABILITIES = 40
 
 
+def _items_count(condition: Q) -> Coalesce:
+    items = ActionItem.objects.filter(condition, issue=OuterRef("pk")).order_by().values("issue")
+    return Coalesce(Subquery(items.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
+
+
 def work_item_queryset() -> QuerySet[ActionItem]:
     """Action items as a workspace row shows them: issue, function, owner and the latest update."""
     latest = ActionUpdate.objects.select_related("author").order_by("-created_at", "-pk")[:1]
@@ -416,16 +436,13 @@ def workspace(*, user: User, page_number: str | int | None = 1) -> dict:
         Issue.objects.filter(function_id__in=ids)
         .filter(OPEN)
         .select_related("function", "owner", "sub_theme__driver")
+        .annotate(revenue=REVENUE, rank=PRIORITY_RANK)
+        .order_by("rank", "-revenue", "pk")
+        # Counted per row shown (correlated subqueries), not grouped over every owned issue.
         .annotate(
-            revenue=REVENUE,
-            rank=PRIORITY_RANK,
-            items_open=Count("action_items", filter=~Q(action_items__status=ActionStatus.DONE)),
-            items_overdue=Count(
-                "action_items",
-                filter=~Q(action_items__status=ActionStatus.DONE) & Q(action_items__due_date__lt=today),
-            ),
-        )
-        .order_by("rank", "-revenue", "pk")[: WORKSPACE_ISSUES + 1]
+            items_open=_items_count(NOT_DONE),
+            items_overdue=_items_count(NOT_DONE & Q(due_date__lt=today)),
+        )[: WORKSPACE_ISSUES + 1]
     )
     page = Paginator(work_items(function_ids=ids), ITEMS_PER_PAGE).get_page(page_number)
     page.object_list = decorate_items(page.object_list, user)
