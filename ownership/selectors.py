@@ -32,6 +32,7 @@ from django.utils import timezone
 from cxgov.lib import permissions
 from cxgov.models import Accountability, Function, User
 from metrics import selectors as metric_selectors
+from metrics.models import SurveyResponse
 from outcomes.models import Canvas, CanvasState
 from rootcause.models import (
     CLOSED_STATES,
@@ -239,7 +240,8 @@ def driver_matrix(*, filters: MapFilters) -> list[dict]:
         cells[driver_id][key] = {"issues": n, "revenue": revenue or 0.0}
     result = [{"driver_id": d, "name": names[d], **cells[d]} for d in names]
     for row in result:
-        row["total"] = sum((row[k] or {}).get("issues", 0) for k in ("ncf", "cf", "unowned"))
+        row["cells"] = [row["ncf"], row["cf"], row["unowned"]]
+        row["total"] = sum(cell["issues"] for cell in row["cells"] if cell)
     return sorted(result, key=lambda r: (-r["total"], r["driver_id"] is None, r["name"]))
 
 
@@ -467,8 +469,17 @@ OVERDUE_FUNCTIONS_SHOWN = 15
 
 
 def vital_few() -> list[SubTheme]:
-    """The sub-themes that together carry about 80% of all tagged comments, largest first (two queries)."""
-    counts = dict(CommentTag.objects.filter(rejected=False).values_list("sub_theme").annotate(n=Count("pk")).order_by())
+    """The sub-themes that together carry about 80% of the comments of dissatisfied customers (praise
+    is not a problem to own), largest first: two queries."""
+    from metrics.services import DISSATISFIED
+
+    unhappy = SurveyResponse.objects.filter(DISSATISFIED).values("pk")
+    counts = dict(
+        CommentTag.objects.filter(rejected=False, response__in=unhappy)
+        .values_list("sub_theme")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     rows = pareto({pk: (str(pk), float(n)) for pk, n in counts.items()})
     vital = [row for row in rows if row.vital]
     themes = SubTheme.objects.select_related("driver", "suggested_function").in_bulk([row.key for row in vital])

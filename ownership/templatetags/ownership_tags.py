@@ -12,8 +12,8 @@ def can_triage(user) -> bool:
 
 @register.filter
 def money(value) -> str:
-    """Revenue at a glance: 1,234 → 1.2k, 2,500,000 → 2.5M (the exact figure is in the exports)."""
-    if value is None:
+    """Revenue at a glance: 1,234 → 1.2k, 2,500,000 → 2.5M, nothing → — (exact figures are in the exports)."""
+    if not value:
         return "—"
     value = float(value)
     for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
