@@ -140,3 +140,10 @@ def test_map_api_matches_the_page(work, org, api_for, django_assert_num_queries)
     assert data["unowned"]["open_issues"] == 1 and data["unowned"]["function"] is None
     assert api.get("/api/ownership/map/", {"quarter": "soon"}).status_code == 400
     assert api.post("/api/ownership/map/").status_code == 403
+
+
+def test_only_triagers_are_offered_to_assign_unowned_issues_from_the_map(work, org, client_for):
+    assert "assign them" in client_for(org["cx"]).get("/ownership/").content.decode()
+    for role in ("leader", "stakeholder"):
+        html = client_for(org[role]).get("/ownership/").content.decode()
+        assert "assign them" not in html and "CX triage" not in html

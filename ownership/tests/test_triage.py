@@ -146,3 +146,16 @@ def test_triage_keeps_a_constant_number_of_queries(work, org, client_for, django
     _comments([work["bills"]] * 5, start=10)
     with django_assert_num_queries(12):
         assert client.get("/").status_code == 200
+
+
+def test_praise_is_not_part_of_the_vital_few(work, org):
+    from datetime import UTC, datetime
+
+    from ownership import selectors
+
+    for i, (theme, score) in enumerate([(work["bills"], 5)] * 20 + [(work["late"], 1)] * 2):
+        response = SurveyResponse.objects.create(
+            source="s", external_id=str(i), responded_at=datetime(2026, 10, 1, tzinfo=UTC), score=score, scale="csat"
+        )
+        CommentTag.objects.create(response=response, sub_theme=theme)
+    assert [t.name for t in selectors.vital_few()] == ["Late parcels"]
