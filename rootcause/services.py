@@ -445,7 +445,12 @@ def issue_verify(*, issue_id: int, today=None) -> Issue | None:
 
     today = today or timezone.localdate()
     with transaction.atomic():
-        issue = Issue.objects.select_for_update().select_related("metric", "sub_theme").filter(pk=issue_id).first()
+        issue = (
+            Issue.objects.select_for_update(of=("self",))
+            .select_related("metric", "sub_theme")
+            .filter(pk=issue_id)
+            .first()
+        )
         if issue is None or issue.closed or not issue.check_end or issue.check_end >= today:
             return issue
         if not issue.measure_kind or issue.verdict:
