@@ -20,3 +20,9 @@ def money(value) -> str:
         if abs(value) >= limit:
             return f"{value / limit:.1f}{suffix}"
     return f"{value:.0f}"
+
+
+@register.filter
+def num(value) -> str:
+    """A count with thousands separators: a cheaper intcomma for tables of hundreds of cells."""
+    return f"{value:,}" if isinstance(value, int) else str(value)

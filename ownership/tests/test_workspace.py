@@ -152,3 +152,9 @@ def test_scorecard_api_defaults_to_the_callers_functions(work, org, api_for, dja
     other = api.get("/api/ownership/scorecard/", {"function": org["logistics"].pk}).json()
     assert other["functions"] == [org["logistics"].pk] and other["action_items"]["overdue"] == 1
     assert api.get("/api/ownership/scorecard/", {"function": "x"}).status_code == 400
+
+
+def test_alerts_slot_waits_for_the_alerts_app(work, org, client_for, settings):
+    # The alerts app is built separately; until it is installed the workspace has no alerts section.
+    assert "alerts" not in settings.INSTALLED_APPS
+    assert "Alerts for you" not in client_for(org["leader"]).get("/ownership/workspace/").content.decode()
