@@ -407,8 +407,8 @@ def work_items(*, function_ids: Iterable[int]) -> QuerySet[ActionItem]:
         work_item_queryset()
         .filter(function_id__in=list(function_ids))
         .filter(NOT_DONE)
-        .annotate(issue_rank=priority_rank("issue__priority"))
-        .order_by("due_date", "issue_rank", "pk")
+        # An expression, not an annotation, so the paginator's count needs no join.
+        .order_by("due_date", priority_rank("issue__priority"), "pk")
     )
 
 
