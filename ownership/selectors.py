@@ -422,6 +422,25 @@ def decorate_items(items: Iterable[ActionItem], user: User) -> list[ActionItem]:
     return items
 
 
+def owned_issues(*, function_ids: Iterable[int]) -> dict:
+    """The open issues these functions own, most urgent first (priority, then revenue at risk), with
+    their open and overdue action items: one query."""
+    today = timezone.localdate()
+    issues = list(
+        Issue.objects.filter(function_id__in=list(function_ids))
+        .filter(OPEN)
+        .select_related("function", "owner", "sub_theme__driver")
+        .annotate(revenue=REVENUE, rank=PRIORITY_RANK)
+        .order_by("rank", "-revenue", "pk")
+        # Counted per row shown (correlated subqueries), not grouped over every owned issue.
+        .annotate(
+            items_open=_items_count(NOT_DONE),
+            items_overdue=_items_count(NOT_DONE & Q(due_date__lt=today)),
+        )[: WORKSPACE_ISSUES + 1]
+    )
+    return {"issues": issues[:WORKSPACE_ISSUES], "more_issues": len(issues) > WORKSPACE_ISSUES}
+
+
 def workspace(*, user: User, page_number: str | int | None = 1) -> dict:
     """A functional leader's home: their functions, what those answer for, their open issues, their
     action items by urgency, the metrics they own with RAG status, and the scorecard."""
@@ -433,19 +452,6 @@ def workspace(*, user: User, page_number: str | int | None = 1) -> dict:
         .select_related("function")
         .order_by("function__name", "role", "subject")[:WORKSPACE_ACCOUNTABILITIES]
     )
-    today = timezone.localdate()
-    issues = list(
-        Issue.objects.filter(function_id__in=ids)
-        .filter(OPEN)
-        .select_related("function", "owner", "sub_theme__driver")
-        .annotate(revenue=REVENUE, rank=PRIORITY_RANK)
-        .order_by("rank", "-revenue", "pk")
-        # Counted per row shown (correlated subqueries), not grouped over every owned issue.
-        .annotate(
-            items_open=_items_count(NOT_DONE),
-            items_overdue=_items_count(NOT_DONE & Q(due_date__lt=today)),
-        )[: WORKSPACE_ISSUES + 1]
-    )
     page = Paginator(work_items(function_ids=ids), ITEMS_PER_PAGE).get_page(page_number)
     page.object_list = decorate_items(page.object_list, user)
     metrics = [m for m in metric_selectors.metric_list() if m.owning_function_id in set(ids)] if ids else []
@@ -453,8 +459,7 @@ def workspace(*, user: User, page_number: str | int | None = 1) -> dict:
         "functions": functions,
         "leads": permissions.led_function_ids(user),
         "accountabilities": accountabilities,
-        "issues": issues[:WORKSPACE_ISSUES],
-        "more_issues": len(issues) > WORKSPACE_ISSUES,
+        **owned_issues(function_ids=ids),
         "items": page,
         "metrics": metrics,
         "scorecard": scorecard(function_ids=ids) if ids else None,

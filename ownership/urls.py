@@ -9,6 +9,7 @@ urlpatterns = [
     path("export.<str:fmt>", views.map_export, name="map-export"),
     path("workspace/", views.workspace, name="workspace"),
     path("workspace/scorecard/", views.scorecard, name="scorecard"),
+    path("workspace/issues/", views.workspace_issues, name="workspace-issues"),
     path("workspace/actions/<int:pk>/update/", views.item_update, name="item-update"),
     path("triage/", views.triage, name="triage"),
     path("triage/assign/", views.triage_assign, name="triage-assign"),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cxgov.lib import permissions
+from cxgov.models import Function
 from ownership import exports, selectors, services
 from ownership.forms import AssignForm, MapFilterForm
 from rootcause import services as rootcause_services
@@ -69,10 +70,25 @@ def scorecard(request):
     )
 
 
+@require_GET
+def workspace_issues(request):
+    """The open issues fragment, fetched again by htmx whenever an item on the page is updated."""
+    ids = sorted(permissions.function_ids(request.user))
+    return render(
+        request,
+        "ownership/partials/workspace_issues.html",
+        {
+            **selectors.owned_issues(function_ids=ids),
+            "functions": Function.objects.filter(pk__in=ids).order_by("customer_facing", "name"),
+        },
+    )
+
+
 @require_POST
 def item_update(request, pk):
-    """Inline status and progress update from the workspace: htmx swaps the row and asks the
-    scorecard to refresh (HX-Trigger); a plain form post redirects back to the workspace."""
+    """Inline status and progress update from the workspace: htmx swaps the row and tells the page
+    (HX-Trigger "work-changed"), so the scorecard and the open issues refresh; a plain form post
+    redirects back to the workspace."""
     item = get_object_or_404(ActionItem, pk=pk)
     form = ActionUpdateForm(request.POST)
     error = ""
@@ -93,7 +109,7 @@ def item_update(request, pk):
         {"item": item, "error": error, "update_form": ActionUpdateForm(), "posted": form.data if error else None},
     )
     if not error:
-        response["HX-Trigger"] = "scorecard-changed"
+        response["HX-Trigger"] = "work-changed"
     return response
 
 

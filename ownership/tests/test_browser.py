@@ -36,6 +36,7 @@ def test_leader_updates_an_item_inline_and_sees_the_scorecard_change(transaction
     page.locator(f"#work-{item.pk} [data-status=done]").wait_for()
     page.wait_for_function("document.querySelector('[data-score=overdue]').textContent.trim() === '0'")
     assert page.locator("[data-score=on-time]").inner_text() == "0%"  # done, but after its due date
+    page.wait_for_function("!document.querySelector('#owned-issues').textContent.includes('overdue')")
     assert "Live since Monday" in page.locator(f"#work-{item.pk}").inner_text()
     assert page.evaluate("window.__before") == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

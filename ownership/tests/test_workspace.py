@@ -56,13 +56,15 @@ def test_leader_updates_an_item_inline_and_the_scorecard_is_told(work, org, clie
         {"status": "done", "text": "Live since Monday"},
         HTTP_HX_REQUEST="true",
     )
-    assert response.status_code == 200 and response["HX-Trigger"] == "scorecard-changed"
+    assert response.status_code == 200 and response["HX-Trigger"] == "work-changed"
     html = response.content.decode()
     assert f'id="work-{work["overdue"].pk}"' in html and 'data-status="done"' in html and "Live since Monday" in html
     work["overdue"].refresh_from_db()
     assert work["overdue"].status == "done" and work["overdue"].completed_at is not None
     card = client.get("/ownership/workspace/scorecard/").content.decode()
     assert 'data-score="overdue">0<' in card
+    issues = client.get("/ownership/workspace/issues/").content.decode()
+    assert "Mixed first bills" in issues and "1 open item" in issues and "overdue" not in issues
 
 
 def test_inline_update_error_stays_in_the_row_without_refreshing_the_scorecard(work, org, client_for):
@@ -158,3 +160,18 @@ def test_alerts_slot_waits_for_the_alerts_app(work, org, client_for, settings):
     # The alerts app is built separately; until it is installed the workspace has no alerts section.
     assert "alerts" not in settings.INSTALLED_APPS
     assert "Alerts for you" not in client_for(org["leader"]).get("/ownership/workspace/").content.decode()
+
+
+@pytest.mark.parametrize("path, queries", [("/ownership/workspace/scorecard/", 7), ("/ownership/workspace/issues/", 4)])
+def test_refreshed_fragments_keep_a_constant_number_of_queries(
+    work, org, client_for, django_assert_num_queries, path, queries
+):
+    client = client_for(org["leader"])
+    client.get(path)
+    with django_assert_num_queries(queries):
+        client.get(path)
+    for i in range(6):
+        issue = Issue.objects.create(title=f"More {i}", function=org["billing"], created_by=org["cx"])
+        ActionItem.objects.create(issue=issue, title=f"Item {i}", function=org["billing"], due_date="2026-01-01")
+    with django_assert_num_queries(queries):
+        assert client.get(path).status_code == 200
