@@ -174,6 +174,18 @@ def main() -> None:
     for label, median, p95, queries in rows:
         print(f"  {label:<52} {median * 1000:7.1f}ms {p95 * 1000:7.1f}ms   x{median / base:5.2f} {queries:8d}")
 
+    from bench import ownership_bench
+
+    t = time.perf_counter()
+    counts = ownership_bench.generate()
+    print(f"\nOwnership data: {counts} in {time.perf_counter() - t:.2f} s")
+    print(f"Ownership pages, {args.repeat} requests each (server time; ratio of medians to the one-row baseline)")
+    rows = ownership_bench.bench_pages(args.repeat)
+    base = rows[0][1]
+    print(f"  {'page':<52} {'median':>9} {'p95':>9} {'ratio':>7} {'queries':>8}")
+    for label, median, p95, queries in rows:
+        print(f"  {label:<52} {median * 1000:7.1f}ms {p95 * 1000:7.1f}ms   x{median / base:5.2f} {queries:8d}")
+
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from cxgov import api
 from digests import api as digests_api
 from metrics import api as metrics_api
 from outcomes import api as outcomes_api
+from ownership import api as ownership_api
 from rootcause import api as rootcause_api
 
 router = DefaultRouter()
@@ -34,5 +35,7 @@ urlpatterns = [
     path("ingest/observations/", metrics_api.ObservationsIngest.as_view(), name="ingest-observations"),
     path("ingest/customers/", metrics_api.CustomersIngest.as_view(), name="ingest-customers"),
     path("pareto/", rootcause_api.ParetoView.as_view(), name="pareto"),
+    path("ownership/map/", ownership_api.OwnershipMapView.as_view(), name="ownership-map"),
+    path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
     path("", include(router.urls)),
 ]

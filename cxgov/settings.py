@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "rootcause",
     "digests",
     "alerts",
+    "ownership",
 ]
 
 MIDDLEWARE = [

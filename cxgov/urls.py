@@ -22,6 +22,7 @@ urlpatterns = [
     path("rootcause/", include("rootcause.urls")),
     path("digests/", include("digests.urls")),
     path("alerts/", include("alerts.urls")),
+    path("ownership/", include("ownership.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -11,7 +11,7 @@ from cxgov import selectors, services
 from cxgov.forms import AccountabilityForm, FunctionForm, FunctionProfileForm, PersonForm
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors, positive_id
-from cxgov.models import Accountability, Function, Raci, User
+from cxgov.models import Accountability, Function, Raci, Role, User
 
 
 def _search(request) -> str:
@@ -23,6 +23,17 @@ def _id_param(request, name: str) -> int | None:
 
 
 def home(request):
+    """Each role's home: a leader's workspace, the CX team's triage, the stakeholders' executive view;
+    administrators keep the organisation overview."""
+    from ownership import views as ownership_views
+
+    role_home = {
+        Role.LEADER: ownership_views.workspace,
+        Role.CX_TEAM: ownership_views.triage,
+        Role.STAKEHOLDER: ownership_views.executive,
+    }.get(request.user.role)
+    if role_home is not None and not request.user.is_superuser:
+        return role_home(request)
     return render(request, "cxgov/home.html", {"summary": selectors.home_summary(user=request.user)})
 
 

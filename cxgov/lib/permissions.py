@@ -96,6 +96,12 @@ def can_acknowledge_alert(user, alert) -> bool:
     return can_change_function(user, alert.owning_function_id)
 
 
+def can_triage(user) -> bool:
+    """May this user assign owning functions and people to issues from CX triage? The CX team and
+    administrators; leaders change their own functions' issues on the issue pages instead."""
+    return is_administrator(user) or is_cx_team(user)
+
+
 def can_view(user, obj=None) -> bool:
     """May this user see this object? Every active user reads the organisation's work."""
     return is_active_user(user)

@@ -50,8 +50,10 @@ def test_change_password(org, client_for):
 
 
 def test_home_differs_by_role(org, client_for):
+    # Leaders work in their workspace, the CX team in triage, stakeholders read the executive view
+    # (ownership app); administrators keep the organisation overview.
     leader_home = client_for(org["leader"]).get("/").content.decode()
-    assert "Your functions" in leader_home and "Invoice accuracy" in leader_home
+    assert "Your workspace" in leader_home and "Invoice accuracy" in leader_home
     assert "System health" not in leader_home
 
     admin_home = client_for(org["admin"]).get("/").content.decode()
@@ -59,12 +61,12 @@ def test_home_differs_by_role(org, client_for):
     assert "Customer Care" in admin_home  # no leader
 
     cx_home = client_for(org["cx"]).get("/").content.decode()
-    assert "Who answers for customer outcomes" in cx_home and "Record an accountability" in cx_home
+    assert "CX triage" in cx_home and "Issues without an owner" in cx_home
     assert "System health" not in cx_home
 
     stakeholder_home = client_for(org["stakeholder"]).get("/").content.decode()
-    assert "Who answers for customer outcomes" in stakeholder_home
-    assert "Record an accountability" not in stakeholder_home
+    assert "Executive view" in stakeholder_home and "Who owns the open issues" in stakeholder_home
+    assert "Assign ticked" not in stakeholder_home
 
 
 def test_function_list_marks_customer_facing_and_lists_non_customer_facing_first(org, client_for):

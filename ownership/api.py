@@ -1,0 +1,114 @@
+"""The ownership map and the scorecard for systems and BI tools, with the pages' filters and rules."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cxgov.lib import permissions
+from ownership import selectors
+from ownership.forms import STATE_CHOICES
+
+
+class MapQuerySerializer(serializers.Serializer):
+    quarter = serializers.RegexField(r"^\d{4}-Q[1-4]$", required=False, default="")
+    driver = serializers.IntegerField(required=False, min_value=1)
+    state = serializers.ChoiceField(choices=[value for value, _ in STATE_CHOICES], required=False, default="open")
+    category = serializers.IntegerField(required=False, min_value=1)
+
+
+def _function(function) -> dict | None:
+    if function is None:
+        return None
+    return {
+        "id": function.pk,
+        "name": function.name,
+        "slug": function.slug,
+        "customer_facing": function.customer_facing,
+    }
+
+
+def _row(row: dict) -> dict:
+    return {
+        "function": _function(row["function"]),
+        "issues": row["issues"],
+        "open_issues": row["open_issues"],
+        "revenue_at_risk": round(row["revenue"], 2),
+        "decision_points": row["decision_points"],
+        "action_items": {"open": row["items_open"], "overdue": row["items_overdue"], "blocked": row["items_blocked"]},
+        "key_drivers": [{"name": d["name"], "open_issues": d["issues"]} for d in row["drivers"]],
+        "top_issues": [
+            {"id": i["pk"], "title": i["title"], "state": i["state"], "revenue_at_risk": round(i["revenue"], 2)}
+            for i in row["top_issues"]
+        ],
+    }
+
+
+class OwnershipMapView(APIView):
+    """Every function (non-customer-facing first) against the issues it owns, the unowned issues, and
+    the share of open issues and revenue at risk owned by non-customer-facing functions."""
+
+    @extend_schema(parameters=[MapQuerySerializer], responses={200: dict})
+    def get(self, request):
+        query = MapQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        filters = selectors.MapFilters(
+            quarter=data["quarter"], driver_id=data.get("driver"), state=data["state"], category_id=data.get("category")
+        )
+        result = selectors.ownership_map(filters=filters, per_page=None)
+        shares = result["shares"]
+        return Response(
+            {
+                "filters": {k: v for k, v in data.items() if v not in ("", None)},
+                "share": {
+                    "open_issues": shares["total_open"],
+                    "revenue_at_risk": round(shares["total_revenue"], 2),
+                    "non_customer_facing": shares["ncf"]["open"],
+                    "customer_facing": shares["cf"]["open"],
+                    "unowned": shares["unowned"]["open"],
+                    "non_customer_facing_open_share": shares["ncf_open_share"],
+                    "non_customer_facing_revenue_share": shares["ncf_revenue_share"],
+                },
+                "functions": [_row(row) for row in result["rows"]],
+                "unowned": _row(result["unowned"]),
+            }
+        )
+
+
+class ScorecardQuerySerializer(serializers.Serializer):
+    function = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+
+
+class ScorecardView(APIView):
+    """The scorecard of the given functions together (``?function=1&function=2``), by default of the
+    caller's own functions: on-time completion, overdue items, average days per state, share of
+    closed issues verified effective, issues reopened."""
+
+    @extend_schema(parameters=[ScorecardQuerySerializer], responses={200: dict})
+    def get(self, request):
+        query = ScorecardQuerySerializer(data={"function": request.query_params.getlist("function")})
+        query.is_valid(raise_exception=True)
+        ids = query.validated_data.get("function") or sorted(permissions.function_ids(request.user))
+        card = selectors.scorecard(function_ids=ids)
+        return Response(
+            {
+                "functions": ids,
+                "action_items": {
+                    "done": card["items_done"],
+                    "done_on_time": card["items_on_time"],
+                    "on_time_rate": card["on_time_rate"],
+                    "open": card["items_open"],
+                    "overdue": card["overdue"],
+                    "blocked": card["blocked"],
+                },
+                "issues": {
+                    "open": card["issues_open"],
+                    "closed": card["issues_closed"],
+                    "closed_effective": card["issues_effective"],
+                    "effective_share": card["effective_share"],
+                    "reopened": card["reopened"],
+                },
+                "average_days_in_state": {row["state"]: row["days"] for row in card["state_days"]},
+            }
+        )

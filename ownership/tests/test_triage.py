@@ -1,0 +1,161 @@
+"""CX triage: who may use it, what it lists, and assigning owners (one or many) with history and email."""
+
+import pytest
+from django.core import mail
+
+from cxgov.models import Accountability, Membership
+from metrics.models import SurveyResponse
+from rootcause.models import CommentTag, Issue, SubTheme
+
+
+def test_cx_home_is_triage_with_what_to_chase(work, org, client_for):
+    html = client_for(org["cx"]).get("/").content.decode()
+    assert "CX triage" in html and "Issues without an owner" in html
+    assert "parcels lost" in html and "=HYPERLINK(&quot;http://x&quot;)" in html  # escaped
+    assert "Slow refunds" in html  # owned by Billing, but no person named
+    assert "Mixed first bills" not in html.split("Vital few")[0]  # has both function and person
+    assert "Waiting for the payments vendor" in html  # blocked, with its reason
+    assert 'value="logistics"' in html  # the sub-theme's suggested owner is prefilled
+
+
+@pytest.mark.parametrize("role", ["leader", "stakeholder"])
+def test_only_cx_and_administrators_triage(work, org, client_for, role):
+    client = client_for(org[role])
+    assert client.get("/ownership/triage/").status_code == 403
+    response = client.post(
+        "/ownership/triage/assign/", {"issue": [work["unowned"].pk], "function": "billing", "owner": "leader"}
+    )
+    assert response.status_code == 403
+    assert Issue.objects.get(pk=work["unowned"].pk).function_id is None
+    assert client_for(org["admin"]).get("/ownership/triage/").status_code == 200
+
+
+def test_cx_assigns_an_owner_from_a_row(work, org, client_for, django_capture_on_commit_callbacks):
+    org["leader"].email = "leader@example.com"
+    org["leader"].save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(org["cx"]).post(
+            "/ownership/triage/assign/",
+            {"issue": [work["unowned"].pk], "function": "billing", "owner": "leader", "page": "1"},
+        )
+    assert response.status_code == 302 and response.url == "/ownership/triage/?page=1"
+    issue = Issue.objects.get(pk=work["unowned"].pk)
+    assert issue.function == org["billing"] and issue.owner == org["leader"]
+    latest = issue.history.latest()
+    assert latest.history_user == org["cx"] and latest.function_id == org["billing"].pk
+    assert Accountability.objects.get(subject_id=issue.pk, role="A").function == org["billing"]
+    assert len(mail.outbox) == 1  # the leader is also the named person: one email
+    message = mail.outbox[0]
+    assert message.to == ["leader@example.com"] and "Billing now owns" in message.subject
+    assert "parcels lost" in message.body and f"/rootcause/issues/{issue.pk}/" in message.body
+    html, kind = message.alternatives[0]
+    assert kind == "text/html" and "=HYPERLINK(&quot;http://x&quot;)" in html
+
+
+def test_cx_assigns_many_at_once_and_tells_leader_and_person(work, org, client_for, django_capture_on_commit_callbacks):
+    org["other_leader"].email = "head@example.com"
+    org["other_leader"].save()
+    org["stakeholder"].email = "person@example.com"
+    org["stakeholder"].save()
+    Membership.objects.create(person=org["stakeholder"], function=org["logistics"])
+    ids = [work["unowned"].pk, work["hold"].pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(org["cx"]).post(
+            "/ownership/triage/assign/", {"issue": ids, "function": "Logistics", "owner": "stakeholder"}
+        )
+    assert set(Issue.objects.filter(pk__in=ids).values_list("function__slug", "owner__username")) == {
+        ("logistics", "stakeholder")
+    }
+    assert sorted(m.to[0] for m in mail.outbox) == ["head@example.com", "person@example.com"]
+    assert all("2 customer issues" in m.subject for m in mail.outbox)
+
+
+def test_a_person_outside_the_function_assigns_nothing(work, org, client_for, django_capture_on_commit_callbacks):
+    org["leader"].email = "leader@example.com"
+    org["leader"].save()
+    ids = [work["unowned"].pk, work["hold"].pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(org["cx"]).post(
+            "/ownership/triage/assign/", {"issue": ids, "function": "logistics", "owner": "leader"}, follow=True
+        )
+    assert "is not in Logistics" in response.content.decode()
+    assert Issue.objects.get(pk=work["unowned"].pk).function_id is None  # all or nothing
+    assert Issue.objects.get(pk=work["hold"].pk).function == org["care"]
+    assert mail.outbox == []
+
+
+def test_unknown_function_or_no_issue_is_explained(work, org, client_for):
+    client = client_for(org["cx"])
+    html = client.post("/ownership/triage/assign/", {"issue": [work["unowned"].pk], "function": "Nope"}, follow=True)
+    assert "There is no function called “Nope”." in html.content.decode()
+    html = client.post("/ownership/triage/assign/", {"function": "billing"}, follow=True).content.decode()
+    assert "This field is required." in html
+
+
+def test_vital_few_without_an_open_issue(work, org):
+    from datetime import UTC, datetime
+
+    from ownership import selectors
+    from rootcause.models import KeyDriver
+
+    fit = SubTheme.objects.create(
+        driver=KeyDriver.objects.create(name="Product", slug="product"), name="Fit", slug="fit", keywords="fit"
+    )
+    at = datetime(2026, 10, 1, tzinfo=UTC)
+    for i, theme in enumerate([fit] * 6 + [work["late"]] * 3 + [work["bills"]]):
+        response = SurveyResponse.objects.create(
+            source="s", external_id=str(i), responded_at=at, score=1, scale="csat", comment="x"
+        )
+        CommentTag.objects.create(response=response, sub_theme=theme)
+    data = selectors.triage()
+    assert data["vital_count"] == 2 and [t.name for t in data["vital_without_issue"]] == ["Fit"]
+    assert data["overdue_total"] == 2 and data["blocked_total"] == 1
+
+
+def _comments(themes, start=0):
+    from datetime import UTC, datetime
+
+    for i, theme in enumerate(themes, start):
+        response = SurveyResponse.objects.create(
+            source="s", external_id=str(i), responded_at=datetime(2026, 10, 1, tzinfo=UTC), score=1, scale="csat"
+        )
+        CommentTag.objects.create(response=response, sub_theme=theme)
+
+
+def test_triage_keeps_a_constant_number_of_queries(work, org, client_for, django_assert_num_queries):
+    from datetime import date
+
+    from rootcause.models import ActionItem
+
+    _comments([work["late"]] * 3 + [work["bills"]])
+    client = client_for(org["cx"])
+    client.get("/")
+    with django_assert_num_queries(12):
+        client.get("/")
+    for i in range(8):
+        Issue.objects.create(title=f"Unowned {i}", sub_theme=work["late"], created_by=org["cx"])
+        issue = Issue.objects.create(title=f"No person {i}", function=org["billing"], created_by=org["cx"])
+        ActionItem.objects.create(
+            issue=issue,
+            title="x",
+            function=org["logistics"],
+            due_date=date(2026, 1, 1),
+            status="blocked",
+            blocked_reason="y",
+        )
+    _comments([work["bills"]] * 5, start=10)
+    with django_assert_num_queries(12):
+        assert client.get("/").status_code == 200
+
+
+def test_praise_is_not_part_of_the_vital_few(work, org):
+    from datetime import UTC, datetime
+
+    from ownership import selectors
+
+    for i, (theme, score) in enumerate([(work["bills"], 5)] * 20 + [(work["late"], 1)] * 2):
+        response = SurveyResponse.objects.create(
+            source="s", external_id=str(i), responded_at=datetime(2026, 10, 1, tzinfo=UTC), score=score, scale="csat"
+        )
+        CommentTag.objects.create(response=response, sub_theme=theme)
+    assert [t.name for t in selectors.vital_few()] == ["Late parcels"]

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from ownership import views
+
+app_name = "ownership"
+
+urlpatterns = [
+    path("", views.ownership_map, name="map"),
+    path("export.<str:fmt>", views.map_export, name="map-export"),
+    path("workspace/", views.workspace, name="workspace"),
+    path("workspace/scorecard/", views.scorecard, name="scorecard"),
+    path("workspace/issues/", views.workspace_issues, name="workspace-issues"),
+    path("workspace/actions/<int:pk>/update/", views.item_update, name="item-update"),
+    path("triage/", views.triage, name="triage"),
+    path("triage/assign/", views.triage_assign, name="triage-assign"),
+    path("executive/", views.executive, name="executive"),
+]
