@@ -10,8 +10,7 @@ from cxgov.lib import permissions
 from cxgov.models import Function
 from ownership import exports, selectors, services
 from ownership.forms import AssignForm, MapFilterForm
-from rootcause import services as rootcause_services
-from rootcause.forms import ActionUpdateForm
+from rootcause.forms import ActionUpdateForm, record_update
 from rootcause.models import ActionItem
 
 
@@ -84,15 +83,7 @@ def item_update(request, pk):
     (HX-Trigger "work-changed"), so the scorecard and the open issues refresh; a plain form post
     redirects back to the workspace."""
     item = get_object_or_404(ActionItem, pk=pk)
-    form = ActionUpdateForm(request.POST)
-    error = ""
-    if form.is_valid():
-        try:
-            rootcause_services.action_item_update(user=request.user, item=item, **form.cleaned_data)
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-    else:
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+    form, error = record_update(user=request.user, item=item, data=request.POST)
     if not request.headers.get("HX-Request"):
         (messages.error if error else messages.success)(request, error or "Update recorded.")
         return redirect("ownership:workspace")

@@ -137,3 +137,20 @@ class ActionUpdateForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Keep status"), *ActionStatus.choices], required=False)
     blocked_reason = forms.CharField(max_length=300, required=False, label="Blocked because")
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Progress note")
+
+
+def record_update(*, user, item, data) -> tuple[ActionUpdateForm, str]:
+    """Check and record an inline action-item update (status, blocked reason, note) from a post.
+    Returns the form and the error to show on the row ("" when the update was recorded)."""
+    from django.core.exceptions import ValidationError
+
+    from rootcause import services
+
+    form = ActionUpdateForm(data)
+    if not form.is_valid():
+        return form, " ".join(e for errors in form.errors.values() for e in errors)
+    try:
+        services.action_item_update(user=user, item=item, **form.cleaned_data)
+    except ValidationError as exc:
+        return form, " ".join(exc.messages)
+    return form, ""

@@ -22,6 +22,7 @@ from rootcause.forms import (
     SubThemeForm,
     WhyFormSet,
     WorkflowForm,
+    record_update,
 )
 from rootcause.models import (
     CLOSED_STATES,
@@ -437,15 +438,7 @@ def action_item_update(request, pk):
     """Inline status and progress update from the issue page (HTMX swaps the row; a plain form
     post redirects back to the issue)."""
     item = get_object_or_404(ActionItem.objects.select_related("function", "owner"), pk=pk)
-    form = ActionUpdateForm(request.POST)
-    error = ""
-    if form.is_valid():
-        try:
-            services.action_item_update(user=request.user, item=item, **form.cleaned_data)
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-    else:
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+    form, error = record_update(user=request.user, item=item, data=request.POST)
     if not request.headers.get("HX-Request"):
         (messages.error if error else messages.success)(request, error or "Update recorded.")
         return redirect("issue-detail", item.issue_id)
