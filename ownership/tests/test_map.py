@@ -147,3 +147,14 @@ def test_only_triagers_are_offered_to_assign_unowned_issues_from_the_map(work, o
     for role in ("leader", "stakeholder"):
         html = client_for(org[role]).get("/ownership/").content.decode()
         assert "assign them" not in html and "CX triage" not in html
+
+
+def test_api_refuses_ids_too_large_for_the_database(org, api_for):
+    api = api_for(org["cx"])
+    big = "9" * 20
+    for url in (
+        f"/api/ownership/map/?driver={big}",
+        f"/api/ownership/map/?category={big}",
+        f"/api/ownership/scorecard/?function={big}",
+    ):
+        assert api.get(url).status_code == 400, url
