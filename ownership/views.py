@@ -88,10 +88,17 @@ def item_update(request, pk):
         (messages.error if error else messages.success)(request, error or "Update recorded.")
         return redirect("ownership:workspace")
     item = selectors.decorate_items(selectors.work_item_queryset().filter(pk=pk), request.user)[0]
+    ids = sorted(permissions.function_ids(request.user))
     response = render(
         request,
-        "ownership/partials/work_item.html",
-        {"item": item, "error": error, "update_form": ActionUpdateForm(), "posted": form.data if error else None},
+        "ownership/partials/work_item_updated.html",
+        {
+            "item": item,
+            "error": error,
+            "update_form": ActionUpdateForm(),
+            "posted": form.data if error else None,
+            "not_done": selectors.work_items(function_ids=ids).count(),
+        },
     )
     if not error:
         response["HX-Trigger"] = "work-changed"

@@ -27,6 +27,7 @@ def test_leader_updates_an_item_inline_and_sees_the_scorecard_change(transaction
     assert page.locator("h1").inner_text() == "Your workspace"
     assert page.locator("[data-score=overdue]").inner_text() == "1"
     assert page.locator("[data-score=on-time]").inner_text() == "—"
+    assert page.locator("#items-not-done").inner_text() == "1 not done"
     page.evaluate("window.__before = 1")  # survives only if the page is not reloaded
     row = page.locator(f"#work-{item.pk}")
     assert "3 days late" in row.inner_text()
@@ -36,6 +37,7 @@ def test_leader_updates_an_item_inline_and_sees_the_scorecard_change(transaction
     page.locator(f"#work-{item.pk} [data-status=done]").wait_for()
     page.wait_for_function("document.querySelector('[data-score=overdue]').textContent.trim() === '0'")
     assert page.locator("[data-score=on-time]").inner_text() == "0%"  # done, but after its due date
+    assert page.locator("#items-not-done").inner_text() == "0 not done"
     page.wait_for_function("!document.querySelector('#owned-issues').textContent.includes('overdue')")
     assert "Live since Monday" in page.locator(f"#work-{item.pk}").inner_text()
     assert page.evaluate("window.__before") == 1
