@@ -8,10 +8,11 @@ from rest_framework.response import Response
 from alerts import selectors, services
 from alerts.models import Alert, AlertRule
 from alerts.serializers import AlertRuleSerializer, AlertSerializer, MuteSerializer
+from cxgov.filters import FilterSet
 from cxgov.lib.permissions import AlertRulePermission
 
 
-class AlertRuleFilter(django_filters.FilterSet):
+class AlertRuleFilter(FilterSet):
     metric_slug = django_filters.CharFilter(field_name="metric__slug")
 
     class Meta:
@@ -19,7 +20,7 @@ class AlertRuleFilter(django_filters.FilterSet):
         fields = ["metric", "kind", "severity", "active"]
 
 
-class AlertFilter(django_filters.FilterSet):
+class AlertFilter(FilterSet):
     metric_slug = django_filters.CharFilter(field_name="metric__slug")
     scope = django_filters.ChoiceFilter(
         choices=list(selectors.SCOPES.items()), method="filter_scope", help_text="mine, functions or all"

@@ -1,21 +1,56 @@
 import django_filters
+from django import forms
+from django.db import models
 
 from cxgov.models import Accountability, Function, Membership
 
+TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 
-class FunctionFilter(django_filters.FilterSet):
+
+class StrictBooleanField(forms.Field):
+    """A yes/no filter value: true/false (or 1/0, yes/no). Anything else is refused with a 400 that
+    names the accepted values, instead of being ignored (which would return every row)."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        text = str(value).strip().lower() if value is not None else ""
+        if text == "":
+            return None
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        raise forms.ValidationError(f"“{value}” is not a yes/no value; use true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class FilterSet(django_filters.FilterSet):
+    """The project's filter sets: boolean fields (and ``__isnull`` lookups) refuse unknown values."""
+
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
+        models.NullBooleanField: {"filter_class": StrictBooleanFilter},
+    }
+
+
+class FunctionFilter(FilterSet):
     class Meta:
         model = Function
         fields = {"customer_facing": ["exact"], "parent": ["exact", "isnull"], "leader": ["exact"], "slug": ["exact"]}
 
 
-class MembershipFilter(django_filters.FilterSet):
+class MembershipFilter(FilterSet):
     class Meta:
         model = Membership
         fields = ["person", "function"]
 
 
-class AccountabilityFilter(django_filters.FilterSet):
+class AccountabilityFilter(FilterSet):
     class Meta:
         model = Accountability
         fields = {"function": ["exact"], "role": ["exact"], "subject": ["exact", "icontains"]}

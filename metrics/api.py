@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxgov.filters import FilterSet
 from cxgov.lib.permissions import ConfigurationPermission, IngestPermission, ObjectPermission
 from metrics import selectors, services
 from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
@@ -17,13 +18,13 @@ from metrics.serializers import (
 )
 
 
-class MetricFilter(django_filters.FilterSet):
+class MetricFilter(FilterSet):
     class Meta:
         model = Metric
         fields = ["kind", "calculator", "owning_function", "north_star", "active", "slug"]
 
 
-class MetricValueFilter(django_filters.FilterSet):
+class MetricValueFilter(FilterSet):
     period_from = django_filters.DateFilter(field_name="period_start", lookup_expr="gte")
     period_to = django_filters.DateFilter(field_name="period_start", lookup_expr="lte")
     metric_slug = django_filters.CharFilter(field_name="metric__slug")

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from cxgov.filters import FilterSet
 from cxgov.lib import permissions
 from outcomes import services
 from outcomes.models import Canvas, CustomerCategory, MomentOfTruth
@@ -32,7 +33,7 @@ class CustomerCategoryViewSet(viewsets.ModelViewSet):
     lookup_field = "slug"
 
 
-class CanvasFilter(django_filters.FilterSet):
+class CanvasFilter(FilterSet):
     category_slug = django_filters.CharFilter(field_name="category__slug")
 
     class Meta:

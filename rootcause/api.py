@@ -1,4 +1,3 @@
-import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -7,6 +6,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxgov.filters import FilterSet, StrictBooleanFilter
 from rootcause import selectors, services
 from rootcause.models import CLOSED_STATES, ActionItem, Issue, KeyDriver, Workflow
 from rootcause.serializers import (
@@ -76,10 +76,10 @@ class ParetoView(APIView):
         )
 
 
-class IssueFilter(django_filters.FilterSet):
-    customer_facing = django_filters.BooleanFilter(field_name="function__customer_facing")
-    open = django_filters.BooleanFilter(method="filter_open", label="Open (not closed)")
-    unowned = django_filters.BooleanFilter(field_name="function", lookup_expr="isnull")
+class IssueFilter(FilterSet):
+    customer_facing = StrictBooleanFilter(field_name="function__customer_facing")
+    open = StrictBooleanFilter(method="filter_open", label="Open (not closed)")
+    unowned = StrictBooleanFilter(field_name="function", lookup_expr="isnull")
 
     class Meta:
         model = Issue
@@ -126,8 +126,8 @@ class IssueViewSet(viewsets.ModelViewSet):
         return Response(WhySerializer(whys, many=True).data)
 
 
-class ActionItemFilter(django_filters.FilterSet):
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+class ActionItemFilter(FilterSet):
+    overdue = StrictBooleanFilter(method="filter_overdue")
 
     class Meta:
         model = ActionItem

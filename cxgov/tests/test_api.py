@@ -85,3 +85,27 @@ def test_lists_keep_a_constant_number_of_queries(org, api_for, django_assert_num
             Accountability.objects.create(function=function, role="A", subject=f"S{round_}-{i}")
         with django_assert_num_queries(queries):
             assert api.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/functions/?customer_facing=maybe",
+        "/api/functions/?parent__isnull=perhaps",
+        "/api/metrics/?north_star=sure",
+        "/api/issues/?open=2",
+        "/api/action-items/?overdue=maybe",
+        "/api/alert-rules/?active=x",
+    ],
+)
+def test_unknown_yes_no_filter_values_are_refused_not_ignored(org, api_for, url):
+    response = api_for(org["cx"]).get(url)
+    assert response.status_code == 400 and "use true or false" in str(response.json())
+
+
+def test_yes_no_filter_values(org, api_for):
+    api = api_for(org["cx"])
+    facing = {f["name"] for f in api.get("/api/functions/?customer_facing=true").json()["results"]}
+    hidden = {f["name"] for f in api.get("/api/functions/?customer_facing=no").json()["results"]}
+    assert "Customer Care" in facing and "Billing" in hidden and not facing & hidden
+    assert api.get("/api/functions/?customer_facing=").status_code == 200
