@@ -5,6 +5,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 
@@ -121,10 +122,11 @@ class Accountability(models.Model):
                 condition=Q(role="A", subject_type__isnull=False),
                 name="accountability_one_accountable_per_object",
             ),
+            # "Invoice accuracy" and "invoice accuracy" are one subject.
             models.UniqueConstraint(
-                fields=["subject"],
+                Lower("subject"),
                 condition=Q(role="A", subject_type__isnull=True),
-                name="accountability_one_accountable_per_subject",
+                name="accountability_one_accountable_per_subject_ci",
             ),
             models.CheckConstraint(
                 condition=Q(subject_type__isnull=True, subject_id__isnull=True)

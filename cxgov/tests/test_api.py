@@ -36,10 +36,11 @@ def test_memberships_filter_by_person(org, api_for):
     assert [m["function"] for m in data["results"]] == [org["billing"].pk]
 
 
-def test_second_accountable_for_a_subject_is_refused_with_a_clear_message(org, api_for):
+@pytest.mark.parametrize("subject", ["Invoice accuracy", "INVOICE accuracy"])
+def test_second_accountable_for_a_subject_is_refused_with_a_clear_message(org, api_for, subject):
     response = api_for(org["cx"]).post(
         "/api/accountabilities/",
-        {"function": org["logistics"].pk, "role": "A", "subject": "Invoice accuracy"},
+        {"function": org["logistics"].pk, "role": "A", "subject": subject},
         format="json",
     )
     assert response.status_code == 400
