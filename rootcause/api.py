@@ -94,12 +94,15 @@ class IssueViewSet(viewsets.ModelViewSet):
     of the functions they lead. ``POST …/transition/`` moves the state (``close`` closes as verified);
     ``PUT …/whys/`` replaces the 5-whys chain."""
 
-    queryset = selectors.issues().prefetch_related("whys").order_by("-created_at", "-pk")
+    queryset = Issue.objects.none()  # see get_queryset: "overdue" depends on today's date
     serializer_class = IssueSerializer
     filterset_class = IssueFilter
     search_fields = ["title", "description", "root_cause"]
     ordering_fields = ["created_at", "priority", "target_quarter", "state"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.issues().prefetch_related("whys").order_by("-created_at", "-pk")
 
     @extend_schema(request=TransitionSerializer, responses={200: IssueSerializer})
     @action(detail=True, methods=["post"])

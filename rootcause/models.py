@@ -286,6 +286,7 @@ class Why(models.Model):
     why = models.CharField(max_length=300)
     because = models.CharField(max_length=300)
     evidence = models.TextField(blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["issue", "position"]

@@ -206,7 +206,8 @@ def share_counts(sub_theme_id: int, windows: tuple[date, date, date, date]) -> t
             responded_at__date__gte=start, responded_at__date__lte=end
         )
         totals = comments.aggregate(
-            n=Count("pk"),
+            # distinct: the join to the tags repeats a comment once per tag
+            n=Count("pk", distinct=True),
             tagged=Count("pk", filter=Q(tags__sub_theme_id=sub_theme_id, tags__rejected=False), distinct=True),
         )
         result.append((totals["tagged"], totals["n"]))
@@ -215,6 +216,8 @@ def share_counts(sub_theme_id: int, windows: tuple[date, date, date, date]) -> t
 
 def measure_values(issue, windows: tuple[date, date, date, date]) -> tuple[list[float], list[float]]:
     """The per-period values of an issue's series (daily totals) or metric (everyone) in each window."""
+    from datetime import timedelta
+
     from django.db.models.functions import TruncDate
 
     from metrics.models import MetricValue, Observation
@@ -222,7 +225,7 @@ def measure_values(issue, windows: tuple[date, date, date, date]) -> tuple[list[
     result = []
     for start, end in (windows[:2], windows[2:]):
         if issue.measure_kind == "series":
-            rows = (
+            totals = dict(
                 Observation.objects.filter(
                     source=issue.measure_series, observed_at__date__gte=start, observed_at__date__lte=end
                 )
@@ -230,13 +233,23 @@ def measure_values(issue, windows: tuple[date, date, date, date]) -> tuple[list[
                 .values("day")
                 .annotate(total=Sum("value"))
                 .order_by("day")
-                .values_list("total", flat=True)
+                .values_list("day", "total")
             )
-        else:
-            rows = MetricValue.objects.filter(
-                metric_id=issue.metric_id, segment="", period_start__gte=start, period_start__lte=end
-            ).values_list("value", flat=True)
+            # A failure-demand count is zero on a day without events (a fix can remove them all); a
+            # series with no data at all in the windows stays empty, which is "too little data".
+            result.append(totals)
+            continue
+        rows = MetricValue.objects.filter(
+            metric_id=issue.metric_id, segment="", period_start__gte=start, period_start__lte=end
+        ).values_list("value", flat=True)
         result.append([float(v) for v in rows])
+    if issue.measure_kind == "series":
+        if not any(result):
+            return [], []
+        return tuple(
+            [float(totals.get(start + timedelta(days=i), 0)) for i in range((end - start).days + 1)]
+            for totals, (start, end) in zip(result, (windows[:2], windows[2:]), strict=True)
+        )
     return result[0], result[1]
 
 
@@ -309,7 +322,7 @@ def verification_chart(issue) -> dict | None:
             comments.annotate(week=TruncWeek("responded_at"))
             .values("week")
             .annotate(
-                n=Count("pk"),
+                n=Count("pk", distinct=True),
                 tagged=Count(
                     "pk", filter=Q(tags__sub_theme_id=issue.sub_theme_id, tags__rejected=False), distinct=True
                 ),

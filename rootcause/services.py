@@ -197,6 +197,24 @@ def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> None:
         setattr(instance, key, value)
 
 
+MEASURE_FIELDS = (
+    "measure_kind",
+    "measure_series",
+    "metric",
+    "sub_theme",
+    "baseline_start",
+    "baseline_end",
+    "check_start",
+    "check_end",
+    "expected_improvement",
+)
+
+
+def _measure_changed(old: Issue, new: Issue) -> bool:
+    attnames = [Issue._meta.get_field(name).attname for name in MEASURE_FIELDS]
+    return any(getattr(old, a) != getattr(new, a) for a in attnames)
+
+
 def _require_issue_write(user, function_id: int | None) -> None:
     if not permissions.can_change_function(user, function_id):
         raise PermissionDenied("You may only change issues owned by functions you lead.")
@@ -238,21 +256,26 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
     makes its workflow's function the owner when none is chosen."""
     from cxgov.services import accountability_link, accountability_unlink
 
+    old = None
     if issue.pk:
         permissions.require_change(user, issue)
-        before = Issue.objects.get(pk=issue.pk).function_id
-    else:
-        before = None
+        old = Issue.objects.get(pk=issue.pk)
+        if old.closed:
+            raise ValidationError("This issue is closed: reopen it to change it.")
+    before = old.function_id if old else None
     _apply(issue, fields, ISSUE_FIELDS)
     if issue.decision_point_id and not issue.function_id:
         issue.function_id = issue.decision_point.workflow.function_id
-    if issue.pk is None:
+    if old is None:
         issue.created_by = user
         if not permissions.can_write_canvases(user):
             _require_issue_write(user, issue.function_id)
     elif issue.function_id != before and not permissions.can_write_canvases(user):
-        # A leader may not hand an issue to (or take it from) another function.
-        _require_issue_write(user, issue.function_id)
+        # Only the CX team hands an issue to another function (a leader of two included).
+        raise PermissionDenied("Only the CX team and administrators move an issue to another function.")
+    if old is not None and issue.verdict and _measure_changed(old, issue):
+        # A result is about one measure and one pair of windows: a new question needs a new answer.
+        issue.verdict, issue.verification, issue.verified_at = "", {}, None
     issue.full_clean()
     _check_issue(issue)
     issue._history_user = user
@@ -276,7 +299,11 @@ def whys_save(*, user, issue: Issue, steps: list[dict]) -> list[Why]:
     ]
     if errors:
         raise ValidationError(errors)
-    issue.whys.all().delete()
+    if issue.closed:
+        raise ValidationError("This issue is closed: reopen it to change its 5 whys.")
+    for old in issue.whys.all():  # one by one, so the history records who removed each step
+        old._history_user = user
+        old.delete()
     whys = [
         Why(
             issue=issue,
@@ -289,7 +316,8 @@ def whys_save(*, user, issue: Issue, steps: list[dict]) -> list[Why]:
     ]
     for why in whys:
         why.full_clean(exclude=["issue"])
-    Why.objects.bulk_create(whys)
+        why._history_user = user
+        why.save()
     if steps and issue.state == IssueState.NEW:
         issue.state = IssueState.INVESTIGATING
         issue._history_user = user
@@ -372,12 +400,15 @@ def action_item_save(*, user, item: ActionItem, fields: dict) -> ActionItem:
     """Create or change an action item: a leader for the functions they lead, the CX team any."""
     if item.pk:
         permissions.require_change(user, item)
-        old_status = ActionItem.objects.values_list("status", flat=True).get(pk=item.pk)
+        old_status, old_function = ActionItem.objects.values_list("status", "function_id").get(pk=item.pk)
     else:
-        old_status = None
+        old_status = old_function = None
     _apply(item, fields, ACTION_FIELDS)
+    _require_open_issue(item.issue_id)
     if not permissions.can_change_function(user, item.function_id):
-        raise PermissionDenied("You may only create or move action items into functions you lead.")
+        raise PermissionDenied("You may only create action items in functions you lead.")
+    if old_function is not None and item.function_id != old_function and not permissions.can_write_canvases(user):
+        raise PermissionDenied("Only the CX team and administrators move an action item to another function.")
     created = item.pk is None
     if created:
         item.created_by = user
@@ -397,6 +428,11 @@ def action_item_save(*, user, item: ActionItem, fields: dict) -> ActionItem:
         return item
     _advance_issue(item.issue_id, user)
     return item
+
+
+def _require_open_issue(issue_id: int) -> None:
+    if Issue.objects.filter(pk=issue_id, state__in=CLOSED_STATES).exists():
+        raise ValidationError("This issue is closed: reopen it to change its action items.")
 
 
 def _move_issue(issue_id: int, from_states: list[str], to_state: str, user) -> None:
@@ -421,6 +457,7 @@ def action_item_update(
     """A progress update from the owner: an optional new status and a note on the timeline."""
     permissions.require_change(user, item)
     item = ActionItem.objects.select_for_update().select_related("function").get(pk=item.pk)
+    _require_open_issue(item.issue_id)
     text = (text or "").strip()
     changed = bool(status) and status != item.status
     if status and status not in ActionStatus.values:
@@ -439,10 +476,10 @@ def action_item_update(
     return ActionUpdate.objects.create(item=item, author=user, text=text, status=item.status if changed else "")
 
 
-def issue_verify(*, issue_id: int, today=None) -> Issue | None:
+def issue_verify(*, issue_id: int, today=None, force: bool = False, user=None) -> Issue | None:
     """Compare the issue's measure before and after its fix once the check window has ended, record
     the result, and reopen the issue when the fix was not effective. Safe to run again: an issue
-    already verified for its current windows is left alone."""
+    already verified is left alone unless ``force`` (someone asked to verify again)."""
     from rootcause import selectors, verification
 
     today = today or timezone.localdate()
@@ -455,10 +492,27 @@ def issue_verify(*, issue_id: int, today=None) -> Issue | None:
         )
         if issue is None or issue.closed or not issue.check_end or issue.check_end >= today:
             return issue
-        if not issue.measure_kind or issue.verdict:
+        if not issue.measure_kind or (issue.verdict and not force):
             return issue
         windows = (issue.baseline_start, issue.baseline_end, issue.check_start, issue.check_end)
-        if issue.measure_kind == MeasureKind.SHARE:
+        missing = {
+            MeasureKind.SHARE: issue.sub_theme_id is None,
+            MeasureKind.METRIC: issue.metric_id is None,
+            MeasureKind.SERIES: not issue.measure_series,
+        }.get(issue.measure_kind, True)
+        if missing:
+            result = verification.Result(
+                Verdict.INCONCLUSIVE,
+                "none",
+                None,
+                None,
+                None,
+                None,
+                0,
+                0,
+                f"The measure ({issue.get_measure_kind_display().lower()}) no longer exists: choose another.",
+            )
+        elif issue.measure_kind == MeasureKind.SHARE:
             before, after = selectors.share_counts(issue.sub_theme_id, windows)
             result = verification.compare_shares(*before, *after, expected=issue.expected_improvement)
         else:
@@ -472,5 +526,6 @@ def issue_verify(*, issue_id: int, today=None) -> Issue | None:
             issue.state = IssueState.REOPENED
         elif issue.state in (IssueState.ACTIONS, IssueState.ROOT_CAUSE):
             issue.state = IssueState.VERIFYING
+        issue._history_user = user
         issue.save()
         return issue

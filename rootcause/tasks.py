@@ -1,3 +1,5 @@
+import logging
+
 from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
@@ -5,6 +7,8 @@ from django.utils import timezone
 from metrics.models import SurveyResponse
 from rootcause import services
 from rootcause.models import CLOSED_STATES, Issue, TaggingRun
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="rootcause.tag_comments", ignore_result=True, acks_late=True)
@@ -42,6 +46,10 @@ def verify_issues() -> int:
     )
     count = 0
     for pk in due.values_list("pk", flat=True):
-        services.issue_verify(issue_id=pk)
+        try:
+            services.issue_verify(issue_id=pk)
+        except Exception:  # one broken issue must not stop the others; it is retried next hour
+            logger.exception("Verification of issue %s failed", pk)
+            continue
         count += 1
     return count

@@ -8,6 +8,7 @@ windows hold too little data to tell: never a guess."""
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 
 from scipy import stats
@@ -115,7 +116,9 @@ def compare_series(before: list[float], after: list[float], lower_is_better: boo
         p_value = 0.0 if mean_a != mean_b else 1.0
     else:
         alternative = "less" if lower_is_better else "greater"
-        p_value = float(stats.ttest_ind(after, before, equal_var=False, alternative=alternative).pvalue)
+        with warnings.catch_warnings():  # one constant window is fine for Welch's test; scipy warns anyway
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p_value = float(stats.ttest_ind(after, before, equal_var=False, alternative=alternative).pvalue)
     improvement = _relative(mean_b, mean_a, lower_is_better)
     verdict, reason = _verdict(p_value, improvement, expected)
     return Result(verdict, "Welch t-test", mean_b, mean_a, improvement, p_value, len(before), len(after), reason)

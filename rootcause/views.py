@@ -392,14 +392,14 @@ def issue_state(request, pk):
 def issue_verify(request, pk):
     issue = get_object_or_404(Issue, pk=pk)
     permissions.require_change(request.user, issue)
-    if not issue.check_end or issue.check_end >= timezone.localdate():
+    if issue.closed:
+        messages.error(request, "This issue is closed: reopen it to verify again.")
+    elif not issue.check_end or issue.check_end >= timezone.localdate():
         messages.error(request, "The check window has not ended yet: verification runs the day after it ends.")
     elif not issue.measure_kind:
         messages.error(request, "Choose the measure that must move before verifying.")
     else:
-        if issue.verdict:
-            Issue.objects.filter(pk=pk).update(verdict="", verification={}, verified_at=None)
-        issue = services.issue_verify(issue_id=pk)
+        issue = services.issue_verify(issue_id=pk, force=True, user=request.user)
         messages.success(request, f"Verified: {issue.get_verdict_display()}. {issue.verification.get('reason', '')}")
     return redirect("issue-detail", pk)
 

@@ -328,3 +328,49 @@ def test_issue_list_puts_the_most_urgent_first(org, client_for):
     page = client_for(org["cx"]).get("/rootcause/issues/").content.decode()
     order = [page.index(t) for t in ("Critical one", "High one", "Medium one", "Low one")]
     assert order == sorted(order)
+
+
+def test_a_leader_of_two_functions_cannot_move_items_or_issues_between_them(org, api_for, work):
+    from cxgov.models import Function
+
+    second = Function.objects.create(name="Credit", slug="credit", leader=org["leader"])
+    api = api_for(org["leader"])
+    moved = api.patch(f"/api/action-items/{work['mine'].pk}/", {"function": second.pk}, format="json")
+    assert moved.status_code == 403 and ActionItem.objects.get(pk=work["mine"].pk).function == org["billing"]
+    moved = api.patch(f"/api/issues/{work['billing'].pk}/", {"function": second.pk}, format="json")
+    assert moved.status_code == 403 and Issue.objects.get(pk=work["billing"].pk).function == org["billing"]
+    assert (
+        api_for(org["cx"])
+        .patch(f"/api/action-items/{work['mine'].pk}/", {"function": second.pk}, format="json")
+        .status_code
+        == 200
+    )
+
+
+def test_a_closed_issue_is_frozen_until_reopened(org, api_for, work):
+    from rootcause import services
+
+    Issue.objects.filter(pk=work["billing"].pk).update(state="closed_effective", root_cause="Pro-rating")
+    api = api_for(org["leader"])
+    assert api.patch(f"/api/issues/{work['billing'].pk}/", {"root_cause": ""}, format="json").status_code == 400
+    response = api.post(f"/api/action-items/{work['mine'].pk}/updates/", {"status": "done"}, format="json")
+    assert response.status_code == 400 and "closed" in str(response.json())
+    assert (
+        api.put(f"/api/issues/{work['billing'].pk}/whys/", [{"why": "a", "because": "b"}], format="json").status_code
+        == 400
+    )
+    issue = services.issue_transition(
+        user=org["cx"], issue=Issue.objects.get(pk=work["billing"].pk), state=IssueState.REOPENED
+    )
+    assert api.patch(f"/api/issues/{issue.pk}/", {"root_cause": "Better"}, format="json").status_code == 200
+
+
+def test_the_5_whys_are_in_the_history(org, work):
+    from rootcause import services
+    from rootcause.models import Why
+
+    services.whys_save(user=org["leader"], issue=work["billing"], steps=[{"why": "a", "because": "b"}])
+    services.whys_save(user=org["leader"], issue=work["billing"], steps=[{"why": "c", "because": "d"}])
+    kinds = list(Why.history.order_by("history_id").values_list("history_type", "why", "history_user"))
+    leader = org["leader"].pk
+    assert kinds == [("+", "a", leader), ("-", "a", leader), ("+", "c", leader)]

@@ -190,3 +190,87 @@ def test_closing_needs_root_cause_decision_point_done_item_and_result(org):
         services.issue_transition(user=org["cx"], issue=closed, state=IssueState.INVESTIGATING)
     reopened = services.issue_transition(user=org["cx"], issue=closed, state=IssueState.REOPENED)
     assert reopened.state == IssueState.REOPENED and reopened.verdict == ""
+
+
+def test_share_counts_count_comments_not_tags(org, theme):
+    from rootcause import selectors
+    from rootcause.models import CommentTag, KeyDriver, SubTheme
+
+    other = SubTheme.objects.create(driver=KeyDriver.objects.get(), name="Rude", slug="rude", keywords="rude")
+    _comments(date(2026, 3, 1), 10, 4, theme, "m")
+    for tag in CommentTag.objects.all():
+        CommentTag.objects.create(response_id=tag.response_id, sub_theme=other)
+    window = (date(2026, 2, 1), date(2026, 3, 31))
+    assert selectors.share_counts(theme.pk, window + window)[0] == (4, 10)
+
+
+def test_a_failure_demand_series_counts_days_without_events_as_zero(org):
+    from metrics.models import Observation
+    from rootcause import services
+
+    start = date(2026, 3, 1)
+    Observation.objects.bulk_create(
+        Observation(
+            source="repeat-calls", external_id=f"b{i}", value=10, observed_at=datetime(2026, 3, 1 + i, 12, tzinfo=UTC)
+        )
+        for i in range(10)
+    )
+    Observation.objects.create(
+        source="repeat-calls", external_id="a", value=1, observed_at=datetime(2026, 3, 15, 12, tzinfo=UTC)
+    )
+    issue = Issue.objects.create(
+        title="Repeat calls",
+        function=org["billing"],
+        measure_kind=MeasureKind.SERIES,
+        measure_series="repeat-calls",
+        baseline_start=start,
+        baseline_end=date(2026, 3, 10),
+        check_start=date(2026, 3, 11),
+        check_end=date(2026, 3, 20),
+    )
+    issue = services.issue_verify(issue_id=issue.pk, today=date(2026, 4, 1))
+    assert issue.verdict == "effective" and issue.verification["n_check"] == 10
+
+
+def test_a_deleted_measure_is_inconclusive_and_does_not_stop_the_others(org, theme):
+    from metrics.models import Metric
+    from rootcause import tasks
+
+    metric = Metric.objects.create(name="Gone", slug="gone", calculator="csat")
+    broken = Issue.objects.create(
+        title="Broken",
+        function=org["billing"],
+        metric=metric,
+        measure_kind=MeasureKind.METRIC,
+        baseline_start=date(2026, 1, 1),
+        baseline_end=date(2026, 1, 31),
+        check_start=date(2026, 2, 1),
+        check_end=date(2026, 2, 28),
+    )
+    metric.delete()
+    fine, _ = _issue(org, theme)
+    assert tasks.verify_issues() == 2
+    broken.refresh_from_db()
+    assert broken.verdict == "inconclusive" and "no longer exists" in broken.verification["reason"]
+    assert Issue.objects.get(pk=fine.pk).verdict == "inconclusive"
+
+
+def test_changing_the_measure_or_windows_clears_the_result(org, theme):
+    from rootcause import services
+
+    issue, today = _issue(org, theme)
+    Issue.objects.filter(pk=issue.pk).update(verdict="effective", verification={"reason": "x"})
+    issue = services.issue_save(
+        user=org["cx"], issue=Issue.objects.get(pk=issue.pk), fields={"check_end": date(2099, 1, 1)}
+    )
+    assert issue.verdict == "" and issue.verification == {}
+    assert "verification" in " ".join(services.close_problems(issue))
+
+
+def test_verify_again_on_a_closed_issue_keeps_its_result(org, client_for, theme):
+    issue, _ = _issue(org, theme)
+    Issue.objects.filter(pk=issue.pk).update(state="closed_effective", verdict="effective", verification={"r": 1})
+    response = client_for(org["cx"]).post(f"/rootcause/issues/{issue.pk}/verify/", follow=True)
+    assert "reopen it to verify again" in response.content.decode()
+    issue.refresh_from_db()
+    assert issue.verdict == "effective" and issue.verification == {"r": 1}
