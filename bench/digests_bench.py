@@ -88,6 +88,8 @@ def bench_digests(sizes=(1000, 5000)) -> list[tuple]:
                     "vital": [],
                     "alerts": [],
                     "overdue_more": 0,
+                    "overdue_count": 0,
+                    "time_zone": "UTC",
                 },
             )
             body, html = sample.body * 3, sample.alternatives[0][0] * 3

@@ -46,9 +46,11 @@ def recipients() -> QuerySet[User]:
 
 
 def recent_failures() -> QuerySet[DigestDelivery]:
-    """Deliveries that failed, or whose send began over an hour ago and never finished, in the last week."""
+    """Deliveries that failed, or whose send or retry has not finished for over an hour, in the last week."""
     now = timezone.now()
-    stuck = DigestDelivery.objects.filter(status=DeliveryStatus.SENDING, updated_at__lt=now - timedelta(hours=1))
+    stuck = DigestDelivery.objects.filter(
+        status__in=[DeliveryStatus.SENDING, DeliveryStatus.RETRYING], updated_at__lt=now - timedelta(hours=1)
+    )
     failed = DigestDelivery.objects.filter(status=DeliveryStatus.FAILED)
     return (stuck | failed).filter(claimed_at__gte=now - timedelta(days=7))
 
@@ -95,19 +97,29 @@ def _vital_changes(snapshots, since: datetime) -> list[dict]:
     return changes
 
 
-def digest_content(user: User, since: datetime, shared: dict) -> dict:
-    """A person's digest: only what concerns them and what they may see. ``empty`` is True when
-    nothing in it calls for attention (such a digest is not sent)."""
+def digest_content(user: User, since: datetime, shared: dict, time_zone: str | None = None) -> dict:
+    """A person's digest: only what concerns them and what they may see, with dates as they are in
+    the reader's time zone. ``empty`` is True when nothing in it calls for attention (such a digest
+    is not sent)."""
+    from zoneinfo import ZoneInfo
+
     from rootcause.models import CLOSED_STATES, ActionItem, ActionStatus, Issue
 
     now = shared["now"]
-    today = timezone.localdate(now)
+    zone = ZoneInfo(time_zone or settings.TIME_ZONE)
+    today = now.astimezone(zone).date()
     function_ids = permissions.function_ids(user)
-    items = ActionItem.objects.exclude(status=ActionStatus.DONE).filter(function_id__in=function_ids)
-    items = items.select_related("issue", "function", "owner").order_by("due_date", "pk")
-    open_items = list(items.filter(due_date__lte=today + timedelta(days=SOON_DAYS))[: 2 * LIST_LIMIT + 1])
-    overdue = [i for i in open_items if i.due_date < today]
-    soon = [i for i in open_items if i.due_date >= today]
+    items = (
+        ActionItem.objects.exclude(status=ActionStatus.DONE)
+        .exclude(issue__state__in=CLOSED_STATES)
+        .filter(function_id__in=function_ids)
+        .select_related("issue", "function", "owner")
+        .order_by("due_date", "pk")
+    )
+    overdue_items = items.filter(due_date__lt=today)
+    overdue = list(overdue_items[: LIST_LIMIT + 1])
+    overdue_count = overdue_items.count() if len(overdue) > LIST_LIMIT else len(overdue)
+    soon = list(items.filter(due_date__gte=today, due_date__lte=today + timedelta(days=SOON_DAYS))[:LIST_LIMIT])
     assigned = _newly_assigned(function_ids, since, now) if function_ids else []
     unowned = []
     if permissions.is_cx_team(user) or permissions.is_administrator(user):
@@ -128,8 +140,10 @@ def digest_content(user: User, since: datetime, shared: dict) -> dict:
         "user": user,
         "since": since,
         "overdue": overdue[:LIST_LIMIT],
-        "overdue_more": max(0, len(overdue) - LIST_LIMIT),
-        "soon": soon[:LIST_LIMIT],
+        "overdue_count": overdue_count,
+        "overdue_more": overdue_count - len(overdue[:LIST_LIMIT]),
+        "soon": soon,
+        "time_zone": zone.key,
         "assigned": assigned,
         "unowned": unowned,
         "metrics": moved,

@@ -7,9 +7,10 @@ back-off (only the task holding the claim may send it); a permanent failure is r
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import socket
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -24,6 +25,8 @@ from cxgov.lib import permissions
 from cxgov.models import User
 from digests import schedule, selectors
 from digests.models import DeliveryStatus, DigestDefault, DigestDelivery, DigestPreference, Frequency
+
+logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "digests.unsubscribe"
 MAX_ATTEMPTS = 5
@@ -61,6 +64,14 @@ def unsubscribe_token(user: User) -> str:
 
 def unsubscribe_url(user: User) -> str:
     return settings.SITE_URL + reverse("digest-unsubscribe", args=[unsubscribe_token(user)])
+
+
+def unsubscribe_person(*, token: str) -> User | None:
+    """Whose unsubscribe link this is (None when it is not a valid one)."""
+    try:
+        return User.objects.filter(pk=signing.loads(token, salt=UNSUBSCRIBE_SALT)).first()
+    except signing.BadSignature:
+        return None
 
 
 def unsubscribe(*, token: str) -> User:
@@ -119,6 +130,16 @@ def claim(*, user: User, period: str, frequency: str, since: datetime) -> Digest
         return None
 
 
+def _record_failure(pk: int, exc: Exception, retry: bool, attempts: int, subject: str = "") -> None:
+    DigestDelivery.objects.filter(pk=pk).update(
+        status=DeliveryStatus.RETRYING if retry else DeliveryStatus.FAILED,
+        attempts=attempts,
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+        subject=subject[:200],
+        updated_at=timezone.now(),
+    )
+
+
 def _send(delivery: DigestDelivery, content: dict, connection=None) -> str:
     """Send a claimed delivery (status sending); record and return the outcome. Raises TransientError
     to retry."""
@@ -131,17 +152,10 @@ def _send(delivery: DigestDelivery, content: dict, connection=None) -> str:
     try:
         message.send()
     except Exception as exc:
-        if connection is not None:  # start the next message on a fresh SMTP session
-            connection.close()
-            connection.open()
         retry = _classify(exc) and attempts < MAX_ATTEMPTS
-        DigestDelivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.RETRYING if retry else DeliveryStatus.FAILED,
-            attempts=attempts,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            subject=message.subject[:200],
-            updated_at=timezone.now(),
-        )
+        _record_failure(delivery.pk, exc, retry, attempts, message.subject)
+        if connection is not None:  # the next message starts a fresh SMTP session (opened on send)
+            connection.close()
         if retry:
             raise TransientError(str(exc)) from exc
         return DeliveryStatus.FAILED
@@ -173,7 +187,7 @@ def digests_send_due(*, now: datetime | None = None, connection=None, on_transie
         )
     )
     stats = {"due": len(due), "sent": 0, "empty": 0, "skipped": 0, "retrying": 0, "failed": 0}
-    if not due.keys() - {user_id for user_id, _ in taken}:
+    if not {(user_id, period) for user_id, (period, _) in due.items()} - taken:
         return stats
     last = selectors.last_sent(due)
     shared = selectors.shared_content(now)
@@ -200,14 +214,18 @@ def _send_all(users, due, taken, last, plans, shared, connection, on_transient, 
             stats["skipped"] += 1
             continue
         delivery.user = user
-        content = selectors.digest_content(user, since, shared)
         try:
+            content = selectors.digest_content(user, since, shared, time_zone=plans[user.pk].time_zone)
             status = _send(delivery, content, connection)
         except TransientError:
             stats["retrying"] += 1
             if on_transient:
                 on_transient(delivery.pk, 1)
             continue
+        except Exception as exc:  # one person's broken digest must not stop everyone else's
+            logger.exception("Digest %s for %s failed", delivery.pk, user)
+            _record_failure(delivery.pk, exc, retry=False, attempts=delivery.attempts + 1)
+            status = DeliveryStatus.FAILED
         stats[{"sent": "sent", "empty": "empty"}.get(status, "failed")] += 1
 
 
@@ -221,4 +239,21 @@ def delivery_retry(*, delivery_id: int, now: datetime | None = None) -> str:
         return "taken"
     delivery = DigestDelivery.objects.select_related("user").get(pk=delivery_id)
     shared = selectors.shared_content(now or timezone.now())
-    return _send(delivery, selectors.digest_content(delivery.user, delivery.since, shared))
+    plan = selectors.plans([delivery.user])[delivery.user_id]
+    try:
+        content = selectors.digest_content(delivery.user, delivery.since, shared, time_zone=plan.time_zone)
+    except Exception as exc:
+        _record_failure(delivery.pk, exc, retry=False, attempts=delivery.attempts + 1)
+        raise
+    return _send(delivery, content)
+
+
+def deliveries_retry_stale(*, older_than_minutes: int = 30) -> list[int]:
+    """Deliveries waiting to retry whose retry message was lost (a worker or broker restart): the ids
+    to retry again. Retrying is claimed, so one already being retried is not sent twice."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    return list(
+        DigestDelivery.objects.filter(status=DeliveryStatus.RETRYING, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )

@@ -6,6 +6,8 @@ from digests import services
 @shared_task(name="digests.send_due", ignore_result=True)
 def send_due() -> dict:
     """Periodic (every few minutes): send the digests whose local hour has come."""
+    for pk in services.deliveries_retry_stale():  # retries whose message was lost
+        retry.delay(pk)
     return services.digests_send_due(on_transient=lambda pk, attempts: retry.apply_async((pk,), countdown=60))
 
 

@@ -46,7 +46,7 @@ def preview(request):
     now = timezone.now()
     plan = selectors.plans([user])[user.pk]
     since = selectors.last_sent([user.pk]).get(user.pk) or schedule.previous_due(plan, now)
-    content = selectors.digest_content(user, since, selectors.shared_content(now))
+    content = selectors.digest_content(user, since, selectors.shared_content(now), time_zone=plan.time_zone)
     delivery = DigestDelivery(user=user, period="preview", frequency=plan.frequency, since=since)
     message = services.build_message(delivery, content)
     return render(
@@ -65,6 +65,13 @@ def preview(request):
 @csrf_exempt  # RFC 8058 one-click: mail clients POST without a session or CSRF token
 @login_not_required
 def unsubscribe(request, token):
+    """GET asks (link scanners in mail systems open links, and must not unsubscribe anyone); POST,
+    from the button or from the mail client's one-click unsubscribe, turns the digest off."""
+    if request.method != "POST":
+        person = services.unsubscribe_person(token=token)
+        if person is None:
+            return render(request, "digests/unsubscribed.html", {"invalid": True}, status=400)
+        return render(request, "digests/unsubscribed.html", {"person": person, "confirm": True})
     try:
         user = services.unsubscribe(token=token)
     except (PermissionDenied, User.DoesNotExist):

@@ -257,3 +257,88 @@ def test_alerts_on_the_readers_metrics_appear_fired_or_resolved(people, smtp):
     html = message.alternatives[0][0]
     assert "Firing" in html and "Resolved" in html and "Secret logistics alert" not in html + message.body
     assert f"https://cxgov.example.com/alerts/{old.pk}/" in html
+
+
+def test_opening_the_unsubscribe_link_asks_before_unsubscribing(people, smtp, client):
+    token = services.unsubscribe_token(people["leader"])
+    page = client.get(f"/digests/unsubscribe/{token}/")
+    assert page.status_code == 200 and "Stop the cxgov digest?" in page.content.decode()
+    assert DigestPreference.objects.get(user=people["leader"]).frequency == "daily"  # a link scanner changes nothing
+
+
+def test_a_broken_digest_is_recorded_and_the_others_still_go(people, smtp, monkeypatch):
+    real = selectors.digest_content
+
+    def broken(user, *args, **kwargs):
+        if user == people["leader"]:
+            raise RuntimeError("template exploded")
+        return real(user, *args, **kwargs)
+
+    monkeypatch.setattr(selectors, "digest_content", broken)
+    stats = services.digests_send_due(now=NOW)
+    failed = DigestDelivery.objects.get(user=people["leader"])
+    assert failed.status == DeliveryStatus.FAILED and "template exploded" in failed.error
+    assert stats["failed"] == 1 and _only(smtp, "cx@example.com")
+
+
+def test_an_unreachable_smtp_server_claims_nothing(people, smtp, settings):
+    settings.EMAIL_PORT = 1  # nothing listens there: the connection is refused before any claim
+    with pytest.raises(ConnectionRefusedError):
+        services.digests_send_due(now=NOW)
+    assert not DigestDelivery.objects.exists()  # the next beat tick tries again
+
+
+def test_another_persons_sent_period_does_not_hide_a_due_digest(people, smtp):
+    DigestPreference.objects.exclude(user__in=[people["leader"], people["cx"]]).update(frequency="off")
+    DigestDelivery.objects.create(
+        user=people["cx"], period="daily:2026-11-25", frequency="daily", since=NOW, status=DeliveryStatus.SENT
+    )
+    DigestDelivery.objects.create(
+        user=people["leader"], period="weekly:2026-11-23", frequency="weekly", since=NOW, status=DeliveryStatus.SENT
+    )
+    assert services.digests_send_due(now=NOW)["sent"] == 1
+    _only(smtp, "leader@example.com")
+
+
+def test_dates_are_the_readers_and_counts_are_whole(people, smtp):
+    issue = Issue.objects.get(title="Mixed first bills")
+    ActionItem.objects.bulk_create(
+        ActionItem(issue=issue, title=f"Late {i}", function=people["billing"], due_date=date(2026, 11, 2))
+        for i in range(14)
+    )
+    closed = Issue.objects.create(title="Closed", function=people["billing"], state="closed_effective")
+    ActionItem.objects.create(
+        issue=closed, title="Leftover of a closed issue", function=people["billing"], due_date=date(2026, 11, 2)
+    )
+    # 25 Nov 2026 21:00 UTC is already 26 Nov in Auckland: an item due on the 25th is overdue there.
+    ActionItem.objects.create(
+        issue=issue, title="Due on the 25th", function=people["billing"], due_date=date(2026, 11, 25)
+    )
+    evening = selectors.shared_content(NOW + timedelta(hours=12))
+    auckland = selectors.digest_content(people["leader"], NOW, evening, time_zone="Pacific/Auckland")
+    utc = selectors.digest_content(people["leader"], NOW, evening, time_zone="UTC")
+    assert auckland["overdue_count"] == 16 and utc["overdue_count"] == 15
+    assert len(auckland["overdue"]) == 10 and auckland["overdue_more"] == 6
+    assert "Due on the 25th" in [i.title for i in utc["soon"]]
+    titles = [i.title for i in auckland["overdue"]] + [i.title for i in auckland["soon"]]
+    assert "Leftover of a closed issue" not in titles
+
+
+def test_retries_whose_message_was_lost_are_listed_and_retried_once(people, smtp):
+    from django.utils import timezone
+
+    from digests.apps import _delivery_health
+
+    delivery = DigestDelivery.objects.create(
+        user=people["leader"],
+        period="daily:2026-11-25",
+        frequency="daily",
+        since=NOW,
+        status=DeliveryStatus.RETRYING,
+        attempts=1,
+    )
+    DigestDelivery.objects.filter(pk=delivery.pk).update(updated_at=timezone.now() - timedelta(hours=2))
+    assert services.deliveries_retry_stale() == [delivery.pk]
+    assert _delivery_health()["ok"] is False
+    assert services.delivery_retry(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert services.deliveries_retry_stale() == [] and len(smtp.messages) == 1
