@@ -9,13 +9,15 @@ from cxgov.lib import permissions
 from ownership import selectors
 from ownership.forms import STATE_CHOICES
 
-MAX_ID = 2**31 - 1  # larger ids are refused with a 400, not sent to the database
+MAX_ID = 2**63 - 1  # larger ids are refused with a 400, not sent to the database
 
 
 class MapQuerySerializer(serializers.Serializer):
     quarter = serializers.RegexField(r"^\d{4}-Q[1-4]$", required=False, default="")
     driver = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    state = serializers.ChoiceField(choices=[value for value, _ in STATE_CHOICES], required=False, default="open")
+    state = serializers.ChoiceField(
+        choices=[value for value, _ in STATE_CHOICES], required=False, default="open", allow_blank=True
+    )
     category = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 

@@ -44,7 +44,7 @@ def xlsx_response(rows: Iterable[list], filename: str, title: str) -> HttpRespon
     for n, row in enumerate(rows):
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=safe_cell(value))
+            cell = WriteOnlyCell(sheet, value=value)  # text cells below: no quote needed, none shown
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never let openpyxl read a string as a formula
             if n == 0:

@@ -1,11 +1,14 @@
+import re
+
 from django import forms
-from django.db.models import Q
 
 from cxgov.models import Function, User
 from outcomes.models import CustomerCategory
 from ownership.selectors import MapFilters
 from rootcause.models import Issue, IssueState, KeyDriver
 
+MAX_ID = 2**63 - 1  # ids beyond the database's integers are refused, not looked up
+QUARTER = re.compile(r"\d{4}-Q[1-4]")
 STATE_CHOICES = [("open", "Open issues"), ("closed", "Closed issues"), ("", "All issues"), *IssueState.choices]
 FACING_CHOICES = [("", "All functions"), ("ncf", "Non-customer-facing"), ("cf", "Customer-facing")]
 
@@ -28,22 +31,31 @@ class MapFilterForm(forms.Form):
         if data is not None and "state" not in data:
             data["state"] = "open"
         super().__init__(data, **kwargs)
-        quarters = Issue.objects.exclude(target_quarter="").values_list("target_quarter", flat=True)
-        self.fields["quarter"].choices = [("", "Any quarter")] + [
-            (q, q) for q in sorted(set(quarters.order_by().distinct()), reverse=True)
-        ]
+        quarters = set(Issue.objects.exclude(target_quarter="").values_list("target_quarter", flat=True).distinct())
+        asked = (data or {}).get("quarter", "")
+        if QUARTER.fullmatch(asked or ""):
+            quarters.add(asked)  # a real quarter with no issue yet is a valid (empty) filter
+        self.fields["quarter"].choices = [("", "Any quarter")] + [(q, q) for q in sorted(quarters, reverse=True)]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
 
     def filters(self) -> MapFilters:
-        if not self.is_valid():
-            return MapFilters()
-        data = self.cleaned_data
+        """The filters asked for. A value that is not valid (a key driver or category that no longer
+        exists) matches nothing rather than being dropped, which would show everything; the page
+        shows the form's errors and the exports refuse such a request."""
+        self.is_valid()
+        data, nothing = self.cleaned_data, -1
+
+        def pk(name):
+            if name in self.errors:
+                return nothing
+            return data[name].pk if data.get(name) else None
+
         return MapFilters(
-            quarter=data["quarter"],
-            driver_id=data["driver"].pk if data["driver"] else None,
-            state=data["state"],
-            category_id=data["category"].pk if data["category"] else None,
+            quarter="0000-Q0" if "quarter" in self.errors else data.get("quarter", ""),
+            driver_id=pk("driver"),
+            state=data.get("state", "open") if "state" not in self.errors else "open",
+            category_id=pk("category"),
         )
 
     def customer_facing(self) -> bool | None:
@@ -63,11 +75,19 @@ class AssignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         raw = self.data.getlist("issue") if hasattr(self.data, "getlist") else self.data.get("issue", [])
-        self.fields["issue"].choices = [(v, v) for v in raw if str(v).isascii() and str(v).isdigit()]
+        self.fields["issue"].choices = [
+            (v, v) for v in raw if str(v).isascii() and str(v).isdigit() and 0 < int(v) <= MAX_ID
+        ]
 
     def clean_function(self) -> Function:
         value = self.cleaned_data["function"].strip()
-        function = Function.objects.select_related("leader").filter(Q(slug=value) | Q(name__iexact=value)).first()
+        functions = Function.objects.select_related("leader")
+        function = functions.filter(slug=value).first()
+        if function is None:
+            named = list(functions.filter(name__iexact=value)[:2])
+            if len(named) > 1:
+                raise forms.ValidationError(f"More than one function is called “{value}”; use its short name (slug).")
+            function = named[0] if named else None
         if function is None:
             raise forms.ValidationError(f"There is no function called “{value}”.")
         return function

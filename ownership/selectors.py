@@ -312,12 +312,17 @@ def scorecard(*, function_ids: Iterable[int], now: datetime | None = None) -> di
     ids = list(function_ids)
     now = now or timezone.now()
     today = timezone.localdate(now)
-    items = ActionItem.objects.filter(function_id__in=ids).aggregate(
-        done=Count("pk", filter=Q(status=ActionStatus.DONE)),
-        on_time=Count("pk", filter=Q(status=ActionStatus.DONE, completed_at__date__lte=F("due_date"))),
-        open=Count("pk", filter=NOT_DONE),
-        overdue=Count("pk", filter=NOT_DONE & Q(due_date__lt=today)),
-        blocked=Count("pk", filter=Q(status=ActionStatus.BLOCKED)),
+    # Items left open on a closed issue are no longer work (the digests leave them out too).
+    items = (
+        ActionItem.objects.filter(function_id__in=ids)
+        .exclude(issue__state__in=CLOSED_STATES)
+        .aggregate(
+            done=Count("pk", filter=Q(status=ActionStatus.DONE)),
+            on_time=Count("pk", filter=Q(status=ActionStatus.DONE, completed_at__date__lte=F("due_date"))),
+            open=Count("pk", filter=NOT_DONE),
+            overdue=Count("pk", filter=NOT_DONE & Q(due_date__lt=today)),
+            blocked=Count("pk", filter=Q(status=ActionStatus.BLOCKED)),
+        )
     )
     owned = Issue.objects.filter(function_id__in=ids)
     issues = owned.aggregate(
@@ -407,6 +412,7 @@ def work_items(*, function_ids: Iterable[int]) -> QuerySet[ActionItem]:
         work_item_queryset()
         .filter(function_id__in=list(function_ids))
         .filter(NOT_DONE)
+        .exclude(issue__state__in=CLOSED_STATES)
         # An expression, not an annotation, so the paginator's count needs no join.
         .order_by("due_date", priority_rank("issue__priority"), "pk")
     )
@@ -508,7 +514,14 @@ def unowned_issues() -> QuerySet[Issue]:
             "decision_point__workflow__function__leader",
         )
         .annotate(revenue=REVENUE, rank=PRIORITY_RANK)
-        .order_by("function_id", "rank", "-revenue", "-created_at", "-pk")
+        # No owning function first (NULLs sort last on PostgreSQL, first on SQLite: say it), then urgency.
+        .order_by(
+            Case(When(function__isnull=True, then=0), default=1, output_field=IntegerField()),
+            "rank",
+            "-revenue",
+            "-created_at",
+            "-pk",
+        )
     )
 
 
@@ -529,11 +542,12 @@ def triage(*, page_number: str | int | None = 1) -> dict:
     )
     overdue = list(
         ActionItem.objects.overdue()
+        .exclude(issue__state__in=CLOSED_STATES)
         .values("function_id", "function__name", "function__slug", "function__customer_facing")
         .annotate(n=Count("pk"))
         .order_by("-n", "function__name")
     )
-    blocked = ActionItem.objects.filter(status=ActionStatus.BLOCKED)
+    blocked = ActionItem.objects.filter(status=ActionStatus.BLOCKED).exclude(issue__state__in=CLOSED_STATES)
     return {
         "page": page,
         "vital_without_issue": [t for t in vital if t.pk not in with_issue],

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +36,11 @@ def ownership_map(request):
 def map_export(request, fmt):
     if fmt not in ("csv", "xlsx"):
         raise Http404("Export as csv or xlsx.")
-    rows = selectors.export_rows(filters=MapFilterForm(request.GET).filters())
+    form = MapFilterForm(request.GET)
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        return HttpResponseBadRequest(f"These filters are not valid, so nothing was exported: {problems}")
+    rows = selectors.export_rows(filters=form.filters())
     name = f"ownership-map-{timezone.localdate():%Y-%m-%d}.{fmt}"
     if fmt == "csv":
         return exports.csv_response(rows, name)

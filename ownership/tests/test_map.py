@@ -110,8 +110,46 @@ def test_xlsx_export_keeps_text_as_text(work, org, client_for):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "Issue id" and len(rows) == 1 + 5
     cell = next(c for c in sheet["B"] if "parcels lost" in str(c.value))
-    assert cell.data_type == "s" and cell.value.startswith("'=HYPERLINK")
+    # A text cell is never a formula in Excel, so the title is kept exactly as written.
+    assert cell.data_type == "s" and cell.value.startswith('=HYPERLINK("http://x")')
     assert client_for(org["cx"]).get("/ownership/export.pdf").status_code == 404
+
+
+def test_bad_filters_match_nothing_and_exports_refuse_them(work, org, client_for):
+    client = client_for(org["cx"])
+    stale = client.get("/ownership/export.csv?driver=999999&quarter=2031-Q1")
+    assert stale.status_code == 400 and "not valid" in stale.content.decode()
+    empty = client.get("/ownership/export.csv?quarter=2031-Q1").content.decode().strip().splitlines()
+    assert len(empty) == 1  # a real quarter with no issue: just the header
+    page = client.get("/ownership/?driver=999999").content.decode()
+    assert "Some filters are not valid" in page
+
+
+def test_closed_issues_items_are_not_work(work, org, client_for):
+    from datetime import date
+
+    from ownership import selectors
+    from rootcause.models import ActionItem, Issue
+
+    before = selectors.scorecard(function_ids=[org["billing"].pk])["action_items"]["overdue"]
+    closed = Issue.objects.create(title="Done and dusted", function=org["billing"], state="closed_effective")
+    ActionItem.objects.create(issue=closed, title="Leftover", function=org["billing"], due_date=date(2026, 1, 1))
+    assert selectors.scorecard(function_ids=[org["billing"].pk])["action_items"]["overdue"] == before
+    assert "Leftover" not in [i.title for i in selectors.work_items(function_ids=[org["billing"].pk])]
+
+
+def test_triage_refuses_huge_ids_and_ambiguous_names(work, org, client_for):
+    from cxgov.models import Function
+    from rootcause.models import Issue
+
+    client = client_for(org["cx"])
+    response = client.post("/ownership/triage/assign/", {"issue": "9" * 20, "function": "billing"}, follow=True)
+    assert response.status_code == 200 and Issue.objects.get(pk=work["unowned"].pk).function is None
+    Function.objects.create(name="Ops", slug="ops-a")
+    Function.objects.create(name="ops", slug="ops-b")
+    html = client.post("/ownership/triage/assign/", {"issue": work["unowned"].pk, "function": "ops"}, follow=True)
+    assert "More than one function is called" in html.content.decode()
+    assert Issue.objects.get(pk=work["unowned"].pk).function is None
 
 
 def test_map_keeps_a_constant_number_of_queries(work, org, client_for, django_assert_num_queries):
