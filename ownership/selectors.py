@@ -312,17 +312,14 @@ def scorecard(*, function_ids: Iterable[int], now: datetime | None = None) -> di
     ids = list(function_ids)
     now = now or timezone.now()
     today = timezone.localdate(now)
-    # Items left open on a closed issue are no longer work (the digests leave them out too).
-    items = (
-        ActionItem.objects.filter(function_id__in=ids)
-        .exclude(issue__state__in=CLOSED_STATES)
-        .aggregate(
-            done=Count("pk", filter=Q(status=ActionStatus.DONE)),
-            on_time=Count("pk", filter=Q(status=ActionStatus.DONE, completed_at__date__lte=F("due_date"))),
-            open=Count("pk", filter=NOT_DONE),
-            overdue=Count("pk", filter=NOT_DONE & Q(due_date__lt=today)),
-            blocked=Count("pk", filter=Q(status=ActionStatus.BLOCKED)),
-        )
+    # Items left undone on a closed issue are no longer work (the digests leave them out too).
+    live = NOT_DONE & ~Q(issue__state__in=CLOSED_STATES)
+    items = ActionItem.objects.filter(function_id__in=ids).aggregate(
+        done=Count("pk", filter=Q(status=ActionStatus.DONE)),
+        on_time=Count("pk", filter=Q(status=ActionStatus.DONE, completed_at__date__lte=F("due_date"))),
+        open=Count("pk", filter=live),
+        overdue=Count("pk", filter=live & Q(due_date__lt=today)),
+        blocked=Count("pk", filter=live & Q(status=ActionStatus.BLOCKED)),
     )
     owned = Issue.objects.filter(function_id__in=ids)
     issues = owned.aggregate(
