@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from alerts import emails, evaluation
@@ -127,7 +127,9 @@ def _close_open_episode(*, rule: AlertRule, user: User) -> None:
     now = timezone.now()
     for alert in Alert.objects.filter(rule=rule, state=AlertState.FIRING):
         if Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
-            state=AlertState.RESOLVED, resolved_at=now, resolved_period=timezone.localdate()
+            state=AlertState.RESOLVED,
+            resolved_at=now,
+            resolved_period=evaluation.period_of(timezone.localdate(), rule.metric.granularity),
         ):
             AlertEvent.objects.create(
                 alert=alert, kind=EventKind.RESOLVED, at=now, by=user, note="Closed: the rule was switched off."
@@ -279,8 +281,13 @@ def evaluations_prune(*, keep_days: int = 30) -> int:
     """Forget successful evaluations older than ``keep_days`` (one is recorded per recalculation);
     failures stay for the health page until a later success supersedes them."""
     cutoff = timezone.now() - timedelta(days=keep_days)
+    later_success = Evaluation.objects.filter(
+        metric_id=OuterRef("metric_id"), status=EvaluationStatus.DONE, pk__gt=OuterRef("pk")
+    )
+    # Failures a later success superseded go first, so pruning that success cannot revive them.
+    superseded, _ = Evaluation.objects.filter(status=EvaluationStatus.FAILED).filter(Exists(later_success)).delete()
     deleted, _ = Evaluation.objects.filter(status=EvaluationStatus.DONE, finished_at__lt=cutoff).delete()
-    return deleted
+    return superseded + deleted
 
 
 def _recipients(rule: AlertRule, leader: User | None) -> list[User]:
@@ -424,8 +431,7 @@ def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
     shown = "; ".join(f"{v['period']}: {v['value']:.4g}" for v in values if v["value"] is not None)
     note = f"Resolved at {period}: {shown or 'the condition no longer holds on the current data'}."
     AlertEvent.objects.create(alert=alert, kind=EventKind.RESOLVED, at=now, period=period, note=note, values=values)
-    if _muted(rule, today):
-        return
+    # Muting stops new alarms, not the all-clear: whoever was told it fired is told it resolved.
     told = Delivery.objects.filter(alert=alert, kind=DeliveryKind.FIRE).values_list("recipient_id", flat=True)
     Delivery.objects.bulk_create(
         [Delivery(alert=alert, recipient_id=r, kind=DeliveryKind.RESOLVE, created_at=now) for r in told],
@@ -439,12 +445,14 @@ def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
 def deliveries_send(*, metric_id: int | None = None, limit: int = 500) -> int:
     """Email the notices not sent yet. Each is claimed with a conditional UPDATE first, so two
     workers never send the same one; a failed send is released for the next attempt."""
-    pending = Delivery.objects.filter(sent_at__isnull=True, sending_at__isnull=True, attempts__lt=5)
+    # A notice whose send began long ago and never finished (its worker died) is tried again.
+    free = Q(sending_at__isnull=True) | Q(sending_at__lt=timezone.now() - timedelta(minutes=15))
+    pending = Delivery.objects.filter(free, sent_at__isnull=True, attempts__lt=5)
     if metric_id is not None:
         pending = pending.filter(alert__metric_id=metric_id)
     sent = 0
     for delivery in pending.select_related("alert__rule", "alert__metric", "recipient").order_by("pk")[:limit]:
-        if not Delivery.objects.filter(pk=delivery.pk, sent_at__isnull=True, sending_at__isnull=True).update(
+        if not Delivery.objects.filter(free, pk=delivery.pk, sent_at__isnull=True).update(
             sending_at=timezone.now(), attempts=F("attempts") + 1
         ):
             continue

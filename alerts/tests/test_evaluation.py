@@ -353,3 +353,55 @@ def test_revised_values_that_move_the_start_of_the_trouble_do_not_reopen_the_epi
         (day(5), None),
     ]
     assert sorted(Delivery.objects.values_list("kind", flat=True)) == ["fire", "fire", "resolve"]
+
+
+def test_people_told_it_fired_are_told_it_resolved_even_when_muted(org):
+    metric = metric_with(org, [80, 81, 70.5])
+    rule = rule_on(metric, level="red")
+    _evaluate(metric, day(3))
+    AlertRule.objects.filter(pk=rule.pk).update(muted_until=day(30))
+    add_values(metric, [79], start=day(3))
+    _evaluate(metric, day(4))
+    assert sorted(Delivery.objects.values_list("kind", flat=True)) == ["fire", "resolve"]
+
+
+def test_a_notice_whose_worker_died_mid_send_is_sent_later(org):
+    from django.utils import timezone
+
+    org["leader"].email = "leader@example.com"
+    org["leader"].save()
+    metric = metric_with(org, [80, 81, 70.5])
+    rule_on(metric, level="red")
+    _evaluate(metric, day(3))
+    Delivery.objects.update(sending_at=timezone.now() - timedelta(hours=1), attempts=1)
+    assert services.deliveries_send() == 1 and len(mail.outbox) == 1
+    Delivery.objects.update(sending_at=timezone.now(), sent_at=None)  # one being sent right now
+    assert services.deliveries_send() == 0
+
+
+def test_pruning_old_successes_does_not_bring_old_failures_back(org):
+    from django.utils import timezone
+
+    from alerts.models import EvaluationStatus
+    from alerts.selectors import evaluation_problems
+
+    metric = metric_with(org, [80])
+    long_ago = timezone.now() - timedelta(days=60)
+    Evaluation.objects.create(
+        metric=metric,
+        status=EvaluationStatus.FAILED,
+        error="boom",
+        requested_at=long_ago,
+        updated_at=long_ago,
+        finished_at=long_ago,
+    )
+    Evaluation.objects.create(
+        metric=metric,
+        status=EvaluationStatus.DONE,
+        requested_at=long_ago,
+        updated_at=long_ago,
+        finished_at=long_ago + timedelta(hours=1),
+    )
+    assert evaluation_problems() == (0, 0)
+    services.evaluations_prune()
+    assert evaluation_problems() == (0, 0) and not Evaluation.objects.exists()
