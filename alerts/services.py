@@ -112,7 +112,12 @@ def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[Us
         with transaction.atomic():
             rule.save()
     except IntegrityError:
-        raise ValidationError({"name": f"“{rule.metric}” already has a rule named “{rule.name}”."}) from None
+        if AlertRule.objects.filter(metric=rule.metric, name=rule.name).exclude(pk=rule.pk).exists():
+            raise ValidationError({"name": f"“{rule.metric}” already has a rule named “{rule.name}”."}) from None
+        raise ValidationError(
+            "These settings are out of range: periods before firing or resolving must be at least 1, and "
+            "the hysteresis margin and thresholds must not be negative."
+        ) from None
     if subscribers is not None:
         rule.subscribers.set(subscribers)
     if not rule.active:

@@ -405,3 +405,25 @@ def test_pruning_old_successes_does_not_bring_old_failures_back(org):
     assert evaluation_problems() == (0, 0)
     services.evaluations_prune()
     assert evaluation_problems() == (0, 0) and not Evaluation.objects.exists()
+
+
+def test_alert_emails_that_could_not_be_sent_show_on_the_health_page(org):
+    from alerts.apps import _evaluation_health
+
+    metric = metric_with(org, [80, 81, 70.5])
+    rule_on(metric, level="red")
+    _evaluate(metric, day(3))
+    assert _evaluation_health()["ok"] is True
+    Delivery.objects.update(attempts=5)
+    health = _evaluation_health()
+    assert health["ok"] is False and "could not be sent after 5 attempts" in health["error"]
+
+
+def test_out_of_range_rule_settings_get_a_clear_error(org):
+    from django.core.exceptions import ValidationError
+
+    metric = metric_with(org, [80])
+    rule = rule_on(metric, level="red", name="Red")
+    with pytest.raises(ValidationError) as error:
+        services.rule_save(user=org["cx"], rule=AlertRule.objects.get(pk=rule.pk), fields={"min_periods": 0})
+    assert "out of range" in str(error.value) and "already has a rule" not in str(error.value)
