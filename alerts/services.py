@@ -364,9 +364,12 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
             found = evaluation.episodes(rule, evaluation.checks(rule, metric, points, metric.granularity))
             plans.append((rule, points, found))
         candidates = {points[f[-1].opened].period for _, points, f in plans if f and f[-1].resolved is None}
-        seen = set(
-            Alert.objects.filter(rule__in=rules, opened_period__in=candidates).values_list("rule_id", "opened_period")
-        )
+        seen = {
+            (rule_id, period): state
+            for rule_id, period, state in Alert.objects.filter(
+                rule__in=rules, opened_period__in=candidates
+            ).values_list("rule_id", "opened_period", "state")
+        }
         now = timezone.now()
         for rule, points, found in plans:
             recorded = open_alerts.get(rule.pk)
@@ -390,6 +393,10 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
                 _resolve(rule, metric, recorded, points, cleared[0], now, today)
             if firing and (rule.pk, opened) not in seen:
                 _fire(rule, metric, leader, points, last, now, today)
+            elif firing and recorded is None and seen[(rule.pk, opened)] == AlertState.RESOLVED:
+                # Its alert was closed (the rule was switched off, or the data could not be judged)
+                # while the trouble went on: a new episode opens at the latest period, and is told.
+                _fire(rule, metric, leader, points, last, now, today, opened_at=points[-1].period)
     return len(rules)
 
 
@@ -397,7 +404,7 @@ def _muted(rule: AlertRule, today: date) -> bool:
     return rule.muted_until is not None and rule.muted_until >= today
 
 
-def _fire(rule, metric, leader, points, episode, now, today) -> None:
+def _fire(rule, metric, leader, points, episode, now, today, opened_at: date | None = None) -> None:
     values = _values_json(points, episode.trigger, episode.notes)
     try:
         with transaction.atomic():
@@ -405,7 +412,7 @@ def _fire(rule, metric, leader, points, episode, now, today) -> None:
                 rule=rule,
                 metric=metric,
                 severity=rule.severity,
-                opened_period=points[episode.opened].period,
+                opened_period=opened_at or points[episode.opened].period,
                 message=_message(rule, metric, values, fired=True),
                 values=values,
                 fired_at=now,

@@ -427,3 +427,19 @@ def test_out_of_range_rule_settings_get_a_clear_error(org):
     with pytest.raises(ValidationError) as error:
         services.rule_save(user=org["cx"], rule=AlertRule.objects.get(pk=rule.pk), fields={"min_periods": 0})
     assert "out of range" in str(error.value) and "already has a rule" not in str(error.value)
+
+
+def test_a_rule_switched_off_and_on_while_the_trouble_lasts_fires_a_new_episode(org):
+    metric = metric_with(org, [80, 81, 70.5, 70.1])
+    rule = rule_on(metric, level="red")
+    _evaluate(metric, day(4))
+    first = Alert.objects.get()
+    services.rule_save(user=org["cx"], rule=AlertRule.objects.get(pk=rule.pk), fields={"active": False})
+    services.rule_save(user=org["cx"], rule=AlertRule.objects.get(pk=rule.pk), fields={"active": True})
+    _evaluate(metric, day(4))
+    _evaluate(metric, day(4))  # once
+    first.refresh_from_db()
+    again = Alert.objects.exclude(pk=first.pk).get()
+    assert first.state == AlertState.RESOLVED and again.state == AlertState.FIRING
+    assert again.opened_period == day(3)  # the latest complete period, after the first episode's opening
+    assert Delivery.objects.filter(alert=again, kind="fire").count() == 1
