@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+
+from cxgov.lib.emails import templated_email
 
 
 def _send(template: str, to: str, context: dict) -> None:
-    context = {**context, "site_url": settings.SITE_URL}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=[to])
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
-    message.send()
+    templated_email(template, context, [to]).send()
 
 
 def issue_link(alert) -> str | None:

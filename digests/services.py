@@ -17,11 +17,11 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from cxgov.lib import permissions
+from cxgov.lib.emails import templated_email
 from cxgov.models import User
 from digests import schedule, selectors
 from digests.models import DeliveryStatus, DigestDefault, DigestDelivery, DigestPreference, Frequency
@@ -95,19 +95,16 @@ def build_message(delivery: DigestDelivery, content: dict) -> EmailMultiAlternat
         "preferences": settings.SITE_URL + reverse("digest-preferences"),
         "frequency": delivery.get_frequency_display().lower(),
     }
-    subject = " ".join(render_to_string("emails/digest_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/digest.txt", context),
-        to=[user.email],
+    return templated_email(
+        "digest",
+        context,
+        [user.email],
         headers={
             "List-Unsubscribe": f"<{context['unsubscribe']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
         },
     )
-    message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
-    return message
 
 
 def _classify(exc: Exception) -> bool:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
+from django.core.mail import get_connection
+
+from cxgov.lib.emails import templated_email
 
 
 def issues_assigned(*, recipients, function, issues, by) -> int:
@@ -21,16 +21,9 @@ def issues_assigned(*, recipients, function, issues, by) -> int:
             "function": function,
             "issues": issues,
             "by": by,
-            "site_url": settings.SITE_URL,
             "is_leader": person.pk == function.leader_id,
         }
-        subject = render_to_string("emails/issues_assigned_subject.txt", context).strip()
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
-            body=render_to_string("emails/issues_assigned.txt", context),
-            to=[person.email],
-        )
-        message.attach_alternative(render_to_string("emails/issues_assigned.html", context), "text/html")
+        message = templated_email("issues_assigned", context, [person.email])
         messages.append(message)
     if not messages:
         return 0

@@ -37,3 +37,19 @@ def can_import(user) -> bool:
     from cxgov.lib import permissions
 
     return permissions.can_import(user)
+
+
+@register.simple_tag
+def can_configure(user) -> bool:
+    """For templates: may this user change the organisation's configuration (the permissions module)?"""
+    from cxgov.lib import permissions
+
+    return permissions.can_configure(user)
+
+
+@register.simple_tag
+def can_triage(user) -> bool:
+    """For templates: does this user assign owners and see unowned issues (the permissions module)?"""
+    from cxgov.lib import permissions
+
+    return permissions.can_triage(user)
