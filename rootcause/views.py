@@ -256,18 +256,14 @@ def issue_list(request):
     )
 
 
-def _issue_functions(user):
-    return permissions.changeable_functions(user)
-
-
 def issue_create(request):
-    functions = _issue_functions(request.user)
+    functions = permissions.changeable_functions(request.user)
     if not functions.exists():
         raise PermissionDenied("Only the CX team, administrators and functional leaders open issues.")
     initial, source = {}, {}
     sub_theme = SubTheme.objects.filter(pk=positive_id(request.GET.get("sub_theme")) or 0).first()
     metric = Metric.objects.filter(pk=positive_id(request.GET.get("metric")) or 0).first()
-    period = parse_date(request.GET.get("period", "") or "") if _is_date(request.GET.get("period")) else None
+    period = _date(request.GET.get("period", ""))
     if sub_theme:
         initial.update(
             sub_theme=sub_theme,
@@ -308,17 +304,18 @@ def issue_create(request):
     )
 
 
-def _is_date(text) -> bool:
+def _date(text: str):
+    """A date from a query string (YYYY-MM-DD), or None when it is missing or not a real date."""
     try:
-        return bool(text) and parse_date(text) is not None
+        return parse_date(text or "")
     except ValueError:
-        return False
+        return None
 
 
 def issue_edit(request, pk):
     issue = get_object_or_404(Issue, pk=pk)
     permissions.require_change(request.user, issue)
-    functions = _issue_functions(request.user)
+    functions = permissions.changeable_functions(request.user)
     if issue.function_id and not permissions.can_write_canvases(request.user):
         functions = Function.objects.filter(pk=issue.function_id)
     form = IssueForm(request.POST or None, instance=issue, functions=functions)
@@ -349,8 +346,8 @@ def issue_detail(request, pk):
             "issue": issue,
             "items": items,
             "can_edit": can_edit,
-            "can_add_item": permissions.changeable_functions(request.user).exists()
-            and (can_edit or permissions.is_leader(request.user)),
+            # The same rule as the new-item page: anyone who may create things in some function.
+            "can_add_item": permissions.changeable_functions(request.user).exists(),
             "close_problems": services.close_problems(issue) if not issue.closed else [],
             "states": [(v, label) for v, label in IssueState.choices if v not in CLOSED_STATES],
             "chart": chart,
