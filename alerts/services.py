@@ -31,7 +31,7 @@ from alerts.models import (
     RuleKind,
 )
 from cxgov.lib import permissions
-from cxgov.models import Role, User
+from cxgov.models import User
 from metrics.models import Metric, MetricValue
 
 log = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ def evaluation_record_failure(*, evaluation_id: int, error: str, final: bool) ->
     )
     if previous == EvaluationStatus.FAILED:
         return  # the administrators already know this metric's evaluation is failing
-    admins = User.objects.filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True), is_active=True)
+    admins = permissions.holders("configure_organisation")
     FailureNotice.objects.bulk_create(
         [FailureNotice(evaluation=failed, recipient=a, created_at=now) for a in admins], ignore_conflicts=True
     )

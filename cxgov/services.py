@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from cxgov.lib import permissions
-from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
+from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, User
 
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
 
@@ -42,7 +42,7 @@ def function_save(*, user: User, function: Function, fields: dict) -> Function:
     a function's own leader may change its description only."""
     structural = set(fields) - {"description"}
     if function.pk is None or structural:
-        permissions.require_configure(user)
+        permissions.require_configure_organisation(user)
     else:
         permissions.require_change(user, function)
     for key, value in fields.items():
@@ -62,13 +62,14 @@ def function_save(*, user: User, function: Function, fields: dict) -> Function:
 @transaction.atomic
 def person_save(*, user: User, person: User, fields: dict, function_ids: set[int], password: str = "") -> User:
     """Create or change a person: identity, role, functions and (optionally) password."""
-    permissions.require_configure(user)
-    if person.is_superuser and not user.is_superuser:
+    permissions.require_configure_organisation(user)
+    if not permissions.can_change_person(user, person):
         raise PermissionDenied("Only a superuser may change a superuser.")
     for key, value in fields.items():
         setattr(person, key, value)
     # Administrators use the Django admin for configuration; nobody else needs it.
-    person.is_staff = person.is_superuser or person.role == Role.ADMINISTRATOR
+    admin_site = permissions.may_use_admin_site(person)
+    person.is_staff = admin_site
     if password:
         person.set_password(password)
     elif person.pk is None:
@@ -77,7 +78,7 @@ def person_save(*, user: User, person: User, fields: dict, function_ids: set[int
     person.save()
     # Administrators configure in the Django admin (schedules, tokens, metrics): give them
     # its permissions with the role, and take them away with it.
-    if person.role == Role.ADMINISTRATOR:
+    if admin_site:
         person.user_permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
     else:
         person.user_permissions.clear()
@@ -88,7 +89,7 @@ def person_save(*, user: User, person: User, fields: dict, function_ids: set[int
 @transaction.atomic
 def membership_set(*, user: User, person: User, function_ids: set[int]) -> None:
     """Make a person a member of exactly these functions."""
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     current = set(Membership.objects.filter(person=person).values_list("function_id", flat=True))
     for membership in Membership.objects.filter(person=person, function_id__in=current - function_ids):
         membership.delete()  # one by one, so the history records each removal

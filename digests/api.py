@@ -47,4 +47,4 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         qs = super().get_queryset()
-        return qs if permissions.can_configure(self.request.user) else qs.filter(user=self.request.user)
+        return qs if permissions.can_configure_organisation(self.request.user) else qs.filter(user=self.request.user)

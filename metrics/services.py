@@ -380,7 +380,7 @@ def metric_schedule(*, metric: Metric) -> None:
 @transaction.atomic
 def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
     """Create or change a metric definition (administrators), keep its schedule and accountability."""
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     for key, value in fields.items():
         setattr(metric, key, value)
     if not metric.slug:
@@ -416,7 +416,7 @@ def metric_delete(*, user, metric: Metric) -> None:
     """Remove a metric with its values, its schedule and its place in the accountability register."""
     from django_celery_beat.models import PeriodicTask
 
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     PeriodicTask.objects.filter(name=metric.schedule_name).delete()
     accountability_unlink(subject_object=metric)
     metric.delete()
@@ -485,7 +485,7 @@ def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
 
 def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
     """Store an uploaded file and read its header; the mapping starts from the saved one."""
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if kind != "customers" and not source:
         raise ValidationError({"source": "Name the source (survey name or series key) the rows belong to."})
@@ -544,7 +544,7 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
 
 def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
     """Save the mapping for this source (reused next time) and queue the import."""
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError("This import has already been started.")

@@ -2,26 +2,16 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions as drf_permissions
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cxgov.filters import FilterSet
-from cxgov.lib import permissions
+from cxgov.lib.permissions import CanvasPermission
 from outcomes import services
 from outcomes.models import Canvas, CustomerCategory, MomentOfTruth
 from outcomes.serializers import CanvasSerializer, CustomerCategorySerializer
-
-
-class CanvasWriters(drf_permissions.BasePermission):
-    """Everyone reads; the CX team and administrators write categories (permissions module)."""
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in drf_permissions.SAFE_METHODS:
-            return permissions.can_view(request.user)
-        return permissions.can_write_canvases(request.user)
 
 
 class CustomerCategoryViewSet(viewsets.ModelViewSet):
@@ -29,7 +19,7 @@ class CustomerCategoryViewSet(viewsets.ModelViewSet):
 
     queryset = CustomerCategory.objects.order_by("name")
     serializer_class = CustomerCategorySerializer
-    permission_classes = [CanvasWriters]
+    permission_classes = [CanvasPermission]
     lookup_field = "slug"
 
 
@@ -59,7 +49,7 @@ class CanvasViewSet(viewsets.ModelViewSet):
     )
     serializer_class = CanvasSerializer
     filterset_class = CanvasFilter
-    permission_classes = [CanvasWriters]
+    permission_classes = [CanvasPermission]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def _lifecycle(self, change):

@@ -18,7 +18,7 @@ def issues_assign(*, user: User, issue_ids: list[int], function: Function, owner
     """Make ``function`` (and ``owner``, a person in it) own these issues, all or none. Each change is
     recorded in the issue's history and the register (``issue_save``); once committed, the function's
     leader and the named person each get one email listing the issues now theirs."""
-    if not permissions.can_triage(user):
+    if not permissions.can_assign_issues(user):
         raise PermissionDenied("Only the CX team and administrators assign owners from triage.")
     ids = sorted(set(issue_ids))
     if not ids:

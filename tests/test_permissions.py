@@ -20,7 +20,7 @@ def test_module_answers_per_role(org, username, own_function, other_function, co
     assert permissions.can_view(user, org["delivery"])
     assert permissions.can_change(user, org["invoice"]) is own_function
     assert permissions.can_change(user, org["delivery"]) is other_function
-    assert permissions.can_configure(user) is configure
+    assert permissions.can_configure_organisation(user) is configure
 
 
 def test_inactive_user_may_do_nothing(org):
