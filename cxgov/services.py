@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
 from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
 
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
@@ -52,7 +53,7 @@ def function_save(*, user: User, function: Function, fields: dict) -> Function:
     if function.pk is not None and "parent" in fields:
         _check_parent(function, function.parent)
     function.full_clean()
-    function.save()
+    record_as(function, user).save()
     if function.leader_id:
         # The leader is a member of the function they lead.
         Membership.objects.get_or_create(person_id=function.leader_id, function=function)
@@ -116,7 +117,7 @@ def person_save(*, user: User, person: User, fields: dict, function_ids: set[int
     elif person.pk is None:
         person.set_unusable_password()
     person.full_clean(exclude=["password"])
-    person.save()
+    record_as(person, user, "Password set" if password else "").save()
     # Administrators configure in the Django admin (schedules, tokens, metrics): give them
     # its permissions with the role, and take them away with it.
     if person.role == Role.ADMINISTRATOR:
@@ -133,9 +134,11 @@ def membership_set(*, user: User, person: User, function_ids: set[int]) -> None:
     permissions.require_configure(user)
     current = set(Membership.objects.filter(person=person).values_list("function_id", flat=True))
     for membership in Membership.objects.filter(person=person, function_id__in=current - function_ids):
-        membership.delete()  # one by one, so the history records each removal
+        record_as(membership, user).delete()  # one by one, so the history records each removal
     bulk_create_with_history(
-        [Membership(person=person, function_id=pk) for pk in sorted(function_ids - current)], Membership
+        [Membership(person=person, function_id=pk) for pk in sorted(function_ids - current)],
+        Membership,
+        default_user=user,
     )
 
 
@@ -174,7 +177,7 @@ def accountability_save(
     accountability.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
-            accountability.save()
+            record_as(accountability, user).save()
     except IntegrityError:
         # The database constraints are the guard; turn their refusal into a clear message.
         if role == Raci.ACCOUNTABLE:
@@ -194,7 +197,7 @@ def accountability_save(
 def accountability_delete(*, user: User, accountability: Accountability) -> None:
     """Remove an entry of the accountability register (its function's leader, the CX team, administrators)."""
     permissions.require_change(user, accountability)
-    accountability.delete()
+    record_as(accountability, user).delete()
 
 
 def accountability_link(

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "digests",
     "alerts",
     "ownership",
+    "audit",
 ]
 
 MIDDLEWARE = [

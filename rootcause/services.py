@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
 from metrics.models import SurveyResponse
 from rootcause import tagging
 from rootcause.models import (
@@ -98,7 +99,7 @@ def theme_save(*, user, instance, fields: dict):
     if not instance.slug:
         instance.slug = slugify(instance.name)[:120]
     instance.full_clean()
-    instance.save()
+    record_as(instance, user).save()
     if isinstance(instance, SubTheme):
         run = TaggingRun.objects.create()
         transaction.on_commit(lambda: tasks.tag_comments.delay(run_id=run.pk))
@@ -142,7 +143,7 @@ def workflow_save(*, user, workflow: Workflow, fields: dict) -> Workflow:
         setattr(workflow, key, value)
     _require_function(user, workflow.function_id)
     workflow.full_clean()
-    workflow.save()
+    record_as(workflow, user).save()
     return workflow
 
 
@@ -155,7 +156,7 @@ def decision_point_save(*, user, point: DecisionPoint, fields: dict) -> Decision
         setattr(point, key, value)
     _require_function(user, point.workflow.function_id)
     point.full_clean()
-    point.save()
+    record_as(point, user).save()
     return point
 
 

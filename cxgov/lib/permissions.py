@@ -75,6 +75,11 @@ def can_configure(user) -> bool:
     return is_administrator(user)
 
 
+def can_read_audit(user) -> bool:
+    """May this user read the audit trail (who changed the configuration, and what)? Administrators."""
+    return is_administrator(user)
+
+
 def can_import(user) -> bool:
     """May this user push customer data (files, the bulk API)? Administrators and the CX team."""
     return is_administrator(user) or is_cx_team(user)
