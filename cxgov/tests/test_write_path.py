@@ -35,7 +35,8 @@ def test_administrator_deletes_a_function_nothing_refers_to(org, api_for):
     assert api_for(org["admin"]).delete("/api/functions/customer-care/").status_code == 204
     assert not Function.objects.filter(slug="customer-care").exists()
     assert not Membership.objects.filter(person=org["cx"]).exists()
-    assert Membership.history.filter(person_id=org["cx"].pk, history_type="-").exists()
+    assert Membership.history.filter(person_id=org["cx"].pk, history_type="-", history_user=org["admin"]).exists()
+    assert Function.history.filter(slug="customer-care", history_type="-", history_user=org["admin"]).exists()
 
 
 def test_a_function_with_register_entries_is_kept_with_a_409(org, api_for):
