@@ -15,8 +15,10 @@ from simple_history.utils import bulk_create_with_history
 
 from cxgov.lib import permissions
 from cxgov.lib.history import record_as
+from cxgov.lib.services import model_update
 from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
 
+FUNCTION_FIELDS = ("name", "slug", "description", "customer_facing", "parent", "leader")
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
 
 
@@ -40,14 +42,12 @@ def _check_parent(function: Function, parent: Function | None) -> None:
 @transaction.atomic
 def function_save(*, user: User, function: Function, fields: dict) -> Function:
     """Create or change a function. Structure (name, parent, leader...) is configuration;
-    a function's own leader may change its description only."""
-    structural = set(fields) - {"description"}
-    if function.pk is None or structural:
+    a function's own leader may change its description only (other fields sent unchanged are fine)."""
+    changed = model_update(function, fields, fields=FUNCTION_FIELDS)
+    if function.pk is None or set(changed) - {"description"}:
         permissions.require_configure(user)
     else:
         permissions.require_change(user, function)
-    for key, value in fields.items():
-        setattr(function, key, value)
     if not function.slug:
         function.slug = slugify(function.name)[:120]
     if function.pk is not None and "parent" in fields:
@@ -88,8 +88,7 @@ def function_delete(*, user: User, function: Function) -> None:
 def membership_save(*, user: User, membership: Membership, fields: dict) -> Membership:
     """Put a person in a function, or change their position in it (administrators)."""
     permissions.require_configure(user)
-    for key, value in fields.items():
-        setattr(membership, key, value)
+    model_update(membership, fields, fields=("person", "function", "position", "joined_on"))
     membership.full_clean()
     record_as(membership, user).save()
     return membership

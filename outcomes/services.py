@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from cxgov.lib import permissions
 from cxgov.lib.history import record_as
+from cxgov.lib.services import model_update
 from cxgov.models import Raci
 from cxgov.services import accountability_link, accountability_unlink
 from outcomes.models import Canvas, CanvasState, CustomerCategory, MomentOfTruth, Need
@@ -26,8 +27,7 @@ def _require_writer(user) -> None:
 def category_save(*, user, category: CustomerCategory, fields: dict) -> CustomerCategory:
     """Create or change a customer category (the CX team, administrators)."""
     _require_writer(user)
-    for key, value in fields.items():
-        setattr(category, key, value)
+    model_update(category, fields, fields=("name", "slug", "description", "data_category"))
     if not category.slug:
         category.slug = slugify(category.name)[:120]
     category.full_clean()

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from cxgov.lib import permissions
 from cxgov.lib.history import record_as
+from cxgov.lib.services import model_update
 from metrics.models import SurveyResponse
 from rootcause import tagging
 from rootcause.models import (
@@ -188,16 +189,6 @@ ISSUE_FIELDS = (
 ACTION_FIELDS = ("title", "description", "function", "owner", "due_date", "status", "blocked_reason")
 
 
-def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> None:
-    """Set these fields on the instance, refusing any the service does not write."""
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        name = instance._meta.verbose_name
-        raise ValidationError(f"Unknown {name} fields: {', '.join(sorted(unknown))}.")
-    for key, value in fields.items():
-        setattr(instance, key, value)
-
-
 MEASURE_FIELDS = (
     "measure_kind",
     "measure_series",
@@ -265,7 +256,7 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
         if old.closed:
             raise ValidationError("This issue is closed: reopen it to change it.")
     before = old.function_id if old else None
-    _apply(issue, fields, ISSUE_FIELDS)
+    model_update(issue, fields, fields=ISSUE_FIELDS)
     if issue.decision_point_id and not issue.function_id:
         issue.function_id = issue.decision_point.workflow.function_id
     if old is None:
@@ -419,7 +410,7 @@ def action_item_save(*, user, item: ActionItem, fields: dict) -> ActionItem:
         old_status = old_function = None
         if not permissions.can_add_action_item(user, item.issue):
             raise PermissionDenied("Only someone who may change this issue adds action items to it.")
-    _apply(item, fields, ACTION_FIELDS)
+    model_update(item, fields, fields=ACTION_FIELDS)
     _require_open_issue(item.issue_id)
     if not permissions.can_change_function(user, item.function_id):
         raise PermissionDenied("You may only create action items in functions you lead.")

@@ -6,6 +6,7 @@ from django.db import IntegrityError
 from django.db.models import ProtectedError
 
 from cxgov.lib.api_errors import exception_handler
+from cxgov.lib.services import model_update
 from cxgov.models import Accountability, Function, Membership
 from rootcause.models import Issue, Workflow
 
@@ -103,3 +104,24 @@ def test_protected_deletes_and_integrity_clashes_become_409():
 
 def test_other_errors_are_left_to_the_server():
     assert exception_handler(ZeroDivisionError(), {}) is None
+
+
+def test_leader_puts_their_function_back_with_a_new_description(org, api_for):
+    """A full PUT sends the structure unchanged: only what changes decides who may save it."""
+    api = api_for(org["leader"])
+    current = api.get("/api/functions/billing/").json()
+    body = {name: current[name] for name in ("name", "slug", "customer_facing", "parent", "leader")}
+    body["description"] = "Bills, refunds"
+    response = api.put("/api/functions/billing/", body, format="json")
+    assert response.status_code == 200, response.content
+    renamed = api.put("/api/functions/billing/", body | {"name": "Billing and refunds"}, format="json")
+    assert renamed.status_code == 403
+    assert Function.objects.get(slug="billing").name == "Billing"
+
+
+def test_model_update_sets_known_fields_and_names_the_changed_ones(org):
+    function = Function.objects.get(slug="billing")
+    changed = model_update(function, {"name": "Billing", "leader": org["cx"]}, fields=("name", "leader"))
+    assert changed == ["leader"] and function.leader == org["cx"]
+    with pytest.raises(ValidationError, match="Unknown function fields: slug."):
+        model_update(function, {"slug": "x"}, fields=("name",))
