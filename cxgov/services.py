@@ -60,24 +60,39 @@ def function_save(*, user: User, function: Function, fields: dict) -> Function:
     return function
 
 
+# What a deleted function takes with it (memberships: their history keeps them) or simply forgets.
+_GO_WITH_A_FUNCTION = {"memberships", "suggested_sub_themes"}
+_IN_USE_LABELS = {
+    "children": ("sub-function", "sub-functions"),
+    "accountabilities": ("entry in the accountability register", "entries in the accountability register"),
+    "metrics": ("metric it owns", "metrics it owns"),
+    "canvases": ("outcome canvas naming it accountable", "outcome canvases naming it accountable"),
+    "moments_of_truth": ("moment of truth", "moments of truth"),
+}
+
+
 @transaction.atomic
 def function_delete(*, user: User, function: Function) -> None:
     """Delete a function (administrators: it is configuration). Refused while anything but its
     memberships still refers to it (workflows, issues, action items, register entries, metrics,
     canvases, sub-functions...): those are moved or removed first, so nothing is lost by accident."""
     permissions.require_configure(user)
-    in_use = []
+    in_use, examples = [], []
     for relation in Function._meta.related_objects:
-        if relation.related_model is Membership:
-            continue  # memberships go with the function (their history keeps them)
-        related = getattr(function, relation.get_accessor_name()).all()
-        if related.exists():
-            in_use.append((relation.related_model._meta, related))
+        name = relation.get_accessor_name()
+        if name in _GO_WITH_A_FUNCTION:
+            continue
+        related = getattr(function, name).all()
+        count = related.count()
+        if count:
+            singular, plural = _IN_USE_LABELS.get(
+                name, (relation.related_model._meta.verbose_name, relation.related_model._meta.verbose_name_plural)
+            )
+            in_use.append(f"{count} {singular if count == 1 else plural}")
+            examples.extend(related[:5])
     if in_use:
-        names = ", ".join(str(meta.verbose_name_plural) for meta, _ in in_use)
         raise ProtectedError(
-            f"{function} still has {names}: move or remove them first; nothing was deleted.",
-            [obj for _, related in in_use for obj in related[:10]],
+            f"{function} still has {', '.join(in_use)}: move or remove them first; nothing was deleted.", examples
         )
     for membership in Membership.objects.filter(function=function):
         record_as(membership, user).delete()  # one by one, so the history records each removal
