@@ -140,8 +140,7 @@ def workflow_save(*, user, workflow: Workflow, fields: dict) -> Workflow:
     """Create or change a workflow of a function (its leader, the CX team, administrators)."""
     if workflow.pk:
         permissions.require_change(user, workflow)
-    for key, value in fields.items():
-        setattr(workflow, key, value)
+    model_update(workflow, fields, fields=("name", "function", "description"))
     _require_function(user, workflow.function_id)
     workflow.full_clean()
     record_as(workflow, user).save()
@@ -153,8 +152,7 @@ def decision_point_save(*, user, point: DecisionPoint, fields: dict) -> Decision
     """Create or change a decision point; it belongs to its workflow's function."""
     if point.pk:
         permissions.require_change(user, point)
-    for key, value in fields.items():
-        setattr(point, key, value)
+    model_update(point, fields, fields=("workflow", "rule", "kind", "description"))
     _require_function(user, point.workflow.function_id)
     point.full_clean()
     record_as(point, user).save()
