@@ -39,6 +39,7 @@ AUDITED_MODELS: tuple[str, ...] = (
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 ACTION_CODES = {name: code for code, name in ACTIONS.items()}
+ACTION_CHOICES = [(name, name.capitalize()) for name in ACTION_CODES]
 
 
 @dataclass

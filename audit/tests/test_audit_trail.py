@@ -166,3 +166,22 @@ def test_audit_trail_keeps_a_constant_number_of_queries(
         response = client.get(url)
     assert response.status_code == 200
     assert few == queries
+
+
+def test_object_older_than_the_trail_shows_its_values_after_the_first_recorded_change(org, api_for):
+    category = CustomerCategory(name="Enterprise", slug="enterprise", data_category="Two year")
+    category.save_without_historical_record()
+    category.data_category = "Two-year contract"
+    record_as(category, org["cx"]).save()
+    [entry] = api_for(org["admin"]).get("/api/audit/", {"model": "outcomes.customercategory"}).json()["results"]
+    assert entry["first_record"] is True and entry["action"] == "changed"
+    assert {c["field"]: c["new"] for c in entry["changes"]} == {
+        "name": "Enterprise",
+        "slug": "enterprise",
+        "data_category": "Two-year contract",
+    }
+
+
+def test_a_page_past_the_end_is_not_found(org, api_for, client_for):
+    assert api_for(org["admin"]).get("/api/audit/", {"page": 99}).status_code == 404
+    assert client_for(org["admin"]).get("/audit/", {"page": 99}).status_code == 200
