@@ -71,9 +71,20 @@ def audited_model(key: str) -> type[Model]:
     return apps.get_model(key)
 
 
+# The user model is called "user" by Django; here, as on the People page, it is a person.
+KIND_NAMES = {"cxgov.user": ("Person", "People")}
+
+
+def kind_name(key: str, *, plural: bool = False) -> str:
+    if key in KIND_NAMES:
+        return KIND_NAMES[key][plural]
+    meta = audited_model(key)._meta
+    return str(meta.verbose_name_plural if plural else meta.verbose_name).capitalize()
+
+
 def model_choices() -> list[tuple[str, str]]:
     """(key, label) of every audited model, for the filter."""
-    return [(key, str(audited_model(key)._meta.verbose_name_plural).capitalize()) for key in AUDITED_MODELS]
+    return [(key, kind_name(key, plural=True)) for key in AUDITED_MODELS]
 
 
 def _history_model(key: str) -> type[Model]:
@@ -199,7 +210,7 @@ def entries(rows: Iterable[dict]) -> list[Entry]:
         result.append(
             Entry(
                 model=key,
-                kind=str(audited_model(key)._meta.verbose_name).capitalize(),
+                kind=kind_name(key),
                 object_id=record.id,
                 object=_object_label(key, record, names),
                 action=ACTIONS[record.history_type],

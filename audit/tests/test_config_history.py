@@ -26,7 +26,13 @@ def metric(org):
     return metric_services.metric_save(
         user=org["admin"],
         metric=Metric(),
-        fields={"name": "Invoice CSAT", "calculator": "csat", "kind": "outcome", "target": 80},
+        fields={
+            "name": "Invoice CSAT",
+            "calculator": "csat",
+            "kind": "outcome",
+            "target": 80,
+            "owning_function": org["billing"],
+        },
     )
 
 
@@ -148,3 +154,11 @@ def test_function_and_membership_changes_record_the_administrator(org):
     org_services.membership_set(user=org["admin"], person=org["cx"], function_ids={org["care"].pk})
     membership = org["cx"].memberships.get()
     assert membership.history.get().history_user == org["admin"]
+
+
+def test_saving_without_a_change_leaves_no_record(org, metric):
+    metric_before = Metric.history.filter(id=metric.pk).count()
+    register_before = org["billing"].accountabilities.model.history.count()
+    metric_services.metric_save(user=org["admin"], metric=metric, fields={"target": 80})
+    assert Metric.history.filter(id=metric.pk).count() == metric_before
+    assert org["billing"].accountabilities.model.history.count() == register_before
