@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
@@ -58,6 +58,48 @@ def function_save(*, user: User, function: Function, fields: dict) -> Function:
         # The leader is a member of the function they lead.
         Membership.objects.get_or_create(person_id=function.leader_id, function=function)
     return function
+
+
+@transaction.atomic
+def function_delete(*, user: User, function: Function) -> None:
+    """Delete a function (administrators: it is configuration). Refused while anything but its
+    memberships still refers to it (workflows, issues, action items, register entries, metrics,
+    canvases, sub-functions...): those are moved or removed first, so nothing is lost by accident."""
+    permissions.require_configure(user)
+    in_use = []
+    for relation in Function._meta.related_objects:
+        if relation.related_model is Membership:
+            continue  # memberships go with the function (their history keeps them)
+        related = getattr(function, relation.get_accessor_name()).all()
+        if related.exists():
+            in_use.append((relation.related_model._meta, related))
+    if in_use:
+        names = ", ".join(str(meta.verbose_name_plural) for meta, _ in in_use)
+        raise ProtectedError(
+            f"{function} still has {names}: move or remove them first; nothing was deleted.",
+            [obj for _, related in in_use for obj in related[:10]],
+        )
+    for membership in Membership.objects.filter(function=function):
+        membership.delete()  # one by one, so the history records each removal
+    function.delete()
+
+
+@transaction.atomic
+def membership_save(*, user: User, membership: Membership, fields: dict) -> Membership:
+    """Put a person in a function, or change their position in it (administrators)."""
+    permissions.require_configure(user)
+    for key, value in fields.items():
+        setattr(membership, key, value)
+    membership.full_clean()
+    membership.save()
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, user: User, membership: Membership) -> None:
+    """Take a person out of a function (administrators)."""
+    permissions.require_configure(user)
+    membership.delete()
 
 
 @transaction.atomic
@@ -151,7 +193,9 @@ def accountability_save(
     return accountability
 
 
+@transaction.atomic
 def accountability_delete(*, user: User, accountability: Accountability) -> None:
+    """Remove an entry of the accountability register (its function's leader, the CX team, administrators)."""
     permissions.require_change(user, accountability)
     record_as(accountability, user).delete()
 

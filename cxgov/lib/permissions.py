@@ -107,6 +107,12 @@ def can_triage(user) -> bool:
     return is_administrator(user) or is_cx_team(user)
 
 
+def can_add_action_item(user, issue) -> bool:
+    """May this user add an action item to this issue? Only someone who may change the issue: a
+    leader may not put work on another function's issue (and move it on by finishing that work)."""
+    return can_change(user, issue)
+
+
 def can_view(user, obj=None) -> bool:
     """May this user see this object? Every active user reads the organisation's work."""
     return is_active_user(user)
