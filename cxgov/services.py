@@ -80,8 +80,8 @@ def function_delete(*, user: User, function: Function) -> None:
             [obj for _, related in in_use for obj in related[:10]],
         )
     for membership in Membership.objects.filter(function=function):
-        membership.delete()  # one by one, so the history records each removal
-    function.delete()
+        record_as(membership, user).delete()  # one by one, so the history records each removal
+    record_as(function, user).delete()
 
 
 @transaction.atomic
@@ -91,7 +91,7 @@ def membership_save(*, user: User, membership: Membership, fields: dict) -> Memb
     for key, value in fields.items():
         setattr(membership, key, value)
     membership.full_clean()
-    membership.save()
+    record_as(membership, user).save()
     return membership
 
 
@@ -99,7 +99,7 @@ def membership_save(*, user: User, membership: Membership, fields: dict) -> Memb
 def membership_delete(*, user: User, membership: Membership) -> None:
     """Take a person out of a function (administrators)."""
     permissions.require_configure(user)
-    membership.delete()
+    record_as(membership, user).delete()
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
 from cxgov.models import Raci
 from cxgov.services import accountability_link, accountability_unlink
 from outcomes.models import Canvas, CanvasState, CustomerCategory, MomentOfTruth, Need
@@ -30,7 +31,7 @@ def category_save(*, user, category: CustomerCategory, fields: dict) -> Customer
     if not category.slug:
         category.slug = slugify(category.name)[:120]
     category.full_clean()
-    category.save()
+    record_as(category, user).save()
     return category
 
 
@@ -48,7 +49,7 @@ def category_delete(*, user, category: CustomerCategory) -> None:
             list(frozen),
         )
     accountability_unlink(subject_object=category)
-    category.delete()
+    record_as(category, user).delete()
 
 
 @transaction.atomic

@@ -162,3 +162,22 @@ def test_saving_without_a_change_leaves_no_record(org, metric):
     metric_services.metric_save(user=org["admin"], metric=metric, fields={"target": 80})
     assert Metric.history.filter(id=metric.pk).count() == metric_before
     assert org["billing"].accountabilities.model.history.count() == register_before
+
+
+def test_deleting_a_category_a_function_and_a_membership_records_who_did_it(org):
+    from outcomes import services as outcome_services
+
+    category = outcome_services.category_save(user=org["cx"], category=CustomerCategory(), fields={"name": "SMB"})
+    pk = category.pk
+    outcome_services.category_delete(user=org["admin"], category=category)
+    assert CustomerCategory.history.get(id=pk, history_type="-").history_user == org["admin"]
+
+    membership = org["stakeholder"].memberships.get()
+    membership_pk = membership.pk
+    org_services.membership_delete(user=org["admin"], membership=membership)
+    assert membership.history.model.objects.get(id=membership_pk, history_type="-").history_user == org["admin"]
+
+    care = org["care"]
+    care_pk = care.pk
+    org_services.function_delete(user=org["admin"], function=care)
+    assert care.history.model.objects.get(id=care_pk, history_type="-").history_user == org["admin"]
