@@ -63,6 +63,11 @@ def test_only_administrators_read_the_audit_trail(org, client_for, api_for, user
     assert response.json() == {"detail": "Only administrators read the audit trail."}
 
 
+def test_the_trail_is_read_only(org, client_for, api_for):
+    assert client_for(org["admin"]).post("/audit/").status_code == 405
+    assert api_for(org["admin"]).post("/api/audit/", {}, format="json").status_code == 405
+
+
 def test_anonymous_visitors_are_sent_to_log_in(db, client):
     response = client.get("/audit/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
