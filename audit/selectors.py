@@ -49,6 +49,22 @@ class FieldChange:
     old: str | None
     new: str | None
 
+    @property
+    def multiline(self) -> bool:
+        return "\n" in (self.old or "") or "\n" in (self.new or "")
+
+    @property
+    def lines_removed(self) -> list[str]:
+        """For text of several lines (matching rules, descriptions): the lines that went."""
+        kept = set((self.new or "").splitlines())
+        return [line for line in (self.old or "").splitlines() if line not in kept]
+
+    @property
+    def lines_added(self) -> list[str]:
+        """The lines that came."""
+        before = set((self.old or "").splitlines())
+        return [line for line in (self.new or "").splitlines() if line not in before]
+
 
 @dataclass
 class Entry:
@@ -72,7 +88,7 @@ def audited_model(key: str) -> type[Model]:
 
 
 # The user model is called "user" by Django; here, as on the People page, it is a person.
-KIND_NAMES = {"cxgov.user": ("Person", "People")}
+KIND_NAMES = {"cxgov.user": ("Person", "People"), "rootcause.subtheme": ("Sub-theme", "Sub-themes")}
 
 
 def kind_name(key: str, *, plural: bool = False) -> str:

@@ -55,6 +55,22 @@ def test_foreign_keys_and_choices_are_shown_by_name(org, client_for, metric):
     assert [(c.field, c.old, c.new) for c in owner.changes] == [("owning_function", None, "Logistics")]
 
 
+def test_rules_of_several_lines_show_the_lines_added_and_removed(org, client_for):
+    driver = rootcause_services.theme_save(user=org["cx"], instance=KeyDriver(), fields={"name": "Billing"})
+    theme = rootcause_services.theme_save(
+        user=org["cx"],
+        instance=SubTheme(driver=driver),
+        fields={"name": "Wrong amount", "keywords": "overcharged\nbilled twice"},
+    )
+    rootcause_services.theme_save(user=org["cx"], instance=theme, fields={"keywords": "overcharged\ncharged twice"})
+    response = client_for(org["admin"]).get("/audit/", {"model": "rootcause.subtheme", "action": "changed"})
+    [entry] = response.context["entries"]
+    [change] = entry.changes
+    assert (change.lines_removed, change.lines_added) == (["billed twice"], ["charged twice"])
+    html = response.content.decode()
+    assert "− billed twice" in html and "+ charged twice" in html and "Sub-theme" in html
+
+
 @pytest.mark.parametrize("username", ["cx", "leader", "stakeholder"])
 def test_only_administrators_read_the_audit_trail(org, client_for, api_for, username):
     assert client_for(org[username]).get("/audit/").status_code == 403
