@@ -96,6 +96,25 @@ def test_alert_rule_change_records_the_cx_team_member(org, metric):
     assert AlertRule.history.get(id=pk, history_type="-").history_user == org["cx"]
 
 
+def test_subscribing_people_to_an_alert_rule_is_recorded_with_who_did_it(org, metric):
+    rule = alert_services.rule_save(
+        user=org["cx"],
+        rule=AlertRule(metric=metric),
+        fields={"name": "Below target", "kind": "target"},
+        subscribers=[org["leader"]],
+    )
+    alert_services.rule_save(user=org["admin"], rule=rule, fields={}, subscribers=[org["stakeholder"]])
+    reasons = list(
+        AlertRule.history.filter(id=rule.pk)
+        .order_by("history_id")
+        .values_list("history_type", "history_user", "history_change_reason")
+    )
+    assert reasons == [
+        ("+", org["cx"].pk, "Subscribed Leader"),
+        ("~", org["admin"].pk, "Subscribed Stakeholder; Unsubscribed Leader"),
+    ]
+
+
 def test_taxonomy_changes_record_who_edited_the_matching_rules(org):
     driver = rootcause_services.theme_save(user=org["cx"], instance=KeyDriver(), fields={"name": "Billing"})
     theme = rootcause_services.theme_save(
