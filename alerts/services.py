@@ -109,9 +109,10 @@ def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[Us
     rule.name = (rule.name or "").strip()
     _check_rule(rule)
     rule.full_clean(exclude=["created_by"], validate_constraints=False)
+    reason = _subscribers_change(rule, subscribers) if subscribers is not None else ""
     try:
         with transaction.atomic():
-            record_as(rule, user).save()
+            record_as(rule, user, reason).save()
     except IntegrityError:
         if AlertRule.objects.filter(metric=rule.metric, name=rule.name).exclude(pk=rule.pk).exists():
             raise ValidationError({"name": f"“{rule.metric}” already has a rule named “{rule.name}”."}) from None
@@ -125,6 +126,19 @@ def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[Us
         _close_open_episode(rule=rule, user=user)
     evaluation_request(metric_id=rule.metric_id)
     return rule
+
+
+def _subscribers_change(rule: AlertRule, subscribers: list[User]) -> str:
+    """Who a save subscribes and unsubscribes, for the rule's history (its audit trail)."""
+    before = {person.pk: person for person in rule.subscribers.all()} if rule.pk else {}
+    after = {person.pk: person for person in subscribers}
+    parts = []
+    if added := sorted(str(after[pk]) for pk in after.keys() - before.keys()):
+        parts.append("Subscribed " + ", ".join(added))
+    if removed := sorted(str(before[pk]) for pk in before.keys() - after.keys()):
+        parts.append("Unsubscribed " + ", ".join(removed))
+    text = "; ".join(parts)
+    return text if len(text) <= 100 else text[:99] + "…"  # the history's reason holds 100 characters
 
 
 def _close_open_episode(*, rule: AlertRule, user: User) -> None:

@@ -6,7 +6,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from simple_history.models import HistoricalRecords
 
 from cxgov.lib.history import ConfigHistory
 
@@ -46,7 +45,7 @@ class Function(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     leader = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_functions")
     members = models.ManyToManyField(User, through="Membership", related_name="functions")
-    history = HistoricalRecords()
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["name"]
@@ -69,7 +68,7 @@ class Membership(models.Model):
     function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="memberships")
     position = models.CharField(max_length=120, blank=True, help_text="Their part in this function.")
     joined_on = models.DateField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["function__name", "person__first_name", "person__last_name"]
@@ -109,7 +108,7 @@ class Accountability(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["subject", "role", "function__name"]

@@ -322,6 +322,7 @@ SPECTACULAR_SETTINGS = {
         "DigestDeliveryStatusEnum": "digests.models.DeliveryStatus",
         "CanvasStateEnum": "outcomes.models.CanvasState",
         "AlertStateEnum": "alerts.models.AlertState",
+        "AuditActionEnum": "audit.selectors.ACTION_CHOICES",
     },
 }
 
