@@ -368,6 +368,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="5000/hour"),
         "ingest": env.str("API_THROTTLE_INGEST", default="600/hour"),
     },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API reads JSON only; so do its tests
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

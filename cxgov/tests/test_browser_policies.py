@@ -1,5 +1,8 @@
 """Every page tells the browser to run only our own scripts and to refuse features cxgov never uses."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 
@@ -26,3 +29,18 @@ def test_the_api_docs_page_keeps_its_script_in_a_file(org, client_for):
     assert "<script>" not in page.replace(" ", "")
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+
+
+def test_page_templates_keep_scripts_and_handlers_in_files():
+    # Emails are not pages (no policy applies in a mail client) and may carry their styles inline.
+    root = Path(__file__).resolve().parents[2] / "templates"
+    offenders = [
+        f"{template.relative_to(root)}: {match.group()}"
+        for template in root.rglob("*.html")
+        if "emails" not in template.parts
+        for match in INLINE_SCRIPT.finditer(template.read_text())
+    ]
+    assert offenders == []
