@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "digests",
     "alerts",
     "ownership",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -372,6 +373,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cxgov.lib.api_errors.exception_handler",
 }
 API_JSON_MAX_DEPTH = _int("API_JSON_MAX_DEPTH", 32)
 SPECTACULAR_SETTINGS = {
