@@ -14,6 +14,25 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _forget_throttle_counts():
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):  # shared with other processes (and maybe the broker): only our keys
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=cache.make_key("throttle_*")))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_counts_carried_over():
+    # API throttles count requests in the cache: every test starts with nothing counted against it.
+    _forget_throttle_counts()
+
+
 @pytest.fixture
 def org(db):
     """Billing (led by `leader`) and Logistics (led by `other_leader`), both non-customer-facing,

@@ -7,6 +7,7 @@ With no variables set this is the embedded default (DESIGN.md): SQLite under
 Misconfiguration stops start-up with a message that says what to fix.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,34 @@ def _int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
 
 
+def _embedded_secret_key(path: Path) -> str:
+    """The embedded default's secret key: made once per install, then read from ``var/``.
+
+    A key in the source would let anyone forge signed links (unsubscribe) and sessions. The key is
+    written to a temporary file and linked into place, so processes starting together (web, worker,
+    beat) all end up with the one that won."""
+    import contextlib
+    import os
+    import secrets
+    import tempfile
+
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(
+            f"{path} holds no usable secret key: delete it to make a new one, or set SECRET_KEY."
+        )
+    return key
+
+
 DEBUG = _bool("DEBUG", True)
 PRODUCTION = not DEBUG  # as started; test runners switch DEBUG off but this stays
 VAR_DIR = Path(env.str("CXGOV_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -51,7 +80,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Production mode (DEBUG=0) needs a long random secret key, e.g. "
             "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
-    SECRET_KEY = "django-insecure-embedded-development-key-not-for-production"  # noqa: S105
+    SECRET_KEY = _embedded_secret_key(VAR_DIR / "secret_key")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if not DEBUG else ["localhost", "127.0.0.1", "[::1]"])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -84,6 +113,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "simple_history",
+    "axes",
+    "csp",
     "cxgov",
     "metrics",
     "outcomes",
@@ -96,6 +127,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cxgov.lib.middleware.RejectNulBytesMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "cxgov.lib.middleware.AppNotFoundPageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +140,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxgov.urls"
@@ -195,6 +232,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out person and address is refused before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute-force protection (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one user name
+# from one address, that combination is locked out (others, and the same person elsewhere, are not).
+# The lock lifts after LOGIN_LOCKOUT_MINUTES (0: only when an administrator unlocks it, in the
+# admin's "Access attempts" or with `manage.py axes_reset_username NAME`).
+AXES_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+_lockout_minutes = _int("LOGIN_LOCKOUT_MINUTES", 60)
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes > 0 else None
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -301,11 +355,27 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
+    # JSON only, nested at most API_JSON_MAX_DEPTH deep; endpoints that take files declare their own.
+    "DEFAULT_PARSER_CLASSES": ["cxgov.lib.parsers.DepthLimitedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    # Requests per person (or per address when not logged in); "ingest" is the bulk-ingestion
+    # endpoints, on top of the person's own rate. Counted in the cache (Redis when REDIS_URL is set).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="100/hour"),
+        "user": env.str("API_THROTTLE_USER", default="5000/hour"),
+        "ingest": env.str("API_THROTTLE_INGEST", default="600/hour"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API reads JSON only; so do its tests
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cxgov.lib.api_errors.exception_handler",
 }
+API_JSON_MAX_DEPTH = _int("API_JSON_MAX_DEPTH", 32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "cxgov API",
     "DESCRIPTION": "CX governance: functions, accountabilities, metrics, root causes and action items.",
@@ -328,6 +398,50 @@ SPECTACULAR_SETTINGS = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- Browser policies ---------------------------------------------------------------------------
+# Scripts and style sheets only from our own static files (templates keep scripts in files and
+# pass data with json_script). Inline style *attributes* stay allowed: progress bars and the
+# digest preview (an email, which must carry its styles inline) use them, and with images,
+# fonts and connections limited to this site they cannot load or send anything.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Nothing in cxgov uses these browser features; say so, so no injected content can.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # --- Production hardening ----------------------------------------------------------------------
 if not DEBUG:

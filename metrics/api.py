@@ -69,6 +69,7 @@ class BulkIngest(APIView):
     row by its index with the fields at fault."""
 
     permission_classes = [IngestPermission]
+    throttle_scope = "ingest"  # settings REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ingest"]
     row_serializer: type[serializers.ModelSerializer]
     model: type
     max_rows = 10_000
