@@ -1,6 +1,9 @@
 """Small helpers for forms."""
 
+from django import forms
 from django.core.exceptions import ValidationError
+
+from cxgov.lib import bounds
 
 
 def form_errors(form, exc: ValidationError) -> None:
@@ -19,3 +22,39 @@ def positive_id(raw: str | None) -> int | None:
     if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63:
         return int(raw)
     return None
+
+
+def _kind(field) -> str | None:
+    if isinstance(field, forms.DateTimeField):
+        return "datetime"
+    if isinstance(field, forms.DateField):
+        return "date"
+    if isinstance(field, forms.DecimalField):
+        return "decimal"
+    if isinstance(field, forms.JSONField):
+        return "json"
+    if isinstance(field, forms.CharField):
+        return "char" if field.max_length is not None else "text"
+    return None
+
+
+class BoundedFormMixin:
+    """The bounds the API applies (``cxgov.lib.bounds``), on a form that writes: dates in range,
+    money not negative, text and identifiers capped, ends not before starts."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            kind = _kind(field)
+            if kind is None or field.disabled:
+                continue
+            if kind == "text":
+                field.max_length = bounds.TEXT_MAX  # refused with its length, not cut by the browser
+            field.validators = [*field.validators, *bounds.validators_for(name, kind)]
+
+    def clean(self):
+        data = super().clean()
+        for field, message in bounds.pair_errors(data).items():
+            if field in self.fields:
+                self.add_error(field, message)
+        return data
