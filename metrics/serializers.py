@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from cxgov.lib.serializers import StrictModelSerializer
@@ -15,12 +14,9 @@ class MetricSerializer(StrictModelSerializer):
         validators = []  # the service explains the North Star rule
 
     def save(self, **kwargs):
-        try:
-            self.instance = services.metric_save(
-                user=self.context["request"].user, metric=self.instance or Metric(), fields=self.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        self.instance = services.metric_save(
+            user=self.context["request"].user, metric=self.instance or Metric(), fields=self.validated_data
+        )
         return self.instance
 
 
