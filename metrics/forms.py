@@ -29,7 +29,10 @@ class ImportUploadForm(BoundedFormMixin, forms.Form):
         help_text="The survey or series this file belongs to (e.g. clothing-reviews). Its column mapping is "
         "saved under this name and reused for its next file. Not needed for customers.",
     )
-    file = forms.FileField(help_text="CSV (UTF-8, any of , ; tab |) or XLSX; the first row names the columns.")
+    file = forms.FileField(
+        help_text="CSV saved as UTF-8 (in Excel: “CSV UTF-8”; any of , ; tab | between columns) or XLSX; the "
+        "first row names the columns."
+    )
 
 
 class ImportMappingForm(BoundedFormMixin, forms.Form):

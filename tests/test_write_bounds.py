@@ -206,3 +206,10 @@ def test_bounds_read_the_horizon_each_time(settings):
     settings.CXGOV_DATE_HORIZON_DAYS = 0
     assert bounds.date_problem(timezone.now() + timedelta(hours=1)) is not None
     assert bounds.date_problem(timezone.now() - timedelta(hours=1)) is None
+
+
+def test_the_bulk_envelope_names_unknown_keys(org, api_for):
+    response = api_for(org["cx"]).post("/api/ingest/responses/", {"rows": [_response()], "row": []}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"row": ['Unknown field; send a list of rows or {"rows": [...]}.']}
+    assert not SurveyResponse.objects.exists()

@@ -42,19 +42,19 @@ class BoundedFormMixin:
     """The bounds the API applies (``cxgov.lib.bounds``), on a form that writes: dates in range,
     money not negative, text and identifiers capped, ends not before starts."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def full_clean(self):
+        # Bounded here, not in __init__: forms add and replace fields after their super().__init__.
         for name, field in self.fields.items():
             kind = _kind(field)
-            if kind is None or field.disabled:
+            if kind is None or field.disabled or getattr(field, "bounded", False):
                 continue
             if kind == "text":
-                field.max_length = bounds.TEXT_MAX  # refused with its length, not cut by the browser
+                field.max_length = bounds.TEXT_MAX
             field.validators = [*field.validators, *bounds.validators_for(name, kind)]
-
-    def clean(self):
-        data = super().clean()
-        for field, message in bounds.pair_errors(data).items():
-            if field in self.fields:
-                self.add_error(field, message)
-        return data
+            field.bounded = True
+        super().full_clean()
+        # After the form's own clean() (which a form may override without calling super()).
+        if self.is_bound and hasattr(self, "cleaned_data"):
+            for field, message in bounds.pair_errors(self.cleaned_data).items():
+                if field in self.fields:
+                    self.add_error(field, message)

@@ -59,7 +59,12 @@ class StrictMixin:
                 raise serializers.ValidationError(
                     {str(key)[:100]: [self._unknown_message(str(key))] for key in unknown[:MAX_NAMED]}
                 )
-        return super().to_internal_value(data)
+        attrs = super().to_internal_value(data)
+        # Here rather than in validate(), which serializers override without calling super().
+        errors = bounds.pair_errors(self._pair_values(attrs))
+        if errors:
+            raise serializers.ValidationError({name: [message] for name, message in errors.items()})
+        return attrs
 
     def _unknown_message(self, key: str) -> str:
         accepted = [name for name, field in self.fields.items() if not field.read_only]
@@ -67,8 +72,8 @@ class StrictMixin:
         hint = f" Did you mean “{close[0]}”?" if close else ""
         return f"Unknown field.{hint} This endpoint accepts: {', '.join(accepted)}."
 
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
+    def _pair_values(self, attrs) -> dict:
+        """The start and end values to compare: those sent, else (a partial update) those stored."""
         instance = self.instance if not isinstance(self.instance, list | tuple) else None
         values = {}
         for start, end in bounds.PAIRS:
@@ -79,10 +84,7 @@ class StrictMixin:
                     values[name] = attrs[name]
                 elif instance is not None and hasattr(instance, name):
                     values[name] = getattr(instance, name)
-        errors = bounds.pair_errors(values)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
+        return values
 
 
 class StrictSerializer(StrictMixin, serializers.Serializer):

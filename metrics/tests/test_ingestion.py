@@ -452,3 +452,16 @@ def test_a_tenure_reaching_before_1900_is_an_error_not_a_crash(org, tmp_path):
     assert outcome.errors == [
         {"row": 2, "column": "tenure", "message": "99999 months before the snapshot is before 1900"}
     ]
+
+
+def test_the_mapping_form_refuses_days_out_of_order_or_out_of_range(org, client_for):
+    client = client_for(org["cx"])
+    _upload(client, "responses", "pulse", "nodates.csv", b"id,score\n1,9\n")
+    job = ImportJob.objects.get()
+    form = {"col_external_id": "id", "col_score": "score", "const_scale": "nps"}
+    page = client.post(f"/metrics/imports/{job.pk}/", form | {"dates_from": "2026-05-01", "dates_to": "2026-04-01"})
+    assert "The end (2026-04-01) is before the start (2026-05-01)." in page.content.decode()
+    page = client.post(f"/metrics/imports/{job.pk}/", form | {"dates_from": "2026-04-01", "dates_to": "2999-01-01"})
+    assert "2999-01-01 is out of range: dates must be between 1900-01-01 and" in page.content.decode()
+    job.refresh_from_db()
+    assert job.status == "uploaded"
