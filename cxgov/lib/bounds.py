@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 EARLIEST = date(1900, 1, 1)
@@ -193,8 +194,15 @@ def validate_identifier(value) -> None:
     _raise(identifier_problem(value or ""), "not_an_identifier")
 
 
-def validate_text_length(value) -> None:
-    _raise(length_problem(value or ""), "too_long")
+class TextLengthValidator(MaxLengthValidator):
+    """Django's validator (so the OpenAPI schema shows the maxLength) with a message giving the
+    length sent."""
+
+    def __call__(self, value) -> None:
+        _raise(length_problem(value or "", self.limit_value), "too_long")
+
+
+validate_text_length = TextLengthValidator(TEXT_MAX)
 
 
 def validate_driver_ratings(value) -> None:

@@ -37,7 +37,7 @@ def bound_field(name: str, field) -> None:
     if kind is None:
         return
     if kind == "text":
-        field.max_length = bounds.TEXT_MAX  # documented in the schema; the validator says the length
+        field.max_length = bounds.TEXT_MAX
     field.validators.extend(bounds.validators_for(name, kind))
 
 
