@@ -213,3 +213,29 @@ def test_the_bulk_envelope_names_unknown_keys(org, api_for):
     assert response.status_code == 400
     assert response.json() == {"row": ['Unknown field; send a list of rows or {"rows": [...]}.']}
     assert not SurveyResponse.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"), [("7", "7"), ("soon", "CXGOV_DATE_HORIZON_DAYS='soon' is not a whole number")]
+)
+def test_the_horizon_is_read_from_the_environment(raw, shown):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings as s; print(s.CXGOV_DATE_HORIZON_DAYS)",
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "CXGOV_DATE_HORIZON_DAYS": raw},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown in result.stdout + result.stderr
