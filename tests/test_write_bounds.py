@@ -239,3 +239,51 @@ def test_the_horizon_is_read_from_the_environment(raw, shown):
         timeout=120,
     )
     assert shown in result.stdout + result.stderr
+
+
+def test_every_api_write_goes_through_a_strict_serializer():
+    """A viewset that creates or updates, and every bulk-ingestion endpoint, uses a serializer that
+    names unknown fields and applies the shared bounds (so a new endpoint cannot forget them)."""
+    from rest_framework import mixins
+
+    from cxgov.api_urls import router
+    from cxgov.lib.serializers import StrictMixin
+    from metrics.api import BulkIngest
+
+    writers = [
+        viewset
+        for _, viewset, _ in router.registry
+        if issubclass(viewset, mixins.CreateModelMixin | mixins.UpdateModelMixin)
+    ]
+    assert writers
+    lax = [v.__name__ for v in writers if not issubclass(v.serializer_class, StrictMixin)]
+    lax += [v.__name__ for v in BulkIngest.__subclasses__() if not issubclass(v.row_serializer, StrictMixin)]
+    assert lax == []
+
+
+def test_every_model_form_applies_the_shared_bounds():
+    """Every form that writes a model of ours refuses what the API refuses."""
+    import importlib
+    import inspect
+    from pathlib import Path
+
+    from django import forms
+    from django.apps import apps
+
+    from cxgov.lib.forms import BoundedFormMixin
+
+    root = Path(__file__).resolve().parents[1]
+    ours = [c for c in apps.get_app_configs() if Path(c.path).is_relative_to(root)]
+    for config in ours:
+        if (Path(config.path) / "forms.py").exists():
+            importlib.import_module(f"{config.name}.forms")
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    model_forms = [f for f in subclasses(forms.ModelForm) if Path(inspect.getfile(f)).is_relative_to(root)]
+    model_forms = [f for f in model_forms if ".venv" not in Path(inspect.getfile(f)).parts]
+    assert len(model_forms) > 10
+    assert [f.__qualname__ for f in model_forms if not issubclass(f, BoundedFormMixin)] == []
