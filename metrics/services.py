@@ -429,6 +429,8 @@ def metrics_touched(
     """After new data, queue recalculation of the periods it touches, for the metrics that read it."""
     from metrics import tasks
 
+    if kind != "customers" and (first is None or last is None):
+        return  # no dated row was written
     if kind == "responses":
         responses_changed.send(sender=SurveyResponse, sources=sources, first=first, last=last)
         metrics = Metric.objects.filter(active=True, calculator__in=RESPONSE_CALCULATORS | {"revenue_at_risk"})
@@ -442,8 +444,6 @@ def metrics_touched(
         ):
             transaction.on_commit(lambda pk=metric_id: tasks.recalculate.delay(pk))
         return
-    if first is None or last is None:
-        return  # nothing dated was written
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     start, end = first.astimezone(tz).date(), last.astimezone(tz).date()
     for metric_id in metrics.values_list("pk", flat=True):
