@@ -15,6 +15,7 @@ from rest_framework import serializers
 from cxgov.lib import bounds
 
 MAX_NAMED = 20  # unknown fields named in one answer
+IGNORED = frozenset({"csrfmiddlewaretoken"})  # sent by the browsable API's HTML forms
 
 
 def _kind(field) -> str | None:
@@ -54,7 +55,7 @@ class StrictMixin:
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
-            unknown = [key for key in data if key not in self.fields]
+            unknown = [key for key in data if key not in self.fields and key not in IGNORED]
             if unknown:
                 raise serializers.ValidationError(
                     {str(key)[:100]: [self._unknown_message(str(key))] for key in unknown[:MAX_NAMED]}
