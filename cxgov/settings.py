@@ -279,6 +279,9 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded data files larger than this are refused with a message (the bulk API takes the rest).
 IMPORT_MAX_BYTES = _int("IMPORT_MAX_MB", 100) * 1_000_000
+# Dates written (API, forms, file imports) may lie at most this many days past now: a response
+# dated 2999 would otherwise open a far-future period and leave the current one empty.
+CXGOV_DATE_HORIZON_DAYS = _int("CXGOV_DATE_HORIZON_DAYS", 1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000  # larger uploads stream to a temporary file
 # The bulk API takes up to 10,000 rows a request, comments included.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25_000_000
