@@ -28,7 +28,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["alert", "recipient", "kind", "created_at", "sent_at", "attempts", "error"]
+    list_display = ["alert", "recipient", "kind", "created_at", "email", "read_at"]
     list_filter = ["kind"]
 
 
