@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Min
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from cxgov.models import Email, EmailStatus
@@ -186,10 +186,14 @@ def health() -> dict:
     for good in the last ``OUTBOX_FAILED_VISIBLE_DAYS``. Unhealthy when one has waited longer than
     ``OUTBOX_HEALTH_MAX_WAIT`` (mail or the workers are down) or one failed for good."""
     now = timezone.now()
-    waiting = Email.objects.filter(status__in=PENDING).aggregate(count=Count("pk"), oldest=Min("created_at"))
-    failed = Email.objects.filter(
+    pending = Q(status__in=PENDING)
+    recent_failure = Q(
         status=EmailStatus.FAILED, created_at__gte=now - timedelta(days=settings.OUTBOX_FAILED_VISIBLE_DAYS)
-    ).count()
+    )
+    waiting = Email.objects.filter(pending | recent_failure).aggregate(
+        count=Count("pk", filter=pending), oldest=Min("created_at", filter=pending), failed=Count("pk", filter=~pending)
+    )
+    failed = waiting["failed"]
     age = round((now - waiting["oldest"]).total_seconds()) if waiting["oldest"] else None
     result = {"ok": True, "waiting": waiting["count"], "oldest_waiting_seconds": age, "failed": failed}
     problems = []
