@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
 from cxgov.services import accountability_link, accountability_unlink
 from metrics import calculations, ingestion
 from metrics.models import (
@@ -395,7 +396,7 @@ def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
             )
     try:
         with transaction.atomic():
-            metric.save()
+            record_as(metric, user).save()
     except IntegrityError:
         raise ValidationError(
             {"north_star": "Another metric became the active North Star at the same moment; reload and retry."}
@@ -419,7 +420,7 @@ def metric_delete(*, user, metric: Metric) -> None:
     permissions.require_configure(user)
     PeriodicTask.objects.filter(name=metric.schedule_name).delete()
     accountability_unlink(subject_object=metric)
-    metric.delete()
+    record_as(metric, user).delete()
 
 
 def metrics_touched(
