@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cxgov', '0002_accountable_subject_case_insensitive'),
+        ('cxgov', '0003_config_history'),
     ]
 
     operations = [

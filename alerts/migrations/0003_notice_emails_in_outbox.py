@@ -33,8 +33,8 @@ def notices_already_sent_to_the_outbox(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0001_initial'),
-        ('cxgov', '0003_outbox_email'),
+        ('alerts', '0002_config_history'),
+        ('cxgov', '0004_outbox_email'),
     ]
 
     operations = [

@@ -32,8 +32,8 @@ def deliveries_to_the_outbox(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cxgov', '0003_outbox_email'),
-        ('digests', '0001_initial'),
+        ('cxgov', '0004_outbox_email'),
+        ('digests', '0002_config_history'),
     ]
 
     operations = [
