@@ -14,7 +14,7 @@ def deliveries_to_the_outbox(apps, schema_editor):
     for delivery in done.select_related("user").iterator():
         sent = delivery.status == "sent"
         email = Email.objects.create(
-            key=f"digest:{delivery.pk}",
+            key=f"digest:{delivery.user_id}:{delivery.period}",
             kind="digest",
             to=[delivery.user.email],
             subject=delivery.subject or "(sent before the outbox)",
