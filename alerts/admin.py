@@ -29,7 +29,7 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["alert", "recipient", "kind", "created_at", "sent_at", "attempts", "error"]
+    list_display = ["alert", "recipient", "kind", "created_at", "email", "read_at"]
     list_filter = ["kind"]
 
 

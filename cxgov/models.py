@@ -154,3 +154,39 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class EmailStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed for good"
+
+
+class Email(models.Model):
+    """An email in the outbox: stored with the change that caused it, sent by a worker, retried
+    with back-off until it is sent or given up (see ``cxgov/lib/outbox.py``)."""
+
+    key = models.CharField(max_length=100, unique=True, help_text="What it is about; the same email is stored once.")
+    kind = models.CharField(max_length=40, help_text="Which message it is, e.g. alert_fired, digest.")
+    to = models.JSONField(default=list)
+    from_email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=998)
+    body = models.TextField()
+    html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.WAITING)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(
+        help_text="Waiting: when it may next be tried. Sending: when the send counts as dead (its lease ends)."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="The last failure.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {', '.join(self.to)} ({self.status})"

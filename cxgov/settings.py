@@ -342,9 +342,22 @@ CELERY_BEAT_SCHEDULE = {
     # Every 5 minutes: each person's digest leaves within minutes of their local hour.
     "send-digests": {"task": "digests.send_due", "schedule": 5 * 60, "options": {"expires": 4 * 60}},
     "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},
+    # Every minute: emails whose send failed, or whose worker died, are tried again when due.
+    "outbox-send-due": {"task": "cxgov.outbox_send_due", "schedule": _int("OUTBOX_SWEEP_INTERVAL", 60)},
 }
 # An alert evaluation (or its message) with no change of status for this many seconds is sent again.
 ALERTS_STUCK_AFTER = _int("ALERTS_STUCK_AFTER", 10 * 60)
+# The outbox (cxgov/lib/outbox.py): a failed email waits OUTBOX_FIRST_RETRY seconds, then twice as
+# long after each attempt up to OUTBOX_MAX_BACKOFF, and is given up OUTBOX_RETRY_FOR seconds after it
+# was stored. A send not finished within OUTBOX_LEASE seconds counts as dead (its worker died).
+OUTBOX_FIRST_RETRY = _int("OUTBOX_FIRST_RETRY", 60)
+OUTBOX_MAX_BACKOFF = _int("OUTBOX_MAX_BACKOFF", 30 * 60)
+OUTBOX_RETRY_FOR = _int("OUTBOX_RETRY_FOR", 24 * 60 * 60)
+OUTBOX_LEASE = _int("OUTBOX_LEASE", 10 * 60)
+# /healthz fails while an email has waited longer than this, or one failed for good recently.
+OUTBOX_HEALTH_MAX_WAIT = _int("OUTBOX_HEALTH_MAX_WAIT", 15 * 60)
+OUTBOX_FAILED_VISIBLE_DAYS = _int("OUTBOX_FAILED_VISIBLE_DAYS", 7)
+OUTBOX_KEEP_DAYS = _int("OUTBOX_KEEP_DAYS", 30)
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -17,6 +17,6 @@ class DigestPreferenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(DigestDelivery)
 class DigestDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["user", "period", "status", "attempts", "claimed_at", "sent_at"]
+    list_display = ["user", "period", "status", "claimed_at", "email"]
     list_filter = ["status", "frequency"]
     raw_id_fields = ["user"]
