@@ -31,6 +31,7 @@ from alerts.models import (
     RuleKind,
 )
 from cxgov.lib import permissions
+from cxgov.lib.retry import retry_on_conflict
 from cxgov.models import Role, User
 from metrics.models import Metric, MetricValue
 
@@ -96,11 +97,24 @@ def _check_rule(rule: AlertRule) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
 def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[User] | None = None) -> AlertRule:
-    """Create or change an alert rule (administrators and the CX team); evaluate it at once."""
+    """Create or change an alert rule (administrators and the CX team); evaluate it at once.
+    A save that loses a race with its metric's recalculation or evaluation is run again."""
     if not permissions.can_write_alert_rules(user):
         raise PermissionDenied("Only administrators and the CX team write alert rules.")
+    adding = rule._state.adding
+
+    @retry_on_conflict
+    def attempt() -> AlertRule:
+        if adding:  # a rolled-back insert left its id on the instance
+            rule.pk, rule._state.adding = None, True
+        return _rule_save(user=user, rule=rule, fields=fields, subscribers=subscribers)
+
+    return attempt()
+
+
+@transaction.atomic
+def _rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[User] | None) -> AlertRule:
     for key, value in fields.items():
         setattr(rule, key, value)
     if rule.pk is None:
@@ -332,6 +346,10 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
     cost per rule does not grow with the number of rules or of values."""
     today = today or timezone.localdate()
     with transaction.atomic():
+        # The metric before its rules, in the order deleting a metric takes them, so the two wait
+        # for each other instead of deadlocking; a metric deleted meanwhile has nothing to judge.
+        if not list(Metric.objects.select_for_update(no_key=True).filter(pk=metric.pk).values_list("pk")):
+            return 0
         rules = list(
             AlertRule.objects.select_for_update(of=("self",))
             .filter(metric=metric, active=True)

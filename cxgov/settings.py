@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "cxgov.lib.retry.BusyMiddleware",  # a write that kept losing races answers 503 + Retry-After
 ]
 
 ROOT_URLCONF = "cxgov.urls"

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cxgov.lib import permissions
+from cxgov.lib.retry import retry_on_conflict
 from cxgov.services import accountability_link, accountability_unlink
 from metrics import calculations, ingestion
 from metrics.models import (
@@ -57,14 +58,18 @@ def observations_upsert(*, observations: Iterable[Observation], clean: bool = Tr
     return _instances_upsert("observations", observations, clean, notify)
 
 
+@retry_on_conflict
 @transaction.atomic
 def rows_upsert(*, kind: str, rows: list[dict], notify: bool = True, chunk: int = 50_000) -> int:
     """Insert or update checked rows (dicts of field values), idempotently on their natural key.
 
     The one writer under the bulk API, the upload page and ``import_data`` (which stream their
-    rows into ``_write_rows`` directly); it queues recalculation of the periods the rows touch."""
+    rows into ``_write_rows`` directly); it queues recalculation of the periods the rows touch.
+    Rows are written in key order, so two batches that share keys lock them in the same order
+    and one waits for the other instead of deadlocking; a race lost anyway is run again."""
     model, keys, fields = IMPORT_TABLES[kind]
     columns = keys + fields
+    rows = sorted(rows, key=lambda row: tuple(str(row.get(k, "")) for k in keys))
     defaults = [model._meta.get_field(c).get_default() for c in columns]
     json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
     tuples = []
@@ -272,9 +277,14 @@ def metric_recalculate(*, metric: Metric, period_from: date | None = None, perio
     Upserts on (metric, period, segment) and removes values of recomputed periods that no
     longer have data. The metric's row is locked for the duration, so two workers doing
     the same metric at once run one after the other and leave one correct set of values.
+    The lock is FOR NO KEY UPDATE: rows that merely point at the metric (a new alert rule, a
+    queued evaluation) go ahead, while deleting the metric waits for the values to be stored.
+    A metric deleted before or meanwhile is not an error: there is nothing left to compute (0).
     """
     with transaction.atomic():
-        metric = Metric.objects.select_for_update().get(pk=metric.pk)
+        metric = Metric.objects.select_for_update(no_key=True).filter(pk=metric.pk).first()
+        if metric is None:
+            return 0
         results = _compute(metric, period_from, period_to)
         now = timezone.now()
         values = [
@@ -411,12 +421,17 @@ def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
     return metric
 
 
+@retry_on_conflict
 @transaction.atomic
 def metric_delete(*, user, metric: Metric) -> None:
     """Remove a metric with its values, its schedule and its place in the accountability register."""
     from django_celery_beat.models import PeriodicTask
 
     permissions.require_configure(user)
+    # Lock first: a running recalculation finishes storing its values, then all of them go with
+    # the metric (deleting before the lock would miss them and fail on their foreign key).
+    if not list(Metric.objects.select_for_update().filter(pk=metric.pk).values_list("pk")):
+        return
     PeriodicTask.objects.filter(name=metric.schedule_name).delete()
     accountability_unlink(subject_object=metric)
     metric.delete()
@@ -672,6 +687,8 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
         f"{connection.ops.quote_name(c)} = EXCLUDED.{connection.ops.quote_name(c)}" for c in columns if c not in keys
     )
     conflict = ", ".join(keys)
+    # Byte order, the same as the Python sort of the callers, so chunks follow one order too.
+    key_order = ", ".join(f'{connection.ops.quote_name(k)} COLLATE "C"' for k in keys)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("DROP TABLE IF EXISTS pg_temp.import_rows")
@@ -680,7 +697,7 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {names} FROM import_rows "  # noqa: S608 - model names
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM import_rows ORDER BY {key_order} "  # noqa: S608
                 f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
             )
             cursor.execute("DROP TABLE import_rows")
@@ -754,16 +771,25 @@ def import_path(
         found = model.objects.filter(source=source).aggregate(first=Min(stamp), last=Max(stamp))
         return [value for value in found.values() if value is not None]
 
+    # Key order, as in rows_upsert: a concurrent writer of the same ids waits instead of deadlocking.
+    checked_rows.sort(key=lambda values: tuple(str(values[i]) for i in range(len(keys))))
+
     # All or nothing: one transaction for the whole write; re-sent rows may move between
     # periods, so the periods spanned before and after are recomputed.
-    with transaction.atomic():
+    @retry_on_conflict
+    @transaction.atomic
+    def write() -> int:
         stamps = span()
+        written = 0
         for start in range(0, len(checked_rows), batch_size):
-            outcome.written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
+            written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
         stamps += span()
         metrics_touched(
             kind=kind, sources={source}, first=min(stamps) if stamps else None, last=max(stamps) if stamps else None
         )
+        return written
+
+    outcome.written = write()
     if on_write:
         on_write(outcome.written)
     return outcome
