@@ -144,11 +144,10 @@ def _close_open_episode(*, rule: AlertRule, user: User) -> None:
     """A rule switched off stops watching: its open episode is closed quietly (no notice), so it
     does not stay "firing" for ever."""
     now = timezone.now()
+    period = evaluation.period_of(timezone.localdate(), rule.metric.granularity)
     for alert in Alert.objects.filter(rule=rule, state=AlertState.FIRING):
         if Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
-            state=AlertState.RESOLVED,
-            resolved_at=now,
-            resolved_period=evaluation.period_of(timezone.localdate(), rule.metric.granularity),
+            state=AlertState.RESOLVED, resolved_at=now, resolved_period=max(period, alert.opened_period)
         ):
             AlertEvent.objects.create(
                 alert=alert, kind=EventKind.RESOLVED, at=now, by=user, note="Closed: the rule was switched off."
@@ -452,7 +451,13 @@ def _fire(rule, metric, leader, points, episode, now, today, opened_at: date | N
 
 
 def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
+    if at_index is not None and points[at_index].period < alert.opened_period:
+        # Late corrections moved the clearing before this episode opened (the trouble was never
+        # there as recorded): the episode ends where it began, never before.
+        at_index = next((i for i, p in enumerate(points) if p.period >= alert.opened_period), None)
     period = points[at_index].period if at_index is not None else (points[-1].period if points else None)
+    if period is None or period < alert.opened_period:
+        period = alert.opened_period
     values = _values_json(points, [at_index], {}) if at_index is not None else []
     if not Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
         state=AlertState.RESOLVED, resolved_period=period, resolved_at=now

@@ -14,7 +14,7 @@ from alerts.services import rule_save
 from alerts.tests.factories import metric_with
 from cxgov.lib import retry
 from metrics import services
-from metrics.models import Observation
+from metrics.models import Metric, MetricValue, Observation, SurveyResponse
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -121,6 +121,64 @@ def test_alert_rule_saved_while_its_metric_recalculates_is_saved(org):
     )
     assert not any(isinstance(result, Exception) for result in created), created
     assert AlertRule.objects.filter(metric=metric, name="Target").exists()
+
+
+def _slow_compute(computing: threading.Event, release: threading.Event):
+    real_compute = services._compute
+
+    def slow(*args, **kwargs):
+        computing.set()
+        release.wait(10)
+        return real_compute(*args, **kwargs)
+
+    return mock.patch.object(services, "_compute", side_effect=slow)
+
+
+def _csat_metric():
+    SurveyResponse.objects.bulk_create(
+        SurveyResponse(
+            source="pulse",
+            external_id=str(i),
+            responded_at=datetime(2026, 9 + i % 2, 10, tzinfo=UTC),
+            score=i % 5 + 1,
+            scale="csat",
+        )
+        for i in range(20)
+    )
+    return Metric.objects.create(name="CSAT", slug="csat", calculator="csat", kind="outcome", source="pulse")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_metric_while_its_first_recalculation_runs_waits_and_removes_everything(org, api_for):
+    metric = _csat_metric()
+    api = api_for(org["admin"])
+    computing, release = threading.Event(), threading.Event()
+
+    def delete():
+        computing.wait(10)  # the recalculation holds its metric and is about to store values
+        threading.Timer(1.5, release.set).start()
+        return api.delete(f"/api/metrics/{metric.slug}/")
+
+    with _slow_compute(computing, release):
+        recalculated, deleted = _in_threads(lambda: services.metric_recalculate(metric=metric), delete)
+    assert recalculated == 2
+    assert not isinstance(deleted, Exception), deleted
+    assert deleted.status_code == 204, deleted.content[:500]
+    assert not Metric.objects.exists() and not MetricValue.objects.exists()
+
+
+@pytest.mark.django_db
+def test_recalculating_a_metric_deleted_meanwhile_stops_quietly(org):
+    metric = _csat_metric()
+    services.metric_delete(user=org["admin"], metric=Metric.objects.get(pk=metric.pk))
+    with mock.patch.object(services, "metric_record_failure") as failure:
+        assert services.metric_recalculate(metric=metric) == 0
+        from metrics.tasks import recalculate
+
+        assert recalculate.apply(args=(metric.pk,)).get() == 0
+    failure.assert_not_called()
+    assert not MetricValue.objects.exists()
 
 
 class _DeadlockDetected(Exception):
