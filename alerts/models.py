@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from cxgov.lib.history import ConfigHistory
+
 
 class RuleKind(models.TextChoices):
     THRESHOLD = "threshold", "Threshold crossing (RAG status worsens)"
@@ -75,6 +77,7 @@ class AlertRule(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["metric__name", "name"]

@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from alerts import services
@@ -27,12 +26,9 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         subscribers = data.pop("subscribers", None)
         rule = self.instance or AlertRule(metric=data["metric"])
         data.pop("metric", None)
-        try:
-            self.instance = services.rule_save(
-                user=self.context["request"].user, rule=rule, fields=data, subscribers=subscribers
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        self.instance = services.rule_save(
+            user=self.context["request"].user, rule=rule, fields=data, subscribers=subscribers
+        )
         return self.instance
 
 

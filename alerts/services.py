@@ -31,6 +31,7 @@ from alerts.models import (
     RuleKind,
 )
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.models import Role, User
 from metrics.models import Metric, MetricValue
@@ -124,7 +125,7 @@ def _rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[U
     rule.full_clean(exclude=["created_by"], validate_constraints=False)
     try:
         with transaction.atomic():
-            rule.save()
+            record_as(rule, user).save()
     except IntegrityError:
         if AlertRule.objects.filter(metric=rule.metric, name=rule.name).exclude(pk=rule.pk).exists():
             raise ValidationError({"name": f"“{rule.metric}” already has a rule named “{rule.name}”."}) from None
@@ -157,7 +158,7 @@ def _close_open_episode(*, rule: AlertRule, user: User) -> None:
 def rule_delete(*, user: User, rule: AlertRule) -> None:
     if not permissions.can_write_alert_rules(user):
         raise PermissionDenied("Only administrators and the CX team write alert rules.")
-    rule.delete()
+    record_as(rule, user).delete()
 
 
 # --- acknowledging and muting -------------------------------------------------------------------

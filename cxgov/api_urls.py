@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from alerts import api as alerts_api
+from audit import api as audit_api
 from cxgov import api
 from digests import api as digests_api
 from metrics import api as metrics_api
@@ -37,5 +38,6 @@ urlpatterns = [
     path("pareto/", rootcause_api.ParetoView.as_view(), name="pareto"),
     path("ownership/map/", ownership_api.OwnershipMapView.as_view(), name="ownership-map"),
     path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
+    path("audit/", audit_api.AuditView.as_view(), name="audit"),
     path("", include(router.urls)),
 ]

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
+from cxgov.lib.history import ConfigHistory
+
 
 class Role(models.TextChoices):
     ADMINISTRATOR = "admin", "Administrator"
@@ -21,6 +23,7 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAKEHOLDER)
     title = models.CharField(max_length=120, blank=True, help_text="Job title, e.g. Head of Billing.")
+    history = ConfigHistory(excluded_fields=["password", "last_login"])
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -61,6 +62,19 @@ def accountability_list(
     if search:
         qs = qs.filter(subject__icontains=search)
     return qs.order_by("subject", "role", "function__name")
+
+
+def register_subject_taken(
+    *, function_id: int, subject: str, subject_object=None, role: str = Raci.ACCOUNTABLE
+) -> bool:
+    """Does this function already hold this role for this subject in the register (for something other
+    than ``subject_object``)? One function holds a role once per subject (a database constraint)."""
+    taken = Accountability.objects.filter(function_id=function_id, subject=subject[:200], role=role)
+    if subject_object is not None and subject_object.pk is not None:
+        taken = taken.exclude(
+            subject_type=ContentType.objects.get_for_model(subject_object), subject_id=subject_object.pk
+        )
+    return taken.exists()
 
 
 def people_list() -> QuerySet[User]:

@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from cxgov import services
@@ -35,13 +34,9 @@ class FunctionSerializer(serializers.ModelSerializer):
         extra_kwargs = {"slug": {"required": False}}
 
     def save(self, **kwargs):
-        function = self.instance or Function()
-        try:
-            self.instance = services.function_save(
-                user=self.context["request"].user, function=function, fields=self.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        self.instance = services.function_save(
+            user=self.context["request"].user, function=self.instance or Function(), fields=self.validated_data
+        )
         return self.instance
 
 
@@ -51,6 +46,12 @@ class MembershipSerializer(serializers.ModelSerializer):
     class Meta:
         model = Membership
         fields = ["id", "person", "person_detail", "function", "position", "joined_on"]
+
+    def save(self, **kwargs):
+        self.instance = services.membership_save(
+            user=self.context["request"].user, membership=self.instance or Membership(), fields=self.validated_data
+        )
+        return self.instance
 
 
 class AccountabilitySerializer(serializers.ModelSerializer):
@@ -78,15 +79,12 @@ class AccountabilitySerializer(serializers.ModelSerializer):
 
     def save(self, **kwargs):
         data = self.validated_data
-        try:
-            self.instance = services.accountability_save(
-                user=self.context["request"].user,
-                accountability=self.instance or Accountability(),
-                function=data.get("function", getattr(self.instance, "function", None)),
-                role=data.get("role", getattr(self.instance, "role", "")),
-                subject=data.get("subject", getattr(self.instance, "subject", "")),
-                note=data.get("note", getattr(self.instance, "note", "")),
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        self.instance = services.accountability_save(
+            user=self.context["request"].user,
+            accountability=self.instance or Accountability(),
+            function=data.get("function", getattr(self.instance, "function", None)),
+            role=data.get("role", getattr(self.instance, "role", "")),
+            subject=data.get("subject", getattr(self.instance, "subject", "")),
+            note=data.get("note", getattr(self.instance, "note", "")),
+        )
         return self.instance

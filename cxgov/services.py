@@ -8,12 +8,13 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
 from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
 
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
@@ -52,11 +53,53 @@ def function_save(*, user: User, function: Function, fields: dict) -> Function:
     if function.pk is not None and "parent" in fields:
         _check_parent(function, function.parent)
     function.full_clean()
-    function.save()
+    record_as(function, user).save()
     if function.leader_id:
         # The leader is a member of the function they lead.
         Membership.objects.get_or_create(person_id=function.leader_id, function=function)
     return function
+
+
+@transaction.atomic
+def function_delete(*, user: User, function: Function) -> None:
+    """Delete a function (administrators: it is configuration). Refused while anything but its
+    memberships still refers to it (workflows, issues, action items, register entries, metrics,
+    canvases, sub-functions...): those are moved or removed first, so nothing is lost by accident."""
+    permissions.require_configure(user)
+    in_use = []
+    for relation in Function._meta.related_objects:
+        if relation.related_model is Membership:
+            continue  # memberships go with the function (their history keeps them)
+        related = getattr(function, relation.get_accessor_name()).all()
+        if related.exists():
+            in_use.append((relation.related_model._meta, related))
+    if in_use:
+        names = ", ".join(str(meta.verbose_name_plural) for meta, _ in in_use)
+        raise ProtectedError(
+            f"{function} still has {names}: move or remove them first; nothing was deleted.",
+            [obj for _, related in in_use for obj in related[:10]],
+        )
+    for membership in Membership.objects.filter(function=function):
+        membership.delete()  # one by one, so the history records each removal
+    function.delete()
+
+
+@transaction.atomic
+def membership_save(*, user: User, membership: Membership, fields: dict) -> Membership:
+    """Put a person in a function, or change their position in it (administrators)."""
+    permissions.require_configure(user)
+    for key, value in fields.items():
+        setattr(membership, key, value)
+    membership.full_clean()
+    membership.save()
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, user: User, membership: Membership) -> None:
+    """Take a person out of a function (administrators)."""
+    permissions.require_configure(user)
+    membership.delete()
 
 
 @transaction.atomic
@@ -74,7 +117,7 @@ def person_save(*, user: User, person: User, fields: dict, function_ids: set[int
     elif person.pk is None:
         person.set_unusable_password()
     person.full_clean(exclude=["password"])
-    person.save()
+    record_as(person, user, "Password set" if password else "").save()
     # Administrators configure in the Django admin (schedules, tokens, metrics): give them
     # its permissions with the role, and take them away with it.
     if person.role == Role.ADMINISTRATOR:
@@ -91,9 +134,11 @@ def membership_set(*, user: User, person: User, function_ids: set[int]) -> None:
     permissions.require_configure(user)
     current = set(Membership.objects.filter(person=person).values_list("function_id", flat=True))
     for membership in Membership.objects.filter(person=person, function_id__in=current - function_ids):
-        membership.delete()  # one by one, so the history records each removal
+        record_as(membership, user).delete()  # one by one, so the history records each removal
     bulk_create_with_history(
-        [Membership(person=person, function_id=pk) for pk in sorted(function_ids - current)], Membership
+        [Membership(person=person, function_id=pk) for pk in sorted(function_ids - current)],
+        Membership,
+        default_user=user,
     )
 
 
@@ -132,7 +177,7 @@ def accountability_save(
     accountability.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
-            accountability.save()
+            record_as(accountability, user).save()
     except IntegrityError:
         # The database constraints are the guard; turn their refusal into a clear message.
         if role == Raci.ACCOUNTABLE:
@@ -148,9 +193,11 @@ def accountability_save(
     return accountability
 
 
+@transaction.atomic
 def accountability_delete(*, user: User, accountability: Accountability) -> None:
+    """Remove an entry of the accountability register (its function's leader, the CX team, administrators)."""
     permissions.require_change(user, accountability)
-    accountability.delete()
+    record_as(accountability, user).delete()
 
 
 def accountability_link(

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "digests",
     "alerts",
     "ownership",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -304,6 +305,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cxgov.lib.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "cxgov API",

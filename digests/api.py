@@ -1,6 +1,5 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,10 +28,7 @@ class PreferenceView(APIView):
     def put(self, request):
         body = PreferenceSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        try:
-            saved = services.preference_save(user=request.user, fields=body.validated_data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        saved = services.preference_save(user=request.user, fields=body.validated_data)
         return Response(PreferenceSerializer(saved).data | {"own": True})
 
     patch = put

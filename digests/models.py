@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from cxgov.lib.history import ConfigHistory
 from cxgov.models import Role
 
 
@@ -54,6 +55,7 @@ class DigestDefault(Schedule):
     """The schedule of everyone with a role who has not chosen their own (set by administrators)."""
 
     role = models.CharField(max_length=12, choices=Role.choices, unique=True)
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["role"]

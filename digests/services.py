@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from cxgov.lib import permissions
 from cxgov.lib.emails import templated_email
+from cxgov.lib.history import record_as
 from cxgov.models import User
 from digests import schedule, selectors
 from digests.models import DeliveryStatus, DigestDefault, DigestDelivery, DigestPreference, Frequency
@@ -54,7 +55,7 @@ def default_save(*, user: User, role: str, fields: dict) -> DigestDefault:
     for key, value in fields.items():
         setattr(default, key, value)
     default.full_clean()
-    default.save()
+    record_as(default, user).save()
     return default
 
 

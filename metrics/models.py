@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from cxgov.lib.history import ConfigHistory
+
 
 class Customer(models.Model):
     """A customer of the company, with the category they belong to and what they bring in."""
@@ -204,6 +206,7 @@ class Metric(models.Model):
     recalculated_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    history = ConfigHistory(excluded_fields=["recalculated_at", "last_error", "last_error_at"])
 
     class Meta:
         ordering = ["name"]

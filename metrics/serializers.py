@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from metrics import ingestion, services
@@ -14,12 +13,9 @@ class MetricSerializer(serializers.ModelSerializer):
         validators = []  # the service explains the North Star rule
 
     def save(self, **kwargs):
-        try:
-            self.instance = services.metric_save(
-                user=self.context["request"].user, metric=self.instance or Metric(), fields=self.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        self.instance = services.metric_save(
+            user=self.context["request"].user, metric=self.instance or Metric(), fields=self.validated_data
+        )
         return self.instance
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.services import accountability_link, accountability_unlink
 from metrics import calculations, ingestion
@@ -405,7 +406,7 @@ def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
             )
     try:
         with transaction.atomic():
-            metric.save()
+            record_as(metric, user).save()
     except IntegrityError:
         raise ValidationError(
             {"north_star": "Another metric became the active North Star at the same moment; reload and retry."}
@@ -434,7 +435,7 @@ def metric_delete(*, user, metric: Metric) -> None:
         return
     PeriodicTask.objects.filter(name=metric.schedule_name).delete()
     accountability_unlink(subject_object=metric)
-    metric.delete()
+    record_as(metric, user).delete()
 
 
 def metrics_touched(

@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from outcomes import services
@@ -9,6 +8,15 @@ class CustomerCategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = CustomerCategory
         fields = ["id", "name", "slug", "description", "data_category"]
+        extra_kwargs = {"slug": {"required": False}}
+
+    def save(self, **kwargs):
+        self.instance = services.category_save(
+            user=self.context["request"].user,
+            category=self.instance or CustomerCategory(),
+            fields=self.validated_data,
+        )
+        return self.instance
 
 
 class NeedSerializer(serializers.ModelSerializer):
@@ -66,26 +74,22 @@ class CanvasSerializer(serializers.ModelSerializer):
     def save(self, **kwargs):
         data = dict(self.validated_data)
         user = self.context["request"].user
-        try:
-            draft = self.instance or services.canvas_draft(user=user, category=data["category"])
-
-            self.instance = services.canvas_save(
-                user=user,
-                canvas=draft,
-                fields={k: v for k, v in data.items() if k in services.CANVAS_TEXT_FIELDS},
-                measures=data.get("measures", list(draft.measures.all())),
-                functions=data.get("accountable_functions", list(draft.accountable_functions.all())),
-                needs=data.get("needs", [{f: getattr(n, f) for f in NEED_FIELDS} for n in draft.needs.all()]),
-                moments=data.get(
-                    "moments",
-                    [
-                        {"stage": m.stage, "what_happens": m.what_happens, "functions": list(m.functions.all())}
-                        for m in draft.moments.prefetch_related("functions")
-                    ],
-                ),
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        draft = self.instance or services.canvas_draft(user=user, category=data["category"])
+        self.instance = services.canvas_save(
+            user=user,
+            canvas=draft,
+            fields={k: v for k, v in data.items() if k in services.CANVAS_TEXT_FIELDS},
+            measures=data.get("measures", list(draft.measures.all())),
+            functions=data.get("accountable_functions", list(draft.accountable_functions.all())),
+            needs=data.get("needs", [{f: getattr(n, f) for f in NEED_FIELDS} for n in draft.needs.all()]),
+            moments=data.get(
+                "moments",
+                [
+                    {"stage": m.stage, "what_happens": m.what_happens, "functions": list(m.functions.all())}
+                    for m in draft.moments.prefetch_related("functions")
+                ],
+            ),
+        )
         return self.instance
 
 

@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from rootcause import services
@@ -41,13 +40,6 @@ class ParetoQuerySerializer(serializers.Serializer):
     dissatisfied_only = serializers.BooleanField(required=False, default=False)
     weight_by_revenue = serializers.BooleanField(required=False, default=False)
     cutoff = serializers.FloatField(required=False, default=80.0, min_value=1, max_value=100)
-
-
-def _saved(save):
-    try:
-        return save()
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
 
 
 class WhySerializer(serializers.ModelSerializer):
@@ -96,7 +88,7 @@ class IssueSerializer(serializers.ModelSerializer):
             data.pop("alert_id", None)
             issue = Issue.objects.get(pk=self.instance.pk)
         user = self.context["request"].user
-        self.instance = _saved(lambda: services.issue_save(user=user, issue=issue, fields=data))
+        self.instance = services.issue_save(user=user, issue=issue, fields=data)
         return self.instance
 
 
@@ -144,5 +136,5 @@ class ActionItemSerializer(serializers.ModelSerializer):
         issue = data.pop("issue", None)
         item = ActionItem.objects.get(pk=self.instance.pk) if self.instance else ActionItem(issue=issue)
         user = self.context["request"].user
-        self.instance = _saved(lambda: services.action_item_save(user=user, item=item, fields=data))
+        self.instance = services.action_item_save(user=user, item=item, fields=data)
         return self.instance
