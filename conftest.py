@@ -73,3 +73,14 @@ def api_for():
         return api
 
     return make
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """Background tasks handed to the broker by ``cxgov.lib.dispatch``, recorded as (name, kwargs)
+    instead of being sent."""
+    from cxgov.lib import dispatch
+
+    sent = []
+    monkeypatch.setattr(dispatch, "_publish", lambda pending: sent.append((pending.task, pending.kwargs)))
+    return sent

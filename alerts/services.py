@@ -30,7 +30,7 @@ from alerts.models import (
     FailureNotice,
     RuleKind,
 )
-from cxgov.lib import permissions
+from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.models import Role, User
@@ -206,15 +206,13 @@ def deliveries_mark_read(*, user: User, alert: Alert) -> None:
 
 def evaluation_request(*, metric_id: int) -> Evaluation | None:
     """Queue an evaluation of a metric's rules (sent on commit); None when one is already queued."""
-    from alerts import tasks
-
     now = timezone.now()
     try:
         with transaction.atomic():
             queued = Evaluation.objects.create(metric_id=metric_id, requested_at=now, updated_at=now)
     except IntegrityError:
         return None  # a queued evaluation will read the new values when it runs
-    transaction.on_commit(lambda: tasks.evaluate.delay(queued.pk))
+    dispatch.enqueue("alerts.evaluate", {"evaluation_id": queued.pk})
     return queued
 
 
@@ -279,8 +277,6 @@ def evaluations_requeue_stuck() -> int:
     """Send again the evaluations whose worker died or whose message was lost (no change of status
     for ``ALERTS_STUCK_AFTER`` seconds). Claimed on ``updated_at`` so two beats requeue once;
     running them stays claimed by ``evaluation_run``."""
-    from alerts import tasks
-
     cutoff = timezone.now() - timedelta(seconds=settings.ALERTS_STUCK_AFTER)
     stuck = Evaluation.objects.filter(
         status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RETRY, EvaluationStatus.RUNNING], updated_at__lt=cutoff
@@ -291,7 +287,7 @@ def evaluations_requeue_stuck() -> int:
         if Evaluation.objects.filter(pk=pk, updated_at=updated, status=status).update(
             status=new_status, updated_at=timezone.now()
         ):
-            transaction.on_commit(lambda pk=pk: tasks.evaluate.delay(pk))
+            dispatch.enqueue("alerts.evaluate", {"evaluation_id": pk})
             count += 1
     return count
 

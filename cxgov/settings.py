@@ -281,12 +281,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": HEARTBEAT_INTERVAL,
         "options": {"expires": HEARTBEAT_INTERVAL * 2},
     },
-    "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 5 * 60},
+    "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 60},
     "verify-issues": {"task": "rootcause.verify_issues", "schedule": 60 * 60},
     # Every 5 minutes: each person's digest leaves within minutes of their local hour.
     "send-digests": {"task": "digests.send_due", "schedule": 5 * 60, "options": {"expires": 4 * 60}},
     "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},
 }
+# Task intents (cxgov/lib/dispatch.py): a sender holds a stored task this long while it tries the
+# broker; tasks the broker has not accepted for DISPATCH_HEALTH_MAX_AGE seconds fail /healthz.
+DISPATCH_CLAIM_SECONDS = _int("DISPATCH_CLAIM_SECONDS", 30)
+DISPATCH_HEALTH_MAX_AGE = _int("DISPATCH_HEALTH_MAX_AGE", 120)
+# An import's worker renews its lease this often (seconds); a lease not renewed for
+# JOB_LEASE_SECONDS means the worker died, and the redelivered task or the next check takes over.
+JOB_LEASE_SECONDS = _int("JOB_LEASE_SECONDS", 30)
 # An alert evaluation (or its message) with no change of status for this many seconds is sent again.
 ALERTS_STUCK_AFTER = _int("ALERTS_STUCK_AFTER", 10 * 60)
 
