@@ -311,9 +311,7 @@ def test_ordinary_text_is_accepted(text):
     assert ingestion.text_problem(text) is None
 
 
-def test_an_import_whose_worker_died_is_restarted_once(
-    org, client_for, django_capture_on_commit_callbacks, sent_tasks
-):
+def test_an_import_whose_worker_died_is_restarted_once(org, client_for, django_capture_on_commit_callbacks, sent_tasks):
     from datetime import timedelta
 
     from django.utils import timezone
