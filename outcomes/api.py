@@ -1,10 +1,8 @@
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cxgov.filters import FilterSet
@@ -21,6 +19,9 @@ class CustomerCategoryViewSet(viewsets.ModelViewSet):
     serializer_class = CustomerCategorySerializer
     permission_classes = [CanvasPermission]
     lookup_field = "slug"
+
+    def perform_destroy(self, instance):
+        services.category_delete(user=self.request.user, category=instance)
 
 
 class CanvasFilter(FilterSet):
@@ -54,10 +55,7 @@ class CanvasViewSet(viewsets.ModelViewSet):
 
     def _lifecycle(self, change):
         canvas = self.get_object()
-        try:
-            change(user=self.request.user, canvas=canvas)
-        except DjangoValidationError as exc:
-            raise ValidationError({"state": exc.messages}) from None
+        change(user=self.request.user, canvas=canvas)
         return Response(self.get_serializer(self.get_queryset().get(pk=canvas.pk)).data)
 
     @extend_schema(request=None, responses={200: CanvasSerializer})

@@ -48,6 +48,7 @@ CAPABILITIES: dict[str, Rule] = {
         allows="change functions' structure, people, roles, memberships, metric definitions and digest "
         "defaults; read everyone's digests",
     ),
+    "read_audit": _rule(ADMIN, allows="read the audit trail: who changed the configuration, and what"),
     "import_data": _rule(ADMIN, CX, allows="push customer data: file imports and the bulk ingestion API"),
     "edit_taxonomy": _rule(ADMIN, CX, allows="write key drivers and sub-themes, and correct comment tags"),
     "save_pareto_snapshots": _rule(ADMIN, CX, allows="keep a Pareto analysis to compare later ones with"),
@@ -66,6 +67,13 @@ CAPABILITIES: dict[str, Rule] = {
         led_functions=True,
         allows="record and change a function's governed work: accountabilities, workflows, decision points, "
         "issues, 5 whys, action items",
+    ),
+    "add_action_items": _rule(
+        ADMIN,
+        CX,
+        led_functions=True,
+        allows="add action items to an issue (for a leader: an issue of a function they lead, whichever "
+        "function the item is for)",
     ),
     "edit_function_profile": _rule(ADMIN, led_functions=True, allows="change a function's description"),
     "acknowledge_alerts": _rule(
@@ -162,6 +170,11 @@ def can_configure_organisation(user) -> bool:
     return holds(user, "configure_organisation")
 
 
+def can_read_audit(user) -> bool:
+    """May this user read the audit trail (who changed the configuration, and what)?"""
+    return holds(user, "read_audit")
+
+
 def can_import_data(user) -> bool:
     """May this user push customer data (files, the bulk API)?"""
     return holds(user, "import_data")
@@ -206,6 +219,12 @@ def can_lead_functions(user) -> bool:
 def can_change_function(user, function_id: int | None) -> bool:
     """May this user change things owned by the function with this id (or create them there)?"""
     return holds(user, "change_function", function_id)
+
+
+def can_add_action_item(user, issue) -> bool:
+    """May this user add an action item to this issue? Only someone who may change the issue: a
+    leader may not put work on another function's issue (and move it on by finishing that work)."""
+    return holds(user, "add_action_items", issue.owning_function_id)
 
 
 def can_edit_function_profile(user, function: Function) -> bool:
