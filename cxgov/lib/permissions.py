@@ -72,8 +72,8 @@ CAPABILITIES: dict[str, Rule] = {
         ADMIN,
         CX,
         led_functions=True,
-        allows="add action items to an issue (for a leader: an issue of a function they lead, whichever "
-        "function the item is for)",
+        allows="add action items to an issue (a leader: to the issues of the functions they lead; the item's "
+        "own function is checked by change_function)",
     ),
     "edit_function_profile": _rule(ADMIN, led_functions=True, allows="change a function's description"),
     "acknowledge_alerts": _rule(
