@@ -8,7 +8,7 @@ beat claims it again. Sending, retrying with back-off and reporting are the outb
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
