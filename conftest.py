@@ -141,3 +141,14 @@ def smtp(settings):
     settings.SITE_URL = "https://cxgov.example.com"
     yield inbox
     inbox.stop()
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """Background tasks handed to the broker by ``cxgov.lib.dispatch``, recorded as (name, kwargs)
+    instead of being sent."""
+    from cxgov.lib import dispatch
+
+    sent = []
+    monkeypatch.setattr(dispatch, "_publish", lambda pending: sent.append((pending.task, pending.kwargs)))
+    return sent

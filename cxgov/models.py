@@ -151,6 +151,8 @@ class Heartbeat(models.Model):
     name = models.CharField(max_length=40, unique=True)
     seen_at = models.DateTimeField()
     hostname = models.CharField(max_length=255, blank=True)
+    # What keeps it from doing its job although it is alive (beat: the broker refuses its tasks).
+    error = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
@@ -190,3 +192,23 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} to {', '.join(self.to)} ({self.status})"
+
+
+class PendingTask(models.Model):
+    """Background work a change asked for (recalculate, evaluate, tag, import), stored in the same
+    transaction as the change and handed to the broker after commit: a transactional outbox, so a
+    broker outage delays the work but never loses it. Deleted once the broker has accepted it."""
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    # Due for the sweeper from this time; a sender moves it ahead while it tries (a claim).
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task}({self.kwargs})"

@@ -22,10 +22,11 @@ FUNCTION_FIELDS = ("name", "slug", "description", "customer_facing", "parent", "
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
 
 
-def heartbeat_record(*, name: str) -> None:
-    """Note that a background process is alive now (upsert on its name)."""
+def heartbeat_record(*, name: str, error: str = "") -> None:
+    """Note that a background process is alive now (upsert on its name), and what keeps it from
+    working if anything does (``error``: beat cannot hand tasks to the broker)."""
     Heartbeat.objects.update_or_create(
-        name=name, defaults={"seen_at": timezone.now(), "hostname": socket.gethostname()[:255]}
+        name=name, defaults={"seen_at": timezone.now(), "hostname": socket.gethostname()[:255], "error": error[:2000]}
     )
 
 

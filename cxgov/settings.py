@@ -140,6 +140,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "cxgov.lib.retry.BusyMiddleware",  # a write that kept losing races answers 503 + Retry-After
     # Last, as django-axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -337,7 +338,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": HEARTBEAT_INTERVAL,
         "options": {"expires": HEARTBEAT_INTERVAL * 2},
     },
-    "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 5 * 60},
+    "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 60},
     "verify-issues": {"task": "rootcause.verify_issues", "schedule": 60 * 60},
     # Every 5 minutes: each person's digest leaves within minutes of their local hour.
     "send-digests": {"task": "digests.send_due", "schedule": 5 * 60, "options": {"expires": 4 * 60}},
@@ -345,6 +346,13 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: emails whose send failed, or whose worker died, are tried again when due.
     "outbox-send-due": {"task": "cxgov.outbox_send_due", "schedule": _int("OUTBOX_SWEEP_INTERVAL", 60)},
 }
+# Task intents (cxgov/lib/dispatch.py): a sender holds a stored task this long while it tries the
+# broker; tasks the broker has not accepted for DISPATCH_HEALTH_MAX_AGE seconds fail /healthz.
+DISPATCH_CLAIM_SECONDS = _int("DISPATCH_CLAIM_SECONDS", 30)
+DISPATCH_HEALTH_MAX_AGE = _int("DISPATCH_HEALTH_MAX_AGE", 120)
+# An import's worker renews its lease this often (seconds); a lease not renewed for
+# JOB_LEASE_SECONDS means the worker died, and the redelivered task or the next check takes over.
+JOB_LEASE_SECONDS = _int("JOB_LEASE_SECONDS", 30)
 # An alert evaluation (or its message) with no change of status for this many seconds is sent again.
 ALERTS_STUCK_AFTER = _int("ALERTS_STUCK_AFTER", 10 * 60)
 # The outbox (cxgov/lib/outbox.py): a failed email waits OUTBOX_FIRST_RETRY seconds, then twice as

@@ -115,7 +115,7 @@ def import_list(request):
 def import_detail(request, pk):
     _require_importer(request.user)
     job = get_object_or_404(ImportJob, pk=pk)
-    context = {"job": job}
+    context = {"job": job, "activity": selectors.import_activity(job)}
     if job.status == ImportStatus.UPLOADED:
         try:
             preview = services.import_preview(job=job)
@@ -146,4 +146,6 @@ def import_progress(request, pk):
     """The progress fragment the import page polls while the job runs."""
     _require_importer(request.user)
     job = get_object_or_404(ImportJob, pk=pk)
-    return render(request, "metrics/partials/import_progress.html", {"job": job})
+    return render(
+        request, "metrics/partials/import_progress.html", {"job": job, "activity": selectors.import_activity(job)}
+    )

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cxgov.lib import permissions
+from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
 from metrics.models import SurveyResponse
@@ -91,8 +91,6 @@ def theme_save(*, user, instance, fields: dict):
     every comment in the background (manual tags are kept)."""
     from django.utils.text import slugify
 
-    from rootcause import tasks
-
     if not permissions.can_write_canvases(user):
         raise PermissionDenied("Only the CX team and administrators edit themes.")
     for key, value in fields.items():
@@ -103,7 +101,7 @@ def theme_save(*, user, instance, fields: dict):
     record_as(instance, user).save()
     if isinstance(instance, SubTheme):
         run = TaggingRun.objects.create()
-        transaction.on_commit(lambda: tasks.tag_comments.delay(run_id=run.pk))
+        dispatch.enqueue("rootcause.tag_comments", {"run_id": run.pk})
     return instance
 
 

@@ -311,20 +311,21 @@ def test_ordinary_text_is_accepted(text):
     assert ingestion.text_problem(text) is None
 
 
-def test_an_import_whose_worker_died_is_restarted_once(org, client_for, django_capture_on_commit_callbacks):
+def test_an_import_whose_worker_died_is_restarted_once(org, client_for, django_capture_on_commit_callbacks, sent_tasks):
     from datetime import timedelta
-    from unittest import mock
 
     from django.utils import timezone
 
     client = client_for(org["cx"])
     _upload(client, "responses", "pulse", "a.csv", GOOD.encode())
     job = ImportJob.objects.get()
-    ImportJob.objects.filter(pk=job.pk).update(status="writing", updated_at=timezone.now() - timedelta(hours=1))
-    with mock.patch("metrics.tasks.import_file.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+    ImportJob.objects.filter(pk=job.pk).update(
+        status="writing", worker="elsewhere:123", lease_until=timezone.now() - timedelta(seconds=5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
         assert services.imports_requeue_stuck() == 1
         assert services.imports_requeue_stuck() == 0
-    delay.assert_called_once_with(job.pk)
+    assert sent_tasks == [("metrics.import_file", {"job_id": job.pk})]
     job.refresh_from_db()
     assert job.status == "queued"
 
