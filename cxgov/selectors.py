@@ -210,4 +210,6 @@ def _check_heartbeat(beats: dict[str, Heartbeat], name: str) -> dict:
     result = {"ok": ok, "last_seen": beat.seen_at.isoformat(), "age_seconds": round(age, 1), "host": beat.hostname}
     if not ok:
         result["error"] = f"last check-in {round(age)} s ago (limit {settings.HEALTH_HEARTBEAT_MAX_AGE} s)"
+    elif beat.error:  # alive but useless: e.g. beat whose tasks the broker refuses
+        result.update(ok=False, error=beat.error)
     return result

@@ -140,6 +140,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "cxgov.lib.retry.BusyMiddleware",  # a write that kept losing races answers 503 + Retry-After
     # Last, as django-axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -279,6 +280,9 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded data files larger than this are refused with a message (the bulk API takes the rest).
 IMPORT_MAX_BYTES = _int("IMPORT_MAX_MB", 100) * 1_000_000
+# Dates written (API, forms, file imports) may lie at most this many days past now: a response
+# dated 2999 would otherwise open a far-future period and leave the current one empty.
+CXGOV_DATE_HORIZON_DAYS = _int("CXGOV_DATE_HORIZON_DAYS", 1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000  # larger uploads stream to a temporary file
 # The bulk API takes up to 10,000 rows a request, comments included.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25_000_000
@@ -334,14 +338,34 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": HEARTBEAT_INTERVAL,
         "options": {"expires": HEARTBEAT_INTERVAL * 2},
     },
-    "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 5 * 60},
+    "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 60},
     "verify-issues": {"task": "rootcause.verify_issues", "schedule": 60 * 60},
     # Every 5 minutes: each person's digest leaves within minutes of their local hour.
     "send-digests": {"task": "digests.send_due", "schedule": 5 * 60, "options": {"expires": 4 * 60}},
     "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},
+    # Every minute: emails whose send failed, or whose worker died, are tried again when due.
+    "outbox-send-due": {"task": "cxgov.outbox_send_due", "schedule": _int("OUTBOX_SWEEP_INTERVAL", 60)},
 }
+# Task intents (cxgov/lib/dispatch.py): a sender holds a stored task this long while it tries the
+# broker; tasks the broker has not accepted for DISPATCH_HEALTH_MAX_AGE seconds fail /healthz.
+DISPATCH_CLAIM_SECONDS = _int("DISPATCH_CLAIM_SECONDS", 30)
+DISPATCH_HEALTH_MAX_AGE = _int("DISPATCH_HEALTH_MAX_AGE", 120)
+# An import's worker renews its lease this often (seconds); a lease not renewed for
+# JOB_LEASE_SECONDS means the worker died, and the redelivered task or the next check takes over.
+JOB_LEASE_SECONDS = _int("JOB_LEASE_SECONDS", 30)
 # An alert evaluation (or its message) with no change of status for this many seconds is sent again.
 ALERTS_STUCK_AFTER = _int("ALERTS_STUCK_AFTER", 10 * 60)
+# The outbox (cxgov/lib/outbox.py): a failed email waits OUTBOX_FIRST_RETRY seconds, then twice as
+# long after each attempt up to OUTBOX_MAX_BACKOFF, and is given up OUTBOX_RETRY_FOR seconds after it
+# was stored. A send not finished within OUTBOX_LEASE seconds counts as dead (its worker died).
+OUTBOX_FIRST_RETRY = _int("OUTBOX_FIRST_RETRY", 60)
+OUTBOX_MAX_BACKOFF = _int("OUTBOX_MAX_BACKOFF", 30 * 60)
+OUTBOX_RETRY_FOR = _int("OUTBOX_RETRY_FOR", 24 * 60 * 60)
+OUTBOX_LEASE = _int("OUTBOX_LEASE", 10 * 60)
+# /healthz fails while an email has waited longer than this, or one failed for good recently.
+OUTBOX_HEALTH_MAX_WAIT = _int("OUTBOX_HEALTH_MAX_WAIT", 15 * 60)
+OUTBOX_FAILED_VISIBLE_DAYS = _int("OUTBOX_FAILED_VISIBLE_DAYS", 7)
+OUTBOX_KEEP_DAYS = _int("OUTBOX_KEEP_DAYS", 30)
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -392,6 +416,7 @@ SPECTACULAR_SETTINGS = {
         "DigestDeliveryStatusEnum": "digests.models.DeliveryStatus",
         "CanvasStateEnum": "outcomes.models.CanvasState",
         "AlertStateEnum": "alerts.models.AlertState",
+        "AuditActionEnum": "audit.selectors.ACTION_CHOICES",
     },
 }
 

@@ -16,7 +16,18 @@ def test_health_is_ok_when_worker_and_beat_checked_in(db, client):
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True
-    assert set(body["checks"]) == {"database", "broker", "worker", "beat", "metrics", "alerts", "digests"}
+    assert set(body["checks"]) == {
+        "database",
+        "broker",
+        "worker",
+        "beat",
+        "dispatch",
+        "metrics",
+        "imports",
+        "alerts",
+        "digests",
+        "outbox",
+    }
     assert all(check["ok"] for check in body["checks"].values())
 
 
