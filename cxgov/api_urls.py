@@ -1,6 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
 from alerts import api as alerts_api
@@ -10,6 +13,14 @@ from metrics import api as metrics_api
 from outcomes import api as outcomes_api
 from ownership import api as ownership_api
 from rootcause import api as rootcause_api
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+def not_found(request, path=""):
+    """Any other address under /api/ answers as the API does (``{"detail": ...}``), not with a page."""
+    raise NotFound()
+
 
 router = DefaultRouter()
 router.register("functions", api.FunctionViewSet)
@@ -38,4 +49,5 @@ urlpatterns = [
     path("ownership/map/", ownership_api.OwnershipMapView.as_view(), name="ownership-map"),
     path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
     path("", include(router.urls)),
+    re_path(r"^(?P<path>.*)$", not_found),
 ]

@@ -14,7 +14,7 @@ class PersonSummarySerializer(serializers.ModelSerializer):
 
 
 class FunctionSerializer(serializers.ModelSerializer):
-    leader_detail = PersonSummarySerializer(source="leader", read_only=True)
+    leader_detail = PersonSummarySerializer(source="leader", read_only=True, allow_null=True)
     member_count = serializers.IntegerField(read_only=True)
     accountability_count = serializers.IntegerField(read_only=True)
 
@@ -56,7 +56,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 class AccountabilitySerializer(serializers.ModelSerializer):
     function_name = serializers.CharField(source="function.name", read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
-    subject_type = serializers.SlugRelatedField(slug_field="model", read_only=True)
+    subject_type = serializers.SlugRelatedField(slug_field="model", read_only=True, allow_null=True)
 
     class Meta:
         model = Accountability

@@ -10,6 +10,7 @@ from cxgov.filters import FilterSet, StrictBooleanFilter
 from rootcause import selectors, services
 from rootcause.models import CLOSED_STATES, ActionItem, Issue, KeyDriver, Workflow
 from rootcause.serializers import (
+    ActionItemHistorySerializer,
     ActionItemSerializer,
     ActionUpdateSerializer,
     IssueSerializer,
@@ -153,7 +154,8 @@ class ActionItemViewSet(viewsets.ModelViewSet):
     ordering_fields = ["due_date", "status", "created_at"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
-    @extend_schema(request=ActionUpdateSerializer, responses={201: ActionUpdateSerializer})
+    @extend_schema(methods=["GET"], responses={200: ActionUpdateSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=ActionUpdateSerializer, responses={201: ActionUpdateSerializer})
     @action(detail=True, methods=["get", "post"])
     def updates(self, request, pk=None):
         item = self.get_object()
@@ -173,22 +175,9 @@ class ActionItemViewSet(viewsets.ModelViewSet):
             raise ValidationError(serializers.as_serializer_error(exc)) from None
         return Response(ActionUpdateSerializer(update).data, status=201)
 
+    @extend_schema(responses={200: ActionItemHistorySerializer(many=True)})
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         item = self.get_object()
         records = item.history.select_related("history_user").order_by("history_date", "history_id")
-        return Response(
-            [
-                {
-                    "at": r.history_date,
-                    "by": str(r.history_user) if r.history_user else None,
-                    "type": {"+": "created", "~": "changed", "-": "deleted"}[r.history_type],
-                    "status": r.status,
-                    "due_date": r.due_date,
-                    "function": r.function_id,
-                    "owner": r.owner_id,
-                    "title": r.title,
-                }
-                for r in records
-            ]
-        )
+        return Response(ActionItemHistorySerializer(records, many=True).data)

@@ -1,8 +1,20 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rootcause import services
-from rootcause.models import ActionItem, ActionUpdate, DecisionPoint, Issue, KeyDriver, SubTheme, Why, Workflow
+from rootcause.models import (
+    ActionItem,
+    ActionStatus,
+    ActionUpdate,
+    DecisionPoint,
+    Issue,
+    KeyDriver,
+    SubTheme,
+    Verdict,
+    Why,
+    Workflow,
+)
 
 
 class SubThemeSerializer(serializers.ModelSerializer):
@@ -61,6 +73,7 @@ class IssueSerializer(serializers.ModelSerializer):
     whys = WhySerializer(many=True, read_only=True)
     function_customer_facing = serializers.BooleanField(source="function.customer_facing", read_only=True)
     overdue_items = serializers.IntegerField(source="items_overdue", read_only=True)
+    verdict = serializers.ChoiceField(choices=Verdict.choices, allow_blank=True, read_only=True)  # "" until verified
 
     class Meta:
         model = Issue
@@ -113,6 +126,26 @@ class ActionUpdateSerializer(serializers.ModelSerializer):
         fields = ["id", "author", "text", "status", "blocked_reason", "created_at"]
         read_only_fields = ["author", "created_at"]
         extra_kwargs = {"text": {"required": False, "allow_blank": True}, "status": {"required": False}}
+
+
+HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+class ActionItemHistorySerializer(serializers.Serializer):
+    """One recorded change of an action item (its history lists them oldest first)."""
+
+    at = serializers.DateTimeField(source="history_date")
+    by = serializers.StringRelatedField(source="history_user", allow_null=True)
+    type = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=ActionStatus.choices)
+    due_date = serializers.DateField()
+    function = serializers.IntegerField(source="function_id")
+    owner = serializers.IntegerField(source="owner_id", allow_null=True)
+    title = serializers.CharField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=list(HISTORY_TYPES.values())))
+    def get_type(self, record) -> str:
+        return HISTORY_TYPES[record.history_type]
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
