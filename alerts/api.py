@@ -1,7 +1,6 @@
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -62,10 +61,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _act(self, fn, **kwargs):
         alert = self.get_object()
-        try:
-            fn(user=self.request.user, alert=alert, **kwargs)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        fn(user=self.request.user, alert=alert, **kwargs)
         return Response(AlertSerializer(Alert.objects.get(pk=alert.pk)).data)
 
     @extend_schema(request=None, responses={200: AlertSerializer})

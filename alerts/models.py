@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+
+from cxgov.lib.history import ConfigHistory
 
 
 class RuleKind(models.TextChoices):
@@ -75,6 +77,7 @@ class AlertRule(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["metric__name", "name"]
@@ -124,6 +127,11 @@ class Alert(models.Model):
             models.UniqueConstraint(fields=["rule", "opened_period"], name="alert_unique_rule_opened_period"),
             # And a rule has at most one open episode, whatever two workers decide at once.
             models.UniqueConstraint(fields=["rule"], condition=Q(state="firing"), name="alert_one_firing_per_rule"),
+            # Whatever order corrections arrive in, an episode never resolves before it opened.
+            models.CheckConstraint(
+                condition=Q(resolved_period__isnull=True) | Q(resolved_period__gte=F("opened_period")),
+                name="alert_resolved_not_before_opened",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -173,17 +181,16 @@ class DeliveryKind(models.TextChoices):
 class Delivery(models.Model):
     """One notice to one person about one alert (fired or resolved): an inbox entry and an email.
 
-    The row is inserted (insert-or-nothing on its unique key) before the email is sent, so a
-    retried task or a second worker finds it and sends nothing twice."""
+    The row is inserted (insert-or-nothing on its unique key) with its email in the outbox, in the
+    evaluation's transaction, so a retried task or a second worker finds it and queues nothing twice."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_deliveries")
     kind = models.CharField(max_length=8, choices=DeliveryKind.choices)
     created_at = models.DateTimeField()
-    sending_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
+    email = models.ForeignKey(
+        "cxgov.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="None: no address."
+    )
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -236,7 +243,7 @@ class FailureNotice(models.Model):
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="notices")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    email = models.ForeignKey("cxgov.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [

@@ -1,12 +1,12 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from alerts import services
 from alerts.models import Alert, AlertRule
+from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
 from cxgov.models import User
 
 
-class AlertRuleSerializer(serializers.ModelSerializer):
+class AlertRuleSerializer(StrictModelSerializer):
     subscribers = serializers.PrimaryKeyRelatedField(
         many=True, queryset=User.objects.filter(is_active=True), required=False
     )
@@ -27,12 +27,9 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         subscribers = data.pop("subscribers", None)
         rule = self.instance or AlertRule(metric=data["metric"])
         data.pop("metric", None)
-        try:
-            self.instance = services.rule_save(
-                user=self.context["request"].user, rule=rule, fields=data, subscribers=subscribers
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        self.instance = services.rule_save(
+            user=self.context["request"].user, rule=rule, fields=data, subscribers=subscribers
+        )
         return self.instance
 
 
@@ -62,5 +59,5 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MuteSerializer(serializers.Serializer):
+class MuteSerializer(StrictSerializer):
     until = serializers.DateField(allow_null=True, help_text="Mute the alert's rule until this day; null unmutes.")

@@ -7,7 +7,6 @@ notice is a row unique per (alert, recipient, fired|resolved) inserted before an
 
 from __future__ import annotations
 
-import logging
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -30,11 +29,11 @@ from alerts.models import (
     FailureNotice,
     RuleKind,
 )
-from cxgov.lib import permissions
+from cxgov.lib import dispatch, permissions
+from cxgov.lib.history import record_as
+from cxgov.lib.retry import retry_on_conflict
 from cxgov.models import Role, User
 from metrics.models import Metric, MetricValue
-
-log = logging.getLogger(__name__)
 
 RULE_FIELDS = [
     "name",
@@ -96,11 +95,24 @@ def _check_rule(rule: AlertRule) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
 def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[User] | None = None) -> AlertRule:
-    """Create or change an alert rule (administrators and the CX team); evaluate it at once."""
+    """Create or change an alert rule (administrators and the CX team); evaluate it at once.
+    A save that loses a race with its metric's recalculation or evaluation is run again."""
     if not permissions.can_write_alert_rules(user):
         raise PermissionDenied("Only administrators and the CX team write alert rules.")
+    adding = rule._state.adding
+
+    @retry_on_conflict
+    def attempt() -> AlertRule:
+        if adding:  # a rolled-back insert left its id on the instance
+            rule.pk, rule._state.adding = None, True
+        return _rule_save(user=user, rule=rule, fields=fields, subscribers=subscribers)
+
+    return attempt()
+
+
+@transaction.atomic
+def _rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[User] | None) -> AlertRule:
     for key, value in fields.items():
         setattr(rule, key, value)
     if rule.pk is None:
@@ -108,9 +120,10 @@ def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[Us
     rule.name = (rule.name or "").strip()
     _check_rule(rule)
     rule.full_clean(exclude=["created_by"], validate_constraints=False)
+    reason = _subscribers_change(rule, subscribers) if subscribers is not None else ""
     try:
         with transaction.atomic():
-            rule.save()
+            record_as(rule, user, reason).save()
     except IntegrityError:
         if AlertRule.objects.filter(metric=rule.metric, name=rule.name).exclude(pk=rule.pk).exists():
             raise ValidationError({"name": f"“{rule.metric}” already has a rule named “{rule.name}”."}) from None
@@ -126,15 +139,27 @@ def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[Us
     return rule
 
 
+def _subscribers_change(rule: AlertRule, subscribers: list[User]) -> str:
+    """Who a save subscribes and unsubscribes, for the rule's history (its audit trail)."""
+    before = {person.pk: person for person in rule.subscribers.all()} if rule.pk else {}
+    after = {person.pk: person for person in subscribers}
+    parts = []
+    if added := sorted(str(after[pk]) for pk in after.keys() - before.keys()):
+        parts.append("Subscribed " + ", ".join(added))
+    if removed := sorted(str(before[pk]) for pk in before.keys() - after.keys()):
+        parts.append("Unsubscribed " + ", ".join(removed))
+    text = "; ".join(parts)
+    return text if len(text) <= 100 else text[:99] + "…"  # the history's reason holds 100 characters
+
+
 def _close_open_episode(*, rule: AlertRule, user: User) -> None:
     """A rule switched off stops watching: its open episode is closed quietly (no notice), so it
     does not stay "firing" for ever."""
     now = timezone.now()
+    period = evaluation.period_of(timezone.localdate(), rule.metric.granularity)
     for alert in Alert.objects.filter(rule=rule, state=AlertState.FIRING):
         if Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
-            state=AlertState.RESOLVED,
-            resolved_at=now,
-            resolved_period=evaluation.period_of(timezone.localdate(), rule.metric.granularity),
+            state=AlertState.RESOLVED, resolved_at=now, resolved_period=max(period, alert.opened_period)
         ):
             AlertEvent.objects.create(
                 alert=alert, kind=EventKind.RESOLVED, at=now, by=user, note="Closed: the rule was switched off."
@@ -144,7 +169,7 @@ def _close_open_episode(*, rule: AlertRule, user: User) -> None:
 def rule_delete(*, user: User, rule: AlertRule) -> None:
     if not permissions.can_write_alert_rules(user):
         raise PermissionDenied("Only administrators and the CX team write alert rules.")
-    rule.delete()
+    record_as(rule, user).delete()
 
 
 # --- acknowledging and muting -------------------------------------------------------------------
@@ -192,21 +217,19 @@ def deliveries_mark_read(*, user: User, alert: Alert) -> None:
 
 def evaluation_request(*, metric_id: int) -> Evaluation | None:
     """Queue an evaluation of a metric's rules (sent on commit); None when one is already queued."""
-    from alerts import tasks
-
     now = timezone.now()
     try:
         with transaction.atomic():
             queued = Evaluation.objects.create(metric_id=metric_id, requested_at=now, updated_at=now)
     except IntegrityError:
         return None  # a queued evaluation will read the new values when it runs
-    transaction.on_commit(lambda: tasks.evaluate.delay(queued.pk))
+    dispatch.enqueue("alerts.evaluate", {"evaluation_id": queued.pk})
     return queued
 
 
 def evaluation_run(*, evaluation_id: int, today: date | None = None) -> Evaluation | None:
     """Run a queued evaluation once: claimed with a conditional UPDATE, so a duplicate message,
-    a retry of a finished one or a second worker does nothing. Notices are sent after commit."""
+    a retry of a finished one or a second worker does nothing. Notices are emailed from the outbox."""
     now = timezone.now()
     claimed = Evaluation.objects.filter(
         pk=evaluation_id, status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RETRY]
@@ -218,7 +241,6 @@ def evaluation_run(*, evaluation_id: int, today: date | None = None) -> Evaluati
     Evaluation.objects.filter(pk=evaluation_id).update(
         status=EvaluationStatus.DONE, finished_at=timezone.now(), updated_at=timezone.now(), error="", rules=touched
     )
-    deliveries_send(metric_id=job.metric_id)
     return Evaluation.objects.get(pk=evaluation_id)
 
 
@@ -247,26 +269,22 @@ def evaluation_record_failure(*, evaluation_id: int, error: str, final: bool) ->
     if previous == EvaluationStatus.FAILED:
         return  # the administrators already know this metric's evaluation is failing
     admins = User.objects.filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True), is_active=True)
-    FailureNotice.objects.bulk_create(
-        [FailureNotice(evaluation=failed, recipient=a, created_at=now) for a in admins], ignore_conflicts=True
-    )
-    for notice in FailureNotice.objects.filter(evaluation=failed, sent_at__isnull=True).select_related(
-        "recipient", "evaluation__metric"
-    ):
-        # Claimed before sending: only the process that sets sent_at sends.
-        if FailureNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
-            try:
-                emails.evaluation_failed(notice)
-            except Exception:
-                log.exception("could not email the failure notice %s", notice.pk)
+    with transaction.atomic():  # each notice and its email in the outbox, together and once
+        FailureNotice.objects.bulk_create(
+            [FailureNotice(evaluation=failed, recipient=a, created_at=now) for a in admins], ignore_conflicts=True
+        )
+        for notice in FailureNotice.objects.filter(evaluation=failed, email__isnull=True).select_related(
+            "recipient", "evaluation__metric"
+        ):
+            email = emails.evaluation_failed(notice)
+            if email is not None:
+                FailureNotice.objects.filter(pk=notice.pk).update(email=email)
 
 
 def evaluations_requeue_stuck() -> int:
     """Send again the evaluations whose worker died or whose message was lost (no change of status
     for ``ALERTS_STUCK_AFTER`` seconds). Claimed on ``updated_at`` so two beats requeue once;
     running them stays claimed by ``evaluation_run``."""
-    from alerts import tasks
-
     cutoff = timezone.now() - timedelta(seconds=settings.ALERTS_STUCK_AFTER)
     stuck = Evaluation.objects.filter(
         status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RETRY, EvaluationStatus.RUNNING], updated_at__lt=cutoff
@@ -277,7 +295,7 @@ def evaluations_requeue_stuck() -> int:
         if Evaluation.objects.filter(pk=pk, updated_at=updated, status=status).update(
             status=new_status, updated_at=timezone.now()
         ):
-            transaction.on_commit(lambda pk=pk: tasks.evaluate.delay(pk))
+            dispatch.enqueue("alerts.evaluate", {"evaluation_id": pk})
             count += 1
     return count
 
@@ -332,6 +350,10 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
     cost per rule does not grow with the number of rules or of values."""
     today = today or timezone.localdate()
     with transaction.atomic():
+        # The metric before its rules, in the order deleting a metric takes them, so the two wait
+        # for each other instead of deadlocking; a metric deleted meanwhile has nothing to judge.
+        if not list(Metric.objects.select_for_update(no_key=True).filter(pk=metric.pk).values_list("pk")):
+            return 0
         rules = list(
             AlertRule.objects.select_for_update(of=("self",))
             .filter(metric=metric, active=True)
@@ -431,10 +453,25 @@ def _fire(rule, metric, leader, points, episode, now, today, opened_at: date | N
         [Delivery(alert=alert, recipient=r, kind=DeliveryKind.FIRE, created_at=now) for r in _recipients(rule, leader)],
         ignore_conflicts=True,
     )
+    _queue_notices_of(alert, DeliveryKind.FIRE)
+
+
+def _queue_notices_of(alert: Alert, kind: str) -> None:
+    pending = Delivery.objects.filter(alert=alert, kind=kind, email__isnull=True).exclude(recipient__email="")
+    notices = list(pending.select_related("recipient"))
+    for delivery in notices:
+        delivery.alert = alert
+    _queue_notices(notices)
 
 
 def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
+    if at_index is not None and points[at_index].period < alert.opened_period:
+        # Late corrections moved the clearing before this episode opened (the trouble was never
+        # there as recorded): the episode ends where it began, never before.
+        at_index = next((i for i, p in enumerate(points) if p.period >= alert.opened_period), None)
     period = points[at_index].period if at_index is not None else (points[-1].period if points else None)
+    if period is None or period < alert.opened_period:
+        period = alert.opened_period
     values = _values_json(points, [at_index], {}) if at_index is not None else []
     if not Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
         state=AlertState.RESOLVED, resolved_period=period, resolved_at=now
@@ -449,31 +486,29 @@ def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
         [Delivery(alert=alert, recipient_id=r, kind=DeliveryKind.RESOLVE, created_at=now) for r in told],
         ignore_conflicts=True,
     )
+    alert.rule, alert.metric = rule, metric
+    _queue_notices_of(alert, DeliveryKind.RESOLVE)
 
 
-# --- sending ------------------------------------------------------------------------------------------
+# --- emails ------------------------------------------------------------------------------------------
 
 
-def deliveries_send(*, metric_id: int | None = None, limit: int = 500) -> int:
-    """Email the notices not sent yet. Each is claimed with a conditional UPDATE first, so two
-    workers never send the same one; a failed send is released for the next attempt."""
-    # A notice whose send began long ago and never finished (its worker died) is tried again.
-    free = Q(sending_at__isnull=True) | Q(sending_at__lt=timezone.now() - timedelta(minutes=15))
-    pending = Delivery.objects.filter(free, sent_at__isnull=True, attempts__lt=5)
-    if metric_id is not None:
-        pending = pending.filter(alert__metric_id=metric_id)
-    sent = 0
-    for delivery in pending.select_related("alert__rule", "alert__metric", "recipient").order_by("pk")[:limit]:
-        if not Delivery.objects.filter(free, pk=delivery.pk, sent_at__isnull=True).update(
-            sending_at=timezone.now(), attempts=F("attempts") + 1
-        ):
-            continue
-        try:
-            emails.alert_notice(delivery)
-        except Exception as exc:  # keep going: one bad address must not block the others
-            log.exception("could not email alert notice %s", delivery.pk)
-            Delivery.objects.filter(pk=delivery.pk).update(sending_at=None, error=f"{type(exc).__name__}: {exc}"[:2000])
-        else:
-            Delivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now(), error="")
-            sent += 1
-    return sent
+def _queue_notices(deliveries) -> int:
+    """Store the email of each notice in the outbox (a worker sends it after commit) and link it."""
+    queued = 0
+    for delivery in deliveries:
+        email = emails.alert_notice(delivery)
+        if email is not None:
+            Delivery.objects.filter(pk=delivery.pk).update(email=email)
+            queued += 1
+    return queued
+
+
+def deliveries_queue_missing(*, within: timedelta = timedelta(days=1)) -> int:
+    """Queue the emails of recent notices that have none although their recipient has an address
+    (recorded before the outbox existed, or the address was added since)."""
+    recent = Delivery.objects.filter(email__isnull=True, created_at__gte=timezone.now() - within)
+    with transaction.atomic():
+        return _queue_notices(
+            recent.exclude(recipient__email="").select_related("alert__rule", "alert__metric", "recipient")
+        )

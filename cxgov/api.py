@@ -8,8 +8,9 @@ from cxgov.serializers import AccountabilitySerializer, FunctionSerializer, Memb
 
 
 class FunctionViewSet(viewsets.ModelViewSet):
-    """Functions (teams and departments). Everyone reads; administrators change them, and a
-    function's leader may change its description (``services.function_save`` decides)."""
+    """Functions (teams and departments). Everyone reads; administrators change and delete them, and a
+    function's leader may change its description (``services.function_save`` and
+    ``services.function_delete`` decide; a function still in use is not deleted: 409)."""
 
     queryset = selectors.function_list()
     serializer_class = FunctionSerializer
@@ -17,6 +18,9 @@ class FunctionViewSet(viewsets.ModelViewSet):
     search_fields = ["name", "description"]
     ordering_fields = ["name", "customer_facing"]
     lookup_field = "slug"
+
+    def perform_destroy(self, instance):
+        services.function_delete(user=self.request.user, function=instance)
 
 
 class MembershipViewSet(viewsets.ModelViewSet):
@@ -26,6 +30,9 @@ class MembershipViewSet(viewsets.ModelViewSet):
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilter
     permission_classes = [ObjectPermission, ConfigurationPermission]
+
+    def perform_destroy(self, instance):
+        services.membership_delete(user=self.request.user, membership=instance)
 
 
 class AccountabilityViewSet(viewsets.ModelViewSet):

@@ -1,12 +1,13 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
 from alerts import api as alerts_api
+from audit import api as audit_api
 from cxgov import api
 from digests import api as digests_api
 from metrics import api as metrics_api
@@ -41,13 +42,14 @@ router.register("alerts", alerts_api.AlertViewSet)
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("digest-preferences/me/", digests_api.PreferenceView.as_view(), name="digest-preferences"),
-    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
     path("ingest/responses/", metrics_api.ResponsesIngest.as_view(), name="ingest-responses"),
     path("ingest/observations/", metrics_api.ObservationsIngest.as_view(), name="ingest-observations"),
     path("ingest/customers/", metrics_api.CustomersIngest.as_view(), name="ingest-customers"),
     path("pareto/", rootcause_api.ParetoView.as_view(), name="pareto"),
     path("ownership/map/", ownership_api.OwnershipMapView.as_view(), name="ownership-map"),
     path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
+    path("audit/", audit_api.AuditView.as_view(), name="audit"),
     path("", include(router.urls)),
     re_path(r"^(?P<path>.*)$", not_found),
 ]

@@ -1,7 +1,7 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from cxgov import services
+from cxgov.lib.serializers import StrictModelSerializer
 from cxgov.models import Accountability, Function, Membership, User
 
 
@@ -13,7 +13,7 @@ class PersonSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "username", "name", "title", "role"]
 
 
-class FunctionSerializer(serializers.ModelSerializer):
+class FunctionSerializer(StrictModelSerializer):
     leader_detail = PersonSummarySerializer(source="leader", read_only=True, allow_null=True)
     member_count = serializers.IntegerField(read_only=True)
     accountability_count = serializers.IntegerField(read_only=True)
@@ -35,25 +35,27 @@ class FunctionSerializer(serializers.ModelSerializer):
         extra_kwargs = {"slug": {"required": False}}
 
     def save(self, **kwargs):
-        function = self.instance or Function()
-        try:
-            self.instance = services.function_save(
-                user=self.context["request"].user, function=function, fields=self.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        self.instance = services.function_save(
+            user=self.context["request"].user, function=self.instance or Function(), fields=self.validated_data
+        )
         return self.instance
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(StrictModelSerializer):
     person_detail = PersonSummarySerializer(source="person", read_only=True)
 
     class Meta:
         model = Membership
         fields = ["id", "person", "person_detail", "function", "position", "joined_on"]
 
+    def save(self, **kwargs):
+        self.instance = services.membership_save(
+            user=self.context["request"].user, membership=self.instance or Membership(), fields=self.validated_data
+        )
+        return self.instance
 
-class AccountabilitySerializer(serializers.ModelSerializer):
+
+class AccountabilitySerializer(StrictModelSerializer):
     function_name = serializers.CharField(source="function.name", read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
     subject_type = serializers.SlugRelatedField(slug_field="model", read_only=True, allow_null=True)
@@ -78,15 +80,12 @@ class AccountabilitySerializer(serializers.ModelSerializer):
 
     def save(self, **kwargs):
         data = self.validated_data
-        try:
-            self.instance = services.accountability_save(
-                user=self.context["request"].user,
-                accountability=self.instance or Accountability(),
-                function=data.get("function", getattr(self.instance, "function", None)),
-                role=data.get("role", getattr(self.instance, "role", "")),
-                subject=data.get("subject", getattr(self.instance, "subject", "")),
-                note=data.get("note", getattr(self.instance, "note", "")),
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        self.instance = services.accountability_save(
+            user=self.context["request"].user,
+            accountability=self.instance or Accountability(),
+            function=data.get("function", getattr(self.instance, "function", None)),
+            role=data.get("role", getattr(self.instance, "role", "")),
+            subject=data.get("subject", getattr(self.instance, "subject", "")),
+            note=data.get("note", getattr(self.instance, "note", "")),
+        )
         return self.instance

@@ -8,21 +8,25 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
+from cxgov.lib.services import model_update
 from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
 
+FUNCTION_FIELDS = ("name", "slug", "description", "customer_facing", "parent", "leader")
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
 
 
-def heartbeat_record(*, name: str) -> None:
-    """Note that a background process is alive now (upsert on its name)."""
+def heartbeat_record(*, name: str, error: str = "") -> None:
+    """Note that a background process is alive now (upsert on its name), and what keeps it from
+    working if anything does (``error``: beat cannot hand tasks to the broker)."""
     Heartbeat.objects.update_or_create(
-        name=name, defaults={"seen_at": timezone.now(), "hostname": socket.gethostname()[:255]}
+        name=name, defaults={"seen_at": timezone.now(), "hostname": socket.gethostname()[:255], "error": error[:2000]}
     )
 
 
@@ -39,24 +43,78 @@ def _check_parent(function: Function, parent: Function | None) -> None:
 @transaction.atomic
 def function_save(*, user: User, function: Function, fields: dict) -> Function:
     """Create or change a function. Structure (name, parent, leader...) is configuration;
-    a function's own leader may change its description only."""
-    structural = set(fields) - {"description"}
-    if function.pk is None or structural:
+    a function's own leader may change its description only (other fields sent unchanged are fine)."""
+    changed = model_update(function, fields, fields=FUNCTION_FIELDS)
+    if function.pk is None or set(changed) - {"description"}:
         permissions.require_configure(user)
     else:
         permissions.require_change(user, function)
-    for key, value in fields.items():
-        setattr(function, key, value)
     if not function.slug:
         function.slug = slugify(function.name)[:120]
     if function.pk is not None and "parent" in fields:
         _check_parent(function, function.parent)
     function.full_clean()
-    function.save()
+    record_as(function, user).save()
     if function.leader_id:
         # The leader is a member of the function they lead.
         Membership.objects.get_or_create(person_id=function.leader_id, function=function)
     return function
+
+
+# What a deleted function takes with it (memberships: their history keeps them) or simply forgets.
+_GO_WITH_A_FUNCTION = {"memberships", "suggested_sub_themes"}
+_IN_USE_LABELS = {
+    "children": ("sub-function", "sub-functions"),
+    "accountabilities": ("entry in the accountability register", "entries in the accountability register"),
+    "metrics": ("metric it owns", "metrics it owns"),
+    "canvases": ("outcome canvas naming it accountable", "outcome canvases naming it accountable"),
+    "moments_of_truth": ("moment of truth", "moments of truth"),
+}
+
+
+@transaction.atomic
+def function_delete(*, user: User, function: Function) -> None:
+    """Delete a function (administrators: it is configuration). Refused while anything but its
+    memberships still refers to it (workflows, issues, action items, register entries, metrics,
+    canvases, sub-functions...): those are moved or removed first, so nothing is lost by accident."""
+    permissions.require_configure(user)
+    in_use, examples = [], []
+    for relation in Function._meta.related_objects:
+        name = relation.get_accessor_name()
+        if name in _GO_WITH_A_FUNCTION:
+            continue
+        related = getattr(function, name).all()
+        count = related.count()
+        if count:
+            singular, plural = _IN_USE_LABELS.get(
+                name, (relation.related_model._meta.verbose_name, relation.related_model._meta.verbose_name_plural)
+            )
+            in_use.append(f"{count} {singular if count == 1 else plural}")
+            examples.extend(related[:5])
+    if in_use:
+        raise ProtectedError(
+            f"{function} still has {', '.join(in_use)}: move or remove them first; nothing was deleted.", examples
+        )
+    for membership in Membership.objects.filter(function=function):
+        record_as(membership, user).delete()  # one by one, so the history records each removal
+    record_as(function, user).delete()
+
+
+@transaction.atomic
+def membership_save(*, user: User, membership: Membership, fields: dict) -> Membership:
+    """Put a person in a function, or change their position in it (administrators)."""
+    permissions.require_configure(user)
+    model_update(membership, fields, fields=("person", "function", "position", "joined_on"))
+    membership.full_clean()
+    record_as(membership, user).save()
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, user: User, membership: Membership) -> None:
+    """Take a person out of a function (administrators)."""
+    permissions.require_configure(user)
+    record_as(membership, user).delete()
 
 
 @transaction.atomic
@@ -74,7 +132,7 @@ def person_save(*, user: User, person: User, fields: dict, function_ids: set[int
     elif person.pk is None:
         person.set_unusable_password()
     person.full_clean(exclude=["password"])
-    person.save()
+    record_as(person, user, "Password set" if password else "").save()
     # Administrators configure in the Django admin (schedules, tokens, metrics): give them
     # its permissions with the role, and take them away with it.
     if person.role == Role.ADMINISTRATOR:
@@ -91,9 +149,11 @@ def membership_set(*, user: User, person: User, function_ids: set[int]) -> None:
     permissions.require_configure(user)
     current = set(Membership.objects.filter(person=person).values_list("function_id", flat=True))
     for membership in Membership.objects.filter(person=person, function_id__in=current - function_ids):
-        membership.delete()  # one by one, so the history records each removal
+        record_as(membership, user).delete()  # one by one, so the history records each removal
     bulk_create_with_history(
-        [Membership(person=person, function_id=pk) for pk in sorted(function_ids - current)], Membership
+        [Membership(person=person, function_id=pk) for pk in sorted(function_ids - current)],
+        Membership,
+        default_user=user,
     )
 
 
@@ -132,7 +192,7 @@ def accountability_save(
     accountability.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
-            accountability.save()
+            record_as(accountability, user).save()
     except IntegrityError:
         # The database constraints are the guard; turn their refusal into a clear message.
         if role == Raci.ACCOUNTABLE:
@@ -148,9 +208,11 @@ def accountability_save(
     return accountability
 
 
+@transaction.atomic
 def accountability_delete(*, user: User, accountability: Accountability) -> None:
+    """Remove an entry of the accountability register (its function's leader, the CX team, administrators)."""
     permissions.require_change(user, accountability)
-    accountability.delete()
+    record_as(accountability, user).delete()
 
 
 def accountability_link(

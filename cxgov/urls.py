@@ -23,6 +23,7 @@ urlpatterns = [
     path("digests/", include("digests.urls")),
     path("alerts/", include("alerts.urls")),
     path("ownership/", include("ownership.urls")),
+    path("audit/", include("audit.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -31,3 +32,5 @@ urlpatterns = [
     path("api/", include(("cxgov.api_urls", "api"))),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "cxgov.views.not_found"

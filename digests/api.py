@@ -1,6 +1,5 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,10 +28,7 @@ class PreferenceView(APIView):
     def put(self, request):
         body = PreferenceSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        try:
-            saved = services.preference_save(user=request.user, fields=body.validated_data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        saved = services.preference_save(user=request.user, fields=body.validated_data)
         return Response(PreferenceSerializer(saved).data | {"own": True})
 
     patch = put
@@ -41,7 +37,11 @@ class PreferenceView(APIView):
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     """Digest deliveries: your own; administrators see everyone's."""
 
-    queryset = DigestDelivery.objects.select_related("user").order_by("-claimed_at", "-pk")
+    queryset = (
+        DigestDelivery.objects.select_related("user", "email")
+        .defer("email__body", "email__html")
+        .order_by("-claimed_at", "-pk")
+    )
     serializer_class = DeliverySerializer
     filterset_fields = ["status", "frequency", "user"]
 

@@ -1,11 +1,11 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from cxgov.lib.serializers import StrictModelSerializer
 from metrics import ingestion, services
 from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
 
 
-class MetricSerializer(serializers.ModelSerializer):
+class MetricSerializer(StrictModelSerializer):
     class Meta:
         model = Metric
         fields = ["id", *Metric.DEFINITION_FIELDS, "recalculated_at", "last_error", "last_error_at"]
@@ -14,12 +14,9 @@ class MetricSerializer(serializers.ModelSerializer):
         validators = []  # the service explains the North Star rule
 
     def save(self, **kwargs):
-        try:
-            self.instance = services.metric_save(
-                user=self.context["request"].user, metric=self.instance or Metric(), fields=self.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        self.instance = services.metric_save(
+            user=self.context["request"].user, metric=self.instance or Metric(), fields=self.validated_data
+        )
         return self.instance
 
 
@@ -55,7 +52,7 @@ class PlainTextMixin:
         return super().validate(data)
 
 
-class SurveyResponseInSerializer(PlainTextMixin, serializers.ModelSerializer):
+class SurveyResponseInSerializer(PlainTextMixin, StrictModelSerializer):
     class Meta:
         model = SurveyResponse
         fields = services.import_columns("responses")
@@ -68,23 +65,17 @@ class SurveyResponseInSerializer(PlainTextMixin, serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"score": f"{data['score']} is outside the {data['scale']} scale ({bounds[0]}-{bounds[1]})."}
             )
-        ratings = data.get("driver_ratings") or {}
-        if not isinstance(ratings, dict):
-            raise serializers.ValidationError({"driver_ratings": "Send an object of driver name: rating (1-5)."})
-        for name, rating in ratings.items():
-            if not isinstance(rating, int | float) or not 1 <= rating <= 5:
-                raise serializers.ValidationError({"driver_ratings": f"“{name}” must be a rating from 1 to 5."})
         return data
 
 
-class ObservationInSerializer(PlainTextMixin, serializers.ModelSerializer):
+class ObservationInSerializer(PlainTextMixin, StrictModelSerializer):
     class Meta:
         model = Observation
         fields = services.import_columns("observations")
         validators = []
 
 
-class CustomerInSerializer(PlainTextMixin, serializers.ModelSerializer):
+class CustomerInSerializer(PlainTextMixin, StrictModelSerializer):
     class Meta:
         model = Customer
         fields = services.import_columns("customers")

@@ -1,11 +1,9 @@
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions as drf_permissions
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cxgov.filters import FilterSet
@@ -31,6 +29,9 @@ class CustomerCategoryViewSet(viewsets.ModelViewSet):
     serializer_class = CustomerCategorySerializer
     permission_classes = [CanvasWriters]
     lookup_field = "slug"
+
+    def perform_destroy(self, instance):
+        services.category_delete(user=self.request.user, category=instance)
 
 
 class CanvasFilter(FilterSet):
@@ -64,10 +65,7 @@ class CanvasViewSet(viewsets.ModelViewSet):
 
     def _lifecycle(self, change):
         canvas = self.get_object()
-        try:
-            change(user=self.request.user, canvas=canvas)
-        except DjangoValidationError as exc:
-            raise ValidationError({"state": exc.messages}) from None
+        change(user=self.request.user, canvas=canvas)
         return Response(self.get_serializer(self.get_queryset().get(pk=canvas.pk)).data)
 
     @extend_schema(request=None, responses={200: CanvasSerializer})

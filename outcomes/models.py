@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models import Q
 
+from cxgov.lib.history import ConfigHistory
+
 
 class CustomerCategory(models.Model):
     """A segment or persona the canvases are written for, tied to the customer data's category."""
@@ -13,6 +15,7 @@ class CustomerCategory(models.Model):
     data_category = models.CharField(
         max_length=100, blank=True, help_text="The category value in the customer data (e.g. Month-to-month)."
     )
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["name"]

@@ -1,29 +1,38 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from cxgov.lib.serializers import StrictModelSerializer
 from outcomes import services
 from outcomes.models import Canvas, CustomerCategory, MomentOfTruth, Need
 
 
-class CustomerCategorySerializer(serializers.ModelSerializer):
+class CustomerCategorySerializer(StrictModelSerializer):
     class Meta:
         model = CustomerCategory
         fields = ["id", "name", "slug", "description", "data_category"]
+        extra_kwargs = {"slug": {"required": False}}
+
+    def save(self, **kwargs):
+        self.instance = services.category_save(
+            user=self.context["request"].user,
+            category=self.instance or CustomerCategory(),
+            fields=self.validated_data,
+        )
+        return self.instance
 
 
-class NeedSerializer(serializers.ModelSerializer):
+class NeedSerializer(StrictModelSerializer):
     class Meta:
         model = Need
         fields = ["text", "specific", "measurable", "achievable", "relevant", "time_bound", "due_on", "is_smart"]
 
 
-class MomentSerializer(serializers.ModelSerializer):
+class MomentSerializer(StrictModelSerializer):
     class Meta:
         model = MomentOfTruth
         fields = ["stage", "what_happens", "functions"]
 
 
-class CanvasSerializer(serializers.ModelSerializer):
+class CanvasSerializer(StrictModelSerializer):
     """A canvas version. Writing (CX team, administrators): POST with a ``category`` opens that
     category's draft (the next version, copied from the latest) and applies the fields given; PUT
     or PATCH change a draft; approved and retired versions are frozen. Lists given (needs, moments,
@@ -66,26 +75,22 @@ class CanvasSerializer(serializers.ModelSerializer):
     def save(self, **kwargs):
         data = dict(self.validated_data)
         user = self.context["request"].user
-        try:
-            draft = self.instance or services.canvas_draft(user=user, category=data["category"])
-
-            self.instance = services.canvas_save(
-                user=user,
-                canvas=draft,
-                fields={k: v for k, v in data.items() if k in services.CANVAS_TEXT_FIELDS},
-                measures=data.get("measures", list(draft.measures.all())),
-                functions=data.get("accountable_functions", list(draft.accountable_functions.all())),
-                needs=data.get("needs", [{f: getattr(n, f) for f in NEED_FIELDS} for n in draft.needs.all()]),
-                moments=data.get(
-                    "moments",
-                    [
-                        {"stage": m.stage, "what_happens": m.what_happens, "functions": list(m.functions.all())}
-                        for m in draft.moments.prefetch_related("functions")
-                    ],
-                ),
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+        draft = self.instance or services.canvas_draft(user=user, category=data["category"])
+        self.instance = services.canvas_save(
+            user=user,
+            canvas=draft,
+            fields={k: v for k, v in data.items() if k in services.CANVAS_TEXT_FIELDS},
+            measures=data.get("measures", list(draft.measures.all())),
+            functions=data.get("accountable_functions", list(draft.accountable_functions.all())),
+            needs=data.get("needs", [{f: getattr(n, f) for f in NEED_FIELDS} for n in draft.needs.all()]),
+            moments=data.get(
+                "moments",
+                [
+                    {"stage": m.stage, "what_happens": m.what_happens, "functions": list(m.functions.all())}
+                    for m in draft.moments.prefetch_related("functions")
+                ],
+            ),
+        )
         return self.instance
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.text import slugify
 
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
+from cxgov.lib.services import model_update
 from cxgov.models import Raci
-from cxgov.services import accountability_link
+from cxgov.services import accountability_link, accountability_unlink
 from outcomes.models import Canvas, CanvasState, CustomerCategory, MomentOfTruth, Need
 
 CANVAS_TEXT_FIELDS = ["who", "expectations", "outcomes", "cost_to_serve", "service", "revenue"]
@@ -17,6 +21,35 @@ CANVAS_TEXT_FIELDS = ["who", "expectations", "outcomes", "cost_to_serve", "servi
 def _require_writer(user) -> None:
     if not permissions.can_write_canvases(user):
         raise PermissionDenied("Only the CX team and administrators write canvases.")
+
+
+@transaction.atomic
+def category_save(*, user, category: CustomerCategory, fields: dict) -> CustomerCategory:
+    """Create or change a customer category (the CX team, administrators)."""
+    _require_writer(user)
+    model_update(category, fields, fields=("name", "slug", "description", "data_category"))
+    if not category.slug:
+        category.slug = slugify(category.name)[:120]
+    category.full_clean()
+    record_as(category, user).save()
+    return category
+
+
+@transaction.atomic
+def category_delete(*, user, category: CustomerCategory) -> None:
+    """Delete a customer category with its drafts. Refused while it has an approved or retired
+    canvas: those versions are frozen and stay readable."""
+    _require_writer(user)
+    frozen = Canvas.objects.filter(category=category).exclude(state=CanvasState.DRAFT)
+    if frozen.exists():
+        versions = ", ".join(f"v{c.version} {c.get_state_display().lower()}" for c in frozen.order_by("version"))
+        raise ProtectedError(
+            f"“{category}” has approved canvas versions ({versions}); they are frozen and stay readable, "
+            "so the category cannot be deleted.",
+            list(frozen),
+        )
+    accountability_unlink(subject_object=category)
+    record_as(category, user).delete()
 
 
 @transaction.atomic

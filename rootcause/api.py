@@ -1,8 +1,6 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -111,10 +109,7 @@ class IssueViewSet(viewsets.ModelViewSet):
         issue = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.issue_transition(user=request.user, issue=issue, state=body.validated_data["state"])
-        except DjangoValidationError as exc:
-            raise ValidationError({"state": exc.messages}) from None
+        services.issue_transition(user=request.user, issue=issue, state=body.validated_data["state"])
         return Response(self.get_serializer(self.get_queryset().get(pk=issue.pk)).data)
 
     @extend_schema(request=WhySerializer(many=True), responses={200: WhySerializer(many=True)})
@@ -123,10 +118,7 @@ class IssueViewSet(viewsets.ModelViewSet):
         issue = self.get_object()
         body = WhySerializer(data=request.data, many=True)
         body.is_valid(raise_exception=True)
-        try:
-            whys = services.whys_save(user=request.user, issue=issue, steps=body.validated_data)
-        except DjangoValidationError as exc:
-            raise ValidationError({"whys": exc.messages}) from None
+        whys = services.whys_save(user=request.user, issue=issue, steps=body.validated_data)
         return Response(WhySerializer(whys, many=True).data)
 
 
@@ -163,16 +155,13 @@ class ActionItemViewSet(viewsets.ModelViewSet):
             return Response(ActionUpdateSerializer(item.updates.select_related("author"), many=True).data)
         body = ActionUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            update = services.action_item_update(
-                user=request.user,
-                item=item,
-                status=body.validated_data.get("status") or None,
-                text=body.validated_data.get("text", ""),
-                blocked_reason=body.validated_data.get("blocked_reason", ""),
-            )
-        except DjangoValidationError as exc:
-            raise ValidationError(serializers.as_serializer_error(exc)) from None
+        update = services.action_item_update(
+            user=request.user,
+            item=item,
+            status=body.validated_data.get("status") or None,
+            text=body.validated_data.get("text", ""),
+            blocked_reason=body.validated_data.get("blocked_reason", ""),
+        )
         return Response(ActionUpdateSerializer(update).data, status=201)
 
     @extend_schema(responses={200: ActionItemHistorySerializer(many=True)})

@@ -6,6 +6,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from cxgov.lib.history import ConfigHistory
+
 
 class KeyDriver(models.Model):
     """The first level of the comment taxonomy: what drives the customer's experience."""
@@ -13,6 +15,7 @@ class KeyDriver(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["name"]
@@ -36,6 +39,7 @@ class SubTheme(models.Model):
     suggested_function = models.ForeignKey(
         "cxgov.Function", null=True, blank=True, on_delete=models.SET_NULL, related_name="suggested_sub_themes"
     )
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["driver__name", "name"]
@@ -101,6 +105,7 @@ class Workflow(models.Model):
     name = models.CharField(max_length=150, unique=True)
     description = models.TextField(blank=True)
     function = models.ForeignKey("cxgov.Function", on_delete=models.PROTECT, related_name="workflows")
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["function__name", "name"]
@@ -126,6 +131,7 @@ class DecisionPoint(models.Model):
     rule = models.CharField(max_length=250, help_text="e.g. Orders after 14:00 wait for the next day's batch.")
     kind = models.CharField(max_length=12, choices=DecisionKind.choices, default=DecisionKind.OPERATIONAL)
     description = models.TextField(blank=True)
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["workflow__name", "rule"]

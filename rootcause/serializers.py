@@ -1,7 +1,7 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
 from rootcause import services
 from rootcause.models import (
     ActionItem,
@@ -17,13 +17,13 @@ from rootcause.models import (
 )
 
 
-class SubThemeSerializer(serializers.ModelSerializer):
+class SubThemeSerializer(StrictModelSerializer):
     class Meta:
         model = SubTheme
         fields = ["id", "driver", "name", "slug", "keywords", "negative_keywords", "suggested_function"]
 
 
-class KeyDriverSerializer(serializers.ModelSerializer):
+class KeyDriverSerializer(StrictModelSerializer):
     sub_themes = SubThemeSerializer(many=True, read_only=True)
 
     class Meta:
@@ -31,13 +31,13 @@ class KeyDriverSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "description", "sub_themes"]
 
 
-class DecisionPointSerializer(serializers.ModelSerializer):
+class DecisionPointSerializer(StrictModelSerializer):
     class Meta:
         model = DecisionPoint
         fields = ["id", "workflow", "rule", "kind", "description"]
 
 
-class WorkflowSerializer(serializers.ModelSerializer):
+class WorkflowSerializer(StrictModelSerializer):
     decision_points = DecisionPointSerializer(many=True, read_only=True)
 
     class Meta:
@@ -55,21 +55,14 @@ class ParetoQuerySerializer(serializers.Serializer):
     cutoff = serializers.FloatField(required=False, default=80.0, min_value=1, max_value=100)
 
 
-def _saved(save):
-    try:
-        return save()
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
-
-
-class WhySerializer(serializers.ModelSerializer):
+class WhySerializer(StrictModelSerializer):
     class Meta:
         model = Why
         fields = ["position", "why", "because", "evidence"]
         read_only_fields = ["position"]
 
 
-class IssueSerializer(serializers.ModelSerializer):
+class IssueSerializer(StrictModelSerializer):
     whys = WhySerializer(many=True, read_only=True)
     function_customer_facing = serializers.BooleanField(source="function.customer_facing", read_only=True)
     overdue_items = serializers.IntegerField(source="items_overdue", read_only=True)
@@ -109,15 +102,15 @@ class IssueSerializer(serializers.ModelSerializer):
             data.pop("alert_id", None)
             issue = Issue.objects.get(pk=self.instance.pk)
         user = self.context["request"].user
-        self.instance = _saved(lambda: services.issue_save(user=user, issue=issue, fields=data))
+        self.instance = services.issue_save(user=user, issue=issue, fields=data)
         return self.instance
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(StrictSerializer):
     state = serializers.CharField(help_text="An open state, “reopened”, or “close” (closes as verified).")
 
 
-class ActionUpdateSerializer(serializers.ModelSerializer):
+class ActionUpdateSerializer(StrictModelSerializer):
     author = serializers.StringRelatedField()
     blocked_reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=300)
 
@@ -148,7 +141,7 @@ class ActionItemHistorySerializer(serializers.Serializer):
         return HISTORY_TYPES[record.history_type]
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(StrictModelSerializer):
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -177,5 +170,5 @@ class ActionItemSerializer(serializers.ModelSerializer):
         issue = data.pop("issue", None)
         item = ActionItem.objects.get(pk=self.instance.pk) if self.instance else ActionItem(issue=issue)
         user = self.context["request"].user
-        self.instance = _saved(lambda: services.action_item_save(user=user, item=item, fields=data))
+        self.instance = services.action_item_save(user=user, item=item, fields=data)
         return self.instance

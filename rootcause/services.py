@@ -6,7 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cxgov.lib import permissions
+from cxgov.lib import dispatch, permissions
+from cxgov.lib.history import record_as
+from cxgov.lib.services import model_update
 from metrics.models import SurveyResponse
 from rootcause import tagging
 from rootcause.models import (
@@ -89,8 +91,6 @@ def theme_save(*, user, instance, fields: dict):
     every comment in the background (manual tags are kept)."""
     from django.utils.text import slugify
 
-    from rootcause import tasks
-
     if not permissions.can_write_canvases(user):
         raise PermissionDenied("Only the CX team and administrators edit themes.")
     for key, value in fields.items():
@@ -98,10 +98,10 @@ def theme_save(*, user, instance, fields: dict):
     if not instance.slug:
         instance.slug = slugify(instance.name)[:120]
     instance.full_clean()
-    instance.save()
+    record_as(instance, user).save()
     if isinstance(instance, SubTheme):
         run = TaggingRun.objects.create()
-        transaction.on_commit(lambda: tasks.tag_comments.delay(run_id=run.pk))
+        dispatch.enqueue("rootcause.tag_comments", {"run_id": run.pk})
     return instance
 
 
@@ -138,11 +138,10 @@ def workflow_save(*, user, workflow: Workflow, fields: dict) -> Workflow:
     """Create or change a workflow of a function (its leader, the CX team, administrators)."""
     if workflow.pk:
         permissions.require_change(user, workflow)
-    for key, value in fields.items():
-        setattr(workflow, key, value)
+    model_update(workflow, fields, fields=("name", "function", "description"))
     _require_function(user, workflow.function_id)
     workflow.full_clean()
-    workflow.save()
+    record_as(workflow, user).save()
     return workflow
 
 
@@ -151,11 +150,10 @@ def decision_point_save(*, user, point: DecisionPoint, fields: dict) -> Decision
     """Create or change a decision point; it belongs to its workflow's function."""
     if point.pk:
         permissions.require_change(user, point)
-    for key, value in fields.items():
-        setattr(point, key, value)
+    model_update(point, fields, fields=("workflow", "rule", "kind", "description"))
     _require_function(user, point.workflow.function_id)
     point.full_clean()
-    point.save()
+    record_as(point, user).save()
     return point
 
 
@@ -185,16 +183,6 @@ ISSUE_FIELDS = (
 
 
 ACTION_FIELDS = ("title", "description", "function", "owner", "due_date", "status", "blocked_reason")
-
-
-def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> None:
-    """Set these fields on the instance, refusing any the service does not write."""
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        name = instance._meta.verbose_name
-        raise ValidationError(f"Unknown {name} fields: {', '.join(sorted(unknown))}.")
-    for key, value in fields.items():
-        setattr(instance, key, value)
 
 
 MEASURE_FIELDS = (
@@ -254,6 +242,7 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
     """Open or change an issue. The CX team opens and assigns any; a leader changes the issues of the
     functions they lead. The owning function is the Accountable one in the register; a decision point
     makes its workflow's function the owner when none is chosen."""
+    from cxgov.selectors import register_subject_taken
     from cxgov.services import accountability_link, accountability_unlink
 
     old = None
@@ -263,7 +252,7 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
         if old.closed:
             raise ValidationError("This issue is closed: reopen it to change it.")
     before = old.function_id if old else None
-    _apply(issue, fields, ISSUE_FIELDS)
+    model_update(issue, fields, fields=ISSUE_FIELDS)
     if issue.decision_point_id and not issue.function_id:
         issue.function_id = issue.decision_point.workflow.function_id
     if old is None:
@@ -278,10 +267,22 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
         issue.verdict, issue.verification, issue.verified_at = "", {}, None
     issue.full_clean()
     _check_issue(issue)
+    moved = issue.function_id != before
+    relink = issue.function_id and (moved or old.title != issue.title)
+    subject = f"Issue: {issue.title}"
+    if relink and register_subject_taken(function_id=issue.function_id, subject=subject, subject_object=issue):
+        # The function is Accountable for each of its issues by title in the register: one title, one issue.
+        if old is not None and moved:
+            raise ValidationError(
+                {"function": f"{issue.function} already has an issue titled “{issue.title}”: rename this one first."}
+            )
+        raise ValidationError(
+            {"title": f"{issue.function} already has an issue titled “{issue.title}”: choose another title."}
+        )
     issue._history_user = user
     issue.save()
-    if issue.function_id and issue.function_id != before:
-        accountability_link(function=issue.function, subject_object=issue, subject=f"Issue: {issue.title}")
+    if relink:
+        accountability_link(function=issue.function, subject_object=issue, subject=subject)
     elif issue.function_id is None and before is not None:
         accountability_unlink(subject_object=issue)
     return issue
@@ -356,16 +357,16 @@ def issue_transition(*, user, issue: Issue, state: str) -> Issue:
     if state == "close":
         problems = close_problems(issue)
         if problems:
-            raise ValidationError(f"This issue cannot be closed yet: {'; '.join(problems)}.")
+            raise ValidationError({"state": f"This issue cannot be closed yet: {'; '.join(problems)}."})
         state = CLOSING[issue.verdict]
     elif state in CLOSED_STATES:
-        raise ValidationError("Close an issue with “Close”: its verification decides how it closes.")
+        raise ValidationError({"state": "Close an issue with “Close”: its verification decides how it closes."})
     elif state not in IssueState.values:
-        raise ValidationError(f"“{state}” is not an issue state.")
+        raise ValidationError({"state": f"“{state}” is not an issue state."})
     elif issue.closed and state != IssueState.REOPENED:
-        raise ValidationError("A closed issue can only be reopened.")
+        raise ValidationError({"state": "A closed issue can only be reopened."})
     elif state == IssueState.REOPENED and not issue.closed and issue.state != IssueState.REOPENED:
-        raise ValidationError("Only a closed issue is reopened.")
+        raise ValidationError({"state": "Only a closed issue is reopened."})
     issue.state = state
     if state == IssueState.REOPENED:
         issue.verdict, issue.verification, issue.verified_at = "", {}, None
@@ -403,7 +404,9 @@ def action_item_save(*, user, item: ActionItem, fields: dict) -> ActionItem:
         old_status, old_function = ActionItem.objects.values_list("status", "function_id").get(pk=item.pk)
     else:
         old_status = old_function = None
-    _apply(item, fields, ACTION_FIELDS)
+        if not permissions.can_add_action_item(user, item.issue):
+            raise PermissionDenied("Only someone who may change this issue adds action items to it.")
+    model_update(item, fields, fields=ACTION_FIELDS)
     _require_open_issue(item.issue_id)
     if not permissions.can_change_function(user, item.function_id):
         raise PermissionDenied("You may only create action items in functions you lead.")

@@ -346,8 +346,7 @@ def issue_detail(request, pk):
             "issue": issue,
             "items": items,
             "can_edit": can_edit,
-            # The same rule as the new-item page: anyone who may create things in some function.
-            "can_add_item": permissions.changeable_functions(request.user).exists(),
+            "can_add_item": permissions.can_add_action_item(request.user, issue),
             "close_problems": services.close_problems(issue) if not issue.closed else [],
             "states": [(v, label) for v, label in IssueState.choices if v not in CLOSED_STATES],
             "chart": chart,
@@ -408,6 +407,8 @@ def action_item_edit(request, pk=None, issue_pk=None):
         issue = item.issue
     else:
         issue = get_object_or_404(Issue, pk=issue_pk)
+        if not permissions.can_add_action_item(request.user, issue):
+            raise PermissionDenied("Only someone who may change this issue adds action items to it.")
         item = ActionItem(issue=issue, function_id=issue.function_id)
     functions = permissions.changeable_functions(request.user)
     if not functions.exists():

@@ -75,6 +75,11 @@ def can_configure(user) -> bool:
     return is_administrator(user)
 
 
+def can_read_audit(user) -> bool:
+    """May this user read the audit trail (who changed the configuration, and what)? Administrators."""
+    return is_administrator(user)
+
+
 def can_import(user) -> bool:
     """May this user push customer data (files, the bulk API)? Administrators and the CX team."""
     return is_administrator(user) or is_cx_team(user)
@@ -100,6 +105,12 @@ def can_triage(user) -> bool:
     """May this user assign owning functions and people to issues from CX triage? The CX team and
     administrators; leaders change their own functions' issues on the issue pages instead."""
     return is_administrator(user) or is_cx_team(user)
+
+
+def can_add_action_item(user, issue) -> bool:
+    """May this user add an action item to this issue? Only someone who may change the issue: a
+    leader may not put work on another function's issue (and move it on by finishing that work)."""
+    return can_change(user, issue)
 
 
 def can_view(user, obj=None) -> bool:

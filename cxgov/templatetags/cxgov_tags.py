@@ -48,6 +48,14 @@ def can_configure(user) -> bool:
 
 
 @register.simple_tag
+def can_read_audit(user) -> bool:
+    """For templates: may this user read the audit trail (the permissions module)?"""
+    from cxgov.lib import permissions
+
+    return permissions.can_read_audit(user)
+
+
+@register.simple_tag
 def can_triage(user) -> bool:
     """For templates: does this user assign owners and see unowned issues (the permissions module)?"""
     from cxgov.lib import permissions

@@ -1,0 +1,178 @@
+"""The API keeps its contract: a bounded schemathesis run against /api/schema/, as an administrator
+and as a functional leader, finds no server error and no response the schema does not describe.
+
+Every operation of the published schema is exercised through the WSGI application (no live server)
+with a few derandomised examples, so the run is deterministic and takes seconds per role."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import close_old_connections
+from django.utils import timezone
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from alerts.models import AlertRule
+from cxgov.wsgi import application
+from metrics.models import Metric, MetricValue
+from outcomes.models import Canvas, CanvasState, CustomerCategory
+from rootcause.models import ActionItem, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
+
+EXAMPLES_PER_OPERATION = 6
+
+
+def _contract_data(org):
+    """A little of everything the API serves, including the awkward cases the schema must describe:
+    an accountability without a subject object, a function without a leader, an unverified issue."""
+    star = Metric.objects.create(
+        name="Invoice CSAT",
+        slug="invoice-csat",
+        calculator="csat",
+        kind="outcome",
+        target=80,
+        amber_threshold=78,
+        red_threshold=72,
+        unit="%",
+        north_star=True,
+        owning_function=org["billing"],
+    )
+    MetricValue.objects.create(
+        metric=star, period_start=date(2026, 1, 1), segment="", value=75.0, sample_size=40, computed_at=timezone.now()
+    )
+    category = CustomerCategory.objects.create(name="Families", slug="families")
+    canvas = Canvas.objects.create(category=category, version=1, state=CanvasState.APPROVED, who="Families")
+    canvas.measures.add(star)
+    canvas.accountable_functions.add(org["billing"])
+    driver = KeyDriver.objects.create(name="Billing", slug="billing")
+    sub_theme = SubTheme.objects.create(driver=driver, name="Wrong invoice", slug="wrong-invoice")
+    workflow = Workflow.objects.create(name="Invoice run", function=org["billing"])
+    point = DecisionPoint.objects.create(workflow=workflow, rule="Invoices run on the 1st")
+    issue = Issue.objects.create(
+        title="Invoices arrive late",
+        function=org["billing"],
+        sub_theme=sub_theme,
+        metric=star,
+        decision_point=point,
+        created_by=org["cx"],
+    )
+    ActionItem.objects.create(
+        issue=issue,
+        title="Move the invoice run",
+        function=org["billing"],
+        owner=org["leader"],
+        due_date=date.today() + timedelta(days=30),
+    )
+    AlertRule.objects.create(metric=star, name="Below red", kind="threshold")
+
+
+@pytest.fixture
+def contract_settings(settings):
+    """The WSGI application as Django's test client runs it: the test's database connection stays
+    open between requests (the test runs in one transaction), and the client's host is allowed."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield settings
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def _published_schema() -> dict:
+    """The schema /api/schema/ serves (the same generator; ``test_schema_served_is_the_one_tested`` holds
+    the two together). Built here because test collection has no database or logged-in user."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _auth_headers(user) -> dict:
+    token, _ = Token.objects.get_or_create(user=user)
+    return {"Authorization": f"Token {token.key}"}
+
+
+@pytest.fixture
+def as_admin(org, contract_settings):
+    _contract_data(org)
+    return _auth_headers(org["admin"])
+
+
+@pytest.fixture
+def as_leader(org, contract_settings):
+    _contract_data(org)
+    return _auth_headers(org["leader"])
+
+
+BOUNDED = hypothesis_settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def _bounded_config() -> SchemathesisConfig:
+    """Fuzzing only (the coverage phase alone builds thousands of cases), a few deterministic
+    examples per operation, valid and invalid inputs both."""
+    config = SchemathesisConfig()
+    project = config.projects.default
+    project.phases.update(phases=["examples", "fuzzing"])
+    project.generation.update(max_examples=EXAMPLES_PER_OPERATION, deterministic=True)
+    return config
+
+
+schema = schemathesis.openapi.from_dict(
+    json.loads(json.dumps(_published_schema(), cls=DjangoJSONEncoder)), config=_bounded_config()
+)
+schema.app = application
+
+
+# What the contract promises: no server error, and every answer (status, media type, headers, body)
+# as the schema describes it. A read must also accept every query the schema allows: a filter on
+# an id that does not exist finds nothing instead of refusing. (Writes are not held to that: a
+# generated body names functions and issues that do not exist, and is rightly refused.)
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def _call_and_validate(case, headers):
+    reads = case.method.upper() in ("GET", "HEAD")
+    case.call_and_validate(headers=headers, checks=[*CONFORMANCE, positive_data_acceptance] if reads else CONFORMANCE)
+
+
+@schema.parametrize()
+@BOUNDED
+def test_api_answers_administrator_within_its_schema(case, as_admin):
+    _call_and_validate(case, as_admin)
+
+
+@schema.parametrize()
+@BOUNDED
+def test_api_answers_leader_within_its_schema(case, as_leader):
+    _call_and_validate(case, as_leader)
+
+
+def test_schema_served_is_the_one_tested(org, api_for):
+    served = api_for(org["leader"]).get("/api/schema/?format=json")
+    assert served.status_code == 200
+    assert served.json() == schema.raw_schema
