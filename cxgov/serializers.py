@@ -13,6 +13,15 @@ class PersonSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "username", "name", "title", "role"]
 
 
+class FunctionSummarySerializer(serializers.ModelSerializer):
+    """A function as other answers name it."""
+
+    class Meta:
+        model = Function
+        fields = ["id", "name", "slug", "customer_facing"]
+        read_only_fields = fields
+
+
 class FunctionSerializer(StrictModelSerializer):
     leader_detail = PersonSummarySerializer(source="leader", read_only=True, allow_null=True)
     member_count = serializers.IntegerField(read_only=True)

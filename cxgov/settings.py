@@ -418,6 +418,7 @@ SPECTACULAR_SETTINGS = {
         "DigestDeliveryStatusEnum": "digests.models.DeliveryStatus",
         "CanvasStateEnum": "outcomes.models.CanvasState",
         "AlertStateEnum": "alerts.models.AlertState",
+        "MetricKindEnum": "metrics.models.Kind",
         "AuditActionEnum": "audit.selectors.ACTION_CHOICES",
     },
 }

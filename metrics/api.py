@@ -10,7 +10,9 @@ from cxgov.lib.permissions import ConfigurationPermission, IngestPermission, Obj
 from metrics import selectors, services
 from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
 from metrics.serializers import (
+    BusinessImpactSerializer,
     CustomerInSerializer,
+    KpiAuditRowSerializer,
     MetricSerializer,
     MetricValueSerializer,
     ObservationInSerializer,
@@ -120,3 +122,21 @@ class CustomersIngest(BulkIngest):
     row_serializer = CustomerInSerializer
     model = Customer
     kind = "customers"
+
+
+class KpiAuditView(APIView):
+    """The KPI audit, as on its page: each function's mix of outcome, output and business metrics,
+    non-customer-facing functions first; functions that watch mostly outputs are flagged."""
+
+    @extend_schema(responses={200: KpiAuditRowSerializer(many=True)})
+    def get(self, request):
+        return Response(KpiAuditRowSerializer(selectors.kpi_audit(), many=True).data)
+
+
+class BusinessImpactView(APIView):
+    """Business impact, as on its page: churn, lifetime value, revenue lost and revenue at risk by
+    customer category for the latest month with churn."""
+
+    @extend_schema(responses={200: BusinessImpactSerializer})
+    def get(self, request):
+        return Response(BusinessImpactSerializer({"risk_known": False, **selectors.business_impact()}).data)

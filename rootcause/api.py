@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet, StrictBooleanFilter
+from cxgov.lib.api import ReadBackMixin
 from rootcause import selectors, services
 from rootcause.models import CLOSED_STATES, ActionItem, Issue, KeyDriver, Workflow
 from rootcause.serializers import (
@@ -88,7 +89,7 @@ class IssueFilter(FilterSet):
         return queryset.exclude(state__in=CLOSED_STATES) if value else queryset.filter(state__in=CLOSED_STATES)
 
 
-class IssueViewSet(viewsets.ModelViewSet):
+class IssueViewSet(ReadBackMixin, viewsets.ModelViewSet):
     """Root-cause issues. The CX team opens and assigns any; a functional leader changes the issues
     of the functions they lead. ``POST …/transition/`` moves the state (``close`` closes as verified);
     ``PUT …/whys/`` replaces the 5-whys chain."""

@@ -64,7 +64,9 @@ class WhySerializer(StrictModelSerializer):
 
 class IssueSerializer(StrictModelSerializer):
     whys = WhySerializer(many=True, read_only=True)
-    function_customer_facing = serializers.BooleanField(source="function.customer_facing", read_only=True)
+    function_customer_facing = serializers.BooleanField(
+        source="function.customer_facing", read_only=True, allow_null=True
+    )  # null: no owning function yet
     overdue_items = serializers.IntegerField(source="items_overdue", read_only=True)
     verdict = serializers.ChoiceField(choices=Verdict.choices, allow_blank=True, read_only=True)  # "" until verified
 
