@@ -177,3 +177,52 @@ def test_schema_served_is_the_one_tested(org, api_for):
     served = api_for(org["leader"]).get("/api/schema/?format=json")
     assert served.status_code == 200
     assert served.json() == schema.raw_schema
+
+
+def _operations():
+    for path, operations in schema.raw_schema["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_every_operation_documents_its_error_answers():
+    for path, method, operation in _operations():
+        answers = operation["responses"]
+        assert answers["403"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        if "{" in path:
+            assert "404" in answers, f"{method} {path}"
+        if "requestBody" in operation or any(p["in"] == "query" for p in operation.get("parameters", [])):
+            assert "400" in answers, f"{method} {path}"
+        if method in ("post", "put", "patch", "delete"):
+            assert "409" in answers, f"{method} {path}"
+    assert schema.raw_schema["components"]["schemas"]["Error"]["required"] == ["detail"]
+
+
+def test_request_bodies_are_documented_as_json_only():
+    media_types = {
+        media for _, _, operation in _operations() for media in operation.get("requestBody", {}).get("content", {})
+    }
+    assert media_types == {"application/json"}
+
+
+def test_id_filters_find_nothing_for_an_id_that_names_nothing(org, api_for):
+    api = api_for(org["admin"])
+    for url in ("/api/action-items/?function=999999", "/api/issues/?metric=424242", "/api/workflows/?function=9"):
+        answer = api.get(url)
+        assert answer.status_code == 200, (url, answer.json())
+        assert answer.json()["results"] == []
+    assert "function" in api.get("/api/action-items/?function=x").json()
+
+
+def test_an_unknown_api_address_answers_json_404(org, api_for):
+    answer = api_for(org["admin"]).get("/api/action-items/0.5/history/")
+    assert (answer.status_code, answer.json()) == (404, {"detail": "Not found."})
+
+
+def test_write_answers_carry_every_declared_field(org, api_for):
+    created = api_for(org["admin"]).post("/api/functions/", {"name": "Treasury"}, format="json")
+    assert created.status_code == 201
+    assert (created.json()["member_count"], created.json()["accountability_count"]) == (0, 0)
+    issue = api_for(org["cx"]).post("/api/issues/", {"title": "Unowned problem"}, format="json")
+    assert issue.status_code == 201, issue.json()
+    assert (issue.json()["overdue_items"], issue.json()["function_customer_facing"]) == (0, None)

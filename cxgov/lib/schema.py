@@ -79,7 +79,8 @@ def error_responses(method: str, operation: dict) -> dict[str, dict]:
 
 def add_error_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular post-processing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): adds the
-    shared error components and each operation's error answers, keeping any a view declares itself."""
+    shared error components and each operation's error answers, keeping the description (and any
+    body) a view declares itself."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in COMPONENTS.items():
         schemas.setdefault(name, schema)
@@ -87,6 +88,9 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            answers = operation["responses"]
             for status, answer in error_responses(method, operation).items():
-                operation["responses"].setdefault(status, answer)
+                declared = answers.setdefault(status, answer)
+                # A view may describe an error in its own words; its body is still the shared shape.
+                declared.setdefault("content", answer["content"])
     return result
