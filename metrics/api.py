@@ -12,6 +12,8 @@ from metrics.models import Customer, Metric, MetricValue, Observation, SurveyRes
 from metrics.serializers import (
     BusinessImpactSerializer,
     CustomerInSerializer,
+    IngestResultSerializer,
+    KeyDriversSerializer,
     KpiAuditRowSerializer,
     MetricSerializer,
     MetricValueSerializer,
@@ -49,7 +51,7 @@ class MetricViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.metric_delete(user=self.request.user, metric=instance)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: KeyDriversSerializer})
     @action(detail=True, methods=["get"])
     def drivers(self, request, slug=None):
         """Key-driver analysis: each driver's share of R², its mean rating and % rated 4-5."""
@@ -103,21 +105,21 @@ class BulkIngest(APIView):
         return Response({"written": written}, status=status.HTTP_200_OK)
 
 
-@extend_schema(request=SurveyResponseInSerializer(many=True), responses={200: dict})
+@extend_schema(request=SurveyResponseInSerializer(many=True), responses={200: IngestResultSerializer})
 class ResponsesIngest(BulkIngest):
     row_serializer = SurveyResponseInSerializer
     model = SurveyResponse
     kind = "responses"
 
 
-@extend_schema(request=ObservationInSerializer(many=True), responses={200: dict})
+@extend_schema(request=ObservationInSerializer(many=True), responses={200: IngestResultSerializer})
 class ObservationsIngest(BulkIngest):
     row_serializer = ObservationInSerializer
     model = Observation
     kind = "observations"
 
 
-@extend_schema(request=CustomerInSerializer(many=True), responses={200: dict})
+@extend_schema(request=CustomerInSerializer(many=True), responses={200: IngestResultSerializer})
 class CustomersIngest(BulkIngest):
     row_serializer = CustomerInSerializer
     model = Customer

@@ -130,3 +130,25 @@ class BusinessImpactSerializer(_ReadOnly):
     month = serializers.DateField(allow_null=True)
     risk_known = serializers.BooleanField(help_text="Whether any survey response names its customer.")
     rows = ImpactRowSerializer(many=True)
+
+
+class IngestResultSerializer(_ReadOnly):
+    written = serializers.IntegerField(help_text="Rows inserted or updated.")
+
+
+class DriverImportanceSerializer(_ReadOnly):
+    driver = serializers.CharField()
+    importance = serializers.FloatField(help_text="The driver's part of R².")
+    share = serializers.FloatField(help_text="Percent of the explained variance.")
+    mean = serializers.FloatField(help_text="Mean rating.")
+    top_two = serializers.FloatField(help_text="Percent rating 4 or 5.")
+    quadrant = serializers.ChoiceField(choices=["Fix first", "Keep up", "Watch", "Maintain"])
+
+
+class KeyDriversSerializer(_ReadOnly):
+    """Key-driver analysis: the drivers ranked with R² and the sample size, or why it cannot be made."""
+
+    error = serializers.CharField(required=False, help_text="Present (alone) when there is too little data.")
+    drivers = DriverImportanceSerializer(many=True, required=False)
+    r2 = serializers.FloatField(required=False)
+    n = serializers.IntegerField(required=False, help_text="Responses analysed.")

@@ -15,6 +15,7 @@ from rootcause.serializers import (
     IssueSerializer,
     KeyDriverSerializer,
     ParetoQuerySerializer,
+    ParetoSerializer,
     TransitionSerializer,
     WhySerializer,
     WorkflowSerializer,
@@ -39,7 +40,7 @@ class WorkflowViewSet(viewsets.ReadOnlyModelViewSet):
 class ParetoView(APIView):
     """The Pareto analysis of comment themes for the given filters (as on the Pareto page)."""
 
-    @extend_schema(parameters=[ParetoQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[ParetoQuerySerializer], responses={200: ParetoSerializer})
     def get(self, request):
         query = ParetoQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -174,3 +174,22 @@ class ActionItemSerializer(StrictModelSerializer):
         user = self.context["request"].user
         self.instance = services.action_item_save(user=user, item=item, fields=data)
         return self.instance
+
+
+class ParetoRowSerializer(serializers.Serializer):
+    sub_theme = serializers.SlugField()
+    label = serializers.CharField()
+    value = serializers.FloatField(help_text="Comments (or their customers' revenue when weighted).")
+    share = serializers.FloatField(help_text="Percent of the total.")
+    cumulative = serializers.FloatField(help_text="Cumulative percent.")
+    vital = serializers.BooleanField(help_text="One of the vital few (within the cutoff).")
+    samples = serializers.ListField(child=serializers.CharField(), help_text="A few of its comments.")
+
+
+class ParetoSerializer(serializers.Serializer):
+    """The Pareto analysis of comment themes, as on the Pareto page."""
+
+    comments = serializers.IntegerField()
+    tagged = serializers.IntegerField()
+    cutoff = serializers.FloatField()
+    rows = ParetoRowSerializer(many=True)

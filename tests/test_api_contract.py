@@ -28,9 +28,9 @@ from schemathesis.specs.openapi.checks import (
 
 from alerts.models import AlertRule
 from cxgov.wsgi import application
-from metrics.models import Metric, MetricValue
+from metrics.models import Customer, Metric, MetricValue, SurveyResponse
 from outcomes.models import Canvas, CanvasState, CustomerCategory
-from rootcause.models import ActionItem, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
+from rootcause.models import ActionItem, CommentTag, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
 
 EXAMPLES_PER_OPERATION = 6
 
@@ -77,6 +77,19 @@ def _contract_data(org):
         due_date=date.today() + timedelta(days=30),
     )
     AlertRule.objects.create(metric=star, name="Below red", kind="threshold")
+    answer = SurveyResponse.objects.create(
+        source="survey",
+        external_id="r1",
+        customer_id="c1",
+        responded_at=timezone.now() - timedelta(days=2),
+        score=3,
+        scale="nps",
+        comment="My invoice was wrong again",
+    )
+    CommentTag.objects.create(response=answer, sub_theme=sub_theme)
+    Customer.objects.create(
+        external_id="c1", category="Families", monthly_revenue=40, started_on=date(2025, 1, 1), ended_on=date.today()
+    )
 
 
 @pytest.fixture
