@@ -146,7 +146,7 @@ def _bounded_config() -> SchemathesisConfig:
     config = SchemathesisConfig()
     project = config.projects.default
     project.phases.update(phases=["examples", "fuzzing"])
-    project.generation.update(max_examples=EXAMPLES_PER_OPERATION, deterministic=True, allow_x00=False)
+    project.generation.update(max_examples=EXAMPLES_PER_OPERATION, deterministic=True, allow_x00=False, database="none")
     return config
 
 
@@ -239,3 +239,11 @@ def test_write_answers_carry_every_declared_field(org, api_for):
     issue = api_for(org["cx"]).post("/api/issues/", {"title": "Unowned problem"}, format="json")
     assert issue.status_code == 201, issue.json()
     assert (issue.json()["overdue_items"], issue.json()["function_customer_facing"]) == (0, None)
+
+
+def test_a_form_encoded_body_is_refused_as_the_schema_says(org, api_for):
+    answer = api_for(org["admin"]).post(
+        "/api/functions/", "name=Treasury", content_type="application/x-www-form-urlencoded"
+    )
+    assert answer.status_code == 415 and "detail" in answer.json()
+    assert "415" in schema.raw_schema["paths"]["/api/functions/"]["post"]["responses"]
