@@ -54,5 +54,7 @@ urlpatterns = [
     path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
     path("audit/", audit_api.AuditView.as_view(), name="audit"),
     path("", include(router.urls)),
-    re_path(r"^(?P<path>.*)$", not_found),
+    # Only addresses ending in a slash: one without (``/api/functions``) is still redirected to its
+    # slashed form by APPEND_SLASH.
+    re_path(r"^(?P<path>.*/)$", not_found, name="not-found"),
 ]

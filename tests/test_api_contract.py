@@ -5,6 +5,7 @@ Every operation of the published schema is exercised through the WSGI applicatio
 with a few derandomised examples, so the run is deterministic and takes seconds per role."""
 
 import json
+import os
 from datetime import date, timedelta
 
 import pytest
@@ -32,7 +33,8 @@ from metrics.models import Customer, Metric, MetricValue, SurveyResponse
 from outcomes.models import Canvas, CanvasState, CustomerCategory
 from rootcause.models import ActionItem, CommentTag, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
 
-EXAMPLES_PER_OPERATION = 6
+# Bounded for the test command; raise it for a deeper run: CXGOV_CONTRACT_EXAMPLES=100 bin/test -k contract
+EXAMPLES_PER_OPERATION = int(os.environ.get("CXGOV_CONTRACT_EXAMPLES", "6"))
 
 
 def _contract_data(org):
