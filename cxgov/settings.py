@@ -376,7 +376,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cxgov.lib.permissions.ObjectPermission"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "cxgov.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
@@ -410,6 +410,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation's error answers (400 field errors, 403/404/409/... {"detail": ...}) in one place.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "cxgov.lib.schema.add_error_responses"],
     # Several models have a "status" or "state" field with different choices: name each set.
     "ENUM_NAME_OVERRIDES": {
         "ActionItemStatusEnum": "rootcause.models.ActionStatus",
@@ -417,6 +419,7 @@ SPECTACULAR_SETTINGS = {
         "DigestDeliveryStatusEnum": "digests.models.DeliveryStatus",
         "CanvasStateEnum": "outcomes.models.CanvasState",
         "AlertStateEnum": "alerts.models.AlertState",
+        "MetricKindEnum": "metrics.models.Kind",
         "AuditActionEnum": "audit.selectors.ACTION_CHOICES",
     },
 }
