@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from cxgov.models import Accountability, Function, Heartbeat, Membership, User
+from cxgov.lib import outbox
+from cxgov.models import Accountability, Email, Function, Heartbeat, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -41,3 +42,24 @@ class AccountabilityAdmin(SimpleHistoryAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["name", "seen_at", "hostname"]
+
+
+@admin.register(Email)
+class EmailAdmin(admin.ModelAdmin):
+    """The outbox: what waits, what was sent, what failed and why; failed ones can be sent again."""
+
+    list_display = ["subject", "kind", "status", "attempts", "created_at", "next_attempt_at", "sent_at", "error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["subject", "to", "key"]
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Send the selected failed emails again")
+    def send_again(self, request, queryset):
+        count = outbox.retry_failed(email_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} email(s) will be sent again.")

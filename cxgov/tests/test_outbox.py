@@ -167,3 +167,17 @@ def test_a_broker_that_does_not_answer_only_delays_the_email(monkeypatch, django
     email.refresh_from_db()
     assert email.status == "waiting"
     assert outbox.send_due() == 1  # the periodic sweep sends it
+
+
+def test_an_administrator_sends_failed_emails_again_from_the_admin(client):
+    from cxgov.models import User
+
+    [failed, sent] = _queue(2)
+    Email.objects.filter(pk=failed.pk).update(status="failed", error="SMTPDataError: 550")
+    Email.objects.filter(pk=sent.pk).update(status="sent")
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    page = client.get("/admin/cxgov/email/?status__exact=failed")
+    assert page.status_code == 200 and "Notice 0" in page.content.decode()
+    client.post("/admin/cxgov/email/", {"action": "send_again", "_selected_action": [failed.pk, sent.pk]})
+    assert dict(Email.objects.values_list("pk", "status")) == {failed.pk: "waiting", sent.pk: "sent"}
+    assert outbox.send_due() == 1 and mail.outbox[0].subject == "Notice 0"
