@@ -100,6 +100,11 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
     the mail server cannot be reached the run stops there: the rest wait for the next run without
     spending an attempt."""
     now = timezone.now()
+    retried_for = now - timedelta(seconds=settings.OUTBOX_RETRY_FOR)
+    # An email whose sends keep killing their worker (the lease ends each time) is given up too.
+    Email.objects.filter(status=EmailStatus.SENDING, next_attempt_at__lte=now, created_at__lt=retried_for).update(
+        status=EmailStatus.FAILED, error="Given up after a day: its last send never finished (its worker stopped)."
+    )
     due = Email.objects.filter(status__in=PENDING, next_attempt_at__lte=now)
     if ids is not None:
         due = due.filter(pk__in=ids)

@@ -140,6 +140,17 @@ def test_a_send_whose_worker_died_is_retried_after_its_lease(clock, settings):
     assert email.status == "sent" and email.attempts == 2 and len(mail.outbox) == 1
 
 
+def test_a_send_that_keeps_killing_its_worker_is_given_up_after_a_day(clock, settings):
+    settings.OUTBOX_RETRY_FOR, settings.OUTBOX_LEASE = 24 * 60 * 60, 600
+    [email] = _queue()
+    clock.advance(hours=23, minutes=55)
+    assert outbox._claim(email.pk, clock.now)  # its worker dies once more
+    clock.advance(minutes=11)
+    assert outbox.send_due() == 0 and mail.outbox == []
+    email.refresh_from_db()
+    assert email.status == "failed" and "its worker stopped" in email.error
+
+
 def test_the_health_page_names_what_waits_and_for_how_long(client, clock, settings):
     settings.OUTBOX_HEALTH_MAX_WAIT = 15 * 60
     assert outbox.health() == {"ok": True, "waiting": 0, "oldest_waiting_seconds": None, "failed": 0}
