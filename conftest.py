@@ -20,6 +20,25 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _forget_throttle_counts():
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):  # shared with other processes (and maybe the broker): only our keys
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=cache.make_key("throttle_*")))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_counts_carried_over():
+    # API throttles count requests in the cache: every test starts with nothing counted against it.
+    _forget_throttle_counts()
+
+
 @pytest.fixture
 def org(db):
     """Billing (led by `leader`) and Logistics (led by `other_leader`), both non-customer-facing,
@@ -122,3 +141,14 @@ def smtp(settings):
     settings.SITE_URL = "https://cxgov.example.com"
     yield inbox
     inbox.stop()
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """Background tasks handed to the broker by ``cxgov.lib.dispatch``, recorded as (name, kwargs)
+    instead of being sent."""
+    from cxgov.lib import dispatch
+
+    sent = []
+    monkeypatch.setattr(dispatch, "_publish", lambda pending: sent.append((pending.task, pending.kwargs)))
+    return sent

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from cxgov.lib.history import ConfigHistory
 
@@ -127,6 +127,11 @@ class Alert(models.Model):
             models.UniqueConstraint(fields=["rule", "opened_period"], name="alert_unique_rule_opened_period"),
             # And a rule has at most one open episode, whatever two workers decide at once.
             models.UniqueConstraint(fields=["rule"], condition=Q(state="firing"), name="alert_one_firing_per_rule"),
+            # Whatever order corrections arrive in, an episode never resolves before it opened.
+            models.CheckConstraint(
+                condition=Q(resolved_period__isnull=True) | Q(resolved_period__gte=F("opened_period")),
+                name="alert_resolved_not_before_opened",
+            ),
         ]
 
     def __str__(self) -> str:

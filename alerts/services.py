@@ -29,8 +29,9 @@ from alerts.models import (
     FailureNotice,
     RuleKind,
 )
-from cxgov.lib import permissions
+from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
+from cxgov.lib.retry import retry_on_conflict
 from cxgov.models import Role, User
 from metrics.models import Metric, MetricValue
 
@@ -94,11 +95,24 @@ def _check_rule(rule: AlertRule) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
 def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[User] | None = None) -> AlertRule:
-    """Create or change an alert rule (administrators and the CX team); evaluate it at once."""
+    """Create or change an alert rule (administrators and the CX team); evaluate it at once.
+    A save that loses a race with its metric's recalculation or evaluation is run again."""
     if not permissions.can_write_alert_rules(user):
         raise PermissionDenied("Only administrators and the CX team write alert rules.")
+    adding = rule._state.adding
+
+    @retry_on_conflict
+    def attempt() -> AlertRule:
+        if adding:  # a rolled-back insert left its id on the instance
+            rule.pk, rule._state.adding = None, True
+        return _rule_save(user=user, rule=rule, fields=fields, subscribers=subscribers)
+
+    return attempt()
+
+
+@transaction.atomic
+def _rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[User] | None) -> AlertRule:
     for key, value in fields.items():
         setattr(rule, key, value)
     if rule.pk is None:
@@ -106,9 +120,10 @@ def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[Us
     rule.name = (rule.name or "").strip()
     _check_rule(rule)
     rule.full_clean(exclude=["created_by"], validate_constraints=False)
+    reason = _subscribers_change(rule, subscribers) if subscribers is not None else ""
     try:
         with transaction.atomic():
-            record_as(rule, user).save()
+            record_as(rule, user, reason).save()
     except IntegrityError:
         if AlertRule.objects.filter(metric=rule.metric, name=rule.name).exclude(pk=rule.pk).exists():
             raise ValidationError({"name": f"“{rule.metric}” already has a rule named “{rule.name}”."}) from None
@@ -124,15 +139,27 @@ def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[Us
     return rule
 
 
+def _subscribers_change(rule: AlertRule, subscribers: list[User]) -> str:
+    """Who a save subscribes and unsubscribes, for the rule's history (its audit trail)."""
+    before = {person.pk: person for person in rule.subscribers.all()} if rule.pk else {}
+    after = {person.pk: person for person in subscribers}
+    parts = []
+    if added := sorted(str(after[pk]) for pk in after.keys() - before.keys()):
+        parts.append("Subscribed " + ", ".join(added))
+    if removed := sorted(str(before[pk]) for pk in before.keys() - after.keys()):
+        parts.append("Unsubscribed " + ", ".join(removed))
+    text = "; ".join(parts)
+    return text if len(text) <= 100 else text[:99] + "…"  # the history's reason holds 100 characters
+
+
 def _close_open_episode(*, rule: AlertRule, user: User) -> None:
     """A rule switched off stops watching: its open episode is closed quietly (no notice), so it
     does not stay "firing" for ever."""
     now = timezone.now()
+    period = evaluation.period_of(timezone.localdate(), rule.metric.granularity)
     for alert in Alert.objects.filter(rule=rule, state=AlertState.FIRING):
         if Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
-            state=AlertState.RESOLVED,
-            resolved_at=now,
-            resolved_period=evaluation.period_of(timezone.localdate(), rule.metric.granularity),
+            state=AlertState.RESOLVED, resolved_at=now, resolved_period=max(period, alert.opened_period)
         ):
             AlertEvent.objects.create(
                 alert=alert, kind=EventKind.RESOLVED, at=now, by=user, note="Closed: the rule was switched off."
@@ -190,15 +217,13 @@ def deliveries_mark_read(*, user: User, alert: Alert) -> None:
 
 def evaluation_request(*, metric_id: int) -> Evaluation | None:
     """Queue an evaluation of a metric's rules (sent on commit); None when one is already queued."""
-    from alerts import tasks
-
     now = timezone.now()
     try:
         with transaction.atomic():
             queued = Evaluation.objects.create(metric_id=metric_id, requested_at=now, updated_at=now)
     except IntegrityError:
         return None  # a queued evaluation will read the new values when it runs
-    transaction.on_commit(lambda: tasks.evaluate.delay(queued.pk))
+    dispatch.enqueue("alerts.evaluate", {"evaluation_id": queued.pk})
     return queued
 
 
@@ -260,8 +285,6 @@ def evaluations_requeue_stuck() -> int:
     """Send again the evaluations whose worker died or whose message was lost (no change of status
     for ``ALERTS_STUCK_AFTER`` seconds). Claimed on ``updated_at`` so two beats requeue once;
     running them stays claimed by ``evaluation_run``."""
-    from alerts import tasks
-
     cutoff = timezone.now() - timedelta(seconds=settings.ALERTS_STUCK_AFTER)
     stuck = Evaluation.objects.filter(
         status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RETRY, EvaluationStatus.RUNNING], updated_at__lt=cutoff
@@ -272,7 +295,7 @@ def evaluations_requeue_stuck() -> int:
         if Evaluation.objects.filter(pk=pk, updated_at=updated, status=status).update(
             status=new_status, updated_at=timezone.now()
         ):
-            transaction.on_commit(lambda pk=pk: tasks.evaluate.delay(pk))
+            dispatch.enqueue("alerts.evaluate", {"evaluation_id": pk})
             count += 1
     return count
 
@@ -327,6 +350,10 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
     cost per rule does not grow with the number of rules or of values."""
     today = today or timezone.localdate()
     with transaction.atomic():
+        # The metric before its rules, in the order deleting a metric takes them, so the two wait
+        # for each other instead of deadlocking; a metric deleted meanwhile has nothing to judge.
+        if not list(Metric.objects.select_for_update(no_key=True).filter(pk=metric.pk).values_list("pk")):
+            return 0
         rules = list(
             AlertRule.objects.select_for_update(of=("self",))
             .filter(metric=metric, active=True)
@@ -438,7 +465,13 @@ def _queue_notices_of(alert: Alert, kind: str) -> None:
 
 
 def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
+    if at_index is not None and points[at_index].period < alert.opened_period:
+        # Late corrections moved the clearing before this episode opened (the trouble was never
+        # there as recorded): the episode ends where it began, never before.
+        at_index = next((i for i, p in enumerate(points) if p.period >= alert.opened_period), None)
     period = points[at_index].period if at_index is not None else (points[-1].period if points else None)
+    if period is None or period < alert.opened_period:
+        period = alert.opened_period
     values = _values_json(points, [at_index], {}) if at_index is not None else []
     if not Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
         state=AlertState.RESOLVED, resolved_period=period, resolved_at=now

@@ -3,17 +3,18 @@ from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from cxgov.lib import outbox
+from cxgov.lib.admin import ReadOnlyAdminMixin
 from cxgov.models import Accountability, Email, Function, Heartbeat, Membership, User
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["function"]
 
 
 @admin.register(User)
-class PersonAdmin(UserAdmin):
+class PersonAdmin(ReadOnlyAdminMixin, UserAdmin):
     list_display = ["username", "first_name", "last_name", "email", "role", "is_active"]
     list_filter = ["role", "is_active", "is_superuser"]
     fieldsets = UserAdmin.fieldsets + (("cxgov", {"fields": ("role", "title")}),)
@@ -22,7 +23,7 @@ class PersonAdmin(UserAdmin):
 
 
 @admin.register(Function)
-class FunctionAdmin(SimpleHistoryAdmin):
+class FunctionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "customer_facing", "leader", "parent"]
     list_filter = ["customer_facing"]
     search_fields = ["name", "description"]
@@ -32,7 +33,7 @@ class FunctionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Accountability)
-class AccountabilityAdmin(SimpleHistoryAdmin):
+class AccountabilityAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["subject", "role", "function"]
     list_filter = ["role", "function"]
     search_fields = ["subject", "note"]
@@ -40,24 +41,19 @@ class AccountabilityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "seen_at", "hostname"]
 
 
 @admin.register(Email)
-class EmailAdmin(admin.ModelAdmin):
-    """The outbox: what waits, what was sent, what failed and why; failed ones can be sent again."""
+class EmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The outbox: what waits, what was sent, what failed and why; failed ones can be sent again
+    (through the outbox's own ``retry_failed``, as it has no page of its own)."""
 
     list_display = ["subject", "kind", "status", "attempts", "created_at", "next_attempt_at", "sent_at", "error"]
     list_filter = ["status", "kind"]
     search_fields = ["subject", "to", "key"]
     actions = ["send_again"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Send the selected failed emails again")
     def send_again(self, request, queryset):

@@ -7,7 +7,9 @@ class CxgovConfig(AppConfig):
 
     @property
     def health_checks(self):
-        return {"outbox": _outbox_health}
+        from cxgov.lib import dispatch
+
+        return {"dispatch": dispatch.health, "outbox": _outbox_health}
 
 
 def _outbox_health() -> dict:

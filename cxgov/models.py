@@ -6,7 +6,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from simple_history.models import HistoricalRecords
 
 from cxgov.lib.history import ConfigHistory
 
@@ -46,7 +45,7 @@ class Function(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     leader = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_functions")
     members = models.ManyToManyField(User, through="Membership", related_name="functions")
-    history = HistoricalRecords()
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["name"]
@@ -69,7 +68,7 @@ class Membership(models.Model):
     function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="memberships")
     position = models.CharField(max_length=120, blank=True, help_text="Their part in this function.")
     joined_on = models.DateField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["function__name", "person__first_name", "person__last_name"]
@@ -109,7 +108,7 @@ class Accountability(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["subject", "role", "function__name"]
@@ -152,6 +151,8 @@ class Heartbeat(models.Model):
     name = models.CharField(max_length=40, unique=True)
     seen_at = models.DateTimeField()
     hostname = models.CharField(max_length=255, blank=True)
+    # What keeps it from doing its job although it is alive (beat: the broker refuses its tasks).
+    error = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
@@ -191,3 +192,23 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} to {', '.join(self.to)} ({self.status})"
+
+
+class PendingTask(models.Model):
+    """Background work a change asked for (recalculate, evaluate, tag, import), stored in the same
+    transaction as the change and handed to the broker after commit: a transactional outbox, so a
+    broker outage delays the work but never loses it. Deleted once the broker has accepted it."""
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    # Due for the sweeper from this time; a sender moves it ahead while it tries (a claim).
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task}({self.kwargs})"

@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
+from cxgov.lib.serializers import StrictModelSerializer
 from digests.models import DigestDelivery, DigestPreference
 from digests.selectors import STATES
 
 
-class PreferenceSerializer(serializers.ModelSerializer):
+class PreferenceSerializer(StrictModelSerializer):
     class Meta:
         model = DigestPreference
         fields = ["frequency", "weekday", "day_of_month", "hour", "time_zone", "updated_at"]

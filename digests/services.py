@@ -8,7 +8,7 @@ beat claims it again. Sending, retrying with back-off and reporting are the outb
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -28,6 +28,7 @@ from digests.models import DeliveryStatus, DigestDefault, DigestDelivery, Digest
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "digests.unsubscribe"
+UNSUBSCRIBE_LINK_DAYS = 60
 
 
 def preference_save(*, user: User, fields: dict) -> DigestPreference:
@@ -53,6 +54,7 @@ def default_save(*, user: User, role: str, fields: dict) -> DigestDefault:
 
 
 def unsubscribe_token(user: User) -> str:
+    """A signed, timestamped token naming the person (signing.dumps stamps the time)."""
     return signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT)
 
 
@@ -60,21 +62,29 @@ def unsubscribe_url(user: User) -> str:
     return settings.SITE_URL + reverse("digest-unsubscribe", args=[unsubscribe_token(user)])
 
 
-def unsubscribe_person(*, token: str) -> User | None:
-    """Whose unsubscribe link this is (None when it is not a valid one)."""
+class UnsubscribeLinkExpired(PermissionDenied):
+    """The link was genuine but is older than UNSUBSCRIBE_LINK_DAYS."""
+
+
+def unsubscribe_person(*, token: str) -> User:
+    """Whose unsubscribe link this is. Raises PermissionDenied when it is not a valid one, and
+    UnsubscribeLinkExpired when it is older than UNSUBSCRIBE_LINK_DAYS days: an old email that
+    leaked (forwarded, archived) must not keep working for ever."""
     try:
-        return User.objects.filter(pk=signing.loads(token, salt=UNSUBSCRIBE_SALT)).first()
+        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=timedelta(days=UNSUBSCRIBE_LINK_DAYS))
+    except signing.SignatureExpired:
+        raise UnsubscribeLinkExpired(f"This unsubscribe link is more than {UNSUBSCRIBE_LINK_DAYS} days old.") from None
     except signing.BadSignature:
-        return None
+        raise PermissionDenied("This unsubscribe link is not valid.") from None
+    user = User.objects.filter(pk=pk).first()
+    if user is None:
+        raise PermissionDenied("This unsubscribe link is not valid.")
+    return user
 
 
 def unsubscribe(*, token: str) -> User:
     """Turn a person's digest off from the signed link in an email (no login needed)."""
-    try:
-        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        raise PermissionDenied("This unsubscribe link is not valid.") from None
-    user = User.objects.get(pk=pk)
+    user = unsubscribe_person(token=token)
     preference_save(user=user, fields={"frequency": Frequency.OFF})
     return user
 

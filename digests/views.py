@@ -67,14 +67,15 @@ def preview(request):
 def unsubscribe(request, token):
     """GET asks (link scanners in mail systems open links, and must not unsubscribe anyone); POST,
     from the button or from the mail client's one-click unsubscribe, turns the digest off."""
-    if request.method != "POST":
-        person = services.unsubscribe_person(token=token)
-        if person is None:
-            return render(request, "digests/unsubscribed.html", {"invalid": True}, status=400)
-        return render(request, "digests/unsubscribed.html", {"person": person, "confirm": True})
     try:
+        if request.method != "POST":
+            person = services.unsubscribe_person(token=token)
+            return render(request, "digests/unsubscribed.html", {"person": person, "confirm": True})
         user = services.unsubscribe(token=token)
-    except (PermissionDenied, User.DoesNotExist):
+    except services.UnsubscribeLinkExpired:
+        context = {"expired": True, "days": services.UNSUBSCRIBE_LINK_DAYS}
+        return render(request, "digests/unsubscribed.html", context, status=400)
+    except PermissionDenied:
         return render(request, "digests/unsubscribed.html", {"invalid": True}, status=400)
     return render(request, "digests/unsubscribed.html", {"person": user})
 

@@ -314,6 +314,10 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of progress.")
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The worker running the job ("host:pid") renews its lease while it works; a lease that ran
+    # out means that worker died, and the redelivered task or the next check takes the job over.
+    worker = models.CharField(max_length=300, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -334,3 +338,14 @@ class ImportJob(models.Model):
     @property
     def running(self) -> bool:
         return self.status in {ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.WRITING}
+
+    @property
+    def worker_lost(self) -> bool:
+        """Checking or writing, but the worker's lease ran out: it died and is being replaced."""
+        from django.utils import timezone
+
+        return (
+            self.status in {ImportStatus.VALIDATING, ImportStatus.WRITING}
+            and self.lease_until is not None
+            and self.lease_until < timezone.now()
+        )

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 from django.db.models import Count, F, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
-from cxgov.models import Function
+from cxgov.models import Function, PendingTask
 from metrics import calculations
-from metrics.models import Customer, Kind, Metric, MetricValue, SurveyResponse
+from metrics.models import Customer, ImportJob, ImportStatus, Kind, Metric, MetricValue, SurveyResponse
 
 SPARK_POINTS = 12
 
@@ -223,3 +224,23 @@ def metric_schedule_entry(*, metric: Metric):
     from django_celery_beat.models import PeriodicTask
 
     return PeriodicTask.objects.select_related("interval", "crontab").filter(name=metric.schedule_name).first()
+
+
+def import_activity(job: ImportJob) -> str:
+    """What is really happening to an import, in a sentence for its page (at most one query)."""
+    if job.status == ImportStatus.QUEUED:
+        if PendingTask.objects.filter(task="metrics.import_file", kwargs__job_id=job.pk).exists():
+            return (
+                "The task queue (broker) is not answering; the import is stored and starts as soon as it answers. "
+                "You can leave this page."
+            )
+        return "Waiting for a free worker to start it. You can leave this page."
+    if job.worker_lost:
+        stopped = timezone.localtime(job.lease_until)
+        return (
+            f"The worker running this import stopped responding at {stopped:%H:%M:%S}; another worker takes it "
+            "over within a minute and starts it again (nothing was half-written)."
+        )
+    if job.running:
+        return "A worker is on it. You can leave this page: it shows where the import is."
+    return ""

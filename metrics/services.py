@@ -1,7 +1,11 @@
 """Writes of customer data; idempotent on external ids (re-sending updates, never duplicates)."""
 
 import json
+import logging
+import os
 import re
+import socket
+import threading
 import uuid
 import zoneinfo
 from collections.abc import Iterable
@@ -19,8 +23,9 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cxgov.lib import permissions
+from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
+from cxgov.lib.retry import retry_on_conflict
 from cxgov.services import accountability_link, accountability_unlink
 from metrics import calculations, ingestion
 from metrics.models import (
@@ -33,6 +38,8 @@ from metrics.models import (
     Observation,
     SurveyResponse,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _instances_upsert(kind: str, instances: Iterable, clean: bool, notify: bool) -> int:
@@ -58,14 +65,18 @@ def observations_upsert(*, observations: Iterable[Observation], clean: bool = Tr
     return _instances_upsert("observations", observations, clean, notify)
 
 
+@retry_on_conflict
 @transaction.atomic
 def rows_upsert(*, kind: str, rows: list[dict], notify: bool = True, chunk: int = 50_000) -> int:
     """Insert or update checked rows (dicts of field values), idempotently on their natural key.
 
     The one writer under the bulk API, the upload page and ``import_data`` (which stream their
-    rows into ``_write_rows`` directly); it queues recalculation of the periods the rows touch."""
+    rows into ``_write_rows`` directly); it queues recalculation of the periods the rows touch.
+    Rows are written in key order, so two batches that share keys lock them in the same order
+    and one waits for the other instead of deadlocking; a race lost anyway is run again."""
     model, keys, fields = IMPORT_TABLES[kind]
     columns = keys + fields
+    rows = sorted(rows, key=lambda row: tuple(str(row.get(k, "")) for k in keys))
     defaults = [model._meta.get_field(c).get_default() for c in columns]
     json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
     tuples = []
@@ -273,9 +284,14 @@ def metric_recalculate(*, metric: Metric, period_from: date | None = None, perio
     Upserts on (metric, period, segment) and removes values of recomputed periods that no
     longer have data. The metric's row is locked for the duration, so two workers doing
     the same metric at once run one after the other and leave one correct set of values.
+    The lock is FOR NO KEY UPDATE: rows that merely point at the metric (a new alert rule, a
+    queued evaluation) go ahead, while deleting the metric waits for the values to be stored.
+    A metric deleted before or meanwhile is not an error: there is nothing left to compute (0).
     """
     with transaction.atomic():
-        metric = Metric.objects.select_for_update().get(pk=metric.pk)
+        metric = Metric.objects.select_for_update(no_key=True).filter(pk=metric.pk).first()
+        if metric is None:
+            return 0
         results = _compute(metric, period_from, period_to)
         now = timezone.now()
         values = [
@@ -406,18 +422,21 @@ def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
     else:
         accountability_unlink(subject_object=metric)
     metric_schedule(metric=metric)
-    from metrics import tasks
-
-    transaction.on_commit(lambda: tasks.recalculate.delay(metric.pk))
+    dispatch.enqueue("metrics.recalculate", {"metric_id": metric.pk})
     return metric
 
 
+@retry_on_conflict
 @transaction.atomic
 def metric_delete(*, user, metric: Metric) -> None:
     """Remove a metric with its values, its schedule and its place in the accountability register."""
     from django_celery_beat.models import PeriodicTask
 
     permissions.require_configure(user)
+    # Lock first: a running recalculation finishes storing its values, then all of them go with
+    # the metric (deleting before the lock would miss them and fail on their foreign key).
+    if not list(Metric.objects.select_for_update().filter(pk=metric.pk).values_list("pk")):
+        return
     PeriodicTask.objects.filter(name=metric.schedule_name).delete()
     accountability_unlink(subject_object=metric)
     record_as(metric, user).delete()
@@ -426,9 +445,10 @@ def metric_delete(*, user, metric: Metric) -> None:
 def metrics_touched(
     *, kind: str, sources: set[str], first: datetime | None = None, last: datetime | None = None
 ) -> None:
-    """After new data, queue recalculation of the periods it touches, for the metrics that read it."""
-    from metrics import tasks
-
+    """After new data, queue recalculation of the periods it touches, for the metrics that read it
+    (stored with the data, so a broker outage delays the recalculation but never loses it)."""
+    if kind != "customers" and (first is None or last is None):
+        return  # no dated row was written
     if kind == "responses":
         responses_changed.send(sender=SurveyResponse, sources=sources, first=first, last=last)
         metrics = Metric.objects.filter(active=True, calculator__in=RESPONSE_CALCULATORS | {"revenue_at_risk"})
@@ -440,12 +460,15 @@ def metrics_touched(
         for metric_id in Metric.objects.filter(active=True, calculator__in=CUSTOMER_CALCULATORS).values_list(
             "pk", flat=True
         ):
-            transaction.on_commit(lambda pk=metric_id: tasks.recalculate.delay(pk))
+            dispatch.enqueue("metrics.recalculate", {"metric_id": metric_id})
         return
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     start, end = first.astimezone(tz).date(), last.astimezone(tz).date()
     for metric_id in metrics.values_list("pk", flat=True):
-        transaction.on_commit(lambda pk=metric_id: tasks.recalculate.delay(pk, start.isoformat(), end.isoformat()))
+        dispatch.enqueue(
+            "metrics.recalculate",
+            {"metric_id": metric_id, "period_from": start.isoformat(), "period_to": end.isoformat()},
+        )
 
 
 def duplicate_keys(model: type, rows: list[dict]) -> list[dict]:
@@ -504,7 +527,9 @@ def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
         for chunk in upload.chunks():
             handle.write(chunk)
     try:
-        table = ingestion.read_table(path)
+        table = ingestion.read_table(path, whole_file=True)
+        if not ingestion.has_data_rows(ingestion.read_table(path)):
+            raise ingestion.FileProblem(ingestion.NO_ROWS)
     except ingestion.FileProblem as exc:
         path.unlink(missing_ok=True)
         raise ValidationError({"file": str(exc)}) from None
@@ -543,6 +568,16 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
     }
 
 
+def import_reject(*, job: ImportJob, problem: str) -> ImportJob:
+    """An uploaded file that turned out unreadable (found while previewing or configuring it) is
+    rejected with the reason, rather than waiting for a mapping for ever."""
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
+        status=ImportStatus.INVALID, message=problem, updated_at=timezone.now(), finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
 def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
     """Save the mapping for this source (reused next time) and queue the import."""
     if not permissions.can_import(user):
@@ -566,39 +601,133 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
             kind=job.kind, source=job.source, defaults={"mapping": mapping.to_json()}
         )
         ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
-            mapping=mapping.to_json(), status=ImportStatus.QUEUED
+            mapping=mapping.to_json(), status=ImportStatus.QUEUED, updated_at=timezone.now()
         )
-        from metrics import tasks
-
-        transaction.on_commit(lambda: tasks.import_file.delay(job.pk))
+        dispatch.enqueue("metrics.import_file", {"job_id": job.pk})
     job.refresh_from_db()
     return job
 
 
 def _progress(job_id: int, **fields) -> None:
-    ImportJob.objects.filter(pk=job_id).update(updated_at=timezone.now(), **fields)
+    """Record progress, only while this process holds the job (a worker that lost its lease to
+    another changes nothing)."""
+    ImportJob.objects.filter(pk=job_id, worker=_holder()).update(updated_at=timezone.now(), **fields)
 
 
-STUCK_AFTER = timedelta(minutes=15)
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_alive(holder: str) -> bool | None:
+    """Whether the process holding a job still runs: known only on this host (None elsewhere)."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def import_takeable(job: ImportJob) -> bool:
+    """A job a worker may start: queued, or checking/writing for a worker that died (its lease ran
+    out, or its process is gone on this host). A live holder keeps it, even past its lease (a long
+    SQLite write cannot renew the lease while it holds the database)."""
+    if job.status == ImportStatus.QUEUED:
+        return True
+    if job.status not in (ImportStatus.VALIDATING, ImportStatus.WRITING):
+        return False
+    alive = _holder_alive(job.worker) if job.worker else None
+    if alive is not None:
+        return not alive
+    return job.lease_until is None or job.lease_until < timezone.now()
+
+
+def import_wait_seconds(job: ImportJob) -> float | None:
+    """For a job another live worker holds: seconds until its lease runs out (when to look again)."""
+    if job.status not in (ImportStatus.VALIDATING, ImportStatus.WRITING) or import_takeable(job):
+        return None
+    remaining = (job.lease_until - timezone.now()).total_seconds() if job.lease_until else 0
+    return max(remaining, 0) + 1
+
+
+class _LeaseKeeper:
+    """Renews a job's lease from a thread of its own (its own connection) while the work runs,
+    so a live worker keeps its job even inside one long write transaction."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"import-lease-{job_id}", daemon=True)
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        try:
+            while not self.stop.wait(settings.JOB_LEASE_SECONDS / 3):
+                try:
+                    ImportJob.objects.filter(pk=self.job_id, worker=_holder()).update(
+                        lease_until=timezone.now() + _lease()
+                    )
+                except Exception:  # the database is busy or away: try again at the next beat
+                    log.warning("could not renew the lease of import %s", self.job_id, exc_info=True)
+        finally:
+            connections.close_all()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=10)
 
 
 def imports_requeue_stuck() -> int:
-    """Put back in the queue the imports whose worker died mid-way (no progress for a while).
+    """Send again the imports whose worker died (lease ran out, or the process is gone) and the
+    queued ones no worker started for ``QUEUED_RESEND_AFTER`` (their message was lost). Each is
+    claimed with a conditional UPDATE, so two beats send it once; the worker's own claim in
+    ``import_run`` lets only one run it. Safe: the write phase is one transaction, so a dead
+    worker left nothing half-written."""
+    from cxgov.models import PendingTask
 
-    Safe: the write phase is one transaction, so a dead worker left nothing half-written, and
-    the claim in ``import_run`` lets only one worker take the job again."""
-    from metrics import tasks
-
-    stuck = ImportJob.objects.filter(
-        status__in=[ImportStatus.VALIDATING, ImportStatus.WRITING], updated_at__lt=timezone.now() - STUCK_AFTER
-    )
-    ids = list(stuck.values_list("pk", flat=True))
-    for job_id in ids:
-        if ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.VALIDATING, ImportStatus.WRITING]).update(
-            status=ImportStatus.QUEUED, message="Restarted after the worker stopped responding."
+    now = timezone.now()
+    count = 0
+    running = ImportJob.objects.filter(status__in=[ImportStatus.VALIDATING, ImportStatus.WRITING])
+    for job in running.only("pk", "status", "worker", "lease_until"):
+        if not import_takeable(job):
+            continue
+        if ImportJob.objects.filter(
+            pk=job.pk, status=job.status, worker=job.worker, lease_until=job.lease_until
+        ).update(
+            status=ImportStatus.QUEUED,
+            worker="",
+            lease_until=None,
+            updated_at=now,
+            message=f"The worker running this import stopped at {timezone.localtime(now):%H:%M:%S}; "
+            "it was handed to another worker.",
         ):
-            transaction.on_commit(lambda pk=job_id: tasks.import_file.delay(pk))
-    return len(ids)
+            dispatch.enqueue("metrics.import_file", {"job_id": job.pk})
+            count += 1
+    waiting = ImportJob.objects.filter(status=ImportStatus.QUEUED, updated_at__lt=now - QUEUED_RESEND_AFTER)
+    for job_id, updated in waiting.values_list("pk", "updated_at"):
+        if PendingTask.objects.filter(task="metrics.import_file", kwargs__job_id=job_id).exists():
+            continue  # not lost: waiting for the broker, the sweep sends it
+        if ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED, updated_at=updated).update(updated_at=now):
+            dispatch.enqueue("metrics.import_file", {"job_id": job_id})
+            count += 1
+    return count
+
+
+# A queued import no worker has started after this long is sent again (a lost message).
+QUEUED_RESEND_AFTER = timedelta(minutes=5)
 
 
 @dataclass
@@ -673,6 +802,8 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
         f"{connection.ops.quote_name(c)} = EXCLUDED.{connection.ops.quote_name(c)}" for c in columns if c not in keys
     )
     conflict = ", ".join(keys)
+    # Byte order, the same as the Python sort of the callers, so chunks follow one order too.
+    key_order = ", ".join(f'{connection.ops.quote_name(k)} COLLATE "C"' for k in keys)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("DROP TABLE IF EXISTS pg_temp.import_rows")
@@ -681,7 +812,7 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {names} FROM import_rows "  # noqa: S608 - model names
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM import_rows ORDER BY {key_order} "  # noqa: S608
                 f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
             )
             cursor.execute("DROP TABLE import_rows")
@@ -711,6 +842,8 @@ def import_path(
     ``ingestion.FileProblem`` when the file as a whole is unreadable."""
     outcome = ImportOutcome()
     outcome.total = sum(1 for row in ingestion.read_table(path).rows if any(c.strip() for c in row))
+    if not outcome.total:
+        raise ingestion.FileProblem(ingestion.NO_ROWS)
     model, keys, fields = IMPORT_TABLES[kind]
     columns = keys + fields
     json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
@@ -755,30 +888,68 @@ def import_path(
         found = model.objects.filter(source=source).aggregate(first=Min(stamp), last=Max(stamp))
         return [value for value in found.values() if value is not None]
 
+    # Key order, as in rows_upsert: a concurrent writer of the same ids waits instead of deadlocking.
+    checked_rows.sort(key=lambda values: tuple(str(values[i]) for i in range(len(keys))))
+
     # All or nothing: one transaction for the whole write; re-sent rows may move between
     # periods, so the periods spanned before and after are recomputed.
-    with transaction.atomic():
+    @retry_on_conflict
+    @transaction.atomic
+    def write() -> int:
         stamps = span()
+        written = 0
         for start in range(0, len(checked_rows), batch_size):
-            outcome.written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
+            written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
         stamps += span()
         metrics_touched(
             kind=kind, sources={source}, first=min(stamps) if stamps else None, last=max(stamps) if stamps else None
         )
+        return written
+
+    outcome.written = write()
     if on_write:
         on_write(outcome.written)
     return outcome
 
 
 def import_run(*, job_id: int) -> ImportJob:
-    """Run an uploaded file's import. Claimed with a conditional UPDATE from "queued", so only
-    one worker runs a job and a redelivered message does nothing."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.VALIDATING, processed_rows=0, written_rows=0, updated_at=timezone.now()
+    """Run an uploaded file's import. Claimed with a conditional UPDATE, from "queued" or from a
+    worker that died mid-way (``import_takeable``), so only one worker runs a job; the claim takes
+    a lease that a thread renews while the work goes on. A redelivered message for a job a live
+    worker holds does nothing (the caller may look again when its lease would run out)."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or not import_takeable(job):
+        return job
+    now = timezone.now()
+    takeover = job.status != ImportStatus.QUEUED
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status=job.status, worker=job.worker, lease_until=job.lease_until
+    ).update(
+        status=ImportStatus.VALIDATING,
+        processed_rows=0,
+        written_rows=0,
+        updated_at=now,
+        worker=_holder(),
+        lease_until=now + _lease(),
+        message=(
+            f"Taken over at {timezone.localtime(now):%H:%M:%S} from a worker that stopped; started again."
+            if takeover
+            else job.message
+        ),
     )
     job = ImportJob.objects.get(pk=job_id)
     if not claimed:
         return job
+    try:
+        with _LeaseKeeper(job_id):
+            _import_work(job)
+    finally:
+        ImportJob.objects.filter(pk=job_id, worker=_holder()).update(lease_until=None)
+    return ImportJob.objects.get(pk=job_id)
+
+
+def _import_work(job: ImportJob) -> None:
+    job_id = job.pk
 
     def checked(rows: int, total: int) -> None:
         _progress(job_id, processed_rows=rows, total_rows=total)
@@ -832,4 +1003,3 @@ def import_run(*, job_id: int) -> ImportJob:
                 finished_at=timezone.now(),
                 message=f"{outcome.written} row(s) imported.",
             )
-    return ImportJob.objects.get(pk=job_id)

@@ -23,13 +23,19 @@ def recalculate(self, metric_id: int, period_from: str | None = None, period_to:
         raise self.retry(exc=exc) from exc
 
 
-@shared_task(name="metrics.import_file", acks_late=True, ignore_result=True)
-def import_file(job_id: int) -> None:
-    """Run an uploaded file's import (claimed once, so a redelivered message does nothing)."""
-    services.import_run(job_id=job_id)
+@shared_task(name="metrics.import_file", bind=True, acks_late=True, ignore_result=True, max_retries=240)
+def import_file(self, job_id: int) -> None:
+    """Run an uploaded file's import (claimed once). A redelivered message for a job whose worker
+    died takes it over; for a job a live worker still holds, it looks again when that worker's
+    lease would run out, so a worker that dies later is replaced within a lease."""
+    job = services.import_run(job_id=job_id)
+    wait = services.import_wait_seconds(job) if job is not None else None
+    if wait is not None:
+        raise self.retry(countdown=wait)
 
 
 @shared_task(name="metrics.requeue_stuck_imports", ignore_result=True)
 def requeue_stuck_imports() -> None:
-    """Periodic: restart imports whose worker died (see services.imports_requeue_stuck)."""
+    """Periodic (every minute): restart imports whose worker died or whose message was lost
+    (see services.imports_requeue_stuck)."""
     services.imports_requeue_stuck()

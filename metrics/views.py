@@ -115,13 +115,13 @@ def import_list(request):
 def import_detail(request, pk):
     _require_importer(request.user)
     job = get_object_or_404(ImportJob, pk=pk)
-    context = {"job": job}
+    context = {"job": job, "activity": selectors.import_activity(job)}
     if job.status == ImportStatus.UPLOADED:
         try:
             preview = services.import_preview(job=job)
         except ingestion.FileProblem as exc:
-            messages.error(request, str(exc))
-            return redirect("import-list")
+            context["job"] = services.import_reject(job=job, problem=str(exc))
+            return render(request, "metrics/import_detail.html", context)
         form = ImportMappingForm(
             request.POST or None,
             kind=job.kind,
@@ -133,6 +133,9 @@ def import_detail(request, pk):
                 services.import_configure(user=request.user, job=job, mapping=form.mapping())
             except ValidationError as exc:
                 form_errors(form, exc)
+            except ingestion.FileProblem as exc:
+                services.import_reject(job=job, problem=str(exc))
+                return redirect("import-detail", pk=job.pk)
             else:
                 return redirect("import-detail", pk=job.pk)
         context.update(form=form, preview=preview)
@@ -143,4 +146,6 @@ def import_progress(request, pk):
     """The progress fragment the import page polls while the job runs."""
     _require_importer(request.user)
     job = get_object_or_404(ImportJob, pk=pk)
-    return render(request, "metrics/partials/import_progress.html", {"job": job})
+    return render(
+        request, "metrics/partials/import_progress.html", {"job": job, "activity": selectors.import_activity(job)}
+    )

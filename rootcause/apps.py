@@ -12,12 +12,13 @@ class RootcauseConfig(AppConfig):
 
 
 def _tag_new_comments(sender, sources, first, last, **kwargs):
-    from django.db import transaction
+    from cxgov.lib import dispatch
 
-    from rootcause.tasks import tag_comments
-
-    transaction.on_commit(
-        lambda: tag_comments.delay(
-            sorted(sources), first.isoformat() if first else None, last.isoformat() if last else None
-        )
+    dispatch.enqueue(
+        "rootcause.tag_comments",
+        {
+            "sources": sorted(sources),
+            "first": first.isoformat() if first else None,
+            "last": last.isoformat() if last else None,
+        },
     )

@@ -180,31 +180,29 @@ def test_two_evaluations_deciding_at_once_record_one_episode(org):
         )
 
 
-def test_duplicate_requests_coalesce_and_a_claimed_evaluation_runs_once(org, django_capture_on_commit_callbacks):
-    from unittest import mock
-
+def test_duplicate_requests_coalesce_and_a_claimed_evaluation_runs_once(
+    org, django_capture_on_commit_callbacks, sent_tasks
+):
     metric = metric_with(org, [80, 70])
     rule_on(metric, level="red")
-    with mock.patch("alerts.tasks.evaluate.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         first = services.evaluation_request(metric_id=metric.pk)
         assert services.evaluation_request(metric_id=metric.pk) is None  # one queued per metric
-    delay.assert_called_once_with(first.pk)
+    assert sent_tasks == [("alerts.evaluate", {"evaluation_id": first.pk})]
     assert services.evaluation_run(evaluation_id=first.pk, today=day(2)).status == "done"
     assert services.evaluation_run(evaluation_id=first.pk, today=day(2)) is None  # redelivered message
     assert Alert.objects.count() == 1 and Delivery.objects.count() == 1
 
 
-def test_recalculation_queues_an_evaluation(org, django_capture_on_commit_callbacks):
-    from unittest import mock
-
+def test_recalculation_queues_an_evaluation(org, django_capture_on_commit_callbacks, sent_tasks):
     from metrics.services import metric_recalculate
 
     metric = metric_with(org, [])
     rule_on(metric, level="red")
-    with mock.patch("alerts.tasks.evaluate.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         metric_recalculate(metric=metric)
     queued = Evaluation.objects.get()
-    delay.assert_called_once_with(queued.pk)
+    assert sent_tasks == [("alerts.evaluate", {"evaluation_id": queued.pk})]
 
 
 def test_failed_evaluation_is_recorded_shown_on_health_and_told_to_administrators_once(org, client, monkeypatch):
@@ -248,9 +246,7 @@ def test_failed_evaluation_is_recorded_shown_on_health_and_told_to_administrator
     assert client.get("/healthz").json()["checks"]["alerts"] == {"ok": True}
 
 
-def test_stuck_evaluation_is_sent_again_once(org, settings, django_capture_on_commit_callbacks):
-    from unittest import mock
-
+def test_stuck_evaluation_is_sent_again_once(org, settings, django_capture_on_commit_callbacks, sent_tasks):
     from django.utils import timezone
 
     metric = metric_with(org, [80, 70])
@@ -258,10 +254,10 @@ def test_stuck_evaluation_is_sent_again_once(org, settings, django_capture_on_co
     job = Evaluation.objects.create(
         metric=metric, status="running", requested_at=timezone.now(), updated_at=timezone.now() - timedelta(hours=1)
     )
-    with mock.patch("alerts.tasks.evaluate.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         assert services.evaluations_requeue_stuck() == 1
         assert services.evaluations_requeue_stuck() == 0  # a second beat finds nothing to do
-    delay.assert_called_once_with(job.pk)
+    assert sent_tasks == [("alerts.evaluate", {"evaluation_id": job.pk})]
     job.refresh_from_db()
     assert job.status == "retry"
     assert services.evaluation_run(evaluation_id=job.pk, today=day(2)).status == "done"

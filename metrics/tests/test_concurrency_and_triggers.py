@@ -2,7 +2,6 @@
 
 import threading
 from datetime import UTC, date, datetime
-from unittest import mock
 
 import pytest
 from django.db import connections
@@ -53,10 +52,10 @@ def test_two_recalculations_at_once_leave_one_correct_set():
 
 
 @pytest.mark.django_db
-def test_new_data_queues_only_the_periods_it_touches(django_capture_on_commit_callbacks):
+def test_new_data_queues_only_the_periods_it_touches(django_capture_on_commit_callbacks, sent_tasks):
     metric = Metric.objects.create(name="C", slug="c", calculator="csat", kind="outcome", source="pulse")
     Metric.objects.create(name="Other", slug="o", calculator="csat", kind="outcome", source="elsewhere")
-    with mock.patch("metrics.tasks.recalculate.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         services.responses_upsert(
             responses=[
                 SurveyResponse(
@@ -75,7 +74,9 @@ def test_new_data_queues_only_the_periods_it_touches(django_capture_on_commit_ca
                 ),
             ]
         )
-    delay.assert_called_once_with(metric.pk, "2026-10-03", "2026-10-20")
+    assert [kwargs for name, kwargs in sent_tasks if name == "metrics.recalculate"] == [
+        {"metric_id": metric.pk, "period_from": "2026-10-03", "period_to": "2026-10-20"}
+    ]
 
 
 @pytest.mark.django_db

@@ -277,9 +277,7 @@ def test_issue_page_keeps_a_constant_number_of_queries(org, client_for, django_a
     assert "More 9" in html
 
 
-def test_retagging_progress_is_reported(org, client_for, django_capture_on_commit_callbacks):
-    from unittest import mock
-
+def test_retagging_progress_is_reported(org, client_for, django_capture_on_commit_callbacks, sent_tasks):
     from metrics.models import SurveyResponse
     from rootcause import tasks
     from rootcause.models import KeyDriver, TaggingRun
@@ -291,7 +289,7 @@ def test_retagging_progress_is_reported(org, client_for, django_capture_on_commi
     )
     client = client_for(org["cx"])
     driver = KeyDriver.objects.create(name="Delivery", slug="delivery")
-    with mock.patch("rootcause.tasks.tag_comments.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/rootcause/themes/sub-themes/new/", {"driver": driver.pk, "name": "Late", "keywords": "late"}
         )
@@ -299,7 +297,9 @@ def test_retagging_progress_is_reported(org, client_for, django_capture_on_commi
     run = TaggingRun.objects.get()
     html = client.get("/rootcause/themes/").content.decode()
     assert "Re-tagging comments with the changed rules" in html and 'hx-trigger="every 2s"' in html
-    tasks.tag_comments(**delay.call_args.kwargs)
+    [(name, kwargs)] = sent_tasks
+    assert name == "rootcause.tag_comments"
+    tasks.tag_comments(**kwargs)
     run.refresh_from_db()
     assert run.total == 5 and run.done == 5 and run.finished_at and run.percent == 100
     html = client.get("/rootcause/themes/retagging/").content.decode()
