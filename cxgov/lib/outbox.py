@@ -8,7 +8,9 @@ moves it a lease ahead, so a second worker or a second beat finds nothing due an
 attempts faster. A send whose worker died is due again when its lease ends. A failure waits
 longer after each attempt (1, 2, 4 … minutes, at most ``OUTBOX_MAX_BACKOFF``) and is retried for
 ``OUTBOX_RETRY_FOR`` (a day) before the email is given up; a recipient the server refuses for good
-(5xx) is given up at once. ``health`` reports what waits and what failed on ``/healthz``.
+(5xx) is given up at once. When a send works again after the server could not be reached, the
+emails that waited for it are sent at once, not at the end of their back-off. ``health`` reports
+what waits and what failed on ``/healthz``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from cxgov.models import Email, EmailStatus
 log = logging.getLogger(__name__)
 
 PENDING = [EmailStatus.WAITING, EmailStatus.SENDING]
+UNREACHABLE = "Mail server unreachable: "
 
 
 def enqueue(message: EmailMessage, *, kind: str, key: str | None = None, send: bool = True) -> Email:
@@ -128,7 +131,19 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
             sent += 1
     finally:
         connection.close()
+    if sent and _release_waiting_for_the_server():
+        dispatch()
     return sent
+
+
+def _release_waiting_for_the_server() -> int:
+    """A send just worked, so the mail server is back: the emails that failed only because it could
+    not be reached are due now rather than at the end of their back-off (a fresh email, tried at
+    once, is the probe; no waiting email spends an attempt to find out)."""
+    now = timezone.now()
+    return Email.objects.filter(
+        status=EmailStatus.WAITING, next_attempt_at__gt=now, error__startswith=UNREACHABLE
+    ).update(next_attempt_at=now)
 
 
 def _message(email: Email, connection) -> EmailMultiAlternatives:
@@ -167,7 +182,7 @@ def _record_failure(email: Email, exc: Exception) -> None:
     Email.objects.filter(pk=email.pk).update(
         status=EmailStatus.FAILED if give_up else EmailStatus.WAITING,
         next_attempt_at=now + backoff(email.attempts),
-        error=f"{type(exc).__name__}: {exc}"[:2000],
+        error=(UNREACHABLE if _unreachable(exc) else "") + f"{type(exc).__name__}: {exc}"[:2000],
     )
 
 

@@ -90,6 +90,28 @@ def test_two_beats_do_not_spend_attempts_faster_during_a_mail_outage(smtp, clock
     assert sorted(m["To"] for m in smtp.messages) == [f"person{i}@example.com" for i in range(4)]
 
 
+def test_when_a_fresh_email_gets_through_those_waiting_for_the_server_go_at_once(smtp, clock, monkeypatch):
+    from cxgov import tasks
+
+    monkeypatch.setattr(tasks.outbox_send_due, "delay", lambda: None)  # the run that follows is below
+    smtp.stop()
+    _queue(3)
+    for _ in range(3):
+        outbox.send_due()
+    Email.objects.filter(key="test:2").update(error="SMTPRecipientsRefused: 451 mailbox busy")  # not the server
+    smtp.start()
+    clock.advance(seconds=5)  # long before the end of any back-off
+    [fresh] = _queue(key="test:fresh")
+    assert outbox.send(email_id=fresh.pk) is True  # mail is back: the probe costs no waiting email an attempt
+    assert outbox.send_due() == 2
+    assert sorted(m["To"] for m in smtp.messages) == [
+        "person0@example.com",
+        "person0@example.com",
+        "person1@example.com",
+    ]
+    assert Email.objects.get(key="test:2").status == "waiting"  # its own trouble keeps its back-off
+
+
 def test_a_claimed_email_is_not_claimed_again_by_a_second_beat(clock):
     [email] = _queue()
     assert outbox._claim(email.pk, clock.now) is True
