@@ -195,9 +195,10 @@ def retry_failed(*, email_ids: list[int]) -> int:
 
 
 def prune() -> int:
-    """Forget emails sent more than ``OUTBOX_KEEP_DAYS`` ago (failures stay until pruned the same way)."""
+    """Forget emails sent more than ``OUTBOX_KEEP_DAYS`` ago (a notice or digest whose email is gone
+    counts as sent); failures stay, so what was never delivered is still known."""
     cutoff = timezone.now() - timedelta(days=settings.OUTBOX_KEEP_DAYS)
-    deleted, _ = Email.objects.filter(status__in=[EmailStatus.SENT, EmailStatus.FAILED], created_at__lt=cutoff).delete()
+    deleted, _ = Email.objects.filter(status=EmailStatus.SENT, sent_at__lt=cutoff).delete()
     return deleted
 
 

@@ -214,3 +214,14 @@ def test_an_administrator_sends_failed_emails_again_from_the_admin(client):
     client.post("/admin/cxgov/email/", {"action": "send_again", "_selected_action": [failed.pk, sent.pk]})
     assert dict(Email.objects.values_list("pk", "status")) == {failed.pk: "waiting", sent.pk: "sent"}
     assert outbox.send_due() == 1 and mail.outbox[0].subject == "Notice 0"
+
+
+def test_old_sent_emails_are_forgotten_and_failures_kept(clock, settings):
+    settings.OUTBOX_KEEP_DAYS = 30
+    [sent, failed, recent] = _queue(3)
+    Email.objects.filter(pk__in=[sent.pk, recent.pk]).update(status="sent", sent_at=clock.now)
+    Email.objects.filter(pk=failed.pk).update(status="failed")
+    clock.advance(days=31)
+    Email.objects.filter(pk=recent.pk).update(sent_at=clock.now)
+    assert outbox.prune() == 1
+    assert set(Email.objects.values_list("pk", flat=True)) == {failed.pk, recent.pk}
