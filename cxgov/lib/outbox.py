@@ -15,6 +15,7 @@ what waits and what failed on ``/healthz``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import uuid
@@ -106,7 +107,8 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
     retried_for = now - timedelta(seconds=settings.OUTBOX_RETRY_FOR)
     # An email whose sends keep killing their worker (the lease ends each time) is given up too.
     Email.objects.filter(status=EmailStatus.SENDING, next_attempt_at__lte=now, created_at__lt=retried_for).update(
-        status=EmailStatus.FAILED, error="Given up after a day: its last send never finished (its worker stopped)."
+        status=EmailStatus.FAILED,
+        error="Given up: its last send never finished (its worker stopped) and its retries are over.",
     )
     due = Email.objects.filter(status__in=PENDING, next_attempt_at__lte=now)
     if ids is not None:
@@ -122,15 +124,17 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
                 connection.open()  # kept open for the next email; reopened after a failure
                 _message(email, connection).send()
             except Exception as exc:
-                connection.close()
                 _record_failure(email, exc)
+                with contextlib.suppress(Exception):  # a broken session may not even quit cleanly
+                    connection.close()
                 if _unreachable(exc):
                     break
                 continue
             Email.objects.filter(pk=email_id).update(status=EmailStatus.SENT, sent_at=timezone.now(), error="")
             sent += 1
     finally:
-        connection.close()
+        with contextlib.suppress(Exception):
+            connection.close()
     if sent and _release_waiting_for_the_server():
         dispatch()
     return sent
