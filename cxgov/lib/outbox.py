@@ -116,7 +116,8 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
     sent = 0
     connection = get_connection()
     try:
-        for email_id in due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]:
+        batch = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+        for email_id in batch:
             if not _claim(email_id, timezone.now()):
                 continue  # another worker took it
             email = Email.objects.get(pk=email_id)
@@ -135,7 +136,8 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
     finally:
         with contextlib.suppress(Exception):
             connection.close()
-    if sent and _release_waiting_for_the_server():
+    # More are due than one run takes (a morning's digests), or some waited for the server: go on.
+    if sent and (len(batch) == limit or _release_waiting_for_the_server()):
         dispatch()
     return sent
 
