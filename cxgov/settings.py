@@ -346,6 +346,7 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},
     # Every minute: emails whose send failed, or whose worker died, are tried again when due.
     "outbox-send-due": {"task": "cxgov.outbox_send_due", "schedule": _int("OUTBOX_SWEEP_INTERVAL", 60)},
+    "outbox-prune": {"task": "cxgov.outbox_prune", "schedule": 60 * 60},
 }
 # Task intents (cxgov/lib/dispatch.py): a sender holds a stored task this long while it tries the
 # broker; tasks the broker has not accepted for DISPATCH_HEALTH_MAX_AGE seconds fail /healthz.
