@@ -1,6 +1,12 @@
-"""Shared fixtures: a small organisation with one named user per role (as in hc/test.py)."""
+"""Shared fixtures: a small organisation with one named user per role (as in hc/test.py), and a
+real SMTP server."""
+
+import email
+import email.policy
+import socket
 
 import pytest
+from aiosmtpd.controller import Controller
 from rest_framework.test import APIClient
 
 from cxgov.models import Accountability, Function, Membership, Role, User
@@ -12,6 +18,25 @@ PASSWORD = "correct-horse-battery"
 def _fast_password_hashing(settings):
     # Real hashers are slow on purpose; tests only need passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _forget_throttle_counts():
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):  # shared with other processes (and maybe the broker): only our keys
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=cache.make_key("throttle_*")))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_counts_carried_over():
+    # API throttles count requests in the cache: every test starts with nothing counted against it.
+    _forget_throttle_counts()
 
 
 @pytest.fixture
@@ -73,6 +98,49 @@ def api_for():
         return api
 
     return make
+
+
+class Inbox:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it accepted. ``fail``
+    makes it answer the next DATA commands with the given replies (e.g. "451 try later", "550 no
+    such user"); ``stop()`` and ``start()`` take it down and bring it back on the same port."""
+
+    def __init__(self):
+        self.messages = []
+        self.fail = []
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self._controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.fail:
+            return self.fail.pop(0)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def start(self):
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)  # a stopped one cannot restart
+        self._controller.start()
+
+    def stop(self):
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp(settings):
+    inbox = Inbox()
+    inbox.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", inbox.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    settings.SITE_URL = "https://cxgov.example.com"
+    yield inbox
+    inbox.stop()
 
 
 @pytest.fixture

@@ -1,15 +1,18 @@
-"""Alert emails: one function per message, subject + text + HTML templates under templates/emails/."""
+"""Alert emails: one function per message, subject + text + HTML templates under templates/emails/.
+Each is stored in the outbox (sent by a worker after commit) and returned; None without an address."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from cxgov.lib import outbox
 from cxgov.lib.emails import templated_email
+from cxgov.models import Email
 
 
-def _send(template: str, to: str, context: dict) -> None:
-    templated_email(template, context, [to]).send()
+def _queue(template: str, to: str, context: dict, key: str) -> Email:
+    return outbox.enqueue(templated_email(template, context, [to]), kind=template, key=key)
 
 
 def issue_link(alert) -> str | None:
@@ -22,13 +25,13 @@ def issue_link(alert) -> str | None:
     return f"{base}?metric={alert.metric_id}&period={alert.opened_period.isoformat()}&alert={alert.pk}"
 
 
-def alert_notice(delivery) -> None:
+def alert_notice(delivery) -> Email | None:
     """Tell one recipient that an alert fired or resolved (recipients without an address use the inbox)."""
     if not delivery.recipient.email:
-        return
+        return None
     alert = delivery.alert
     link = issue_link(alert)
-    _send(
+    return _queue(
         "alert_fired" if delivery.kind == "fire" else "alert_resolved",
         delivery.recipient.email,
         {
@@ -39,14 +42,15 @@ def alert_notice(delivery) -> None:
             "alert_url": settings.SITE_URL + reverse("alert-detail", args=[alert.pk]),
             "issue_url": settings.SITE_URL + link if link else None,
         },
+        key=f"alert-notice:{delivery.pk}",
     )
 
 
-def evaluation_failed(notice) -> None:
+def evaluation_failed(notice) -> Email | None:
     """Tell an administrator that a metric's alert rules could not be evaluated."""
     if not notice.recipient.email:
-        return
-    _send(
+        return None
+    return _queue(
         "evaluation_failed",
         notice.recipient.email,
         {
@@ -56,4 +60,5 @@ def evaluation_failed(notice) -> None:
             "health_url": settings.SITE_URL + reverse("healthz"),
             "rules_url": settings.SITE_URL + reverse("alert-rules", args=[notice.evaluation.metric.slug]),
         },
+        key=f"evaluation-failed:{notice.pk}",
     )

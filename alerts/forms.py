@@ -2,10 +2,11 @@ from django import forms
 
 from alerts.models import AlertRule
 from alerts.services import RULE_FIELDS
+from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import User
 
 
-class AlertRuleForm(forms.ModelForm):
+class AlertRuleForm(BoundedFormMixin, forms.ModelForm):
     """An alert rule on one metric; fields that do not apply to the chosen kind are ignored."""
 
     subscribers = forms.ModelMultipleChoiceField(
@@ -42,5 +43,5 @@ class AlertRuleForm(forms.ModelForm):
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
 
 
-class MuteForm(forms.Form):
+class MuteForm(BoundedFormMixin, forms.Form):
     until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Mute the rule until")

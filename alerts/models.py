@@ -181,17 +181,16 @@ class DeliveryKind(models.TextChoices):
 class Delivery(models.Model):
     """One notice to one person about one alert (fired or resolved): an inbox entry and an email.
 
-    The row is inserted (insert-or-nothing on its unique key) before the email is sent, so a
-    retried task or a second worker finds it and sends nothing twice."""
+    The row is inserted (insert-or-nothing on its unique key) with its email in the outbox, in the
+    evaluation's transaction, so a retried task or a second worker finds it and queues nothing twice."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_deliveries")
     kind = models.CharField(max_length=8, choices=DeliveryKind.choices)
     created_at = models.DateTimeField()
-    sending_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
+    email = models.ForeignKey(
+        "cxgov.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="None: no address."
+    )
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -244,7 +243,7 @@ class FailureNotice(models.Model):
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="notices")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    email = models.ForeignKey("cxgov.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [

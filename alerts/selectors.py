@@ -54,7 +54,9 @@ def alert_detail(*, pk: int) -> Alert:
         Alert.objects.select_related("rule", "metric__owning_function__leader", "acknowledged_by")
         .prefetch_related(
             Prefetch("events", queryset=AlertEvent.objects.select_related("by").order_by("at", "pk")),
-            Prefetch("deliveries", queryset=Delivery.objects.select_related("recipient").order_by("kind", "pk")),
+            Prefetch(
+                "deliveries", queryset=Delivery.objects.select_related("recipient", "email").order_by("kind", "pk")
+            ),
         )
         .get(pk=pk)
     )

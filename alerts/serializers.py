@@ -2,10 +2,11 @@ from rest_framework import serializers
 
 from alerts import services
 from alerts.models import Alert, AlertRule
+from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
 from cxgov.models import User
 
 
-class AlertRuleSerializer(serializers.ModelSerializer):
+class AlertRuleSerializer(StrictModelSerializer):
     subscribers = serializers.PrimaryKeyRelatedField(
         many=True, queryset=User.objects.filter(is_active=True), required=False
     )
@@ -58,5 +59,5 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MuteSerializer(serializers.Serializer):
+class MuteSerializer(StrictSerializer):
     until = serializers.DateField(allow_null=True, help_text="Mute the alert's rule until this day; null unmutes.")

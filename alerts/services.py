@@ -7,7 +7,6 @@ notice is a row unique per (alert, recipient, fired|resolved) inserted before an
 
 from __future__ import annotations
 
-import logging
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -35,8 +34,6 @@ from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.models import Role, User
 from metrics.models import Metric, MetricValue
-
-log = logging.getLogger(__name__)
 
 RULE_FIELDS = [
     "name",
@@ -123,9 +120,10 @@ def _rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[U
     rule.name = (rule.name or "").strip()
     _check_rule(rule)
     rule.full_clean(exclude=["created_by"], validate_constraints=False)
+    reason = _subscribers_change(rule, subscribers) if subscribers is not None else ""
     try:
         with transaction.atomic():
-            record_as(rule, user).save()
+            record_as(rule, user, reason).save()
     except IntegrityError:
         if AlertRule.objects.filter(metric=rule.metric, name=rule.name).exclude(pk=rule.pk).exists():
             raise ValidationError({"name": f"“{rule.metric}” already has a rule named “{rule.name}”."}) from None
@@ -139,6 +137,19 @@ def _rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[U
         _close_open_episode(rule=rule, user=user)
     evaluation_request(metric_id=rule.metric_id)
     return rule
+
+
+def _subscribers_change(rule: AlertRule, subscribers: list[User]) -> str:
+    """Who a save subscribes and unsubscribes, for the rule's history (its audit trail)."""
+    before = {person.pk: person for person in rule.subscribers.all()} if rule.pk else {}
+    after = {person.pk: person for person in subscribers}
+    parts = []
+    if added := sorted(str(after[pk]) for pk in after.keys() - before.keys()):
+        parts.append("Subscribed " + ", ".join(added))
+    if removed := sorted(str(before[pk]) for pk in before.keys() - after.keys()):
+        parts.append("Unsubscribed " + ", ".join(removed))
+    text = "; ".join(parts)
+    return text if len(text) <= 100 else text[:99] + "…"  # the history's reason holds 100 characters
 
 
 def _close_open_episode(*, rule: AlertRule, user: User) -> None:
@@ -218,7 +229,7 @@ def evaluation_request(*, metric_id: int) -> Evaluation | None:
 
 def evaluation_run(*, evaluation_id: int, today: date | None = None) -> Evaluation | None:
     """Run a queued evaluation once: claimed with a conditional UPDATE, so a duplicate message,
-    a retry of a finished one or a second worker does nothing. Notices are sent after commit."""
+    a retry of a finished one or a second worker does nothing. Notices are emailed from the outbox."""
     now = timezone.now()
     claimed = Evaluation.objects.filter(
         pk=evaluation_id, status__in=[EvaluationStatus.QUEUED, EvaluationStatus.RETRY]
@@ -230,7 +241,6 @@ def evaluation_run(*, evaluation_id: int, today: date | None = None) -> Evaluati
     Evaluation.objects.filter(pk=evaluation_id).update(
         status=EvaluationStatus.DONE, finished_at=timezone.now(), updated_at=timezone.now(), error="", rules=touched
     )
-    deliveries_send(metric_id=job.metric_id)
     return Evaluation.objects.get(pk=evaluation_id)
 
 
@@ -259,18 +269,16 @@ def evaluation_record_failure(*, evaluation_id: int, error: str, final: bool) ->
     if previous == EvaluationStatus.FAILED:
         return  # the administrators already know this metric's evaluation is failing
     admins = User.objects.filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True), is_active=True)
-    FailureNotice.objects.bulk_create(
-        [FailureNotice(evaluation=failed, recipient=a, created_at=now) for a in admins], ignore_conflicts=True
-    )
-    for notice in FailureNotice.objects.filter(evaluation=failed, sent_at__isnull=True).select_related(
-        "recipient", "evaluation__metric"
-    ):
-        # Claimed before sending: only the process that sets sent_at sends.
-        if FailureNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
-            try:
-                emails.evaluation_failed(notice)
-            except Exception:
-                log.exception("could not email the failure notice %s", notice.pk)
+    with transaction.atomic():  # each notice and its email in the outbox, together and once
+        FailureNotice.objects.bulk_create(
+            [FailureNotice(evaluation=failed, recipient=a, created_at=now) for a in admins], ignore_conflicts=True
+        )
+        for notice in FailureNotice.objects.filter(evaluation=failed, email__isnull=True).select_related(
+            "recipient", "evaluation__metric"
+        ):
+            email = emails.evaluation_failed(notice)
+            if email is not None:
+                FailureNotice.objects.filter(pk=notice.pk).update(email=email)
 
 
 def evaluations_requeue_stuck() -> int:
@@ -445,6 +453,15 @@ def _fire(rule, metric, leader, points, episode, now, today, opened_at: date | N
         [Delivery(alert=alert, recipient=r, kind=DeliveryKind.FIRE, created_at=now) for r in _recipients(rule, leader)],
         ignore_conflicts=True,
     )
+    _queue_notices_of(alert, DeliveryKind.FIRE)
+
+
+def _queue_notices_of(alert: Alert, kind: str) -> None:
+    pending = Delivery.objects.filter(alert=alert, kind=kind, email__isnull=True).exclude(recipient__email="")
+    notices = list(pending.select_related("recipient"))
+    for delivery in notices:
+        delivery.alert = alert
+    _queue_notices(notices)
 
 
 def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
@@ -469,31 +486,29 @@ def _resolve(rule, metric, alert, points, at_index, now, today) -> None:
         [Delivery(alert=alert, recipient_id=r, kind=DeliveryKind.RESOLVE, created_at=now) for r in told],
         ignore_conflicts=True,
     )
+    alert.rule, alert.metric = rule, metric
+    _queue_notices_of(alert, DeliveryKind.RESOLVE)
 
 
-# --- sending ------------------------------------------------------------------------------------------
+# --- emails ------------------------------------------------------------------------------------------
 
 
-def deliveries_send(*, metric_id: int | None = None, limit: int = 500) -> int:
-    """Email the notices not sent yet. Each is claimed with a conditional UPDATE first, so two
-    workers never send the same one; a failed send is released for the next attempt."""
-    # A notice whose send began long ago and never finished (its worker died) is tried again.
-    free = Q(sending_at__isnull=True) | Q(sending_at__lt=timezone.now() - timedelta(minutes=15))
-    pending = Delivery.objects.filter(free, sent_at__isnull=True, attempts__lt=5)
-    if metric_id is not None:
-        pending = pending.filter(alert__metric_id=metric_id)
-    sent = 0
-    for delivery in pending.select_related("alert__rule", "alert__metric", "recipient").order_by("pk")[:limit]:
-        if not Delivery.objects.filter(free, pk=delivery.pk, sent_at__isnull=True).update(
-            sending_at=timezone.now(), attempts=F("attempts") + 1
-        ):
-            continue
-        try:
-            emails.alert_notice(delivery)
-        except Exception as exc:  # keep going: one bad address must not block the others
-            log.exception("could not email alert notice %s", delivery.pk)
-            Delivery.objects.filter(pk=delivery.pk).update(sending_at=None, error=f"{type(exc).__name__}: {exc}"[:2000])
-        else:
-            Delivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now(), error="")
-            sent += 1
-    return sent
+def _queue_notices(deliveries) -> int:
+    """Store the email of each notice in the outbox (a worker sends it after commit) and link it."""
+    queued = 0
+    for delivery in deliveries:
+        email = emails.alert_notice(delivery)
+        if email is not None:
+            Delivery.objects.filter(pk=delivery.pk).update(email=email)
+            queued += 1
+    return queued
+
+
+def deliveries_queue_missing(*, within: timedelta = timedelta(days=1)) -> int:
+    """Queue the emails of recent notices that have none although their recipient has an address
+    (recorded before the outbox existed, or the address was added since)."""
+    recent = Delivery.objects.filter(email__isnull=True, created_at__gte=timezone.now() - within)
+    with transaction.atomic():
+        return _queue_notices(
+            recent.exclude(recipient__email="").select_related("alert__rule", "alert__metric", "recipient")
+        )

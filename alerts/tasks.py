@@ -23,7 +23,7 @@ def evaluate(self, evaluation_id: int) -> None:
 
 @shared_task(name="alerts.requeue_stuck", ignore_result=True)
 def requeue_stuck() -> None:
-    """Periodic: send again stuck evaluations, retry notices whose email failed, forget old runs."""
+    """Periodic: send again stuck evaluations, queue emails that notices lack, forget old runs."""
     services.evaluations_requeue_stuck()
-    services.deliveries_send()
+    services.deliveries_queue_missing()
     services.evaluations_prune()

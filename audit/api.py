@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework import permissions as drf_permissions
 
@@ -30,7 +30,15 @@ class AuditView(generics.ListAPIView):
         data = query.validated_data
         return selectors.changes(model=data.get("model", ""), user_id=data.get("user"), action=data.get("action", ""))
 
-    @extend_schema(parameters=[AuditQuerySerializer])
+    @extend_schema(
+        parameters=[AuditQuerySerializer],
+        responses={
+            200: AuditEntrySerializer(many=True),
+            400: OpenApiResponse(description="A filter value is not one of its choices; the field is named."),
+            403: OpenApiResponse(description="Only administrators read the audit trail."),
+            404: OpenApiResponse(description="There is no such page."),
+        },
+    )
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(selectors.entries(page), many=True).data)

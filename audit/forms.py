@@ -10,7 +10,7 @@ class AuditFilterForm(forms.Form):
     user = forms.ModelChoiceField(required=False, label="Changed by", queryset=selectors.people(), empty_label="Anyone")
     action = forms.ChoiceField(
         required=False,
-        choices=[("", "Any action"), *((name, name.capitalize()) for name in selectors.ACTION_CODES)],
+        choices=[("", "Any action"), *selectors.ACTION_CHOICES],
     )
 
     def __init__(self, *args, **kwargs):

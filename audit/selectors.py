@@ -39,6 +39,7 @@ AUDITED_MODELS: tuple[str, ...] = (
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 ACTION_CODES = {name: code for code, name in ACTIONS.items()}
+ACTION_CHOICES = [(name, name.capitalize()) for name in ACTION_CODES]
 
 
 @dataclass
@@ -47,6 +48,22 @@ class FieldChange:
     label: str
     old: str | None
     new: str | None
+
+    @property
+    def multiline(self) -> bool:
+        return "\n" in (self.old or "") or "\n" in (self.new or "")
+
+    @property
+    def lines_removed(self) -> list[str]:
+        """For text of several lines (matching rules, descriptions): the lines that went."""
+        kept = set((self.new or "").splitlines())
+        return [line for line in (self.old or "").splitlines() if line not in kept]
+
+    @property
+    def lines_added(self) -> list[str]:
+        """The lines that came."""
+        before = set((self.old or "").splitlines())
+        return [line for line in (self.new or "").splitlines() if line not in before]
 
 
 @dataclass
@@ -70,9 +87,20 @@ def audited_model(key: str) -> type[Model]:
     return apps.get_model(key)
 
 
+# The user model is called "user" by Django; here, as on the People page, it is a person.
+KIND_NAMES = {"cxgov.user": ("Person", "People"), "rootcause.subtheme": ("Sub-theme", "Sub-themes")}
+
+
+def kind_name(key: str, *, plural: bool = False) -> str:
+    if key in KIND_NAMES:
+        return KIND_NAMES[key][plural]
+    meta = audited_model(key)._meta
+    return str(meta.verbose_name_plural if plural else meta.verbose_name).capitalize()
+
+
 def model_choices() -> list[tuple[str, str]]:
     """(key, label) of every audited model, for the filter."""
-    return [(key, str(audited_model(key)._meta.verbose_name_plural).capitalize()) for key in AUDITED_MODELS]
+    return [(key, kind_name(key, plural=True)) for key in AUDITED_MODELS]
 
 
 def _history_model(key: str) -> type[Model]:
@@ -198,7 +226,7 @@ def entries(rows: Iterable[dict]) -> list[Entry]:
         result.append(
             Entry(
                 model=key,
-                kind=str(audited_model(key)._meta.verbose_name).capitalize(),
+                kind=kind_name(key),
                 object_id=record.id,
                 object=_object_label(key, record, names),
                 action=ACTIONS[record.history_type],

@@ -8,7 +8,7 @@ class AuditQuerySerializer(serializers.Serializer):
 
     model = serializers.ChoiceField(choices=selectors.AUDITED_MODELS, required=False, help_text="e.g. metrics.metric")
     user = serializers.IntegerField(min_value=1, required=False, help_text="Id of the person who made the change.")
-    action = serializers.ChoiceField(choices=list(selectors.ACTION_CODES), required=False)
+    action = serializers.ChoiceField(choices=selectors.ACTION_CHOICES, required=False)
 
 
 class AuditPersonSerializer(serializers.Serializer):
@@ -30,7 +30,7 @@ class AuditEntrySerializer(serializers.Serializer):
     kind = serializers.CharField()
     object_id = serializers.IntegerField()
     object = serializers.CharField()
-    action = serializers.ChoiceField(choices=list(selectors.ACTION_CODES))
+    action = serializers.ChoiceField(choices=selectors.ACTION_CHOICES)
     at = serializers.DateTimeField()
     user = AuditPersonSerializer(allow_null=True, help_text="Who made the change; null for the system.")
     reason = serializers.CharField(allow_blank=True)

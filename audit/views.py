@@ -1,6 +1,7 @@
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from audit import selectors
 from audit.forms import AuditFilterForm
@@ -9,6 +10,7 @@ from cxgov.lib import permissions
 PER_PAGE = 50
 
 
+@require_safe
 def audit_log(request):
     """Who changed the configuration, when and what: newest first, for administrators."""
     if not permissions.can_read_audit(request.user):

@@ -1,5 +1,6 @@
 """Building and sending digests to many recipients through a real SMTP server (aiosmtpd on
-127.0.0.1), against sending the same number of ready-made two-part emails over one SMTP session.
+127.0.0.1), against sending the same number of ready-made two-part emails over one SMTP session. Ours is
+claiming and storing them in the outbox, then the outbox sending them (one SMTP session a run).
 
 Each recipient is a leader of one of the generated functions, whose issue has an overdue and a
 soon-due action item, so every digest has content. Queries per recipient are measured at two
@@ -17,7 +18,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection
 
-from cxgov.models import Function, Membership, Role, User
+from cxgov.lib import outbox
+from cxgov.models import Email, Function, Membership, Role, User
 from digests import services
 from digests.models import DigestDelivery, DigestPreference
 from rootcause.models import ActionItem, Issue
@@ -74,6 +76,7 @@ def bench_digests(sizes=(1000, 5000)) -> list[tuple]:
             _recipients(n - made, made)
             made = n
             DigestDelivery.objects.all().delete()
+            Email.objects.filter(kind="digest").delete()
             counter.count = 0
             sample = services.build_message(
                 DigestDelivery(user=User.objects.get(username="digest-0"), period="x", frequency="daily", since=NOW),
@@ -107,9 +110,11 @@ def bench_digests(sizes=(1000, 5000)) -> list[tuple]:
 
             with connection.execute_wrapper(counting):
                 start = time.perf_counter()
-                stats = services.digests_send_due(now=NOW)
+                stats = services.digests_send_due(now=NOW)  # claimed and stored in the outbox
+                while outbox.send_due():  # then sent by the outbox worker, 500 a run
+                    pass
                 ours = time.perf_counter() - start
-            assert stats["sent"] == n and counter.count == n, (stats, counter.count)
+            assert stats["queued"] == n and counter.count == n, (stats, counter.count)
             results.append((n, baseline, ours, count[0]))
     finally:
         controller.stop()

@@ -2,17 +2,18 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from cxgov.lib.admin import ReadOnlyAdminMixin
 from cxgov.models import Accountability, Function, Heartbeat, Membership, User
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["function"]
 
 
 @admin.register(User)
-class PersonAdmin(UserAdmin):
+class PersonAdmin(ReadOnlyAdminMixin, UserAdmin):
     list_display = ["username", "first_name", "last_name", "email", "role", "is_active"]
     list_filter = ["role", "is_active", "is_superuser"]
     fieldsets = UserAdmin.fieldsets + (("cxgov", {"fields": ("role", "title")}),)
@@ -21,7 +22,7 @@ class PersonAdmin(UserAdmin):
 
 
 @admin.register(Function)
-class FunctionAdmin(SimpleHistoryAdmin):
+class FunctionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "customer_facing", "leader", "parent"]
     list_filter = ["customer_facing"]
     search_fields = ["name", "description"]
@@ -31,7 +32,7 @@ class FunctionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Accountability)
-class AccountabilityAdmin(SimpleHistoryAdmin):
+class AccountabilityAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["subject", "role", "function"]
     list_filter = ["role", "function"]
     search_fields = ["subject", "note"]
@@ -39,5 +40,5 @@ class AccountabilityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "seen_at", "hostname"]

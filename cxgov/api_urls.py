@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from alerts import api as alerts_api
@@ -31,7 +31,7 @@ router.register("alerts", alerts_api.AlertViewSet)
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("digest-preferences/me/", digests_api.PreferenceView.as_view(), name="digest-preferences"),
-    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
     path("ingest/responses/", metrics_api.ResponsesIngest.as_view(), name="ingest-responses"),
     path("ingest/observations/", metrics_api.ObservationsIngest.as_view(), name="ingest-observations"),
     path("ingest/customers/", metrics_api.CustomersIngest.as_view(), name="ingest-customers"),

@@ -1,10 +1,11 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
+from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import Function, Raci, Role, User
 
 
-class FunctionForm(forms.ModelForm):
+class FunctionForm(BoundedFormMixin, forms.ModelForm):
     """An administrator's form for a function's structure and profile."""
 
     class Meta:
@@ -25,7 +26,7 @@ class FunctionForm(forms.ModelForm):
         self.fields["parent"].queryset = parents
 
 
-class FunctionProfileForm(forms.ModelForm):
+class FunctionProfileForm(BoundedFormMixin, forms.ModelForm):
     """What a function's own leader may change."""
 
     class Meta:
@@ -33,7 +34,7 @@ class FunctionProfileForm(forms.ModelForm):
         fields = ["description"]
 
 
-class AccountabilityForm(forms.Form):
+class AccountabilityForm(BoundedFormMixin, forms.Form):
     function = forms.ModelChoiceField(queryset=Function.objects.none())
     role = forms.ChoiceField(choices=Raci.choices, help_text="Exactly one function is Accountable per subject.")
     subject = forms.CharField(max_length=200, help_text="What the function answers for, e.g. “Invoice accuracy”.")
@@ -44,7 +45,7 @@ class AccountabilityForm(forms.Form):
         self.fields["function"].queryset = function_queryset
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(BoundedFormMixin, forms.ModelForm):
     """An administrator's form for a person: identity, role and functions."""
 
     functions = forms.ModelMultipleChoiceField(

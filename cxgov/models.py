@@ -6,7 +6,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from simple_history.models import HistoricalRecords
 
 from cxgov.lib.history import ConfigHistory
 
@@ -46,7 +45,7 @@ class Function(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     leader = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_functions")
     members = models.ManyToManyField(User, through="Membership", related_name="functions")
-    history = HistoricalRecords()
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["name"]
@@ -69,7 +68,7 @@ class Membership(models.Model):
     function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="memberships")
     position = models.CharField(max_length=120, blank=True, help_text="Their part in this function.")
     joined_on = models.DateField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["function__name", "person__first_name", "person__last_name"]
@@ -109,7 +108,7 @@ class Accountability(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = ConfigHistory()
 
     class Meta:
         ordering = ["subject", "role", "function__name"]
@@ -157,6 +156,42 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class EmailStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed for good"
+
+
+class Email(models.Model):
+    """An email in the outbox: stored with the change that caused it, sent by a worker, retried
+    with back-off until it is sent or given up (see ``cxgov/lib/outbox.py``)."""
+
+    key = models.CharField(max_length=100, unique=True, help_text="What it is about; the same email is stored once.")
+    kind = models.CharField(max_length=40, help_text="Which message it is, e.g. alert_fired, digest.")
+    to = models.JSONField(default=list)
+    from_email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=998)
+    body = models.TextField()
+    html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.WAITING)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(
+        help_text="Waiting: when it may next be tried. Sending: when the send counts as dead (its lease ends)."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="The last failure.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {', '.join(self.to)} ({self.status})"
 
 
 class PendingTask(models.Model):

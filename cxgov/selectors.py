@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -119,12 +123,68 @@ def home_summary(*, user: User) -> dict:
     return summary
 
 
+@dataclass(frozen=True)
+class HealthCheck:
+    """One named part of /healthz: a function answering {"ok": bool, "error": "...", ...}."""
+
+    name: str
+    check: Callable[[], dict]
+    # Parts that read the database are reported "not checked" when it is down, not run into it.
+    needs_database: bool = True
+
+
+def health_checks() -> list[HealthCheck]:
+    """Every part /healthz reports, in order: the core's, then each app's.
+
+    An app adds parts with a ``health_checks`` attribute on its AppConfig: a mapping of name to a
+    function (needing the database) or a list of HealthCheck."""
+    from django.apps import apps
+
+    @cache
+    def heartbeats() -> dict[str, Heartbeat]:  # one query for both parts
+        return {beat.name: beat for beat in Heartbeat.objects.all()}
+
+    found = [
+        HealthCheck("database", _check_database, needs_database=False),
+        HealthCheck("broker", _check_broker, needs_database=False),
+        HealthCheck("worker", lambda: _check_heartbeat(heartbeats(), "worker")),
+        HealthCheck("beat", lambda: _check_heartbeat(heartbeats(), "beat")),
+    ]
+    for config in apps.get_app_configs():
+        extra = getattr(config, "health_checks", ())
+        if isinstance(extra, dict):
+            extra = [HealthCheck(name, check) for name, check in extra.items()]
+        found.extend(extra)
+    return found
+
+
+def health_status() -> dict:
+    """Each part ok or not, with what is wrong; ``failing`` names the parts that are not ok.
+
+    Never raises: a part whose check fails unexpectedly is reported as failing with the reason."""
+    checks: dict[str, dict] = {}
+    database_ok = True
+    for part in health_checks():
+        if part.needs_database and not database_ok:
+            result = {"ok": False, "error": "not checked: the database is unavailable"}
+        else:
+            try:
+                result = part.check()
+            except Exception as exc:  # the point is to report any failure, whatever its type
+                result = {"ok": False, "error": f"the check failed: {exc}"[:300]}
+        checks[part.name] = result
+        if part.name == "database":
+            database_ok = result["ok"]
+    failing = [name for name, result in checks.items() if not result["ok"]]
+    return {"ok": not failing, "failing": failing, "checks": checks}
+
+
 def _check_database() -> dict:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:  # the point is to report any failure, whatever its type
+    except Exception as exc:  # idem
         return {"ok": False, "error": str(exc)[:300]}
     return {"ok": True, "vendor": connection.vendor}
 
@@ -141,7 +201,7 @@ def _check_broker() -> dict:
     return {"ok": True, "transport": str(transport)}
 
 
-def _check_heartbeats(beats: dict[str, Heartbeat], name: str) -> dict:
+def _check_heartbeat(beats: dict[str, Heartbeat], name: str) -> dict:
     beat = beats.get(name)
     if beat is None:
         return {"ok": False, "error": f"no {name} has checked in yet", "last_seen": None}
@@ -153,25 +213,3 @@ def _check_heartbeats(beats: dict[str, Heartbeat], name: str) -> dict:
     elif beat.error:  # alive but useless: e.g. beat whose tasks the broker refuses
         result.update(ok=False, error=beat.error)
     return result
-
-
-def health_status() -> dict:
-    """Database, broker, worker and beat: each ok or not, with what is wrong."""
-    checks = {"database": _check_database(), "broker": _check_broker()}
-    if checks["database"]["ok"]:
-        beats = {b.name: b for b in Heartbeat.objects.all()}
-        checks["worker"] = _check_heartbeats(beats, "worker")
-        checks["beat"] = _check_heartbeats(beats, "beat")
-    else:
-        checks["worker"] = checks["beat"] = {"ok": False, "error": "database unavailable"}
-    for name, check in _app_health_checks():
-        checks[name] = check()
-    return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
-
-
-def _app_health_checks():
-    """Each app may add checks through a ``health_checks`` attribute on its AppConfig."""
-    from django.apps import apps
-
-    for config in apps.get_app_configs():
-        yield from getattr(config, "health_checks", {}).items()

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from cxgov import services
+from cxgov.lib.serializers import StrictModelSerializer
 from cxgov.models import Accountability, Function, Membership, User
 
 
@@ -12,7 +13,7 @@ class PersonSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "username", "name", "title", "role"]
 
 
-class FunctionSerializer(serializers.ModelSerializer):
+class FunctionSerializer(StrictModelSerializer):
     leader_detail = PersonSummarySerializer(source="leader", read_only=True)
     member_count = serializers.IntegerField(read_only=True)
     accountability_count = serializers.IntegerField(read_only=True)
@@ -40,7 +41,7 @@ class FunctionSerializer(serializers.ModelSerializer):
         return self.instance
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(StrictModelSerializer):
     person_detail = PersonSummarySerializer(source="person", read_only=True)
 
     class Meta:
@@ -54,7 +55,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         return self.instance
 
 
-class AccountabilitySerializer(serializers.ModelSerializer):
+class AccountabilitySerializer(StrictModelSerializer):
     function_name = serializers.CharField(source="function.name", read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
     subject_type = serializers.SlugRelatedField(slug_field="model", read_only=True)

@@ -15,8 +15,10 @@ from simple_history.utils import bulk_create_with_history
 
 from cxgov.lib import permissions
 from cxgov.lib.history import record_as
+from cxgov.lib.services import model_update
 from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
 
+FUNCTION_FIELDS = ("name", "slug", "description", "customer_facing", "parent", "leader")
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
 
 
@@ -41,14 +43,12 @@ def _check_parent(function: Function, parent: Function | None) -> None:
 @transaction.atomic
 def function_save(*, user: User, function: Function, fields: dict) -> Function:
     """Create or change a function. Structure (name, parent, leader...) is configuration;
-    a function's own leader may change its description only."""
-    structural = set(fields) - {"description"}
-    if function.pk is None or structural:
+    a function's own leader may change its description only (other fields sent unchanged are fine)."""
+    changed = model_update(function, fields, fields=FUNCTION_FIELDS)
+    if function.pk is None or set(changed) - {"description"}:
         permissions.require_configure(user)
     else:
         permissions.require_change(user, function)
-    for key, value in fields.items():
-        setattr(function, key, value)
     if not function.slug:
         function.slug = slugify(function.name)[:120]
     if function.pk is not None and "parent" in fields:
@@ -61,38 +61,52 @@ def function_save(*, user: User, function: Function, fields: dict) -> Function:
     return function
 
 
+# What a deleted function takes with it (memberships: their history keeps them) or simply forgets.
+_GO_WITH_A_FUNCTION = {"memberships", "suggested_sub_themes"}
+_IN_USE_LABELS = {
+    "children": ("sub-function", "sub-functions"),
+    "accountabilities": ("entry in the accountability register", "entries in the accountability register"),
+    "metrics": ("metric it owns", "metrics it owns"),
+    "canvases": ("outcome canvas naming it accountable", "outcome canvases naming it accountable"),
+    "moments_of_truth": ("moment of truth", "moments of truth"),
+}
+
+
 @transaction.atomic
 def function_delete(*, user: User, function: Function) -> None:
     """Delete a function (administrators: it is configuration). Refused while anything but its
     memberships still refers to it (workflows, issues, action items, register entries, metrics,
     canvases, sub-functions...): those are moved or removed first, so nothing is lost by accident."""
     permissions.require_configure(user)
-    in_use = []
+    in_use, examples = [], []
     for relation in Function._meta.related_objects:
-        if relation.related_model is Membership:
-            continue  # memberships go with the function (their history keeps them)
-        related = getattr(function, relation.get_accessor_name()).all()
-        if related.exists():
-            in_use.append((relation.related_model._meta, related))
+        name = relation.get_accessor_name()
+        if name in _GO_WITH_A_FUNCTION:
+            continue
+        related = getattr(function, name).all()
+        count = related.count()
+        if count:
+            singular, plural = _IN_USE_LABELS.get(
+                name, (relation.related_model._meta.verbose_name, relation.related_model._meta.verbose_name_plural)
+            )
+            in_use.append(f"{count} {singular if count == 1 else plural}")
+            examples.extend(related[:5])
     if in_use:
-        names = ", ".join(str(meta.verbose_name_plural) for meta, _ in in_use)
         raise ProtectedError(
-            f"{function} still has {names}: move or remove them first; nothing was deleted.",
-            [obj for _, related in in_use for obj in related[:10]],
+            f"{function} still has {', '.join(in_use)}: move or remove them first; nothing was deleted.", examples
         )
     for membership in Membership.objects.filter(function=function):
-        membership.delete()  # one by one, so the history records each removal
-    function.delete()
+        record_as(membership, user).delete()  # one by one, so the history records each removal
+    record_as(function, user).delete()
 
 
 @transaction.atomic
 def membership_save(*, user: User, membership: Membership, fields: dict) -> Membership:
     """Put a person in a function, or change their position in it (administrators)."""
     permissions.require_configure(user)
-    for key, value in fields.items():
-        setattr(membership, key, value)
+    model_update(membership, fields, fields=("person", "function", "position", "joined_on"))
     membership.full_clean()
-    membership.save()
+    record_as(membership, user).save()
     return membership
 
 
@@ -100,7 +114,7 @@ def membership_save(*, user: User, membership: Membership, fields: dict) -> Memb
 def membership_delete(*, user: User, membership: Membership) -> None:
     """Take a person out of a function (administrators)."""
     permissions.require_configure(user)
-    membership.delete()
+    record_as(membership, user).delete()
 
 
 @transaction.atomic

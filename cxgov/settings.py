@@ -7,6 +7,7 @@ With no variables set this is the embedded default (DESIGN.md): SQLite under
 Misconfiguration stops start-up with a message that says what to fix.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,34 @@ def _int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
 
 
+def _embedded_secret_key(path: Path) -> str:
+    """The embedded default's secret key: made once per install, then read from ``var/``.
+
+    A key in the source would let anyone forge signed links (unsubscribe) and sessions. The key is
+    written to a temporary file and linked into place, so processes starting together (web, worker,
+    beat) all end up with the one that won."""
+    import contextlib
+    import os
+    import secrets
+    import tempfile
+
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(
+            f"{path} holds no usable secret key: delete it to make a new one, or set SECRET_KEY."
+        )
+    return key
+
+
 DEBUG = _bool("DEBUG", True)
 PRODUCTION = not DEBUG  # as started; test runners switch DEBUG off but this stays
 VAR_DIR = Path(env.str("CXGOV_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -51,7 +80,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Production mode (DEBUG=0) needs a long random secret key, e.g. "
             "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
-    SECRET_KEY = "django-insecure-embedded-development-key-not-for-production"  # noqa: S105
+    SECRET_KEY = _embedded_secret_key(VAR_DIR / "secret_key")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if not DEBUG else ["localhost", "127.0.0.1", "[::1]"])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -84,6 +113,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "simple_history",
+    "axes",
+    "csp",
     "cxgov",
     "metrics",
     "outcomes",
@@ -96,6 +127,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cxgov.lib.middleware.RejectNulBytesMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "cxgov.lib.middleware.AppNotFoundPageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -106,6 +141,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "cxgov.lib.retry.BusyMiddleware",  # a write that kept losing races answers 503 + Retry-After
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxgov.urls"
@@ -197,6 +234,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out person and address is refused before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute-force protection (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one user name
+# from one address, that combination is locked out (others, and the same person elsewhere, are not).
+# The lock lifts after LOGIN_LOCKOUT_MINUTES (0: only when an administrator unlocks it, in the
+# admin's "Access attempts" or with `manage.py axes_reset_username NAME`).
+AXES_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+_lockout_minutes = _int("LOGIN_LOCKOUT_MINUTES", 60)
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes > 0 else None
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -226,6 +280,9 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded data files larger than this are refused with a message (the bulk API takes the rest).
 IMPORT_MAX_BYTES = _int("IMPORT_MAX_MB", 100) * 1_000_000
+# Dates written (API, forms, file imports) may lie at most this many days past now: a response
+# dated 2999 would otherwise open a far-future period and leave the current one empty.
+CXGOV_DATE_HORIZON_DAYS = _int("CXGOV_DATE_HORIZON_DAYS", 1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000  # larger uploads stream to a temporary file
 # The bulk API takes up to 10,000 rows a request, comments included.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25_000_000
@@ -286,6 +343,8 @@ CELERY_BEAT_SCHEDULE = {
     # Every 5 minutes: each person's digest leaves within minutes of their local hour.
     "send-digests": {"task": "digests.send_due", "schedule": 5 * 60, "options": {"expires": 4 * 60}},
     "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},
+    # Every minute: emails whose send failed, or whose worker died, are tried again when due.
+    "outbox-send-due": {"task": "cxgov.outbox_send_due", "schedule": _int("OUTBOX_SWEEP_INTERVAL", 60)},
 }
 # Task intents (cxgov/lib/dispatch.py): a sender holds a stored task this long while it tries the
 # broker; tasks the broker has not accepted for DISPATCH_HEALTH_MAX_AGE seconds fail /healthz.
@@ -296,6 +355,17 @@ DISPATCH_HEALTH_MAX_AGE = _int("DISPATCH_HEALTH_MAX_AGE", 120)
 JOB_LEASE_SECONDS = _int("JOB_LEASE_SECONDS", 30)
 # An alert evaluation (or its message) with no change of status for this many seconds is sent again.
 ALERTS_STUCK_AFTER = _int("ALERTS_STUCK_AFTER", 10 * 60)
+# The outbox (cxgov/lib/outbox.py): a failed email waits OUTBOX_FIRST_RETRY seconds, then twice as
+# long after each attempt up to OUTBOX_MAX_BACKOFF, and is given up OUTBOX_RETRY_FOR seconds after it
+# was stored. A send not finished within OUTBOX_LEASE seconds counts as dead (its worker died).
+OUTBOX_FIRST_RETRY = _int("OUTBOX_FIRST_RETRY", 60)
+OUTBOX_MAX_BACKOFF = _int("OUTBOX_MAX_BACKOFF", 30 * 60)
+OUTBOX_RETRY_FOR = _int("OUTBOX_RETRY_FOR", 24 * 60 * 60)
+OUTBOX_LEASE = _int("OUTBOX_LEASE", 10 * 60)
+# /healthz fails while an email has waited longer than this, or one failed for good recently.
+OUTBOX_HEALTH_MAX_WAIT = _int("OUTBOX_HEALTH_MAX_WAIT", 15 * 60)
+OUTBOX_FAILED_VISIBLE_DAYS = _int("OUTBOX_FAILED_VISIBLE_DAYS", 7)
+OUTBOX_KEEP_DAYS = _int("OUTBOX_KEEP_DAYS", 30)
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -309,11 +379,27 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
+    # JSON only, nested at most API_JSON_MAX_DEPTH deep; endpoints that take files declare their own.
+    "DEFAULT_PARSER_CLASSES": ["cxgov.lib.parsers.DepthLimitedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    # Requests per person (or per address when not logged in); "ingest" is the bulk-ingestion
+    # endpoints, on top of the person's own rate. Counted in the cache (Redis when REDIS_URL is set).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="100/hour"),
+        "user": env.str("API_THROTTLE_USER", default="5000/hour"),
+        "ingest": env.str("API_THROTTLE_INGEST", default="600/hour"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API reads JSON only; so do its tests
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cxgov.lib.api_errors.exception_handler",
 }
+API_JSON_MAX_DEPTH = _int("API_JSON_MAX_DEPTH", 32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "cxgov API",
     "DESCRIPTION": "CX governance: functions, accountabilities, metrics, root causes and action items.",
@@ -330,11 +416,56 @@ SPECTACULAR_SETTINGS = {
         "DigestDeliveryStatusEnum": "digests.models.DeliveryStatus",
         "CanvasStateEnum": "outcomes.models.CanvasState",
         "AlertStateEnum": "alerts.models.AlertState",
+        "AuditActionEnum": "audit.selectors.ACTION_CHOICES",
     },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- Browser policies ---------------------------------------------------------------------------
+# Scripts and style sheets only from our own static files (templates keep scripts in files and
+# pass data with json_script). Inline style *attributes* stay allowed: progress bars and the
+# digest preview (an email, which must carry its styles inline) use them, and with images,
+# fonts and connections limited to this site they cannot load or send anything.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Nothing in cxgov uses these browser features; say so, so no injected content can.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # --- Production hardening ----------------------------------------------------------------------
 if not DEBUG:

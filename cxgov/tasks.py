@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from cxgov.lib import outbox
 from cxgov.services import heartbeat_record
 
 
@@ -7,3 +8,17 @@ from cxgov.services import heartbeat_record
 def heartbeat() -> None:
     """Sent by beat on a schedule; a worker running it proves beat → broker → worker → database."""
     heartbeat_record(name="worker")
+
+
+@shared_task(name="cxgov.outbox_send", ignore_result=True)
+def outbox_send(email_id: int) -> None:
+    """Send one email just stored in the outbox (queued when its transaction commits)."""
+    outbox.send(email_id=email_id)
+
+
+@shared_task(name="cxgov.outbox_send_due", ignore_result=True)
+def outbox_send_due() -> None:
+    """Periodic: send every email that is due (retries after back-off, sends whose worker died),
+    and forget old sent ones."""
+    outbox.send_due()
+    outbox.prune()

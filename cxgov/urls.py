@@ -32,3 +32,5 @@ urlpatterns = [
     path("api/", include(("cxgov.api_urls", "api"))),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "cxgov.views.not_found"

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -188,3 +189,10 @@ def healthz(request):
     """Machine-readable health for monitoring: 200 when all is well, 503 otherwise."""
     status = selectors.health_status()
     return JsonResponse(status, status=200 if status["ok"] else 503)
+
+
+def not_found(request, exception):
+    """handler404: the app's page, or JSON for an address under /api/ (as the API's own 404s)."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

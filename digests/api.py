@@ -37,7 +37,11 @@ class PreferenceView(APIView):
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     """Digest deliveries: your own; administrators see everyone's."""
 
-    queryset = DigestDelivery.objects.select_related("user").order_by("-claimed_at", "-pk")
+    queryset = (
+        DigestDelivery.objects.select_related("user", "email")
+        .defer("email__body", "email__html")
+        .order_by("-claimed_at", "-pk")
+    )
     serializer_class = DeliverySerializer
     filterset_fields = ["status", "frequency", "user"]
 

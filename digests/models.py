@@ -75,28 +75,26 @@ class DigestPreference(Schedule):
 
 
 class DeliveryStatus(models.TextChoices):
-    SENDING = "sending", "Sending"
-    RETRYING = "retrying", "Waiting to retry"
-    SENT = "sent", "Sent"
+    QUEUED = "queued", "In the outbox"
     EMPTY = "empty", "Nothing to report (not sent)"
-    FAILED = "failed", "Failed"
+    FAILED = "failed", "Could not be built"
 
 
 class DigestDelivery(models.Model):
-    """One digest for one person and one period. The row is inserted (claimed) before the email is
-    built and sent; the unique constraint makes a second worker, beat or retry find it taken."""
+    """One digest for one person and one period. The row is inserted (claimed) with its email in
+    the outbox, in one transaction; the unique constraint makes a second worker, beat or retry find
+    it taken. Sending, retrying and their outcome are the email's (``cxgov.Email``)."""
 
     user = models.ForeignKey("cxgov.User", on_delete=models.CASCADE, related_name="digest_deliveries")
     period = models.CharField(max_length=32, help_text="e.g. weekly:2026-11-23 (the period's first local day).")
     frequency = models.CharField(max_length=7, choices=Frequency.choices)
-    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.SENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    error = models.TextField(blank=True, help_text="Why it could not be built.")
     subject = models.CharField(max_length=200, blank=True)
     since = models.DateTimeField(help_text="The digest reports what happened from here to claimed_at.")
     claimed_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    email = models.ForeignKey("cxgov.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-claimed_at", "-pk"]
@@ -106,3 +104,13 @@ class DigestDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.period} ({self.status})"
+
+    @property
+    def state(self) -> str:
+        """Where it is as a whole: empty, failed (not built or not sent), waiting, or sent (its email
+        was pruned long after it went out). Needs ``email`` selected with it."""
+        if self.status != DeliveryStatus.QUEUED:
+            return self.status
+        if self.email is None or self.email.status == "sent":
+            return "sent"
+        return "failed" if self.email.status == "failed" else "waiting"

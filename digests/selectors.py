@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cxgov.lib import permissions
-from cxgov.models import Role, User
+from cxgov.models import EmailStatus, Role, User
 from digests.models import DeliveryStatus, DigestDefault, DigestDelivery, DigestPreference, Frequency
 from digests.schedule import Plan
 
@@ -45,21 +45,40 @@ def recipients() -> QuerySet[User]:
     return User.objects.filter(is_active=True).exclude(email="").order_by("pk")
 
 
+STATES = [
+    ("sent", "Sent"),
+    ("waiting", "Waiting to be sent"),
+    ("empty", "Nothing to report (not sent)"),
+    ("failed", "Failed"),
+]
+
+
+def in_state(deliveries: QuerySet[DigestDelivery], state: str) -> QuerySet[DigestDelivery]:
+    """The deliveries in one of ``STATES`` (see ``DigestDelivery.state``); any other value: all."""
+    queued = Q(status=DeliveryStatus.QUEUED)
+    match state:
+        case "sent":
+            return deliveries.filter(queued & (Q(email__isnull=True) | Q(email__status=EmailStatus.SENT)))
+        case "waiting":
+            return deliveries.filter(queued, email__status__in=[EmailStatus.WAITING, EmailStatus.SENDING])
+        case "empty":
+            return deliveries.filter(status=DeliveryStatus.EMPTY)
+        case "failed":
+            return deliveries.filter(Q(status=DeliveryStatus.FAILED) | (queued & Q(email__status=EmailStatus.FAILED)))
+    return deliveries
+
+
 def recent_failures() -> QuerySet[DigestDelivery]:
-    """Deliveries that failed, or whose send or retry has not finished for over an hour, in the last week."""
-    now = timezone.now()
-    stuck = DigestDelivery.objects.filter(
-        status__in=[DeliveryStatus.SENDING, DeliveryStatus.RETRYING], updated_at__lt=now - timedelta(hours=1)
-    )
-    failed = DigestDelivery.objects.filter(status=DeliveryStatus.FAILED)
-    return (stuck | failed).filter(claimed_at__gte=now - timedelta(days=7))
+    """Deliveries that could not be built or whose email failed for good, in the last week (emails
+    still waiting are reported by the outbox)."""
+    return in_state(DigestDelivery.objects.all(), "failed").filter(claimed_at__gte=timezone.now() - timedelta(days=7))
 
 
 def last_sent(user_ids) -> dict[int, datetime]:
     """When each person's previous digest was claimed (what it covered ends there)."""
     rows = (
         DigestDelivery.objects.filter(
-            user_id__in=list(user_ids), status__in=[DeliveryStatus.SENT, DeliveryStatus.EMPTY]
+            user_id__in=list(user_ids), status__in=[DeliveryStatus.QUEUED, DeliveryStatus.EMPTY]
         )
         .order_by("user_id", "claimed_at")
         .values_list("user_id", "claimed_at")

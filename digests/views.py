@@ -11,7 +11,7 @@ from cxgov.lib.forms import form_errors, positive_id
 from cxgov.models import Role, User
 from digests import schedule, selectors, services
 from digests.forms import DefaultForm, PreferenceForm
-from digests.models import DeliveryStatus, DigestDefault, DigestDelivery, DigestPreference
+from digests.models import DigestDefault, DigestDelivery, DigestPreference
 
 
 def preferences(request):
@@ -67,33 +67,31 @@ def preview(request):
 def unsubscribe(request, token):
     """GET asks (link scanners in mail systems open links, and must not unsubscribe anyone); POST,
     from the button or from the mail client's one-click unsubscribe, turns the digest off."""
-    if request.method != "POST":
-        person = services.unsubscribe_person(token=token)
-        if person is None:
-            return render(request, "digests/unsubscribed.html", {"invalid": True}, status=400)
-        return render(request, "digests/unsubscribed.html", {"person": person, "confirm": True})
     try:
+        if request.method != "POST":
+            person = services.unsubscribe_person(token=token)
+            return render(request, "digests/unsubscribed.html", {"person": person, "confirm": True})
         user = services.unsubscribe(token=token)
-    except (PermissionDenied, User.DoesNotExist):
+    except services.UnsubscribeLinkExpired:
+        context = {"expired": True, "days": services.UNSUBSCRIBE_LINK_DAYS}
+        return render(request, "digests/unsubscribed.html", context, status=400)
+    except PermissionDenied:
         return render(request, "digests/unsubscribed.html", {"invalid": True}, status=400)
     return render(request, "digests/unsubscribed.html", {"person": user})
 
 
 def deliveries(request):
-    qs = DigestDelivery.objects.select_related("user").order_by("-claimed_at", "-pk")
+    qs = DigestDelivery.objects.select_related("user", "email").defer("email__body", "email__html")
     everyone = permissions.can_configure(request.user)
     if not everyone:
         qs = qs.filter(user=request.user)
     status = request.GET.get("status", "")
-    if status == "failed":
-        qs = qs.filter(pk__in=selectors.recent_failures().values("pk")) if everyone else qs.filter(status=status)
-    elif status in DeliveryStatus.values:
-        qs = qs.filter(status=status)
+    qs = selectors.in_state(qs, status).order_by("-claimed_at", "-pk")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "digests/deliveries.html",
-        {"page": page, "everyone": everyone, "status": status, "statuses": DeliveryStatus.choices},
+        {"page": page, "everyone": everyone, "status": status, "statuses": selectors.STATES},
     )
 
 

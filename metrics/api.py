@@ -69,11 +69,15 @@ class BulkIngest(APIView):
     row by its index with the fields at fault."""
 
     permission_classes = [IngestPermission]
+    throttle_scope = "ingest"  # settings REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ingest"]
     row_serializer: type[serializers.ModelSerializer]
     model: type
     max_rows = 10_000
 
     def post(self, request):
+        if isinstance(request.data, dict) and set(request.data) - {"rows"}:
+            unknown = sorted(set(request.data) - {"rows"})[:20]
+            return Response({name: ['Unknown field; send a list of rows or {"rows": [...]}.'] for name in unknown}, 400)
         rows = request.data.get("rows") if isinstance(request.data, dict) else request.data
         if not isinstance(rows, list) or not rows:
             return Response({"detail": 'Send a non-empty JSON list of rows (or {"rows": [...]}).'}, status=400)

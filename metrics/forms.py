@@ -1,11 +1,13 @@
 from django import forms
 
+from cxgov.lib import bounds
+from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import Function
 from metrics import ingestion
 from metrics.models import DataKind, Metric
 
 
-class MetricForm(forms.ModelForm):
+class MetricForm(BoundedFormMixin, forms.ModelForm):
     """An administrator's definition of a metric."""
 
     class Meta:
@@ -19,7 +21,7 @@ class MetricForm(forms.ModelForm):
         self.fields["owning_function"].queryset = Function.objects.order_by("name")
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(BoundedFormMixin, forms.Form):
     kind = forms.ChoiceField(choices=DataKind.choices, label="What the file holds")
     source = forms.SlugField(
         required=False,
@@ -27,10 +29,13 @@ class ImportUploadForm(forms.Form):
         help_text="The survey or series this file belongs to (e.g. clothing-reviews). Its column mapping is "
         "saved under this name and reused for its next file. Not needed for customers.",
     )
-    file = forms.FileField(help_text="CSV (UTF-8, any of , ; tab |) or XLSX; the first row names the columns.")
+    file = forms.FileField(
+        help_text="CSV saved as UTF-8 (in Excel: “CSV UTF-8”; any of , ; tab | between columns) or XLSX; the "
+        "first row names the columns."
+    )
 
 
-class ImportMappingForm(forms.Form):
+class ImportMappingForm(BoundedFormMixin, forms.Form):
     """Which column feeds each field (built from the file's header), constants and date options."""
 
     def __init__(self, *args, kind: str, columns: list[str], mapping: ingestion.Mapping, **kwargs):
@@ -91,7 +96,12 @@ class ImportMappingForm(forms.Form):
             name, sep, column = line.partition("=")
             if not sep or not name.strip() or column.strip() not in self.columns:
                 raise forms.ValidationError(f"Line {number}: write “driver name=column” with a column of the file.")
+            problem = bounds.driver_ratings_problem({name.strip(): 1})
+            if problem:
+                raise forms.ValidationError(f"Line {number}: {problem}")
             drivers[name.strip()] = column.strip()
+        if len(drivers) > bounds.MAX_DRIVERS:
+            raise forms.ValidationError(f"{len(drivers)} driver ratings; at most {bounds.MAX_DRIVERS}.")
         return drivers
 
     def mapping(self) -> ingestion.Mapping:

@@ -8,6 +8,7 @@ naming the row and column. Nothing here writes; ``metrics.services.import_run`` 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -19,15 +20,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import models
 from django.utils.dateparse import parse_date, parse_datetime
 
+from cxgov.lib import bounds
 from metrics.models import Customer, Observation, Scale, SurveyResponse
 
 SCALE_BOUNDS = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-# A spreadsheet formula (=SUM(...), +cmd|..., @HYPERLINK(...)) or markup that would run in a browser.
-FORMULA = re.compile(r"^\s*(?:[=+@]|-[^\s\d.]|-[\d.]+\s*[-+*/^&|(])")
-NUMBER = re.compile(r"^\s*[-+]?\d[\d,.]*\s*$")
-MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!]")
+text_problem = bounds.text_problem  # the same guard as the API and the forms
 
 FIELDS = {
     "responses": {
@@ -79,7 +79,11 @@ LABELS = {
 
 # Text limits of the fields rows are written to (a longer value is reported, never cut).
 MAX_LENGTHS = {
-    kind: {f.name: f.max_length for f in model._meta.get_fields() if getattr(f, "max_length", None)}
+    kind: {
+        f.name: f.max_length or bounds.TEXT_MAX
+        for f in model._meta.get_fields()
+        if getattr(f, "max_length", None) or isinstance(f, models.TextField)
+    }
     for kind, model in (("responses", SurveyResponse), ("customers", Customer), ("observations", Observation))
 }
 
@@ -119,9 +123,14 @@ def column_label(index: int, name: str) -> str:
     return name if name.strip() else f"column {index + 1} (no header)"
 
 
-def read_table(path: Path, *, max_bytes: int | None = None) -> Table:
-    """Open a CSV (any common delimiter, UTF-8) or XLSX file; raise FileProblem with a precise message."""
-    size = path.stat().st_size
+def read_table(path: Path, *, max_bytes: int | None = None, whole_file: bool = False) -> Table:
+    """Open a CSV (any common delimiter, UTF-8 with or without BOM) or XLSX file; raise FileProblem
+    with a precise message. ``whole_file`` (the upload) checks every byte of a CSV is UTF-8, not
+    just the first 64 KB, so a bad character near the end is refused before the import starts."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FileProblem("The uploaded file is no longer stored; upload it again.") from None
     limit = max_bytes if max_bytes is not None else settings.IMPORT_MAX_BYTES
     if size > limit:
         raise FileProblem(
@@ -134,19 +143,44 @@ def read_table(path: Path, *, max_bytes: int | None = None) -> Table:
         head = handle.read(4)
     if head.startswith(b"PK\x03\x04"):
         return _read_xlsx(path)
+    if whole_file:
+        check_encoding(path)
     return _read_csv(path)
+
+
+NOT_UTF8 = "Save it as “CSV UTF-8” and upload it again."
+SAMPLE_BYTES = 64 * 1024
+
+
+def check_encoding(path: Path) -> None:
+    """Raise FileProblem naming the first byte (and its line) that is not UTF-8 text."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    line = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                line += decoder.decode(chunk).count("\n")
+            except UnicodeDecodeError as exc:
+                line += exc.object.count(b"\n", 0, exc.start)
+                raise FileProblem(
+                    f"The file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}). {NOT_UTF8}"
+                ) from None
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise FileProblem(f"The file is not UTF-8 text (it ends in the middle of a character). {NOT_UTF8}") from None
 
 
 def _read_csv(path: Path) -> Table:
     with path.open("rb") as handle:
-        sample_bytes = handle.read(64 * 1024)
+        sample_bytes = handle.read(SAMPLE_BYTES)
+        whole = not handle.read(1)
     try:
         sample = sample_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if exc.start < len(sample_bytes) - 4:  # not just a character cut at the sample's end
+        if whole or exc.start < len(sample_bytes) - 4:  # not just a character cut at the sample's end
             raise FileProblem(
-                f"The file is not UTF-8 text (byte 0x{sample_bytes[exc.start]:02x} at position {exc.start}). "
-                "Save it as “CSV UTF-8” and upload it again."
+                f"The file is not UTF-8 text (byte 0x{sample_bytes[exc.start]:02x} at position {exc.start}). {NOT_UTF8}"
             ) from None
         sample = sample_bytes[: exc.start].decode("utf-8-sig")
     if "\x00" in sample:
@@ -161,21 +195,36 @@ def _read_csv(path: Path) -> Table:
     def rows() -> Iterator[list[str]]:
         with handle:
             reader = csv.reader(handle, delimiter=delimiter)
-            next(reader, None)
             try:
+                next(reader, None)
                 yield from reader
             except UnicodeDecodeError as exc:
                 raise FileProblem(
                     f"The file is not UTF-8 text after line {reader.line_num} (byte 0x{exc.object[exc.start]:02x}). "
-                    "Save it as “CSV UTF-8” and upload it again."
+                    f"{NOT_UTF8}"
                 ) from None
             except csv.Error as exc:
                 raise FileProblem(f"Line {reader.line_num} is not valid CSV: {exc}.") from None
 
     header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
     if not header:
+        handle.close()
         raise FileProblem("The file has no header row.")
     return Table([h.strip() for h in header], rows(), delimiter)
+
+
+def has_data_rows(table: Table) -> bool:
+    """Whether the file has a row with something in it after its header (reads only up to it)."""
+    rows = table.rows
+    try:
+        return any(any(cell.strip() for cell in row) for row in rows)
+    finally:
+        close = getattr(rows, "close", None)
+        if close:
+            close()
+
+
+NO_ROWS = "The file has a header but no data rows: there is nothing to import."
 
 
 def _read_xlsx(path: Path) -> Table:
@@ -217,17 +266,6 @@ def missing_columns(table: Table, mapping: Mapping) -> list[str]:
     return sorted({c for c in wanted if c and c not in present})
 
 
-def text_problem(value: str) -> str | None:
-    """Why a text value may not be stored (a spreadsheet formula or HTML markup), or None."""
-    if not value or (value[0] not in "=+-@ \t" and "<" not in value):
-        return None  # the common case, without a regular expression
-    if FORMULA.match(value) and not NUMBER.match(value):
-        return "looks like a spreadsheet formula; remove the leading =, +, - or @"
-    if MARKUP.search(value):
-        return "contains HTML markup (a tag such as <script> or <a>); send plain text"
-    return None
-
-
 def _text(value: str, column: str, errors: list) -> str:
     problem = text_problem(value)
     if problem:
@@ -245,23 +283,40 @@ def _parse(raw: str):
         return None
 
 
-def _when(raw: str, column: str, errors: list, tz: ZoneInfo) -> datetime | None:
+def _when(raw: str, column: str, errors: list, tz: ZoneInfo, check) -> datetime | None:
     parsed = _parse(raw) if raw.strip() else None
     if parsed is None:
         errors.append((column, f"“{raw}” is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])"))
         return None
     if not isinstance(parsed, datetime):
         parsed = datetime.combine(parsed, time(12))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    problem = check(parsed)
+    if problem:
+        errors.append((column, problem))
+        return None
+    return parsed
 
 
-def _day(raw: str, column: str, errors: list) -> date | None:
+def _day(raw: str, column: str, errors: list, check) -> date | None:
     """A calendar day; a spreadsheet's date-time cell (2024-01-05T00:00:00) counts as its day."""
     parsed = _parse(raw)
     if parsed is None:
         errors.append((column, f"“{raw}” is not a date (YYYY-MM-DD)"))
         return None
-    return parsed.date() if isinstance(parsed, datetime) else parsed
+    day = parsed.date() if isinstance(parsed, datetime) else parsed
+    problem = check(day)
+    if problem:
+        errors.append((column, problem))
+        return None
+    return day
+
+
+def _identifier(value: str, column: str, errors: list) -> str:
+    problem = bounds.identifier_problem(value)
+    if problem:
+        errors.append((column, problem))
+    return value
 
 
 THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -299,14 +354,25 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
     The row (a dict of field values) is built even when it has errors, so duplicates are still
     found; it must not be written unless its errors are empty."""
     tz = ZoneInfo(settings.TIME_ZONE)
+    check_date = bounds.date_checker()
+    problem = bounds.identifier_problem(source)
+    if problem:
+        raise FileProblem(f"The source {problem}.")
+    if len(mapping.drivers) > bounds.MAX_DRIVERS:
+        raise FileProblem(f"{len(mapping.drivers)} driver rating columns; at most {bounds.MAX_DRIVERS}.")
     index = {column_label(i, h): i for i, h in enumerate(table.header)}
     spread = None
     if kind == "responses" and "responded_at" not in mapping.columns:
         start, end = parse_date(mapping.dates_from or ""), parse_date(mapping.dates_to or "")
         if not (start and end and start <= end and total):
             raise FileProblem("There is no date column: give the first and last day to spread the rows over.")
+        problem = check_date(start) or check_date(end)
+        if problem:
+            raise FileProblem(f"The days to spread the rows over: {problem}")
         spread = (datetime.combine(start, time(12), tzinfo=tz), (end - start) / max(total, 1))
     snapshot = parse_date(mapping.snapshot or "") if kind == "customers" else None
+    if snapshot and check_date(snapshot):
+        raise FileProblem(f"The snapshot date: {check_date(snapshot)}")
     spec = FIELDS[kind]
     names = spec["required"] + spec["optional"]
     # Where each field comes from, worked out once: (position in the row, or None for a constant).
@@ -321,23 +387,26 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
             values[name] = raw[position].strip() if position < width else ""
         if not any(values.get(name) for name, _ in positions) and not any(cell.strip() for cell in raw):
             continue
-        external_id = values["external_id"]
+        external_id = _identifier(values["external_id"], labels["external_id"], errors)
         if not external_id:
             errors.append((labels["external_id"], "is empty"))
         if kind == "responses":
-            instance = _response(source, external_id, values, labels, errors, tz, mapping, raw, index, spread, number)
+            instance = _response(
+                source, external_id, values, labels, errors, tz, mapping, raw, index, spread, number, check_date
+            )
         elif kind == "customers":
-            instance = _customer(external_id, values, labels, errors, snapshot)
+            instance = _customer(external_id, values, labels, errors, snapshot, check_date)
         else:
-            instance = _observation(source, external_id, values, labels, errors, tz)
+            instance = _observation(source, external_id, values, labels, errors, tz, check_date)
         for name, limit in MAX_LENGTHS[kind].items():
             value = instance.get(name)
-            if isinstance(value, str) and len(value) > limit:
-                errors.append((labels.get(name, name), f"is {len(value)} characters long; the limit is {limit}"))
+            problem = bounds.length_problem(value, limit) if isinstance(value, str) else None
+            if problem:
+                errors.append((labels.get(name, name), problem))
         yield number, instance, errors
 
 
-def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number):
+def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number, check_date):
     scale = (get["scale"] or "").lower()
     if scale not in SCALE_BOUNDS:
         errors.append((col["scale"], f"“{scale}” is not a scale (nps, csat or ces)"))
@@ -349,7 +418,9 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         if not low <= score <= high:
             errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
     when = (
-        spread[0] + spread[1] * (number - 2) if spread else _when(get["responded_at"], col["responded_at"], errors, tz)
+        spread[0] + spread[1] * (number - 2)
+        if spread
+        else _when(get["responded_at"], col["responded_at"], errors, tz, check_date)
     )
     drivers = {}
     for name, column in mapping.drivers.items():
@@ -359,9 +430,9 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
                 errors.append((column, f"{value} is outside the driver rating scale (1-5)"))
             drivers[name] = float(value)
     texts = {
-        name: _text(get[name], col[name], errors)
-        for name in ("comment", "segment", "channel", "product", "touchpoint", "customer_id")
+        name: _text(get[name], col[name], errors) for name in ("comment", "segment", "channel", "product", "touchpoint")
     }
+    texts["customer_id"] = _identifier(get["customer_id"], col["customer_id"], errors)
     return dict(
         source=source,
         external_id=external_id,
@@ -373,19 +444,24 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
     )
 
 
-def _customer(external_id, get, col, errors, snapshot):
+def _customer(external_id, get, col, errors, snapshot, check_date):
     started = ended = None
     if get["started_on"]:
-        started = _day(get["started_on"], col["started_on"], errors)
+        started = _day(get["started_on"], col["started_on"], errors, check_date)
     elif get["tenure_months"]:
         months = _number(get["tenure_months"], col["tenure_months"], errors, whole=True)
         if months is not None and snapshot is None:
             errors.append((col["tenure_months"], "needs the snapshot date the tenure counts back from"))
+        elif months is not None and months < 0:
+            errors.append((col["tenure_months"], f"{months} is negative"))
         elif months is not None:
             year, month = divmod(snapshot.year * 12 + snapshot.month - 1 - int(months), 12)
-            started = date(year, month + 1, 1)
+            if year < bounds.EARLIEST.year:
+                errors.append((col["tenure_months"], f"{months} months before the snapshot is before 1900"))
+            else:
+                started = date(year, month + 1, 1)
     if get["ended_on"]:
-        ended = _day(get["ended_on"], col["ended_on"], errors)
+        ended = _day(get["ended_on"], col["ended_on"], errors, check_date)
     elif get["churned"]:
         flag = get["churned"].lower()
         if flag not in {"yes", "no", "1", "0", "true", "false", "y", "n"}:
@@ -396,7 +472,13 @@ def _customer(external_id, get, col, errors, snapshot):
             else:
                 ended = snapshot
     revenue = _number(get["monthly_revenue"], col["monthly_revenue"], errors)
-    margin = _number(get["monthly_margin"], col["monthly_margin"], errors)
+    problem = bounds.money_problem(revenue)
+    if problem:
+        errors.append((col["monthly_revenue"], problem))
+    margin = _number(get["monthly_margin"], col["monthly_margin"], errors)  # may be negative: a loss
+    problem = bounds.end_problem(started, ended)
+    if problem:
+        errors.append((col["ended_on"] if get["ended_on"] else col["churned"], problem))
     category = _text(get["category"], col["category"], errors)
     return {
         "external_id": external_id,
@@ -408,8 +490,8 @@ def _customer(external_id, get, col, errors, snapshot):
     }
 
 
-def _observation(source, external_id, get, col, errors, tz):
-    when = _when(get["observed_at"], col["observed_at"], errors, tz)
+def _observation(source, external_id, get, col, errors, tz, check_date):
+    when = _when(get["observed_at"], col["observed_at"], errors, tz, check_date)
     value = _number(get["value"], col["value"], errors)
     if value is None and not any(c == col["value"] for c, _ in errors):
         errors.append((col["value"], "is empty"))

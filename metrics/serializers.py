@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
+from cxgov.lib.serializers import StrictModelSerializer
 from metrics import ingestion, services
 from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
 
 
-class MetricSerializer(serializers.ModelSerializer):
+class MetricSerializer(StrictModelSerializer):
     class Meta:
         model = Metric
         fields = ["id", *Metric.DEFINITION_FIELDS, "recalculated_at", "last_error", "last_error_at"]
@@ -51,7 +52,7 @@ class PlainTextMixin:
         return super().validate(data)
 
 
-class SurveyResponseInSerializer(PlainTextMixin, serializers.ModelSerializer):
+class SurveyResponseInSerializer(PlainTextMixin, StrictModelSerializer):
     class Meta:
         model = SurveyResponse
         fields = services.import_columns("responses")
@@ -64,23 +65,17 @@ class SurveyResponseInSerializer(PlainTextMixin, serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"score": f"{data['score']} is outside the {data['scale']} scale ({bounds[0]}-{bounds[1]})."}
             )
-        ratings = data.get("driver_ratings") or {}
-        if not isinstance(ratings, dict):
-            raise serializers.ValidationError({"driver_ratings": "Send an object of driver name: rating (1-5)."})
-        for name, rating in ratings.items():
-            if not isinstance(rating, int | float) or not 1 <= rating <= 5:
-                raise serializers.ValidationError({"driver_ratings": f"“{name}” must be a rating from 1 to 5."})
         return data
 
 
-class ObservationInSerializer(PlainTextMixin, serializers.ModelSerializer):
+class ObservationInSerializer(PlainTextMixin, StrictModelSerializer):
     class Meta:
         model = Observation
         fields = services.import_columns("observations")
         validators = []
 
 
-class CustomerInSerializer(PlainTextMixin, serializers.ModelSerializer):
+class CustomerInSerializer(PlainTextMixin, StrictModelSerializer):
     class Meta:
         model = Customer
         fields = services.import_columns("customers")

@@ -447,6 +447,8 @@ def metrics_touched(
 ) -> None:
     """After new data, queue recalculation of the periods it touches, for the metrics that read it
     (stored with the data, so a broker outage delays the recalculation but never loses it)."""
+    if kind != "customers" and (first is None or last is None):
+        return  # no dated row was written
     if kind == "responses":
         responses_changed.send(sender=SurveyResponse, sources=sources, first=first, last=last)
         metrics = Metric.objects.filter(active=True, calculator__in=RESPONSE_CALCULATORS | {"revenue_at_risk"})
@@ -525,7 +527,9 @@ def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
         for chunk in upload.chunks():
             handle.write(chunk)
     try:
-        table = ingestion.read_table(path)
+        table = ingestion.read_table(path, whole_file=True)
+        if not ingestion.has_data_rows(ingestion.read_table(path)):
+            raise ingestion.FileProblem(ingestion.NO_ROWS)
     except ingestion.FileProblem as exc:
         path.unlink(missing_ok=True)
         raise ValidationError({"file": str(exc)}) from None
@@ -562,6 +566,16 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
         "delimiter": table.delimiter,
         "missing": ingestion.missing_columns(table, mapping),
     }
+
+
+def import_reject(*, job: ImportJob, problem: str) -> ImportJob:
+    """An uploaded file that turned out unreadable (found while previewing or configuring it) is
+    rejected with the reason, rather than waiting for a mapping for ever."""
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
+        status=ImportStatus.INVALID, message=problem, updated_at=timezone.now(), finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
 
 
 def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
@@ -828,6 +842,8 @@ def import_path(
     ``ingestion.FileProblem`` when the file as a whole is unreadable."""
     outcome = ImportOutcome()
     outcome.total = sum(1 for row in ingestion.read_table(path).rows if any(c.strip() for c in row))
+    if not outcome.total:
+        raise ingestion.FileProblem(ingestion.NO_ROWS)
     model, keys, fields = IMPORT_TABLES[kind]
     columns = keys + fields
     json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]

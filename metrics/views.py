@@ -120,8 +120,8 @@ def import_detail(request, pk):
         try:
             preview = services.import_preview(job=job)
         except ingestion.FileProblem as exc:
-            messages.error(request, str(exc))
-            return redirect("import-list")
+            context["job"] = services.import_reject(job=job, problem=str(exc))
+            return render(request, "metrics/import_detail.html", context)
         form = ImportMappingForm(
             request.POST or None,
             kind=job.kind,
@@ -133,6 +133,9 @@ def import_detail(request, pk):
                 services.import_configure(user=request.user, job=job, mapping=form.mapping())
             except ValidationError as exc:
                 form_errors(form, exc)
+            except ingestion.FileProblem as exc:
+                services.import_reject(job=job, problem=str(exc))
+                return redirect("import-detail", pk=job.pk)
             else:
                 return redirect("import-detail", pk=job.pk)
         context.update(form=form, preview=preview)

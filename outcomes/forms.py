@@ -1,11 +1,12 @@
 from django import forms
 
+from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import Function
 from metrics.models import Metric
 from outcomes.models import Canvas, MomentOfTruth, Need
 
 
-class CanvasForm(forms.ModelForm):
+class CanvasForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = Canvas
         fields = [
@@ -35,14 +36,14 @@ class CanvasForm(forms.ModelForm):
         self.fields["accountable_functions"].queryset = Function.objects.order_by("customer_facing", "name")
 
 
-class NeedForm(forms.ModelForm):
+class NeedForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = Need
         fields = ["text", "specific", "measurable", "achievable", "relevant", "time_bound", "due_on"]
         widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
 
 
-class MomentForm(forms.ModelForm):
+class MomentForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = MomentOfTruth
         fields = ["stage", "what_happens", "functions"]

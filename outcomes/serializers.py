@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
+from cxgov.lib.serializers import StrictModelSerializer
 from outcomes import services
 from outcomes.models import Canvas, CustomerCategory, MomentOfTruth, Need
 
 
-class CustomerCategorySerializer(serializers.ModelSerializer):
+class CustomerCategorySerializer(StrictModelSerializer):
     class Meta:
         model = CustomerCategory
         fields = ["id", "name", "slug", "description", "data_category"]
@@ -19,19 +20,19 @@ class CustomerCategorySerializer(serializers.ModelSerializer):
         return self.instance
 
 
-class NeedSerializer(serializers.ModelSerializer):
+class NeedSerializer(StrictModelSerializer):
     class Meta:
         model = Need
         fields = ["text", "specific", "measurable", "achievable", "relevant", "time_bound", "due_on", "is_smart"]
 
 
-class MomentSerializer(serializers.ModelSerializer):
+class MomentSerializer(StrictModelSerializer):
     class Meta:
         model = MomentOfTruth
         fields = ["stage", "what_happens", "functions"]
 
 
-class CanvasSerializer(serializers.ModelSerializer):
+class CanvasSerializer(StrictModelSerializer):
     """A canvas version. Writing (CX team, administrators): POST with a ``category`` opens that
     category's draft (the next version, copied from the latest) and applies the fields given; PUT
     or PATCH change a draft; approved and retired versions are frozen. Lists given (needs, moments,

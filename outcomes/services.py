@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cxgov.lib import permissions
+from cxgov.lib.history import record_as
+from cxgov.lib.services import model_update
 from cxgov.models import Raci
 from cxgov.services import accountability_link, accountability_unlink
 from outcomes.models import Canvas, CanvasState, CustomerCategory, MomentOfTruth, Need
@@ -25,12 +27,11 @@ def _require_writer(user) -> None:
 def category_save(*, user, category: CustomerCategory, fields: dict) -> CustomerCategory:
     """Create or change a customer category (the CX team, administrators)."""
     _require_writer(user)
-    for key, value in fields.items():
-        setattr(category, key, value)
+    model_update(category, fields, fields=("name", "slug", "description", "data_category"))
     if not category.slug:
         category.slug = slugify(category.name)[:120]
     category.full_clean()
-    category.save()
+    record_as(category, user).save()
     return category
 
 
@@ -48,7 +49,7 @@ def category_delete(*, user, category: CustomerCategory) -> None:
             list(frozen),
         )
     accountability_unlink(subject_object=category)
-    category.delete()
+    record_as(category, user).delete()
 
 
 @transaction.atomic

@@ -1,16 +1,15 @@
-"""Emails of the ownership pages: one function per message, text and HTML parts from templates/emails/."""
+"""Emails of the ownership pages: one function per message, text and HTML parts from templates/emails/,
+stored in the outbox and sent by a worker after commit."""
 
 from __future__ import annotations
 
-from django.core.mail import get_connection
-
+from cxgov.lib import outbox
 from cxgov.lib.emails import templated_email
 
 
 def issues_assigned(*, recipients, function, issues, by) -> int:
     """Tell each new owner (the function's leader, the named person) which issues are now theirs.
-    People without an email address are skipped; returns the number of messages sent."""
-    messages = []
+    People without an email address are skipped; returns the number of emails queued."""
     seen = set()
     for person in recipients:
         if person.pk in seen or not person.email or not person.is_active:
@@ -23,8 +22,5 @@ def issues_assigned(*, recipients, function, issues, by) -> int:
             "by": by,
             "is_leader": person.pk == function.leader_id,
         }
-        message = templated_email("issues_assigned", context, [person.email])
-        messages.append(message)
-    if not messages:
-        return 0
-    return get_connection().send_messages(messages)
+        outbox.enqueue(templated_email("issues_assigned", context, [person.email]), kind="issues_assigned")
+    return len(seen)

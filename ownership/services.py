@@ -16,8 +16,9 @@ MAX_ASSIGN = 200
 
 def issues_assign(*, user: User, issue_ids: list[int], function: Function, owner: User | None = None) -> list[Issue]:
     """Make ``function`` (and ``owner``, a person in it) own these issues, all or none. Each change is
-    recorded in the issue's history and the register (``issue_save``); once committed, the function's
-    leader and the named person each get one email listing the issues now theirs."""
+    recorded in the issue's history and the register (``issue_save``); the function's leader and the
+    named person each get one email listing the issues now theirs, stored in the outbox with the
+    change and sent by a worker (a mail server that is down delays it, never fails the request)."""
     if not permissions.can_triage(user):
         raise PermissionDenied("Only the CX team and administrators assign owners from triage.")
     ids = sorted(set(issue_ids))
@@ -38,7 +39,5 @@ def issues_assign(*, user: User, issue_ids: list[int], function: Function, owner
             )
         if changed:
             recipients = [p for p in (function.leader, owner) if p is not None]
-            transaction.on_commit(
-                lambda: emails.issues_assigned(recipients=recipients, function=function, issues=changed, by=user)
-            )
+            emails.issues_assigned(recipients=recipients, function=function, issues=changed, by=user)
     return changed

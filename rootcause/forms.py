@@ -1,5 +1,6 @@
 from django import forms
 
+from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import Role, User
 from metrics.models import Metric
 from rootcause.models import ActionItem, ActionStatus, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
@@ -22,7 +23,7 @@ class ParetoForm(forms.Form):
         return data
 
 
-class KeyDriverForm(forms.ModelForm):
+class KeyDriverForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = KeyDriver
         fields = ["name", "slug", "description"]
@@ -34,7 +35,7 @@ class KeyDriverForm(forms.ModelForm):
         self.fields["slug"].required = False
 
 
-class SubThemeForm(forms.ModelForm):
+class SubThemeForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = SubTheme
         fields = ["driver", "name", "slug", "keywords", "negative_keywords", "suggested_function"]
@@ -58,7 +59,7 @@ class SubThemeForm(forms.ModelForm):
         return "\n".join(SubTheme.phrases(self.cleaned_data["negative_keywords"]))
 
 
-class WorkflowForm(forms.ModelForm):
+class WorkflowForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = Workflow
         fields = ["name", "function", "description"]
@@ -69,7 +70,7 @@ class WorkflowForm(forms.ModelForm):
         self.fields["function"].queryset = functions
 
 
-class DecisionPointForm(forms.ModelForm):
+class DecisionPointForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = DecisionPoint
         fields = ["workflow", "rule", "kind", "description"]
@@ -80,7 +81,7 @@ class DecisionPointForm(forms.ModelForm):
         self.fields["workflow"].queryset = Workflow.objects.filter(function__in=functions).select_related("function")
 
 
-class IssueForm(forms.ModelForm):
+class IssueForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = Issue
         fields = list(ISSUE_FIELDS)
@@ -109,7 +110,7 @@ class IssueForm(forms.ModelForm):
         self.fields["metric"].queryset = Metric.objects.order_by("name")
 
 
-class WhyForm(forms.Form):
+class WhyForm(BoundedFormMixin, forms.Form):
     why = forms.CharField(max_length=300, required=False, label="Why?")
     because = forms.CharField(max_length=300, required=False, label="Because")
     evidence = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 1}), label="Evidence")
@@ -118,7 +119,7 @@ class WhyForm(forms.Form):
 WhyFormSet = forms.formset_factory(WhyForm, extra=2, max_num=12, absolute_max=12, validate_max=True)
 
 
-class ActionItemForm(forms.ModelForm):
+class ActionItemForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = ActionItem
         fields = list(ACTION_FIELDS)
@@ -133,7 +134,7 @@ class ActionItemForm(forms.ModelForm):
         self.fields["owner"].queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
 
 
-class ActionUpdateForm(forms.Form):
+class ActionUpdateForm(BoundedFormMixin, forms.Form):
     status = forms.ChoiceField(choices=[("", "Keep status"), *ActionStatus.choices], required=False)
     blocked_reason = forms.CharField(max_length=300, required=False, label="Blocked because")
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Progress note")

@@ -1,16 +1,17 @@
 from rest_framework import serializers
 
+from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
 from rootcause import services
 from rootcause.models import ActionItem, ActionUpdate, DecisionPoint, Issue, KeyDriver, SubTheme, Why, Workflow
 
 
-class SubThemeSerializer(serializers.ModelSerializer):
+class SubThemeSerializer(StrictModelSerializer):
     class Meta:
         model = SubTheme
         fields = ["id", "driver", "name", "slug", "keywords", "negative_keywords", "suggested_function"]
 
 
-class KeyDriverSerializer(serializers.ModelSerializer):
+class KeyDriverSerializer(StrictModelSerializer):
     sub_themes = SubThemeSerializer(many=True, read_only=True)
 
     class Meta:
@@ -18,13 +19,13 @@ class KeyDriverSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "description", "sub_themes"]
 
 
-class DecisionPointSerializer(serializers.ModelSerializer):
+class DecisionPointSerializer(StrictModelSerializer):
     class Meta:
         model = DecisionPoint
         fields = ["id", "workflow", "rule", "kind", "description"]
 
 
-class WorkflowSerializer(serializers.ModelSerializer):
+class WorkflowSerializer(StrictModelSerializer):
     decision_points = DecisionPointSerializer(many=True, read_only=True)
 
     class Meta:
@@ -42,14 +43,14 @@ class ParetoQuerySerializer(serializers.Serializer):
     cutoff = serializers.FloatField(required=False, default=80.0, min_value=1, max_value=100)
 
 
-class WhySerializer(serializers.ModelSerializer):
+class WhySerializer(StrictModelSerializer):
     class Meta:
         model = Why
         fields = ["position", "why", "because", "evidence"]
         read_only_fields = ["position"]
 
 
-class IssueSerializer(serializers.ModelSerializer):
+class IssueSerializer(StrictModelSerializer):
     whys = WhySerializer(many=True, read_only=True)
     function_customer_facing = serializers.BooleanField(source="function.customer_facing", read_only=True)
     overdue_items = serializers.IntegerField(source="items_overdue", read_only=True)
@@ -92,11 +93,11 @@ class IssueSerializer(serializers.ModelSerializer):
         return self.instance
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(StrictSerializer):
     state = serializers.CharField(help_text="An open state, “reopened”, or “close” (closes as verified).")
 
 
-class ActionUpdateSerializer(serializers.ModelSerializer):
+class ActionUpdateSerializer(StrictModelSerializer):
     author = serializers.StringRelatedField()
     blocked_reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=300)
 
@@ -107,7 +108,7 @@ class ActionUpdateSerializer(serializers.ModelSerializer):
         extra_kwargs = {"text": {"required": False, "allow_blank": True}, "status": {"required": False}}
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(StrictModelSerializer):
     overdue = serializers.SerializerMethodField()
 
     class Meta:

@@ -110,7 +110,8 @@ def test_leader_opens_an_alert_from_the_inbox_and_acknowledges_it(transactional_
     _log_in(page, live_server, "leader")
     page.goto(f"{live_server.url}/alerts/")
     page.get_by_role("link", name="Invoice CSAT red").click()
-    page.wait_for_selector("#alert-chart")
+    # The chart is drawn by a deferred script: wait for it, not for the canvas (slow machines).
+    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('alert-chart'))")
     # Chart.js drew the values with the firing point (the canvas has a size and content).
     assert page.evaluate("Chart.getChart(document.getElementById('alert-chart')).data.datasets[1].data[3]") == 70
     page.click("button:has-text('Acknowledge')")

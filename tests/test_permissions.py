@@ -243,8 +243,8 @@ def test_administrator_cannot_take_over_a_superuser(org, client_for):
 
 @pytest.mark.parametrize("value", ["²", "99999999999999999999999", "-1", "abc"])
 def test_malformed_ids_in_query_strings_are_ignored(org, client_for, value):
-    response = client_for(org["cx"]).get(f"/accountabilities/?function={value}&q=%00")
-    assert response.status_code == 200
+    response = client_for(org["cx"]).get(f"/accountabilities/?function={value}")
+    assert response.status_code == 200  # (a NUL in any value is a 400: cxgov/tests/test_request_bounds.py)
 
 
 def test_an_administrator_made_in_the_app_can_edit_schedules_in_the_admin(org, client_for):

@@ -5,10 +5,13 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from alerts import evaluation, services
 from alerts.models import Alert, AlertEvent, AlertRule, AlertState, Delivery, Evaluation, FailureNotice
 from alerts.tests.factories import add_values, day, metric_with, rule_on
+from cxgov.lib import outbox
+from cxgov.models import Email
 from metrics.models import MetricValue
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +35,7 @@ def test_red_value_fires_once_tells_owner_and_subscriber_once_and_resolves_once(
     assert "CSAT turns red" in alert.message and "70.5 % is red" in alert.message
     assert alert.values == [{"period": "2026-01-03", "value": 70.5, "sample_size": None, "note": "70.5 % is red"}]
     assert sorted(Delivery.objects.values_list("recipient__username", "kind")) == [("cx", "fire"), ("leader", "fire")]
-    assert services.deliveries_send() == 2 and services.deliveries_send() == 0
+    assert outbox.send_due() == 2 and outbox.send_due() == 0
     assert sorted(m.to[0] for m in mail.outbox) == ["cx@example.com", "leader@example.com"]
     message = mail.outbox[0]
     assert "CSAT turns red" in message.subject and "70.50 %" in message.body
@@ -47,7 +50,7 @@ def test_red_value_fires_once_tells_owner_and_subscriber_once_and_resolves_once(
     alert.refresh_from_db()
     assert alert.state == AlertState.RESOLVED and alert.resolved_period == day(3)
     assert Delivery.objects.filter(kind="resolve").count() == 2
-    services.deliveries_send()
+    outbox.send_due()
     assert len(mail.outbox) == 4 and "Resolved" in mail.outbox[-1].subject
     assert list(AlertEvent.objects.values_list("kind", flat=True)) == ["fired", "resolved"]
     assert rule.alerts.count() == 1
@@ -230,6 +233,7 @@ def test_failed_evaluation_is_recorded_shown_on_health_and_told_to_administrator
             evaluation_id=job.pk, error="RuntimeError: values table unreadable", final=True
         )
     assert FailureNotice.objects.count() == 1
+    outbox.send_due()
     assert [m.to for m in mail.outbox] == [["admin@example.com"]]
     assert "values table unreadable" in mail.outbox[0].body and mail.outbox[0].alternatives
     health = client.get("/healthz")
@@ -259,22 +263,20 @@ def test_stuck_evaluation_is_sent_again_once(org, settings, django_capture_on_co
     assert services.evaluation_run(evaluation_id=job.pk, today=day(2)).status == "done"
 
 
-def test_failed_email_is_retried_and_sent_once(org, monkeypatch):
+def test_a_notice_whose_email_failed_is_sent_once_when_mail_is_back(org, smtp):
     org["leader"].email = "leader@example.com"
     org["leader"].save()
     metric = metric_with(org, [80, 70])
     rule_on(metric, level="red")
-    _evaluate(metric, day(2))
-    from alerts import emails
-
-    real = emails.alert_notice
-    monkeypatch.setattr(emails, "alert_notice", lambda d: (_ for _ in ()).throw(OSError("smtp down")))
-    assert services.deliveries_send() == 0
-    delivery = Delivery.objects.get()
-    assert delivery.sent_at is None and "smtp down" in delivery.error
-    monkeypatch.setattr(emails, "alert_notice", real)
-    assert services.deliveries_send() == 1 and services.deliveries_send() == 0
-    assert len(mail.outbox) == 1
+    smtp.stop()
+    _evaluate(metric, day(2))  # evaluating needs no mail server: the email waits in the outbox
+    assert outbox.send_due() == 0
+    delivery = Delivery.objects.select_related("email").get()
+    assert delivery.email.status == "waiting" and "Connection refused" in delivery.email.error
+    smtp.start()
+    Email.objects.update(next_attempt_at=timezone.now())  # its back-off has passed
+    assert outbox.send_due() == 1 and outbox.send_due() == 0
+    assert [m["To"] for m in smtp.messages] == ["leader@example.com"]
 
 
 def test_values_of_the_current_period_are_not_judged_until_it_is_complete(org):
@@ -291,7 +293,7 @@ def test_email_text_parts_are_plain_and_the_html_part_is_escaped(org):
     metric = metric_with(org, [80, 70], name="Invoices & <credit> notes")
     rule_on(metric, level="red", name="<b>Red</b>")
     _evaluate(metric, day(2))
-    services.deliveries_send()
+    outbox.send_due()
     message = mail.outbox[0]
     assert message.subject == "[cxgov] Warning: <b>Red</b> fired on Invoices & <credit> notes"
     assert "Invoices & <credit> notes" in message.body
@@ -362,17 +364,15 @@ def test_people_told_it_fired_are_told_it_resolved_even_when_muted(org):
 
 
 def test_a_notice_whose_worker_died_mid_send_is_sent_later(org):
-    from django.utils import timezone
-
     org["leader"].email = "leader@example.com"
     org["leader"].save()
     metric = metric_with(org, [80, 81, 70.5])
     rule_on(metric, level="red")
     _evaluate(metric, day(3))
-    Delivery.objects.update(sending_at=timezone.now() - timedelta(hours=1), attempts=1)
-    assert services.deliveries_send() == 1 and len(mail.outbox) == 1
-    Delivery.objects.update(sending_at=timezone.now(), sent_at=None)  # one being sent right now
-    assert services.deliveries_send() == 0
+    Email.objects.update(status="sending", attempts=1, next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert outbox.send_due() == 1 and len(mail.outbox) == 1
+    Email.objects.update(status="sending", next_attempt_at=timezone.now() + timedelta(minutes=5))  # being sent now
+    assert outbox.send_due() == 0
 
 
 def test_pruning_old_successes_does_not_bring_old_failures_back(org):
@@ -404,15 +404,15 @@ def test_pruning_old_successes_does_not_bring_old_failures_back(org):
 
 
 def test_alert_emails_that_could_not_be_sent_show_on_the_health_page(org):
-    from alerts.apps import _evaluation_health
-
+    org["leader"].email = "leader@example.com"
+    org["leader"].save()
     metric = metric_with(org, [80, 81, 70.5])
     rule_on(metric, level="red")
     _evaluate(metric, day(3))
-    assert _evaluation_health()["ok"] is True
-    Delivery.objects.update(attempts=5)
-    health = _evaluation_health()
-    assert health["ok"] is False and "could not be sent after 5 attempts" in health["error"]
+    assert outbox.health()["ok"] is True
+    Email.objects.update(status="failed", error="SMTPDataError: (550, b'No such user')")
+    health = outbox.health()
+    assert health["ok"] is False and "1 email(s) failed for good" in health["error"]
 
 
 def test_out_of_range_rule_settings_get_a_clear_error(org):

@@ -91,14 +91,14 @@ def test_one_notice_per_recipient_per_episode_with_two_workers_and_two_beats(tra
     try:
         processes += [_start(folders[2], "beat", "--pidfile="), _start(folders[3], "beat", "--pidfile=")]
         _duplicate_evaluations(metric)
-        assert _wait_for(lambda: Delivery.objects.filter(sent_at__isnull=False).count() == 2, 90), _stop(processes[0])
+        assert _wait_for(lambda: Delivery.objects.filter(email__status="sent").count() == 2, 90), _stop(processes[0])
         assert _wait_for(lambda: not Evaluation.objects.exclude(status="done").exists(), 60)
         _duplicate_evaluations(metric)  # evaluating the same data again changes nothing
         assert _wait_for(lambda: not Evaluation.objects.exclude(status="done").exists(), 60)
 
         MetricValue.objects.filter(metric=metric, period_start=today - timedelta(days=1)).update(value=79)
         _duplicate_evaluations(metric)
-        assert _wait_for(lambda: Delivery.objects.filter(kind="resolve", sent_at__isnull=False).count() == 2, 90)
+        assert _wait_for(lambda: Delivery.objects.filter(kind="resolve", email__status="sent").count() == 2, 90)
         assert _wait_for(lambda: not Evaluation.objects.exclude(status="done").exists(), 60)
         _duplicate_evaluations(metric)
         assert _wait_for(lambda: not Evaluation.objects.exclude(status="done").exists(), 60)

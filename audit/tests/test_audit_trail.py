@@ -55,12 +55,33 @@ def test_foreign_keys_and_choices_are_shown_by_name(org, client_for, metric):
     assert [(c.field, c.old, c.new) for c in owner.changes] == [("owning_function", None, "Logistics")]
 
 
+def test_rules_of_several_lines_show_the_lines_added_and_removed(org, client_for):
+    driver = rootcause_services.theme_save(user=org["cx"], instance=KeyDriver(), fields={"name": "Billing"})
+    theme = rootcause_services.theme_save(
+        user=org["cx"],
+        instance=SubTheme(driver=driver),
+        fields={"name": "Wrong amount", "keywords": "overcharged\nbilled twice"},
+    )
+    rootcause_services.theme_save(user=org["cx"], instance=theme, fields={"keywords": "overcharged\ncharged twice"})
+    response = client_for(org["admin"]).get("/audit/", {"model": "rootcause.subtheme", "action": "changed"})
+    [entry] = response.context["entries"]
+    [change] = entry.changes
+    assert (change.lines_removed, change.lines_added) == (["billed twice"], ["charged twice"])
+    html = response.content.decode()
+    assert "− billed twice" in html and "+ charged twice" in html and "Sub-theme" in html
+
+
 @pytest.mark.parametrize("username", ["cx", "leader", "stakeholder"])
 def test_only_administrators_read_the_audit_trail(org, client_for, api_for, username):
     assert client_for(org[username]).get("/audit/").status_code == 403
     response = api_for(org[username]).get("/api/audit/")
     assert response.status_code == 403
     assert response.json() == {"detail": "Only administrators read the audit trail."}
+
+
+def test_the_trail_is_read_only(org, client_for, api_for):
+    assert client_for(org["admin"]).post("/audit/").status_code == 405
+    assert api_for(org["admin"]).post("/api/audit/", {}, format="json").status_code == 405
 
 
 def test_anonymous_visitors_are_sent_to_log_in(db, client):
@@ -166,3 +187,22 @@ def test_audit_trail_keeps_a_constant_number_of_queries(
         response = client.get(url)
     assert response.status_code == 200
     assert few == queries
+
+
+def test_object_older_than_the_trail_shows_its_values_after_the_first_recorded_change(org, api_for):
+    category = CustomerCategory(name="Enterprise", slug="enterprise", data_category="Two year")
+    category.save_without_historical_record()
+    category.data_category = "Two-year contract"
+    record_as(category, org["cx"]).save()
+    [entry] = api_for(org["admin"]).get("/api/audit/", {"model": "outcomes.customercategory"}).json()["results"]
+    assert entry["first_record"] is True and entry["action"] == "changed"
+    assert {c["field"]: c["new"] for c in entry["changes"]} == {
+        "name": "Enterprise",
+        "slug": "enterprise",
+        "data_category": "Two-year contract",
+    }
+
+
+def test_a_page_past_the_end_is_not_found(org, api_for, client_for):
+    assert api_for(org["admin"]).get("/api/audit/", {"page": 99}).status_code == 404
+    assert client_for(org["admin"]).get("/audit/", {"page": 99}).status_code == 200

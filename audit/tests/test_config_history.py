@@ -26,7 +26,13 @@ def metric(org):
     return metric_services.metric_save(
         user=org["admin"],
         metric=Metric(),
-        fields={"name": "Invoice CSAT", "calculator": "csat", "kind": "outcome", "target": 80},
+        fields={
+            "name": "Invoice CSAT",
+            "calculator": "csat",
+            "kind": "outcome",
+            "target": 80,
+            "owning_function": org["billing"],
+        },
     )
 
 
@@ -90,6 +96,25 @@ def test_alert_rule_change_records_the_cx_team_member(org, metric):
     assert AlertRule.history.get(id=pk, history_type="-").history_user == org["cx"]
 
 
+def test_subscribing_people_to_an_alert_rule_is_recorded_with_who_did_it(org, metric):
+    rule = alert_services.rule_save(
+        user=org["cx"],
+        rule=AlertRule(metric=metric),
+        fields={"name": "Below target", "kind": "target"},
+        subscribers=[org["leader"]],
+    )
+    alert_services.rule_save(user=org["admin"], rule=rule, fields={}, subscribers=[org["stakeholder"]])
+    reasons = list(
+        AlertRule.history.filter(id=rule.pk)
+        .order_by("history_id")
+        .values_list("history_type", "history_user", "history_change_reason")
+    )
+    assert reasons == [
+        ("+", org["cx"].pk, "Subscribed Leader"),
+        ("~", org["admin"].pk, "Subscribed Stakeholder; Unsubscribed Leader"),
+    ]
+
+
 def test_taxonomy_changes_record_who_edited_the_matching_rules(org):
     driver = rootcause_services.theme_save(user=org["cx"], instance=KeyDriver(), fields={"name": "Billing"})
     theme = rootcause_services.theme_save(
@@ -148,3 +173,30 @@ def test_function_and_membership_changes_record_the_administrator(org):
     org_services.membership_set(user=org["admin"], person=org["cx"], function_ids={org["care"].pk})
     membership = org["cx"].memberships.get()
     assert membership.history.get().history_user == org["admin"]
+
+
+def test_saving_without_a_change_leaves_no_record(org, metric):
+    metric_before = Metric.history.filter(id=metric.pk).count()
+    register_before = org["billing"].accountabilities.model.history.count()
+    metric_services.metric_save(user=org["admin"], metric=metric, fields={"target": 80})
+    assert Metric.history.filter(id=metric.pk).count() == metric_before
+    assert org["billing"].accountabilities.model.history.count() == register_before
+
+
+def test_deleting_a_category_a_function_and_a_membership_records_who_did_it(org):
+    from outcomes import services as outcome_services
+
+    category = outcome_services.category_save(user=org["cx"], category=CustomerCategory(), fields={"name": "SMB"})
+    pk = category.pk
+    outcome_services.category_delete(user=org["admin"], category=category)
+    assert CustomerCategory.history.get(id=pk, history_type="-").history_user == org["admin"]
+
+    membership = org["stakeholder"].memberships.get()
+    membership_pk = membership.pk
+    org_services.membership_delete(user=org["admin"], membership=membership)
+    assert membership.history.model.objects.get(id=membership_pk, history_type="-").history_user == org["admin"]
+
+    care = org["care"]
+    care_pk = care.pk
+    org_services.function_delete(user=org["admin"], function=care)
+    assert care.history.model.objects.get(id=care_pk, history_type="-").history_user == org["admin"]

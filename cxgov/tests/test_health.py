@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.db import OperationalError
 from django.utils import timezone
 
 from cxgov.models import Heartbeat
@@ -25,6 +26,7 @@ def test_health_is_ok_when_worker_and_beat_checked_in(db, client):
         "imports",
         "alerts",
         "digests",
+        "outbox",
     }
     assert all(check["ok"] for check in body["checks"].values())
 
@@ -64,3 +66,36 @@ def test_heartbeat_is_an_upsert(db):
     heartbeat_record(name="worker")
     heartbeat_record(name="worker")
     assert Heartbeat.objects.filter(name="worker").count() == 1
+
+
+def test_database_down_is_a_json_503_naming_the_database(db, client, monkeypatch):
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    def down(self, *args, **kwargs):
+        raise OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
+
+    client.raise_request_exception = False
+    with monkeypatch.context() as patched:
+        patched.setattr(BaseDatabaseWrapper, "cursor", down)
+        response = client.get("/healthz")
+    assert response.status_code == 503 and response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["ok"] is False and body["failing"][0] == "database"
+    assert "Connection refused" in body["checks"]["database"]["error"]
+    assert body["checks"]["metrics"] == {"ok": False, "error": "not checked: the database is unavailable"}
+    assert body["checks"]["broker"]["ok"] is True  # parts that need no database are still checked
+
+
+def test_a_part_whose_check_breaks_is_named_not_a_500(db, client, monkeypatch):
+    from django.apps import apps
+
+    def broken():
+        raise RuntimeError("the checker itself is broken")
+
+    monkeypatch.setattr(type(apps.get_app_config("metrics")), "health_checks", {"metrics": broken})
+    client.raise_request_exception = False
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert "metrics" in body["failing"]
+    assert body["checks"]["metrics"] == {"ok": False, "error": "the check failed: the checker itself is broken"}

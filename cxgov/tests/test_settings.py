@@ -66,3 +66,19 @@ def test_production_mode_passes_check_deploy():
         ALLOWED_HOSTS="cx.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _embedded_secret_key(var_dir) -> str:
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", CXGOV_VAR_DIR=str(var_dir)
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_embedded_default_makes_its_secret_key_once_per_install_and_keeps_it(tmp_path):
+    first = _embedded_secret_key(tmp_path / "one")
+    assert len(first) >= 50 and "insecure" not in first
+    assert (tmp_path / "one" / "secret_key").read_text().strip() == first
+    assert _embedded_secret_key(tmp_path / "one") == first  # kept across restarts
+    assert _embedded_secret_key(tmp_path / "two") != first  # another install, another key

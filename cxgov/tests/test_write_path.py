@@ -6,6 +6,7 @@ from django.db import IntegrityError
 from django.db.models import ProtectedError
 
 from cxgov.lib.api_errors import exception_handler
+from cxgov.lib.services import model_update
 from cxgov.models import Accountability, Function, Membership
 from rootcause.models import Issue, Workflow
 
@@ -35,14 +36,16 @@ def test_administrator_deletes_a_function_nothing_refers_to(org, api_for):
     assert api_for(org["admin"]).delete("/api/functions/customer-care/").status_code == 204
     assert not Function.objects.filter(slug="customer-care").exists()
     assert not Membership.objects.filter(person=org["cx"]).exists()
-    assert Membership.history.filter(person_id=org["cx"].pk, history_type="-").exists()
+    assert Membership.history.filter(person_id=org["cx"].pk, history_type="-", history_user=org["admin"]).exists()
+    assert Function.history.filter(slug="customer-care", history_type="-", history_user=org["admin"]).exists()
 
 
 def test_a_function_with_register_entries_is_kept_with_a_409(org, api_for):
     response = api_for(org["admin"]).delete("/api/functions/billing/")
     assert response.status_code == 409
     assert response.json() == {
-        "detail": "Billing still has accountabilities: move or remove them first; nothing was deleted."
+        "detail": "Billing still has 1 entry in the accountability register: move or remove them first; "
+        "nothing was deleted."
     }
     assert Accountability.objects.filter(function=org["billing"]).exists()
     assert Membership.objects.filter(function=org["billing"]).count() == 2
@@ -53,8 +56,9 @@ def test_a_function_with_workflows_or_issues_is_kept_with_a_409_not_a_500(org, a
     Issue.objects.create(title="Long hold times", function=org["care"])
     response = api_for(org["admin"]).delete("/api/functions/customer-care/")
     assert response.status_code == 409
-    detail = response.json()["detail"]
-    assert "workflows" in detail and "issues" in detail and "nothing was deleted" in detail
+    assert response.json() == {
+        "detail": "Customer Care still has 1 workflow, 1 issue: move or remove them first; nothing was deleted."
+    }
     assert Function.objects.filter(slug="customer-care").exists()
 
 
@@ -102,3 +106,24 @@ def test_protected_deletes_and_integrity_clashes_become_409():
 
 def test_other_errors_are_left_to_the_server():
     assert exception_handler(ZeroDivisionError(), {}) is None
+
+
+def test_leader_puts_their_function_back_with_a_new_description(org, api_for):
+    """A full PUT sends the structure unchanged: only what changes decides who may save it."""
+    api = api_for(org["leader"])
+    current = api.get("/api/functions/billing/").json()
+    body = {name: current[name] for name in ("name", "slug", "customer_facing", "parent", "leader")}
+    body["description"] = "Bills, refunds"
+    response = api.put("/api/functions/billing/", body, format="json")
+    assert response.status_code == 200, response.content
+    renamed = api.put("/api/functions/billing/", body | {"name": "Billing and refunds"}, format="json")
+    assert renamed.status_code == 403
+    assert Function.objects.get(slug="billing").name == "Billing"
+
+
+def test_model_update_sets_known_fields_and_names_the_changed_ones(org):
+    function = Function.objects.get(slug="billing")
+    changed = model_update(function, {"name": "Billing", "leader": org["cx"]}, fields=("name", "leader"))
+    assert changed == ["leader"] and function.leader == org["cx"]
+    with pytest.raises(ValidationError, match="Unknown function fields: slug."):
+        model_update(function, {"slug": "x"}, fields=("name",))

@@ -7,7 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
+from cxgov.lib import outbox
+from cxgov.models import Email
 from digests import selectors, services
 from digests.models import DeliveryStatus, DigestDelivery, DigestPreference
 from rootcause.models import ActionItem, Issue
@@ -39,6 +42,13 @@ def people(org):
     return org
 
 
+def _run(now):
+    """A beat's digest run, then the outbox worker's send."""
+    stats = services.digests_send_due(now=now)
+    outbox.send_due()
+    return stats
+
+
 def _only(smtp, address):
     found = [m for m in smtp.messages if m["To"] == address]
     assert len(found) == 1, [m["To"] for m in smtp.messages]
@@ -46,8 +56,8 @@ def _only(smtp, address):
 
 
 def test_leaders_digest_arrives_with_both_parts_headers_and_links(people, smtp, client):
-    stats = services.digests_send_due(now=NOW)
-    assert stats["sent"] >= 2
+    stats = _run(NOW)
+    assert stats["queued"] >= 2
     message = _only(smtp, "leader@example.com")
     assert message["Subject"] == "Your cxgov daily digest: 1 overdue, 1 due soon"
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -75,7 +85,7 @@ def test_leaders_digest_arrives_with_both_parts_headers_and_links(people, smtp, 
 
 
 def test_cx_digest_lists_unowned_issues(people, smtp):
-    services.digests_send_due(now=NOW)
+    _run(NOW)
     text = _only(smtp, "cx@example.com").get_body(preferencelist=("plain",)).get_content()
     assert "ISSUES WITHOUT AN OWNING FUNCTION" in text and "Nobody owns this" in text
 
@@ -84,7 +94,7 @@ def test_an_empty_digest_is_not_sent(people, smtp):
     from cxgov.models import Role, User
 
     board = User.objects.create(username="board", role=Role.STAKEHOLDER, email="board@example.com")
-    services.digests_send_due(now=NOW)
+    _run(NOW)
     assert not [m for m in smtp.messages if m["To"] == "board@example.com"]
     assert DigestDelivery.objects.get(user=board).status == DeliveryStatus.EMPTY
     # The stakeholder who belongs to Billing hears about Billing's overdue work.
@@ -92,14 +102,14 @@ def test_an_empty_digest_is_not_sent(people, smtp):
 
 
 def test_running_again_sends_nothing_twice(people, smtp):
-    services.digests_send_due(now=NOW)
+    _run(NOW)
     count = len(smtp.messages)
-    again = services.digests_send_due(now=NOW + timedelta(minutes=5))
-    assert len(smtp.messages) == count and again["sent"] == 0
+    again = _run(NOW + timedelta(minutes=5))
+    assert len(smtp.messages) == count and again["queued"] == 0
     # Another worker that claimed first wins: this one skips.
     DigestDelivery.objects.all().delete()
     services.claim(user=people["leader"], period="daily:2026-11-25", frequency="daily", since=NOW)
-    services.digests_send_due(now=NOW)
+    _run(NOW)
     assert len([m for m in smtp.messages if m["To"] == "leader@example.com"]) == 1
 
 
@@ -109,7 +119,7 @@ def test_two_workers_at_once_send_each_digest_once(people, smtp):
 
     def run():
         try:
-            services.digests_send_due(now=NOW)
+            _run(NOW)  # three beats, then three outbox workers, at once
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:
@@ -126,30 +136,29 @@ def test_two_workers_at_once_send_each_digest_once(people, smtp):
     assert DigestDelivery.objects.filter(user=people["leader"]).count() == 1
 
 
-def test_transient_failure_retries_once_and_sends_once(people, smtp):
+def test_transient_failure_waits_and_is_sent_once(people, smtp):
     DigestPreference.objects.exclude(user=people["leader"]).update(frequency="off")
     smtp.fail = ["451 4.3.0 Try again later"]
-    scheduled = []
-    stats = services.digests_send_due(now=NOW, on_transient=lambda pk, attempts: scheduled.append(pk))
-    delivery = DigestDelivery.objects.get(user=people["leader"])
-    assert stats["retrying"] == 1 and scheduled == [delivery.pk] and smtp.messages == []
-    assert delivery.status == DeliveryStatus.RETRYING and "451" in delivery.error
-    assert services.digests_send_due(now=NOW)["sent"] == 0  # beat again: the claim stands
-    assert services.delivery_retry(delivery_id=delivery.pk) == DeliveryStatus.SENT
-    assert services.delivery_retry(delivery_id=delivery.pk) == "taken"  # a duplicated retry task
+    stats = _run(NOW)
+    delivery = DigestDelivery.objects.select_related("email").get(user=people["leader"])
+    assert stats["queued"] == 1 and smtp.messages == []
+    assert delivery.state == "waiting" and "451" in delivery.email.error and delivery.email.attempts == 1
+    assert _run(NOW)["queued"] == 0 and outbox.send_due() == 0  # beat again: the claim stands, the back-off too
+    Email.objects.update(next_attempt_at=timezone.now())
+    assert outbox.send_due() == 1 and outbox.send_due() == 0
     assert len(smtp.messages) == 1
-    delivery.refresh_from_db()
-    assert delivery.attempts == 2 and delivery.sent_at and delivery.error == ""
+    delivery.email.refresh_from_db()
+    assert delivery.email.attempts == 2 and delivery.email.sent_at and delivery.email.error == ""
 
 
 def test_permanent_failure_is_recorded_and_shown_to_administrators(people, smtp, client_for):
     DigestPreference.objects.exclude(user=people["leader"]).update(frequency="off")
     smtp.fail = ["550 5.1.1 No such user"]
-    services.digests_send_due(now=NOW)
-    delivery = DigestDelivery.objects.get(user=people["leader"])
-    assert delivery.status == DeliveryStatus.FAILED and "550" in delivery.error and smtp.messages == []
+    _run(NOW)
+    delivery = DigestDelivery.objects.select_related("email").get(user=people["leader"])
+    assert delivery.state == "failed" and "550" in delivery.email.error and smtp.messages == []
     html = client_for(people["admin"]).get("/digests/deliveries/?status=failed").content.decode()
-    assert "No such user" in html and "Leader" in html
+    assert "No such user" in html and "Leader" in html and "Not delivered" in html
     from digests.apps import _delivery_health
 
     assert _delivery_health()["ok"] is False
@@ -172,9 +181,9 @@ def test_local_hour_across_daylight_saving(people, smtp):
 
 
 def test_items_resolved_since_the_last_digest_are_not_repeated(people, smtp):
-    services.digests_send_due(now=NOW)
+    _run(NOW)
     ActionItem.objects.filter(title="Switch on change date").update(status="done")
-    services.digests_send_due(now=NOW + timedelta(days=1))
+    _run(NOW + timedelta(days=1))
     second = [m for m in smtp.messages if m["To"] == "leader@example.com"][-1]
     text = second.get_body(preferencelist=("plain",)).get_content()
     assert "Switch on change date" not in text and "Explain mixed bill" in text
@@ -207,6 +216,7 @@ def test_queries_per_recipient_are_constant(people, smtp, django_assert_max_num_
     with CaptureQueriesContext(connection) as few:
         services.digests_send_due(now=NOW)
     DigestDelivery.objects.all().delete()
+    Email.objects.all().delete()
     recipients(12, 100)
     with CaptureQueriesContext(connection) as many:
         services.digests_send_due(now=NOW)
@@ -275,28 +285,45 @@ def test_a_broken_digest_is_recorded_and_the_others_still_go(people, smtp, monke
         return real(user, *args, **kwargs)
 
     monkeypatch.setattr(selectors, "digest_content", broken)
-    stats = services.digests_send_due(now=NOW)
+    stats = _run(NOW)
     failed = DigestDelivery.objects.get(user=people["leader"])
     assert failed.status == DeliveryStatus.FAILED and "template exploded" in failed.error
     assert stats["failed"] == 1 and _only(smtp, "cx@example.com")
 
 
-def test_an_unreachable_smtp_server_claims_nothing(people, smtp, settings):
-    settings.EMAIL_PORT = 1  # nothing listens there: the connection is refused before any claim
-    with pytest.raises(ConnectionRefusedError):
-        services.digests_send_due(now=NOW)
-    assert not DigestDelivery.objects.exists()  # the next beat tick tries again
+def test_an_unreachable_smtp_server_leaves_each_digest_waiting_in_the_outbox(people, smtp):
+    from cxgov.lib import outbox as the_outbox
+
+    smtp.stop()
+    stats = _run(NOW)  # the mail server is not needed to claim them: each waits, visibly
+    waiting = Email.objects.filter(kind="digest")
+    assert stats["queued"] == waiting.count() >= 2 and set(waiting.values_list("status", flat=True)) == {"waiting"}
+    assert "Connection refused" in waiting.order_by("attempts").last().error
+    health = the_outbox.health()
+    assert health["waiting"] == waiting.count() and health["oldest_waiting_seconds"] is not None
+    smtp.start()
+    Email.objects.update(next_attempt_at=timezone.now())
+    assert outbox.send_due() == waiting.count() and outbox.send_due() == 0
+    recipients = [m["To"] for m in smtp.messages]
+    assert sorted(recipients) == sorted(set(recipients)) and len(recipients) == stats["queued"]
+
+
+def test_a_digest_whose_worker_died_while_sending_is_sent_after_its_lease(people, smtp):
+    DigestPreference.objects.exclude(user=people["leader"]).update(frequency="off")
+    services.digests_send_due(now=NOW)
+    # A worker claimed it and died: the claim holds until its lease ends, then it is sent once.
+    Email.objects.update(status="sending", attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5))
+    assert outbox.send_due() == 0
+    Email.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert outbox.send_due() == 1 and outbox.send_due() == 0
+    _only(smtp, "leader@example.com")
 
 
 def test_another_persons_sent_period_does_not_hide_a_due_digest(people, smtp):
     DigestPreference.objects.exclude(user__in=[people["leader"], people["cx"]]).update(frequency="off")
-    DigestDelivery.objects.create(
-        user=people["cx"], period="daily:2026-11-25", frequency="daily", since=NOW, status=DeliveryStatus.SENT
-    )
-    DigestDelivery.objects.create(
-        user=people["leader"], period="weekly:2026-11-23", frequency="weekly", since=NOW, status=DeliveryStatus.SENT
-    )
-    assert services.digests_send_due(now=NOW)["sent"] == 1
+    DigestDelivery.objects.create(user=people["cx"], period="daily:2026-11-25", frequency="daily", since=NOW)
+    DigestDelivery.objects.create(user=people["leader"], period="weekly:2026-11-23", frequency="weekly", since=NOW)
+    assert _run(NOW)["queued"] == 1
     _only(smtp, "leader@example.com")
 
 
@@ -322,23 +349,3 @@ def test_dates_are_the_readers_and_counts_are_whole(people, smtp):
     assert "Due on the 25th" in [i.title for i in utc["soon"]]
     titles = [i.title for i in auckland["overdue"]] + [i.title for i in auckland["soon"]]
     assert "Leftover of a closed issue" not in titles
-
-
-def test_retries_whose_message_was_lost_are_listed_and_retried_once(people, smtp):
-    from django.utils import timezone
-
-    from digests.apps import _delivery_health
-
-    delivery = DigestDelivery.objects.create(
-        user=people["leader"],
-        period="daily:2026-11-25",
-        frequency="daily",
-        since=NOW,
-        status=DeliveryStatus.RETRYING,
-        attempts=1,
-    )
-    DigestDelivery.objects.filter(pk=delivery.pk).update(updated_at=timezone.now() - timedelta(hours=2))
-    assert services.deliveries_retry_stale() == [delivery.pk]
-    assert _delivery_health()["ok"] is False
-    assert services.delivery_retry(delivery_id=delivery.pk) == DeliveryStatus.SENT
-    assert services.deliveries_retry_stale() == [] and len(smtp.messages) == 1

@@ -328,3 +328,141 @@ def test_an_import_whose_worker_died_is_restarted_once(org, client_for, django_c
     assert sent_tasks == [("metrics.import_file", {"job_id": job.pk})]
     job.refresh_from_db()
     assert job.status == "queued"
+
+
+# --- issue 12, finding 14: encodings and empty files; "What to build" 3: the same bounds as the API
+
+
+def test_a_latin1_csv_ending_in_its_accent_is_refused_at_upload(org, client_for):
+    content = "id,when,score,comment\n1,2026-10-01,9,Great Café\n".encode("latin-1")  # é is the 2nd-last byte
+    assert len(content) == 48
+    response = _upload(client_for(org["cx"]), "responses", "pulse", "cafe.csv", content)
+    assert response.status_code == 200
+    assert "The file is not UTF-8 text (byte 0xe9 on line 2)." in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_latin1_byte_after_the_first_64_kb_is_refused_at_upload_with_its_line(org, client_for):
+    rows = "".join(f"{i},2026-10-01,9,Fine\n" for i in range(1, 5001))
+    content = ("id,when,score,comment\n" + rows).encode() + "5001,2026-10-01,9,Très bien\n".encode("latin-1")
+    assert len(content) > 64 * 1024
+    response = _upload(client_for(org["cx"]), "responses", "pulse", "long.csv", content)
+    assert "The file is not UTF-8 text (byte 0xe8 on line 5002)." in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_utf8_with_a_byte_order_mark_is_accepted(org, client_for):
+    content = ("\ufeffid,when,score,comment\n1,2026-10-01,9,Café\n").encode()
+    response = _upload(client_for(org["cx"]), "responses", "pulse", "bom.csv", content)
+    assert response.status_code == 302
+    assert ImportJob.objects.get().status == "uploaded"
+
+
+def _stored(tmp_path, content: bytes, name="stored.csv") -> ImportJob:
+    """A job as an earlier version let through: the file is stored, the mapping not yet chosen."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    return ImportJob.objects.create(
+        kind="responses", source="pulse", file_name=name, stored_path=str(path), mapping=MAPPING
+    )
+
+
+def test_an_unreadable_stored_file_rejects_its_job_instead_of_answering_500(org, client_for, tmp_path):
+    job = _stored(tmp_path, "id,when,score,comment\n1,2026-10-01,9,Café\n".encode("latin-1"))
+    response = client_for(org["cx"]).get(f"/metrics/imports/{job.pk}/")
+    assert response.status_code == 200
+    assert "The file is not UTF-8 text" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == "invalid" and "Save it as “CSV UTF-8”" in job.message
+    assert client_for(org["cx"]).get(f"/metrics/imports/{job.pk}/").status_code == 200
+
+
+def test_a_header_without_rows_is_refused_at_upload(org, client_for):
+    response = _upload(client_for(org["cx"]), "responses", "pulse", "empty.csv", b"id,when,score,comment\n\n")
+    assert "The file has a header but no data rows: there is nothing to import." in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_header_only_job_imports_nothing_with_a_message(org, tmp_path):
+    job = _stored(tmp_path, b"id,when,score,comment\n")
+    ImportJob.objects.filter(pk=job.pk).update(status="queued")
+    job = services.import_run(job_id=job.pk)
+    assert (job.status, job.message) == ("invalid", ingestion.NO_ROWS)
+    assert not SurveyResponse.objects.exists()
+
+
+FILE_BOUNDS = [
+    ("2999-01-01", "2999-01-01 is out of range: dates must be between 1900-01-01 and"),
+    ("1850-06-01", "1850-06-01 is out of range"),
+]
+
+
+@pytest.mark.parametrize(("day", "message"), FILE_BOUNDS)
+def test_file_dates_have_the_api_bounds(org, tmp_path, day, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(GOOD.replace("2026-10-02", day))
+    outcome = services.import_path(
+        kind="responses", source="pulse", path=path, mapping=ingestion.Mapping.from_json(MAPPING)
+    )
+    assert [(e["row"], e["column"]) for e in outcome.errors] == [(3, "when")]
+    assert outcome.errors[0]["message"].startswith(message)
+    assert not SurveyResponse.objects.exists()
+
+
+def test_file_ids_comments_and_driver_columns_have_the_api_bounds(org, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(GOOD.replace("\n2,", "\n-2+3,").replace("Fine", "x" * 10_001))
+    outcome = services.import_path(
+        kind="responses", source="pulse", path=path, mapping=ingestion.Mapping.from_json(MAPPING)
+    )
+    assert [(e["row"], e["column"]) for e in outcome.errors] == [(2, "comment"), (3, "id")]
+    assert outcome.errors[0]["message"] == "is 10,001 characters long; the limit is 10,000."
+    assert "is not an identifier" in outcome.errors[1]["message"]
+    many = ingestion.Mapping.from_json(MAPPING | {"drivers": {f"d{i}": "score" for i in range(101)}})
+    with pytest.raises(ingestion.FileProblem, match="101 driver rating columns; at most 100"):
+        services.import_path(kind="responses", source="pulse", path=path, mapping=many)
+    with pytest.raises(ingestion.FileProblem, match="The source “=cmd” is not an identifier"):
+        services.import_path(kind="responses", source="=cmd", path=path, mapping=ingestion.Mapping.from_json(MAPPING))
+
+
+def test_customer_files_refuse_negative_revenue_and_an_end_before_the_start(org, tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("id,start,end,revenue,margin\nc1,2025-05-01,2025-04-01,10,-2\nc2,2025-01-01,,-5,1\n")
+    mapping = ingestion.Mapping(
+        columns={
+            "external_id": "id",
+            "started_on": "start",
+            "ended_on": "end",
+            "monthly_revenue": "revenue",
+            "monthly_margin": "margin",
+        }
+    )
+    outcome = services.import_path(kind="customers", source="", path=path, mapping=mapping)
+    assert outcome.errors == [
+        {"row": 2, "column": "end", "message": "The end (2025-04-01) is before the start (2025-05-01)."},
+        {"row": 3, "column": "revenue", "message": "-5 is negative; an amount of money here must be 0 or more."},
+    ]
+    assert not Customer.objects.exists()
+
+
+def test_a_tenure_reaching_before_1900_is_an_error_not_a_crash(org, tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("id,tenure\nc1,99999\n")
+    mapping = ingestion.Mapping(columns={"external_id": "id", "tenure_months": "tenure"}, snapshot="2026-10-31")
+    outcome = services.import_path(kind="customers", source="", path=path, mapping=mapping)
+    assert outcome.errors == [
+        {"row": 2, "column": "tenure", "message": "99999 months before the snapshot is before 1900"}
+    ]
+
+
+def test_the_mapping_form_refuses_days_out_of_order_or_out_of_range(org, client_for):
+    client = client_for(org["cx"])
+    _upload(client, "responses", "pulse", "nodates.csv", b"id,score\n1,9\n")
+    job = ImportJob.objects.get()
+    form = {"col_external_id": "id", "col_score": "score", "const_scale": "nps"}
+    page = client.post(f"/metrics/imports/{job.pk}/", form | {"dates_from": "2026-05-01", "dates_to": "2026-04-01"})
+    assert "The end (2026-04-01) is before the start (2026-05-01)." in page.content.decode()
+    page = client.post(f"/metrics/imports/{job.pk}/", form | {"dates_from": "2026-04-01", "dates_to": "2999-01-01"})
+    assert "2999-01-01 is out of range: dates must be between 1900-01-01 and" in page.content.decode()
+    job.refresh_from_db()
+    assert job.status == "uploaded"

@@ -46,6 +46,7 @@ def test_a_category_with_only_a_draft_is_deleted_with_it(org, api_for, category)
     services.canvas_draft(user=org["cx"], category=category)
     assert api_for(org["cx"]).delete("/api/customer-categories/m2m/").status_code == 204
     assert not CustomerCategory.objects.exists() and not Canvas.objects.exists()
+    assert CustomerCategory.history.filter(slug="m2m", history_type="-", history_user=org["cx"]).exists()
 
 
 @pytest.mark.parametrize("role", ["leader", "stakeholder"])

@@ -3,7 +3,8 @@
 import pytest
 from django.core import mail
 
-from cxgov.models import Accountability, Membership
+from cxgov.lib import outbox
+from cxgov.models import Accountability, Email, Membership
 from metrics.models import SurveyResponse
 from rootcause.models import CommentTag, Issue, SubTheme
 
@@ -30,14 +31,15 @@ def test_only_cx_and_administrators_triage(work, org, client_for, role):
     assert client_for(org["admin"]).get("/ownership/triage/").status_code == 200
 
 
-def test_cx_assigns_an_owner_from_a_row(work, org, client_for, django_capture_on_commit_callbacks):
+def test_cx_assigns_an_owner_from_a_row(work, org, client_for):
     org["leader"].email = "leader@example.com"
     org["leader"].save()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(org["cx"]).post(
-            "/ownership/triage/assign/",
-            {"issue": [work["unowned"].pk], "function": "billing", "owner": "leader", "page": "1"},
-        )
+    response = client_for(org["cx"]).post(
+        "/ownership/triage/assign/",
+        {"issue": [work["unowned"].pk], "function": "billing", "owner": "leader", "page": "1"},
+    )
+    assert mail.outbox == []  # nothing is sent inside the request: a worker sends it from the outbox
+    assert outbox.send_due() == 1
     assert response.status_code == 302 and response.url == "/ownership/triage/?page=1"
     issue = Issue.objects.get(pk=work["unowned"].pk)
     assert issue.function == org["billing"] and issue.owner == org["leader"]
@@ -52,17 +54,17 @@ def test_cx_assigns_an_owner_from_a_row(work, org, client_for, django_capture_on
     assert kind == "text/html" and "=HYPERLINK(&quot;http://x&quot;)" in html
 
 
-def test_cx_assigns_many_at_once_and_tells_leader_and_person(work, org, client_for, django_capture_on_commit_callbacks):
+def test_cx_assigns_many_at_once_and_tells_leader_and_person(work, org, client_for):
     org["other_leader"].email = "head@example.com"
     org["other_leader"].save()
     org["stakeholder"].email = "person@example.com"
     org["stakeholder"].save()
     Membership.objects.create(person=org["stakeholder"], function=org["logistics"])
     ids = [work["unowned"].pk, work["hold"].pk]
-    with django_capture_on_commit_callbacks(execute=True):
-        client_for(org["cx"]).post(
-            "/ownership/triage/assign/", {"issue": ids, "function": "Logistics", "owner": "stakeholder"}
-        )
+    client_for(org["cx"]).post(
+        "/ownership/triage/assign/", {"issue": ids, "function": "Logistics", "owner": "stakeholder"}
+    )
+    outbox.send_due()
     assert set(Issue.objects.filter(pk__in=ids).values_list("function__slug", "owner__username")) == {
         ("logistics", "stakeholder")
     }
@@ -70,14 +72,14 @@ def test_cx_assigns_many_at_once_and_tells_leader_and_person(work, org, client_f
     assert all("2 customer issues" in m.subject for m in mail.outbox)
 
 
-def test_a_person_outside_the_function_assigns_nothing(work, org, client_for, django_capture_on_commit_callbacks):
+def test_a_person_outside_the_function_assigns_nothing(work, org, client_for):
     org["leader"].email = "leader@example.com"
     org["leader"].save()
     ids = [work["unowned"].pk, work["hold"].pk]
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(org["cx"]).post(
-            "/ownership/triage/assign/", {"issue": ids, "function": "logistics", "owner": "leader"}, follow=True
-        )
+    response = client_for(org["cx"]).post(
+        "/ownership/triage/assign/", {"issue": ids, "function": "logistics", "owner": "leader"}, follow=True
+    )
+    outbox.send_due()
     assert "is not in Logistics" in response.content.decode()
     assert Issue.objects.get(pk=work["unowned"].pk).function_id is None  # all or nothing
     assert Issue.objects.get(pk=work["hold"].pk).function == org["care"]
@@ -159,3 +161,35 @@ def test_praise_is_not_part_of_the_vital_few(work, org):
         )
         CommentTag.objects.create(response=response, sub_theme=theme)
     assert [t.name for t in selectors.vital_few()] == ["Late parcels"]
+
+
+@pytest.mark.django_db(transaction=True)  # the service's transaction really commits, as in production
+def test_a_mail_server_that_is_down_does_not_fail_the_assignment(work, org, client_for, smtp, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cxgov import tasks
+
+    org["leader"].email = "leader@example.com"
+    org["leader"].save()
+    smtp.stop()
+    queued = []
+    monkeypatch.setattr(tasks.outbox_send, "delay", queued.append)
+    response = client_for(org["cx"]).post(
+        "/ownership/triage/assign/", {"issue": [work["unowned"].pk], "function": "billing", "owner": "leader"}
+    )
+    assert response.status_code == 302
+    assert Issue.objects.get(pk=work["unowned"].pk).function == org["billing"]  # saved
+    email = Email.objects.get()
+    assert queued == [email.pk] and email.status == "waiting" and email.to == ["leader@example.com"]
+
+    tasks.outbox_send(email.pk)  # the worker tries while mail is down: it waits, with the reason
+    email.refresh_from_db()
+    assert email.status == "waiting" and email.attempts == 1 and "Connection refused" in email.error
+    smtp.start()
+    Email.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    tasks.outbox_send_due()
+    tasks.outbox_send_due()
+    assert [m["To"] for m in smtp.messages] == ["leader@example.com"]
+    assert "Billing now owns" in smtp.messages[0]["Subject"]

@@ -142,3 +142,17 @@ def test_a_leader_still_changes_their_functions_item_on_another_functions_issue(
     )
     services.action_item_save(user=org["leader"], item=item, fields={"title": "Earlier cut-off"})
     assert ActionItem.objects.get(pk=item.pk).title == "Earlier cut-off"
+
+
+def test_a_clash_that_slips_past_the_check_is_a_409_and_writes_nothing(org, api_for, issues, monkeypatch):
+    """Two people opening the same title at the same moment both pass the check; the register's
+    constraint stops the second, and the API answers 409 instead of a server error."""
+    import cxgov.selectors
+
+    monkeypatch.setattr(cxgov.selectors, "register_subject_taken", lambda **kwargs: False)
+    response = api_for(org["cx"]).post(
+        "/api/issues/", {"title": "Mixed first bills", "function": org["billing"].pk}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json() == {"detail": "This change clashes with data that already exists; nothing was changed."}
+    assert Issue.objects.filter(title="Mixed first bills").count() == 1

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cxgov', '0003_config_history'),
+        ('cxgov', '0004_outbox_email'),
     ]
 
     operations = [

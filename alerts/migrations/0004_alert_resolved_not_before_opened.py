@@ -13,7 +13,7 @@ def end_episodes_where_they_began(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0002_config_history'),
+        ('alerts', '0003_notice_emails_in_outbox'),
         ('metrics', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,212 @@
+"""The one outbox: every email (alert notices, failure notices, digests, assignments) is stored here
+in the transaction of the change that causes it, then sent by Celery, never inside a request.
+
+Healthchecks' pattern (``Flip`` rows claimed by ``sendalerts``, ``next_report_date`` claimed by
+``sendreports``): the work is a row and whoever sends it first claims it with a conditional UPDATE.
+The claim is on ``next_attempt_at``: a waiting email is due once that time has passed, and claiming
+moves it a lease ahead, so a second worker or a second beat finds nothing due and cannot spend
+attempts faster. A send whose worker died is due again when its lease ends. A failure waits
+longer after each attempt (1, 2, 4 … minutes, at most ``OUTBOX_MAX_BACKOFF``) and is retried for
+``OUTBOX_RETRY_FOR`` (a day) before the email is given up; a recipient the server refuses for good
+(5xx) is given up at once. ``health`` reports what waits and what failed on ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Min, Q
+from django.utils import timezone
+
+from cxgov.models import Email, EmailStatus
+
+log = logging.getLogger(__name__)
+
+PENDING = [EmailStatus.WAITING, EmailStatus.SENDING]
+
+
+def enqueue(message: EmailMessage, *, kind: str, key: str | None = None, send: bool = True) -> Email:
+    """Store an email to be sent after the current transaction commits; the same ``key`` is stored
+    once (a retried task finds the first one). ``send=False`` leaves it to the next ``send_due``
+    (callers storing many at once, like digests, send them in one batch)."""
+    now = timezone.now()
+    html = next((content for content, mime in getattr(message, "alternatives", []) if mime == "text/html"), "")
+    key = key or f"{kind}:{uuid.uuid4().hex}"
+    try:
+        with transaction.atomic():
+            email = Email.objects.create(
+                key=key,
+                kind=kind,
+                to=list(message.to),
+                from_email=message.from_email or "",
+                subject=message.subject,
+                body=message.body,
+                html=html,
+                headers=dict(message.extra_headers),
+                created_at=now,
+                next_attempt_at=now,
+            )
+    except IntegrityError:
+        return Email.objects.get(key=key)
+    if send:
+        transaction.on_commit(lambda: dispatch(email_id=email.pk))
+    return email
+
+
+def dispatch(*, email_id: int | None = None) -> None:
+    """Ask a worker to send one email (or everything due) now. A broker that does not answer only
+    delays it: the periodic ``send_due`` finds every waiting email anyway."""
+    from cxgov import tasks
+
+    try:
+        if email_id is None:
+            tasks.outbox_send_due.delay()
+        else:
+            tasks.outbox_send.delay(email_id)
+    except Exception as exc:  # the email is safe in the outbox; beat's sweep sends it
+        log.warning("could not queue the outbox send (%s); the periodic sweep will send it", exc)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long an email waits after its ``attempts``-th failed attempt."""
+    seconds = settings.OUTBOX_FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 20)
+    return timedelta(seconds=min(seconds, settings.OUTBOX_MAX_BACKOFF))
+
+
+def _claim(email_id: int, now: datetime) -> bool:
+    return bool(
+        Email.objects.filter(pk=email_id, status__in=PENDING, next_attempt_at__lte=now).update(
+            status=EmailStatus.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + timedelta(seconds=settings.OUTBOX_LEASE),
+        )
+    )
+
+
+def send(*, email_id: int) -> bool:
+    """Send one email if it is due and nobody else holds it; True when it went out."""
+    return send_due(ids=[email_id]) == 1
+
+
+def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
+    """Send the emails that are due (oldest first) through one SMTP session; returns how many went
+    out. Safe at any time, often and concurrently: each email is claimed before it is sent. When
+    the mail server cannot be reached the run stops there: the rest wait for the next run without
+    spending an attempt."""
+    now = timezone.now()
+    due = Email.objects.filter(status__in=PENDING, next_attempt_at__lte=now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    sent = 0
+    connection = get_connection()
+    try:
+        for email_id in due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]:
+            if not _claim(email_id, timezone.now()):
+                continue  # another worker took it
+            email = Email.objects.get(pk=email_id)
+            try:
+                connection.open()  # kept open for the next email; reopened after a failure
+                _message(email, connection).send()
+            except Exception as exc:
+                connection.close()
+                _record_failure(email, exc)
+                if _unreachable(exc):
+                    break
+                continue
+            Email.objects.filter(pk=email_id).update(status=EmailStatus.SENT, sent_at=timezone.now(), error="")
+            sent += 1
+    finally:
+        connection.close()
+    return sent
+
+
+def _message(email: Email, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body,
+        from_email=email.from_email or None,
+        to=email.to,
+        headers=email.headers,
+        connection=connection,
+    )
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
+    return message
+
+
+def _permanent(exc: Exception) -> bool:
+    """The server refused this message or its recipients for good (5xx): retrying cannot help.
+    Anything else (refused connections, timeouts, 4xx, even a refused login) may recover."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
+
+
+def _unreachable(exc: Exception) -> bool:
+    """The server did not answer at all (refused, timed out, dropped): the next email would fail too."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+def _record_failure(email: Email, exc: Exception) -> None:
+    now = timezone.now()
+    give_up = _permanent(exc) or now - email.created_at >= timedelta(seconds=settings.OUTBOX_RETRY_FOR)
+    log.warning("email %s (%s) attempt %s failed: %s", email.pk, email.kind, email.attempts, exc)
+    Email.objects.filter(pk=email.pk).update(
+        status=EmailStatus.FAILED if give_up else EmailStatus.WAITING,
+        next_attempt_at=now + backoff(email.attempts),
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
+
+
+def retry_failed(*, email_ids: list[int]) -> int:
+    """Send failed emails again (an administrator's choice once the cause is fixed), with a fresh day of retries."""
+    now = timezone.now()
+    return Email.objects.filter(pk__in=email_ids, status=EmailStatus.FAILED).update(
+        status=EmailStatus.WAITING, next_attempt_at=now, created_at=now
+    )
+
+
+def prune() -> int:
+    """Forget emails sent more than ``OUTBOX_KEEP_DAYS`` ago (failures stay until pruned the same way)."""
+    cutoff = timezone.now() - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    deleted, _ = Email.objects.filter(status__in=[EmailStatus.SENT, EmailStatus.FAILED], created_at__lt=cutoff).delete()
+    return deleted
+
+
+def health() -> dict:
+    """The outbox part of ``/healthz``: how many emails wait and for how long, and how many failed
+    for good in the last ``OUTBOX_FAILED_VISIBLE_DAYS``. Unhealthy when one has waited longer than
+    ``OUTBOX_HEALTH_MAX_WAIT`` (mail or the workers are down) or one failed for good."""
+    now = timezone.now()
+    pending = Q(status__in=PENDING)
+    recent_failure = Q(
+        status=EmailStatus.FAILED, created_at__gte=now - timedelta(days=settings.OUTBOX_FAILED_VISIBLE_DAYS)
+    )
+    waiting = Email.objects.filter(pending | recent_failure).aggregate(
+        count=Count("pk", filter=pending), oldest=Min("created_at", filter=pending), failed=Count("pk", filter=~pending)
+    )
+    failed = waiting["failed"]
+    age = round((now - waiting["oldest"]).total_seconds()) if waiting["oldest"] else None
+    result = {"ok": True, "waiting": waiting["count"], "oldest_waiting_seconds": age, "failed": failed}
+    problems = []
+    if age is not None and age > settings.OUTBOX_HEALTH_MAX_WAIT:
+        failing = Email.objects.filter(status__in=PENDING).exclude(error="").order_by("-next_attempt_at")
+        last = failing.values_list("error", flat=True)[:1]
+        problems.append(
+            f"{waiting['count']} email(s) waiting, the oldest for {age // 60} min"
+            + (f" (last error: {last[0][:200]})" if last else "")
+        )
+    if failed:
+        problems.append(f"{failed} email(s) failed for good in the last {settings.OUTBOX_FAILED_VISIBLE_DAYS} days")
+    if problems:
+        result["ok"] = False
+        result["error"] = "; ".join(problems)
+    return result
