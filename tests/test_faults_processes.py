@@ -57,7 +57,7 @@ def test_an_import_whose_worker_process_is_killed_is_taken_over_by_the_redeliver
     env = _env(JOB_LEASE_SECONDS="3")
     worker = _celery(env, "worker", "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", "kill@%h")
     try:
-        job = _big_import(org["cx"], 150_000)
+        job = _big_import(org["cx"], 60_000)
         services.import_configure(
             user=org["cx"],
             job=job,
@@ -80,7 +80,7 @@ def test_an_import_whose_worker_process_is_killed_is_taken_over_by_the_redeliver
         assert _wait_for(finished, 90), (job.status, job.message, _stop(worker)[-3000:])
         assert time.monotonic() - killed_at < 60
         assert job.status == "done", job.message
-        assert job.worker != holder and Observation.objects.filter(source="calls").count() == 150_000
+        assert job.worker != holder and Observation.objects.filter(source="calls").count() == 60_000
     finally:
         _stop(worker)
 
