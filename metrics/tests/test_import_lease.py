@@ -93,3 +93,15 @@ def test_a_queued_import_whose_message_was_lost_is_sent_again(org, client_for, s
     assert services.imports_requeue_stuck() == 1
     assert services.imports_requeue_stuck() == 0  # once
     assert PendingTask.objects.get().kwargs == {"job_id": job.pk}
+
+
+def test_a_live_worker_past_its_lease_is_not_reported_stopped(org, client_for, client):
+    # SQLite: one long write transaction keeps the lease thread from renewing; the process lives.
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    job = _job(org, client_for, status="writing", worker=holder, lease_until=timezone.now() - timedelta(minutes=3))
+    page = client_for(org["cx"]).get(f"/metrics/imports/{job.pk}/progress/").content.decode()
+    assert "A worker is on it" in page and "stopped responding" not in page
+    heartbeat_record(name="worker")
+    heartbeat_record(name="beat")
+    assert client.get("/healthz").json()["checks"]["imports"] == {"ok": True}
+    assert services.imports_requeue_stuck() == 0
