@@ -618,8 +618,9 @@ def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _holder_alive(holder: str) -> bool | None:
-    """Whether the process holding a job still runs: known only on this host (None elsewhere)."""
+def import_holder_alive(holder: str) -> bool | None:
+    """Whether the process holding a job (``ImportJob.worker``) still runs: known only on this host
+    (None elsewhere, where only its lease tells)."""
     host, _, pid = holder.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return None
@@ -644,7 +645,7 @@ def import_takeable(job: ImportJob) -> bool:
         return True
     if job.status not in (ImportStatus.VALIDATING, ImportStatus.WRITING):
         return False
-    alive = _holder_alive(job.worker) if job.worker else None
+    alive = import_holder_alive(job.worker) if job.worker else None
     if alive is not None:
         return not alive
     return job.lease_until is None or job.lease_until < timezone.now()
