@@ -27,7 +27,7 @@ from cxgov.lib import bounds
 from metrics.models import Customer, Observation, Scale, SurveyResponse
 
 SCALE_BOUNDS = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-text_problem = bounds.text_problem  # the same guard as the API and the forms
+text_problem = bounds.text_problem  # the same rule as the API: text as written, only NUL refused
 
 FIELDS = {
     "responses": {

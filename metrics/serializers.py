@@ -40,7 +40,7 @@ class MetricValueSerializer(serializers.ModelSerializer):
 
 
 class PlainTextMixin:
-    """Text fields refuse spreadsheet formulas and HTML markup, as file imports do."""
+    """Text fields are stored as written (formulas are neutralised on export), NUL refused, as file imports do."""
 
     text_fields = ("comment", "segment", "channel", "product", "touchpoint", "customer_id", "category")
 

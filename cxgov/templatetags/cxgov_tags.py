@@ -61,3 +61,12 @@ def can_triage(user) -> bool:
     from cxgov.lib import permissions
 
     return permissions.can_triage(user)
+
+
+@register.filter
+def spreadsheet_safe(value):
+    """People paste plain-text emails into spreadsheets: written text that a spreadsheet could
+    run as a formula gets a leading quote there (cxgov.lib.spreadsheet), as in CSV exports."""
+    from cxgov.lib.spreadsheet import safe_cell
+
+    return safe_cell(value)
