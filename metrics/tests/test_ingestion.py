@@ -3,6 +3,7 @@ with a message naming rows and columns, the database left as it was."""
 
 import csv
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -474,3 +475,75 @@ def test_the_mapping_form_refuses_days_out_of_order_or_out_of_range(org, client_
     assert "2999-01-01 is out of range: dates must be between 1900-01-01 and" in page.content.decode()
     job.refresh_from_db()
     assert job.status == "uploaded"
+
+
+# --- issue 14, "What to build" 2: dates as they come
+
+
+@pytest.mark.parametrize(
+    ("cells", "fmt", "first"),
+    [
+        (["2/24/2015 11:15", "2/23/2015 9:01"], "mdy", "2015-02-24T11:15:00-05:00"),
+        (["24/02/2015", "03/04/2015"], "dmy", "2015-02-24T12:00:00-05:00"),
+        (["24.02.2015 11:15 PM", "03.04.2015 9:01 AM"], "dmy", "2015-02-24T23:15:00-05:00"),
+        (["42059.46875", "42060"], "excel", "2015-02-24T11:15:00-05:00"),
+        (["1424794500", "1424794501"], "unix", "2015-02-24T11:15:00-05:00"),
+        (["2015-02-24T11:15:00-05:00", "2015-02-23"], "iso", "2015-02-24T11:15:00-05:00"),
+    ],
+)
+def test_a_date_column_is_read_in_the_format_its_values_show(org, tmp_path, cells, fmt, first):
+    path = tmp_path / "dates.csv"
+    path.write_text("id,when,score,comment\n" + "".join(f"{i},{c},9,ok\n" for i, c in enumerate(cells)))
+    mapping = ingestion.Mapping.from_json(MAPPING | {"time_zone": "America/New_York"})
+    assert ingestion.scan("responses", ingestion.read_table(path), mapping)[1]["responded_at"].decide()[0] == fmt
+    outcome = services.import_path(kind="responses", source="pulse", path=path, mapping=mapping)
+    assert outcome.errors == [] and outcome.written == len(cells)
+    assert SurveyResponse.objects.get(external_id="0").responded_at == datetime.fromisoformat(first)
+
+
+def test_a_column_that_reads_both_ways_asks_and_the_choice_is_kept(org, client_for):
+    client = client_for(org["cx"])
+    _upload(client, "responses", "pulse", "ambiguous.csv", b"id,responded_at,score\n1,03/04/2026,9\n2,05/06/2026,3\n")
+    job = ImportJob.objects.get()
+    page = client.get(f"/metrics/imports/{job.pk}/").content.decode()
+    assert "cannot tell: every value reads day-first or month-first (e.g. “03/04/2026”): choose which." in page
+    form = {"col_external_id": "id", "col_responded_at": "responded_at", "col_score": "score", "const_scale": "nps"}
+    page = client.post(f"/metrics/imports/{job.pk}/", form).content.decode()
+    assert "The column “responded_at” every value reads day-first or month-first" in page
+    job.refresh_from_db()
+    assert job.status == "uploaded"
+    response = client.post(
+        f"/metrics/imports/{job.pk}/", form | {"fmt_responded_at": "dmy", "time_zone": "Europe/Paris"}
+    )
+    assert response.status_code == 302
+    assert services.import_run(job_id=job.pk).status == "done"
+    noon_in_paris = datetime.fromisoformat("2026-04-03T10:00:00+00:00")
+    assert SurveyResponse.objects.get(external_id="1").responded_at == noon_in_paris
+    saved = ImportMapping.objects.get(kind="responses", source="pulse").mapping
+    assert (saved["date_formats"], saved["time_zone"]) == ({"responded_at": "dmy"}, "Europe/Paris")
+
+
+def test_the_preview_states_the_detected_format(org, client_for):
+    client = client_for(org["cx"])
+    _upload(
+        client, "responses", "pulse", "us.csv", b"id,responded_at,score\n1,2/24/2015 11:15 PM,9\n2,1/5/2015 9:01 AM,3\n"
+    )
+    job = ImportJob.objects.get()
+    page = client.get(f"/metrics/imports/{job.pk}/").content.decode()
+    assert (
+        "Month first, 12-hour times (AM/PM)</strong>, detected from “2/24/2015 11:15 PM” can only be month first"
+        in (page)
+    )
+
+
+def test_a_value_in_another_format_than_its_column_is_named_with_its_row(org, tmp_path):
+    path = tmp_path / "dates.csv"
+    path.write_text("id,when,score,comment\n1,24/02/2015,9,\n2,25/02/2015,9,\n3,2015-02-26,9,\n4,31/02/2015,9,\n")
+    outcome = services.import_path(
+        kind="responses", source="pulse", path=path, mapping=ingestion.Mapping.from_json(MAPPING)
+    )
+    hint = "Day first (24/02/2015 or 24.02.2015 11:15)"
+    assert outcome.errors == [
+        {"row": 4, "column": "when", "message": f"“2015-02-26” is not a date ({hint})"},
+        {"row": 5, "column": "when", "message": f"“31/02/2015” is not a date ({hint})"},
+    ]
