@@ -25,16 +25,25 @@ from django.utils.dateparse import parse_date
 
 from cxgov.lib import bounds
 from metrics import dates
-from metrics.models import Customer, Observation, Scale, SurveyResponse
+from metrics.models import Customer, Observation, SurveyResponse
 
 SCALE_BOUNDS = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 text_problem = bounds.text_problem  # the same rule as the API: text as written, only NUL refused
 
 FIELDS = {
     "responses": {
-        "required": ["external_id", "score"],
-        "optional": ["responded_at", "scale", "customer_id", "comment", "segment", "channel", "product", "touchpoint"],
-        "constants": ["scale", "channel", "touchpoint", "segment", "product"],
+        "required": ["external_id"],
+        "optional": [
+            "score",
+            "responded_at",
+            "scale",
+            "customer_id",
+            "comment",
+            "segment",
+            "channel",
+            "product",
+            "touchpoint",
+        ],
     },
     "customers": {
         "required": ["external_id"],
@@ -47,14 +56,16 @@ FIELDS = {
             "monthly_revenue",
             "monthly_margin",
         ],
-        "constants": ["category"],
     },
     "observations": {
         "required": ["external_id", "observed_at", "value"],
         "optional": ["segment", "channel", "product", "touchpoint"],
-        "constants": ["segment", "channel", "product", "touchpoint"],
     },
 }
+# Any field but the id can take one value for every row instead of a column (a comment-only
+# source has no score column; a file of one brand has no brand column).
+for _spec in FIELDS.values():
+    _spec["constants"] = [name for name in _spec["required"] + _spec["optional"] if name != "external_id"]
 LABELS = {
     "external_id": "External id",
     "score": "Score",
@@ -423,7 +434,7 @@ def build_rows(
         raise FileProblem(f"{len(mapping.drivers)} driver rating columns; at most {bounds.MAX_DRIVERS}.")
     index = {column_label(i, h): i for i, h in enumerate(table.header)}
     spread = None
-    if kind == "responses" and "responded_at" not in mapping.columns:
+    if kind == "responses" and not (mapping.columns.get("responded_at") or mapping.constants.get("responded_at")):
         start, end = parse_date(mapping.dates_from or ""), parse_date(mapping.dates_to or "")
         if not (start and end and start <= end and total):
             raise FileProblem("There is no date column: give the first and last day to spread the rows over.")
@@ -481,15 +492,16 @@ def build_rows(
 
 def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number, check_date, formats):
     scale = (get["scale"] or "").lower()
-    if scale not in SCALE_BOUNDS:
-        errors.append((col["scale"], f"“{scale}” is not a scale (nps, csat or ces)"))
-    score = _number(get["score"], col["score"], errors, whole=True)
-    if score is None and not any(c == col["score"] for c, _ in errors):
-        errors.append((col["score"], "is empty"))
-    elif score is not None and scale in SCALE_BOUNDS:
-        low, high = SCALE_BOUNDS[scale]
-        if not low <= score <= high:
-            errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
+    score = _number(get["score"], col["score"], errors, whole=True) if get["score"] else None
+    if score is not None or scale:
+        if scale not in SCALE_BOUNDS:
+            errors.append((col["scale"], f"“{scale}” is not a scale (nps, csat or ces)"))
+        elif score is not None:
+            low, high = SCALE_BOUNDS[scale]
+            if not low <= score <= high:
+                errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
+    if score is None and not get["score"] and not get["comment"]:
+        errors.append((col["score"], "is empty and so is the comment: a response needs a score, a comment or both"))
     when = (
         spread[0] + spread[1] * (number - 2)
         if spread
@@ -510,8 +522,8 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         source=source,
         external_id=external_id,
         responded_at=when,
-        score=int(score) if score is not None else 0,
-        scale=scale or Scale.CSAT,
+        score=int(score) if score is not None else None,
+        scale=scale if scale in SCALE_BOUNDS else "",
         driver_ratings=drivers,
         **texts,
     )

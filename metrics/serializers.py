@@ -60,6 +60,12 @@ class SurveyResponseInSerializer(PlainTextMixin, StrictModelSerializer):
 
     def validate(self, data):
         data = super().validate(data)
+        if data.get("score") is None:
+            if not data.get("comment"):
+                raise serializers.ValidationError({"score": "A response needs a score, a comment or both."})
+            return data
+        if not data.get("scale"):
+            raise serializers.ValidationError({"scale": "A score needs its scale (nps, csat or ces)."})
         bounds = ingestion.SCALE_BOUNDS[data["scale"]]
         if not bounds[0] <= data["score"] <= bounds[1]:
             raise serializers.ValidationError(

@@ -165,7 +165,7 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
     if metric.calculator in RESPONSE_CALCULATORS:
         # Aggregated in the database (one query overall, one per segment); only the interval
         # arithmetic happens here, so millions of responses never travel to Python.
-        qs = SurveyResponse.objects.filter(
+        qs = SurveyResponse.objects.scored().filter(
             **_filters(metric), **_window(period_from, period_to, metric.granularity, "responded_at")
         )
         if metric.source:
@@ -625,7 +625,13 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
     missing = [
         ingestion.LABELS[f] for f in spec["required"] if not mapping.columns.get(f) and not mapping.constants.get(f)
     ]
-    if job.kind == "responses" and not (mapping.columns.get("scale") or mapping.constants.get("scale")):
+
+    def given(name: str) -> bool:
+        return bool(mapping.columns.get(name) or mapping.constants.get(name))
+
+    if job.kind == "responses" and not (given("score") or given("comment")):
+        missing.append("Score or Comment (a comment-only source maps no score)")
+    if job.kind == "responses" and given("score") and not given("scale"):
         missing.append("Scale")
     if missing:
         raise ValidationError(f"Map a column (or give a value) for: {', '.join(missing)}.")

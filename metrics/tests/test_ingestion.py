@@ -154,7 +154,7 @@ def test_wrong_delimiter_or_missing_column_is_named(org, client_for):
     page = client.get(f"/metrics/imports/{job.pk}/").content.decode()
     assert "The saved mapping names columns this file does not have: comment, id, score, when" in page
     response = client.post(f"/metrics/imports/{job.pk}/", {"col_external_id": "", "const_scale": "nps"})
-    assert "Map a column (or give a value) for: External id, Score." in response.content.decode()
+    assert "Map a column (or give a value) for: External id, Score or Comment" in response.content.decode()
     job.refresh_from_db()
     assert job.status == "uploaded" and not SurveyResponse.objects.exists()
 
@@ -547,3 +547,64 @@ def test_a_value_in_another_format_than_its_column_is_named_with_its_row(org, tm
         {"row": 4, "column": "when", "message": f"“2015-02-26” is not a date ({hint})"},
         {"row": 5, "column": "when", "message": f"“31/02/2015” is not a date ({hint})"},
     ]
+
+
+# --- issue 14, "What to build" 3: comment-only sources; a constant for any field
+
+
+def test_a_comment_only_source_imports_without_a_score_and_score_metrics_say_what_they_skipped(org, client_for):
+    from metrics.models import Metric
+
+    client = client_for(org["cx"])
+    content = b"id,text,when\n1,@airline lost my bag,2026-10-01\n2,+44 20 7946 0958 nobody answers,2026-10-02\n"
+    _upload(client, "responses", "tweets", "tweets.csv", content)
+    job = ImportJob.objects.get()
+    form = {"col_external_id": "id", "col_comment": "text", "col_responded_at": "when", "const_channel": "twitter"}
+    assert client.post(f"/metrics/imports/{job.pk}/", form).status_code == 302
+    assert services.import_run(job_id=job.pk).status == "done"
+    assert list(SurveyResponse.objects.order_by("external_id").values_list("score", "scale", "channel", "comment")) == [
+        (None, "", "twitter", "@airline lost my bag"),
+        (None, "", "twitter", "+44 20 7946 0958 nobody answers"),
+    ]
+    SurveyResponse.objects.create(
+        source="tweets", external_id="3", responded_at="2026-10-03T10:00:00Z", score=10, scale="nps"
+    )
+    metric = services.metric_save(
+        user=org["admin"],
+        metric=Metric(),
+        fields={"name": "NPS", "slug": "nps", "kind": "outcome", "calculator": "nps", "source": "tweets"},
+    )
+    services.metric_recalculate(metric=metric)
+    assert [(v.value, v.sample_size) for v in metric.values.all()] == [(100.0, 1)]
+    page = client_for(org["admin"]).get("/metrics/nps/").content.decode()
+    assert "2 responses without a score (comment only) are skipped" in page
+
+
+def test_a_comment_only_row_needs_its_comment(org, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,when,score,comment\n1,2026-10-01,,\n2,2026-10-01,,fine\n")
+    outcome = services.import_path(
+        kind="responses", source="pulse", path=path, mapping=ingestion.Mapping.from_json(MAPPING)
+    )
+    message = "is empty and so is the comment: a response needs a score, a comment or both"
+    assert outcome.errors == [{"row": 2, "column": "score", "message": message}]
+
+
+def test_any_mapped_field_can_take_a_constant(org, client_for):
+    client = client_for(org["cx"])
+    _upload(client, "responses", "kiosk", "kiosk.csv", b"id,comment\n1,Queue too long\n")
+    job = ImportJob.objects.get()
+    page = client.get(f"/metrics/imports/{job.pk}/").content.decode()
+    for name in ("score", "responded_at", "customer_id", "comment", "product"):
+        assert f'name="const_{name}"' in page
+    form = {"col_external_id": "id", "col_comment": "comment", "const_score": "4", "const_scale": "csat"}
+    form |= {"const_responded_at": "2026-10-01", "const_product": "Kiosk"}
+    assert client.post(f"/metrics/imports/{job.pk}/", form).status_code == 302
+    assert services.import_run(job_id=job.pk).status == "done"
+    row = SurveyResponse.objects.get()
+    assert (row.score, row.scale, row.product, row.responded_at.date().isoformat()) == (
+        4,
+        "csat",
+        "Kiosk",
+        "2026-10-01",
+    )
