@@ -41,7 +41,7 @@ class MetricValueSerializer(serializers.ModelSerializer):
 
 
 class PlainTextMixin:
-    """Text fields refuse spreadsheet formulas and HTML markup, as file imports do."""
+    """Text fields are stored as written (formulas are neutralised on export), NUL refused, as file imports do."""
 
     text_fields = ("comment", "segment", "channel", "product", "touchpoint", "customer_id", "category")
 
@@ -61,6 +61,12 @@ class SurveyResponseInSerializer(PlainTextMixin, StrictModelSerializer):
 
     def validate(self, data):
         data = super().validate(data)
+        if data.get("score") is None:
+            if not data.get("comment"):
+                raise serializers.ValidationError({"score": "A response needs a score, a comment or both."})
+            return data
+        if not data.get("scale"):
+            raise serializers.ValidationError({"scale": "A score needs its scale (nps, csat or ces)."})
         bounds = ingestion.SCALE_BOUNDS[data["scale"]]
         if not bounds[0] <= data["score"] <= bounds[1]:
             raise serializers.ValidationError(
