@@ -44,6 +44,7 @@ def metric_detail(request, slug):
         {
             "schedule": schedule,
             "metric": metric,
+            "unscored": selectors.metric_unscored(metric=metric),
             "values": values,
             "segments": segments,
             "segment": segment,

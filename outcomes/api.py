@@ -4,12 +4,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet
 from cxgov.lib.permissions import CanvasPermission
-from outcomes import services
+from outcomes import selectors, services
 from outcomes.models import Canvas, CustomerCategory, MomentOfTruth
-from outcomes.serializers import CanvasSerializer, CustomerCategorySerializer
+from outcomes.serializers import CanvasSerializer, CustomerCategorySerializer, NorthStarSerializer
 
 
 class CustomerCategoryViewSet(viewsets.ModelViewSet):
@@ -67,3 +68,13 @@ class CanvasViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
         return self._lifecycle(services.canvas_retire)
+
+
+class NorthStarView(APIView):
+    """The North Star and its line of sight, as on the North Star page: the metric with its latest
+    value, status and recent values, and every approved canvas that uses it with its measures,
+    accountable functions and the open issues (with overdue action items) touching its measures."""
+
+    @extend_schema(responses={200: NorthStarSerializer})
+    def get(self, request):
+        return Response(NorthStarSerializer({"canvases": [], **selectors.north_star_line_of_sight()}).data)
