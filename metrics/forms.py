@@ -76,6 +76,27 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
                 label="Time zone of this source",
                 help_text="Times written without a zone (2/24/2015 11:15) are read in this zone.",
             )
+        self.fields["duplicates"] = forms.ChoiceField(
+            choices=list(ingestion.DUPLICATE_CHOICES.items()),
+            initial=mapping.duplicates,
+            required=False,
+            widget=forms.RadioSelect,
+            label="Rows that repeat an id with other values",
+            help_text="Exact copies of a row are always imported once.",
+        )
+        self.fields["filter_column"] = forms.ChoiceField(
+            choices=[("", "— import every row —")] + [(c, c) for c in columns],
+            required=False,
+            initial=mapping.filter_column,
+            label="Import only rows whose column…",
+        )
+        self.fields["filter_values"] = forms.CharField(
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            initial="\n".join(mapping.filter_values),
+            label="…is one of these values",
+            help_text="One per line, e.g. negative. Case and surrounding spaces are ignored.",
+        )
         if kind == "responses":
             self.fields["drivers"] = forms.CharField(
                 required=False,
@@ -123,6 +144,16 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             raise forms.ValidationError(f"{len(drivers)} driver ratings; at most {bounds.MAX_DRIVERS}.")
         return drivers
 
+    def clean(self):
+        data = super().clean()
+        values = [v.strip() for v in (data.get("filter_values") or "").splitlines() if v.strip()]
+        if data.get("filter_column") and not values:
+            self.add_error("filter_values", "Give the values to keep (one per line).")
+        if values and not data.get("filter_column"):
+            self.add_error("filter_column", "Choose the column the values are in.")
+        data["filter_values"] = values
+        return data
+
     def mapping(self) -> ingestion.Mapping:
         data = self.cleaned_data
         return ingestion.Mapping(
@@ -134,4 +165,7 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             snapshot=data["snapshot"].isoformat() if data.get("snapshot") else "",
             date_formats={k[4:]: v for k, v in data.items() if k.startswith("fmt_") and v},
             time_zone=data.get("time_zone") or "",
+            duplicates=data.get("duplicates") or ingestion.REFUSE,
+            filter_column=data.get("filter_column") or "",
+            filter_values=data.get("filter_values") or [],
         )

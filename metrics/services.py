@@ -1,5 +1,6 @@
 """Writes of customer data; idempotent on external ids (re-sending updates, never duplicates)."""
 
+import dataclasses
 import json
 import logging
 import os
@@ -490,6 +491,15 @@ def duplicate_keys(model: type, rows: list[dict]) -> list[dict]:
 MAX_STORED_ERRORS = 500
 
 
+# Column names that real exports (survey tools, social listening, review sites) give these fields.
+GUESS_ALIASES = {
+    "external_id": ["id", "response id", "respondent id", "review id", "tweet id", "ticket id"],
+    "comment": ["text", "comments", "review text", "verbatim", "feedback"],
+    "responded_at": ["date", "when", "created at", "tweet created", "submitted at", "timestamp"],
+    "score": ["rating", "nps"],
+}
+
+
 def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
     """Match columns to fields by name (case and punctuation ignored)."""
 
@@ -500,7 +510,7 @@ def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
     spec = ingestion.FIELDS[kind]
     guessed = {}
     for name in spec["required"] + spec["optional"]:
-        for candidate in (name, ingestion.LABELS[name], name.replace("_", "")):
+        for candidate in (name, ingestion.LABELS[name], name.replace("_", ""), *GUESS_ALIASES.get(name, ())):
             if norm(candidate) in columns:
                 guessed[name] = columns[norm(candidate)]
                 break
@@ -545,8 +555,8 @@ def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
     )
 
 
-# The preview detects date formats from this many rows; the import itself reads every row.
-PREVIEW_SCAN = 5000
+# The preview detects date formats and counts repeated ids in this many rows; the import reads every row.
+PREVIEW_SCAN = 200_000
 
 
 def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
@@ -559,17 +569,20 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
         if len(raw) >= limit:
             break
     preview = ingestion.Table(table.header, iter(raw), table.delimiter)
-    _, evidence = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping, limit=PREVIEW_SCAN)
+    try:
+        found = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping, limit=PREVIEW_SCAN)
+    except ingestion.FileProblem:  # the saved row filter names a column this file lacks (shown as missing)
+        mapping = dataclasses.replace(mapping, filter_column="")
+        found = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping, limit=PREVIEW_SCAN)
+    evidence = found.evidence
     date_formats, formats = [], {}
     for name in ingestion.DATE_FIELDS[job.kind]:
         column = mapping.columns.get(name)
         if not column:
             continue
         chosen = mapping.date_formats.get(name)
-        found = evidence.get(name)
-        fmt, why = (
-            (chosen, "chosen") if chosen else found.decide() if found else (None, "the column is not in the file")
-        )
+        seen = evidence.get(name)
+        fmt, why = (chosen, "chosen") if chosen else seen.decide() if seen else (None, "the column is not in the file")
         if fmt:
             formats[name] = fmt
         date_formats.append(
@@ -577,7 +590,7 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
                 "field": ingestion.LABELS[name],
                 "column": column,
                 "format": fmt,
-                "text": (found.describe(fmt) if found and fmt else dates.FORMATS.get(fmt, "")),
+                "text": (seen.describe(fmt) if seen and fmt else dates.FORMATS.get(fmt, "")),
                 "why": why,
             }
         )
@@ -595,6 +608,7 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
     except (ingestion.FileProblem, KeyError):
         built = []
     return {
+        "scan": found,
         "date_formats": date_formats,
         "time_zone": mapping.time_zone or settings.TIME_ZONE,
         "columns": [ingestion.column_label(i, h) for i, h in enumerate(table.header)],
@@ -639,9 +653,11 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
     absent = ingestion.missing_columns(table, mapping)
     if absent:
         raise ValidationError(f"The file has no column {', '.join(absent)}.")
-    _, evidence = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping)
+    scanned = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping)
+    if mapping.filter_column and not scanned.kept:
+        raise ValidationError({"filter_values": "No row has one of these values: the filter leaves nothing to import."})
     undecided = {}
-    for name, found in evidence.items():
+    for name, found in scanned.evidence.items():
         fmt, why = found.decide()
         if fmt is None:
             undecided[f"fmt_{name}"] = f"The column “{mapping.columns[name]}” {why}."
@@ -787,6 +803,20 @@ class ImportOutcome:
     written: int = 0
     error_count: int = 0
     errors: list = field(default_factory=list)
+    filtered: int = 0  # rows the row filter left out
+    collapsed: int = 0  # exact copies of an earlier row, written once
+    replaced: int = 0  # rows repeating an id with other values, the last kept (as the mapping chose)
+
+    def notes(self) -> list[str]:
+        """What the import did besides writing rows, in words for the result."""
+        notes = []
+        if self.filtered:
+            notes.append(f"{self.filtered} row(s) left out by the row filter")
+        if self.collapsed:
+            notes.append(f"{self.collapsed} exact duplicate row(s) collapsed into the first")
+        if self.replaced:
+            notes.append(f"{self.replaced} row(s) repeating an id with other values: the last of each kept")
+        return notes
 
 
 # Columns written by file imports, and the natural key each upsert is idempotent on.
@@ -892,14 +922,22 @@ def import_path(
     ``on_check(rows_checked, total)`` and ``on_write(rows_written)`` report progress. Raises
     ``ingestion.FileProblem`` when the file as a whole is unreadable."""
     outcome = ImportOutcome()
-    outcome.total, evidence = ingestion.scan(kind, ingestion.read_table(path), mapping)
+    found = ingestion.scan(kind, ingestion.read_table(path), mapping)
+    outcome.total = found.total
     if not outcome.total:
         raise ingestion.FileProblem(ingestion.NO_ROWS)
-    formats = ingestion.resolve_formats(kind, mapping, evidence)
+    outcome.filtered = found.total - found.kept
+    if not found.kept:
+        raise ingestion.FileProblem(
+            f"No row has {' or '.join(mapping.filter_values) or 'nothing'} in “{mapping.filter_column}”: "
+            "the row filter leaves nothing to import."
+        )
+    formats = ingestion.resolve_formats(kind, mapping, found.evidence)
     model, keys, fields = IMPORT_TABLES[kind]
     columns = keys + fields
     json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
-    seen: dict = {}
+    keep_last = mapping.duplicates == ingestion.KEEP_LAST
+    seen: dict = {}  # key: (line, cells fingerprint, position in checked_rows)
     checked_rows: list[tuple] = []
 
     def problem(line: int, column: str, message: str) -> None:
@@ -912,19 +950,30 @@ def import_path(
         for column, message in row_errors:
             problem(line, column, message)
         key = tuple(row.get(k) for k in keys)
-        if row["external_id"] and key in seen:
+        earlier = seen.get(key) if row["external_id"] else None
+        if earlier is not None and earlier[1] == row[ingestion.CELLS]:
+            outcome.collapsed += 1  # the same row again: nothing new to write
+        elif earlier is not None and not keep_last:
             problem(
                 line,
                 mapping.columns.get("external_id", "external_id"),
-                f"repeats the id “{row['external_id']}” of row {seen[key]}",
+                f"repeats the id “{row['external_id']}” of row {earlier[0]} with other values "
+                "(choose “keep the last row” to import the last one)",
             )
         else:
-            seen[key] = line
-        if not outcome.error_count:
-            values = [row.get(c) for c in columns]
-            for i in json_positions:
-                values[i] = json.dumps(values[i]) if values[i] else "{}"
-            checked_rows.append(tuple(values))
+            position = earlier[2] if earlier is not None else len(checked_rows)
+            if earlier is not None:
+                outcome.replaced += 1
+            if row["external_id"]:
+                seen[key] = (line, row[ingestion.CELLS], position)
+            if not outcome.error_count:
+                values = [row.get(c) for c in columns]
+                for i in json_positions:
+                    values[i] = json.dumps(values[i]) if values[i] else "{}"
+                if position < len(checked_rows):
+                    checked_rows[position] = tuple(values)
+                else:
+                    checked_rows.append(tuple(values))
         if on_check and checked % progress_every == 0:
             on_check(checked, outcome.total)
     if on_check:
@@ -1053,5 +1102,7 @@ def _import_work(job: ImportJob) -> None:
                 processed_rows=outcome.total,
                 written_rows=outcome.written,
                 finished_at=timezone.now(),
-                message=f"{outcome.written} row(s) imported.",
+                message=" ".join(
+                    [f"{outcome.written} row(s) imported.", *(f"{n[0].upper()}{n[1:]}." for n in outcome.notes())]
+                ),
             )
