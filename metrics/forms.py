@@ -41,7 +41,9 @@ class ImportUploadForm(BoundedFormMixin, forms.Form):
 class ImportMappingForm(BoundedFormMixin, forms.Form):
     """Which column feeds each field (built from the file's header), constants and date options."""
 
-    def __init__(self, *args, kind: str, columns: list[str], mapping: ingestion.Mapping, **kwargs):
+    def __init__(
+        self, *args, kind: str, columns: list[str], mapping: ingestion.Mapping, drivers: list[str] = (), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         spec = ingestion.FIELDS[kind]
         choices = [("", "— not in the file —")] + [(c, c) for c in columns]
@@ -98,6 +100,23 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             help_text="One per line, e.g. negative. Case and surrounding spaces are ignored.",
         )
         if kind == "responses":
+            self.fields["label_column"] = forms.ChoiceField(
+                choices=[("", "— none —")] + [(c, c) for c in columns],
+                required=False,
+                initial=mapping.label_column,
+                label="Labels that become sub-themes",
+                help_text="A column of your own categories (e.g. a complaint reason): each label becomes the "
+                "sub-theme of its comment; labels not yet in the taxonomy are created.",
+            )
+            self.fields["label_driver"] = forms.CharField(
+                required=False,
+                max_length=120,
+                initial=mapping.label_driver,
+                label="…under the key driver",
+                help_text="An existing key driver"
+                + (f" ({', '.join(sorted(drivers)[:12])})" if drivers else "")
+                + " or the name of a new one.",
+            )
             self.fields["drivers"] = forms.CharField(
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
@@ -152,6 +171,8 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
         if values and not data.get("filter_column"):
             self.add_error("filter_column", "Choose the column the values are in.")
         data["filter_values"] = values
+        if data.get("label_column") and not (data.get("label_driver") or "").strip():
+            self.add_error("label_driver", "Name the key driver the labels belong to.")
         return data
 
     def mapping(self) -> ingestion.Mapping:
@@ -168,4 +189,6 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             duplicates=data.get("duplicates") or ingestion.REFUSE,
             filter_column=data.get("filter_column") or "",
             filter_values=data.get("filter_values") or [],
+            label_column=data.get("label_column") or "",
+            label_driver=(data.get("label_driver") or "").strip() if data.get("label_column") else "",
         )

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -112,6 +113,8 @@ class Table:
 
 
 CELLS = "_cells"  # a built row's fingerprint of its cells (never written)
+LABEL = "_label"  # a built response's label from the label column (becomes a sub-theme tag)
+LABEL_MAX = 120  # a sub-theme's name
 REFUSE = "refuse"
 KEEP_LAST = "keep_last"
 DUPLICATE_CHOICES = {
@@ -135,6 +138,8 @@ class Mapping:
     duplicates: str = REFUSE  # rows repeating an id with other values: refuse the file, or keep the last
     filter_column: str = ""  # import only the rows whose value in this column is one of filter_values
     filter_values: list[str] = field(default_factory=list)
+    label_column: str = ""  # responses: a column of labels (the company's own categories) ...
+    label_driver: str = ""  # ... that become sub-themes under the key driver of this name
 
     @classmethod
     def from_json(cls, data: dict) -> Mapping:
@@ -188,6 +193,7 @@ class Scan:
     conflicting_ids: int = 0
     example: str = ""  # an id repeated with other values
     evidence: dict = field(default_factory=dict)
+    labels: Counter = field(default_factory=Counter)  # label: rows (kept rows, from the label column)
     complete: bool = True  # False when only the first rows were read
 
 
@@ -202,6 +208,7 @@ def scan(kind: str, table: Table, mapping: Mapping, limit: int | None = None) ->
     found.evidence = {name: dates.Evidence() for name in positions}
     keep = row_filter(table, mapping)
     id_position = index.get(mapping.columns.get("external_id", ""))
+    label_position = index.get(mapping.label_column) if kind == "responses" and mapping.label_column else None
     seen: dict[str, int] = {}
     conflicting: set[str] = set()
     for row in table.rows:
@@ -214,6 +221,8 @@ def scan(kind: str, table: Table, mapping: Mapping, limit: int | None = None) ->
         for name, position in positions.items():
             if position < len(row):
                 found.evidence[name].feed(row[position])
+        if label_position is not None and label_position < len(row) and row[label_position].strip():
+            found.labels[row[label_position].strip()] += 1
         if id_position is not None and id_position < len(row) and row[id_position].strip():
             key, digest = row[id_position].strip(), hash(tuple(cell.strip() for cell in row))
             earlier = seen.get(key)
@@ -398,7 +407,7 @@ def _read_xlsx(path: Path) -> Table:
 def missing_columns(table: Table, mapping: Mapping) -> list[str]:
     """Mapped columns that the file does not have."""
     present = {column_label(i, h) for i, h in enumerate(table.header)}
-    wanted = list(mapping.columns.values()) + list(mapping.drivers.values()) + [mapping.filter_column]
+    wanted = [*mapping.columns.values(), *mapping.drivers.values(), mapping.filter_column, mapping.label_column]
     return sorted({c for c in wanted if c and c not in present})
 
 
@@ -494,6 +503,8 @@ def build_rows(
     problem = bounds.identifier_problem(source)
     if problem:
         raise FileProblem(f"The source {problem}.")
+    if kind == "responses" and bool(mapping.label_column) != bool(mapping.label_driver.strip()):
+        raise FileProblem("A label column needs the key driver its labels belong to, and the other way round.")
     if len(mapping.drivers) > bounds.MAX_DRIVERS:
         raise FileProblem(f"{len(mapping.drivers)} driver rating columns; at most {bounds.MAX_DRIVERS}.")
     index = {column_label(i, h): i for i, h in enumerate(table.header)}
@@ -586,7 +597,15 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         name: _text(get[name], col[name], errors) for name in ("comment", "segment", "channel", "product", "touchpoint")
     }
     texts["customer_id"] = _identifier(get["customer_id"], col["customer_id"], errors)
+    label = ""
+    if mapping.label_column:
+        position = index[mapping.label_column]
+        label = _text(raw[position].strip() if position < len(raw) else "", mapping.label_column, errors)
+        problem = bounds.length_problem(label, LABEL_MAX)
+        if problem:
+            errors.append((mapping.label_column, f"{problem} (a sub-theme's name)"))
     return dict(
+        _label=label,
         source=source,
         external_id=external_id,
         responded_at=when,

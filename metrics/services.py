@@ -110,6 +110,24 @@ def rows_upsert(*, kind: str, rows: list[dict], notify: bool = True, chunk: int 
 # sources and time span; other apps (comment tagging) listen without metrics importing them.
 responses_changed = Signal()
 
+# Sent inside an import's writing transaction when a label column is mapped, with the source,
+# the key driver's name and {external id: label}; the comment taxonomy (rootcause) answers with
+# {"tagged": n, "created": [new sub-theme names]} after tagging those responses, so a failure
+# there rolls the whole import back. Metrics never imports the taxonomy.
+labels_imported = Signal()
+
+# Sent to ask for the key drivers imported labels can go under: receivers answer
+# {driver name: [its sub-theme names]}, for the preview to list the labels that are new.
+label_taxonomy = Signal()
+
+
+def label_vocabulary() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for _, answer in label_taxonomy.send(sender=SurveyResponse):
+        found.update(answer or {})
+    return found
+
+
 # Sent (inside the writing transaction) after a metric's values were recomputed, with its id;
 # alert rules listen (and queue their evaluation on commit) without metrics knowing about them.
 metric_recalculated = Signal()
@@ -607,7 +625,22 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
         )
     except (ingestion.FileProblem, KeyError):
         built = []
+    taxonomy = label_vocabulary()
+    labels = None
+    if job.kind == "responses" and mapping.label_column:
+        drivers = {name.casefold(): name for name in taxonomy}
+        driver = drivers.get(mapping.label_driver.casefold())
+        known = {name.casefold() for name in taxonomy.get(driver, [])} if driver else set()
+        counts = found.labels.most_common()
+        labels = {
+            "driver": driver or mapping.label_driver,
+            "driver_new": driver is None,
+            "counts": counts,
+            "new": sorted((label for label, _ in counts if label.casefold() not in known), key=str.casefold),
+        }
     return {
+        "taxonomy": taxonomy,
+        "labels": labels,
         "scan": found,
         "date_formats": date_formats,
         "time_zone": mapping.time_zone or settings.TIME_ZONE,
@@ -625,6 +658,18 @@ def import_reject(*, job: ImportJob, problem: str) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
         status=ImportStatus.INVALID, message=problem, updated_at=timezone.now(), finished_at=timezone.now()
     )
+    job.refresh_from_db()
+    return job
+
+
+def import_remap(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
+    """Try a mapping on an uploaded file without starting the import: the preview then reads the
+    file with it (dates, repeated ids, the row filter, the labels that would become sub-themes)."""
+    if not permissions.can_import(user):
+        raise PermissionDenied("Only administrators and the CX team import data.")
+    if job.status != ImportStatus.UPLOADED:
+        raise ValidationError("This import has already been started.")
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(mapping=mapping.to_json())
     job.refresh_from_db()
     return job
 
@@ -806,6 +851,7 @@ class ImportOutcome:
     filtered: int = 0  # rows the row filter left out
     collapsed: int = 0  # exact copies of an earlier row, written once
     replaced: int = 0  # rows repeating an id with other values, the last kept (as the mapping chose)
+    labelled: dict = field(default_factory=dict)  # {"tagged": n, "driver": name, "created": [names]}
 
     def notes(self) -> list[str]:
         """What the import did besides writing rows, in words for the result."""
@@ -816,6 +862,13 @@ class ImportOutcome:
             notes.append(f"{self.collapsed} exact duplicate row(s) collapsed into the first")
         if self.replaced:
             notes.append(f"{self.replaced} row(s) repeating an id with other values: the last of each kept")
+        if self.labelled:
+            created = self.labelled.get("created") or []
+            notes.append(
+                f"{self.labelled.get('tagged', 0)} comment(s) tagged from their labels under "
+                f"“{self.labelled.get('driver', '')}”"
+                + (f" ({len(created)} new sub-theme(s): {', '.join(created[:20])})" if created else "")
+            )
         return notes
 
 
@@ -937,6 +990,7 @@ def import_path(
     columns = keys + fields
     json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
     keep_last = mapping.duplicates == ingestion.KEEP_LAST
+    labels: dict[str, str] = {}  # external id: label, when a label column is mapped
     seen: dict = {}  # key: (line, cells fingerprint, position in checked_rows)
     checked_rows: list[tuple] = []
 
@@ -966,6 +1020,8 @@ def import_path(
                 outcome.replaced += 1
             if row["external_id"]:
                 seen[key] = (line, row[ingestion.CELLS], position)
+                if mapping.label_column:
+                    labels[row["external_id"]] = row.get(ingestion.LABEL, "")
             if not outcome.error_count:
                 values = [row.get(c) for c in columns]
                 for i in json_positions:
@@ -1002,6 +1058,11 @@ def import_path(
         for start in range(0, len(checked_rows), batch_size):
             written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
         stamps += span()
+        if mapping.label_column:
+            for _, answer in labels_imported.send(
+                sender=SurveyResponse, source=source, driver=mapping.label_driver.strip(), labels=labels
+            ):
+                outcome.labelled = answer or {}
         metrics_touched(
             kind=kind, sources={source}, first=min(stamps) if stamps else None, last=max(stamps) if stamps else None
         )
