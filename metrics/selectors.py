@@ -238,6 +238,12 @@ def metric_schedule_entry(*, metric: Metric):
     return PeriodicTask.objects.select_related("interval", "crontab").filter(name=metric.schedule_name).first()
 
 
+def _holder_alive(holder: str) -> bool:
+    from metrics.services import import_holder_alive
+
+    return import_holder_alive(holder) is True
+
+
 def import_activity(job: ImportJob) -> str:
     """What is really happening to an import, in a sentence for its page (at most one query)."""
     if job.status == ImportStatus.QUEUED:
@@ -247,7 +253,7 @@ def import_activity(job: ImportJob) -> str:
                 "You can leave this page."
             )
         return "Waiting for a free worker to start it. You can leave this page."
-    if job.worker_lost:
+    if job.worker_lost and not _holder_alive(job.worker):
         stopped = timezone.localtime(job.lease_until)
         return (
             f"The worker running this import stopped responding at {stopped:%H:%M:%S}; another worker takes it "

@@ -416,7 +416,7 @@ def metric_schedule(*, metric: Metric) -> None:
 @transaction.atomic
 def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
     """Create or change a metric definition (administrators), keep its schedule and accountability."""
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     for key, value in fields.items():
         setattr(metric, key, value)
     if not metric.slug:
@@ -451,7 +451,7 @@ def metric_delete(*, user, metric: Metric) -> None:
     """Remove a metric with its values, its schedule and its place in the accountability register."""
     from django_celery_beat.models import PeriodicTask
 
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     # Lock first: a running recalculation finishes storing its values, then all of them go with
     # the metric (deleting before the lock would miss them and fail on their foreign key).
     if not list(Metric.objects.select_for_update().filter(pk=metric.pk).values_list("pk")):
@@ -537,7 +537,7 @@ def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
 
 def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
     """Store an uploaded file and read its header; the mapping starts from the saved one."""
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if kind != "customers" and not source:
         raise ValidationError({"source": "Name the source (survey name or series key) the rows belong to."})
@@ -676,7 +676,7 @@ def import_remap(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJ
 
 def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
     """Save the mapping for this source (reused next time) and queue the import."""
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError("This import has already been started.")
@@ -730,8 +730,9 @@ def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _holder_alive(holder: str) -> bool | None:
-    """Whether the process holding a job still runs: known only on this host (None elsewhere)."""
+def import_holder_alive(holder: str) -> bool | None:
+    """Whether the process holding a job (``ImportJob.worker``) still runs: known only on this host
+    (None elsewhere, where only its lease tells)."""
     host, _, pid = holder.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return None
@@ -756,7 +757,7 @@ def import_takeable(job: ImportJob) -> bool:
         return True
     if job.status not in (ImportStatus.VALIDATING, ImportStatus.WRITING):
         return False
-    alive = _holder_alive(job.worker) if job.worker else None
+    alive = import_holder_alive(job.worker) if job.worker else None
     if alive is not None:
         return not alive
     return job.lease_until is None or job.lease_until < timezone.now()
