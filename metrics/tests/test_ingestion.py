@@ -689,3 +689,41 @@ def test_a_row_filter_imports_only_the_chosen_rows_and_is_saved_with_the_mapping
     _upload(client, "responses", "pulse", "repeats.csv", REPEATS.encode())
     page = client.get(f"/metrics/imports/{ImportJob.objects.latest('pk').pk}/").content.decode()
     assert "the row filter keeps <strong>3</strong> (“sentiment” is Negative)" in page
+
+
+# --- issue 14, "What to build" 10: the import page explains itself
+
+
+def test_the_import_page_says_what_each_kind_needs_and_offers_templates(org, client_for):
+    client = client_for(org["cx"])
+    page = client.get("/metrics/imports/").content.decode()
+    assert "What each kind of file needs" in page
+    for kind in ("responses", "customers", "observations"):
+        assert f"/metrics/imports/template/?kind={kind}" in page
+    assert "Comments without a score" in page
+
+
+@pytest.mark.parametrize("kind", ["responses", "customers", "observations"])
+def test_a_filled_in_template_imports_as_it_is(org, client_for, kind):
+    client = client_for(org["cx"])
+    response = client.get("/metrics/imports/template/", {"kind": kind})
+    assert response["Content-Disposition"] == f'attachment; filename="cxgov-{kind}-template.csv"'
+    source = "" if kind == "customers" else "template"
+    client.post(
+        "/metrics/imports/",
+        {"kind": kind, "source": source, "file": SimpleUploadedFile("t.csv", response.content)},
+    )
+    job = ImportJob.objects.get()
+    mapping = ingestion.Mapping.from_json(job.mapping)
+    assert set(mapping.columns) == set(ingestion.FIELDS[kind]["required"] + ingestion.FIELDS[kind]["optional"])
+    form = {f"col_{k}": v for k, v in mapping.columns.items()}
+    if kind == "customers":
+        form["snapshot"] = "2026-10-31"
+    assert client.post(f"/metrics/imports/{job.pk}/", form).status_code == 302
+    job = services.import_run(job_id=job.pk)
+    assert (job.status, job.written_rows) == ("done", 1), (job.message, job.errors)
+
+
+def test_an_unknown_template_kind_is_not_found(org, client_for):
+    assert client_for(org["cx"]).get("/metrics/imports/template/", {"kind": "x"}).status_code == 404
+    assert client_for(org["leader"]).get("/metrics/imports/template/", {"kind": "responses"}).status_code == 403
