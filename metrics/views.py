@@ -135,7 +135,7 @@ def import_list(request):
 def import_template(request):
     """A CSV with the columns one kind of file takes and an example row, ready to fill in."""
     _require_importer(request.user)
-    kind = request.GET.get("kind", "")
+    kind = request.GET.get("kind", "responses")
     if kind not in ingestion.FIELDS:
         raise Http404("Choose responses, customers or observations.")
     spec = ingestion.FIELDS[kind]
