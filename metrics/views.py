@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
 
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
@@ -132,6 +133,7 @@ def import_list(request):
     )
 
 
+@require_GET
 def import_template(request):
     """A CSV with the columns one kind of file takes and an example row, ready to fill in."""
     _require_importer(request.user)
