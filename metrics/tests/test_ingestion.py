@@ -727,3 +727,19 @@ def test_a_filled_in_template_imports_as_it_is(org, client_for, kind):
 def test_an_unknown_template_kind_is_not_found(org, client_for):
     assert client_for(org["cx"]).get("/metrics/imports/template/", {"kind": "x"}).status_code == 404
     assert client_for(org["leader"]).get("/metrics/imports/template/", {"kind": "responses"}).status_code == 403
+
+
+def test_the_bulk_api_takes_comments_without_a_score_but_not_empty_responses(org, api_for):
+    base = {"source": "tweets", "responded_at": "2026-10-01T10:00:00Z"}
+    rows = [base | {"external_id": "1", "comment": "@airline lost my bag"}]
+    response = api_for(org["cx"]).post("/api/ingest/responses/", rows, format="json")
+    assert response.status_code in (200, 201), response.content
+    assert SurveyResponse.objects.get().score is None
+    response = api_for(org["cx"]).post("/api/ingest/responses/", [base | {"external_id": "2"}], format="json")
+    assert response.status_code == 400
+    assert response.json()["rows"][0]["errors"]["score"] == ["A response needs a score, a comment or both."]
+    response = api_for(org["cx"]).post(
+        "/api/ingest/responses/", [base | {"external_id": "3", "score": 9}], format="json"
+    )
+    assert response.json()["rows"][0]["errors"]["scale"] == ["A score needs its scale (nps, csat or ces)."]
+    assert SurveyResponse.objects.count() == 1
