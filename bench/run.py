@@ -24,6 +24,7 @@ def _setup(database_url: str | None) -> None:
     var.mkdir(parents=True, exist_ok=True)
     os.environ["CXGOV_VAR_DIR"] = str(var)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings")
+    os.environ.setdefault("IMPORT_MAX_MB", "10000")  # a million labelled rows is past the upload limit
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     else:
