@@ -24,6 +24,7 @@ def _setup(database_url: str | None) -> None:
     var.mkdir(parents=True, exist_ok=True)
     os.environ["CXGOV_VAR_DIR"] = str(var)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings")
+    os.environ.setdefault("IMPORT_MAX_MB", "10000")  # a million labelled rows is past the upload limit
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     else:
@@ -114,6 +115,14 @@ def _print_digests() -> None:
         )
 
 
+def _print_labelled_import(n: int) -> None:
+    from bench import imports_bench
+
+    print(f"\nImport of a {n:,}-row labelled social-media export (ratio to the baseline in this run)")
+    for label, seconds, rate, ratio in imports_bench.bench_labelled_import(n, ROOT / "var" / "bench"):
+        print(f"  {label:<72} {seconds:8.2f} s {rate:>10,.0f} rows/s   x{ratio:5.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -126,7 +135,15 @@ def main() -> None:
         default=50_000,
         help="survey responses in the ingestion and recalculation benchmarks (1000000 with BENCH_DATABASE_URL)",
     )
-    parser.add_argument("--only", choices=["all", "alerts", "digests"], default="all", help="run one section only")
+    parser.add_argument(
+        "--labelled",
+        type=int,
+        default=50_000,
+        help="labelled social-media comments in the labelled-import benchmark (1000000 with BENCH_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--only", choices=["all", "alerts", "digests", "imports"], default="all", help="run one section only"
+    )
     args = parser.parse_args()
     _setup(os.environ.get("BENCH_DATABASE_URL"))
 
@@ -135,6 +152,11 @@ def main() -> None:
     if args.only == "alerts":
         print(f"cxgov benchmarks: alerts only, database {connection.vendor}")
         _print_alerts()
+        return
+
+    if args.only == "imports":
+        print(f"cxgov benchmarks: labelled import only, database {connection.vendor}")
+        _print_labelled_import(args.labelled)
         return
 
     from bench.generate import generate
@@ -152,6 +174,7 @@ def main() -> None:
     print(f"Ingestion of a {args.responses:,}-row CSV (ratio to the baseline in this run)")
     for label, seconds, rate, ratio in metrics_bench.bench_ingestion(args.responses, ROOT / "var" / "bench"):
         print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} rows/s   x{ratio:5.2f}")
+    _print_labelled_import(args.labelled)
     print("\nRecalculation (ratio to the baseline in this run)")
     for label, seconds, ratio in metrics_bench.bench_recalculation():
         print(f"  {label:<80} {seconds:8.2f} s   x{ratio:5.2f}")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("kpi-audit/", views.kpi_audit, name="kpi-audit"),
     path("business-impact/", views.business_impact, name="business-impact"),
     path("imports/", views.import_list, name="import-list"),
+    path("imports/template/", views.import_template, name="import-template"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("<slug:slug>/", views.metric_detail, name="metric-detail"),

@@ -109,6 +109,7 @@ ENDPOINTS: dict[str, Row] = {
     "kpi-audit": Row(read()),
     "business-impact": Row(read()),
     "import-list": Row(form("import_data")),
+    "import-template": Row({"GET": "import_data"}),
     "import-detail": Row(form("import_data"), obj="import_job"),
     "import-progress": Row(form("import_data"), obj="import_job"),
     "metric-detail": Row(read(), obj="metric"),
