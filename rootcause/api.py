@@ -46,6 +46,7 @@ class ParetoView(APIView):
             responses=selectors.responses_for(
                 start=data.get("start"),
                 end=data.get("end"),
+                source=data["source"],
                 segment=data["segment"],
                 product=data["product"],
                 dissatisfied_only=data["dissatisfied_only"],

@@ -7,20 +7,41 @@ from rootcause.models import ActionItem, ActionStatus, DecisionPoint, Issue, Key
 from rootcause.services import ACTION_FIELDS, ISSUE_FIELDS
 
 
+def source_choices() -> list[tuple[str, str]]:
+    """Every source comments came from (one query), for a filter's drop-down."""
+    from metrics.models import SurveyResponse
+
+    sources = SurveyResponse.objects.order_by("source").values_list("source", flat=True).distinct()
+    return [("", "All sources"), *((s, s) for s in sources)]
+
+
 class ParetoForm(forms.Form):
+    # The fields that choose comments (``selectors.responses_for``); an issue opened from a Pareto
+    # row carries them into its evidence.
+    FILTERS = ("start", "end", "source", "segment", "product", "dissatisfied_only")
+
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.ChoiceField(required=False, widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
     segment = forms.CharField(required=False, max_length=100)
     product = forms.CharField(required=False, max_length=100)
     dissatisfied_only = forms.BooleanField(required=False, label="Dissatisfied only (NPS 0-6, CSAT 1-2)")
     weight_by_revenue = forms.BooleanField(required=False, label="Weight by customers' monthly revenue")
     cutoff = forms.FloatField(required=False, min_value=1, max_value=100, initial=80, label="Vital-few cut-off (%)")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = source_choices()  # read once, whatever renders or validates it
+
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError("The start is after the end.")
         return data
+
+    def comment_filters(self) -> dict:
+        """The filters that are set, as ``selectors.responses_for`` takes them (valid forms only)."""
+        return {name: self.cleaned_data[name] for name in self.FILTERS if self.cleaned_data.get(name)}
 
 
 class KeyDriverForm(BoundedFormMixin, forms.ModelForm):

@@ -4,15 +4,33 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from itertools import accumulate
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from metrics.models import Customer, SurveyResponse
 from rootcause.models import CommentTag, DecisionPoint, KeyDriver, ParetoSnapshot, SubTheme, Workflow
-from rootcause.pareto import ParetoRow, pareto
+from rootcause.pareto import ParetoRow, pareto, ranked
 
 SAMPLES = 3
 
@@ -41,6 +59,7 @@ def responses_for(
     *,
     start: date | None = None,
     end: date | None = None,
+    source: str = "",
     segment: str = "",
     channel: str = "",
     product: str = "",
@@ -52,7 +71,7 @@ def responses_for(
         qs = qs.filter(responded_at__date__gte=start)
     if end:
         qs = qs.filter(responded_at__date__lte=end)
-    for name, value in (("segment", segment), ("channel", channel), ("product", product)):
+    for name, value in (("source", source), ("segment", segment), ("channel", channel), ("product", product)):
         if value:
             qs = qs.filter(**{name: value})
     if dissatisfied_only:
@@ -62,32 +81,73 @@ def responses_for(
     return qs
 
 
+def _revenue(customer_field: str) -> Subquery:
+    """A customer's monthly revenue, looked up by the response's customer id."""
+    found = Customer.objects.filter(external_id=OuterRef(customer_field)).values("monthly_revenue")[:1]
+    return Subquery(found, output_field=DecimalField())
+
+
 def pareto_analysis(
     *, responses: QuerySet[SurveyResponse], weight_by_revenue: bool = False, cutoff: float = 80.0
 ) -> dict:
     """Comments per sub-theme (or their customers' monthly revenue), the Pareto rows, and sample
-    verbatims for each sub-theme: a fixed number of queries whatever the data."""
+    verbatims for each sub-theme: a fixed number of queries whatever the data.
+
+    Shares are of comments: a comment with several sub-themes counts in each of its rows, the total
+    is the number of comments that carry a sub-theme, and the cumulative share counts each comment
+    once (the comments the top rows cover together), so the vital few cover the cut-off of comments."""
     tags = CommentTag.objects.filter(rejected=False, response__in=responses.values("pk"))
     if weight_by_revenue:
-        revenue = Customer.objects.filter(external_id=OuterRef("response__customer_id")).values("monthly_revenue")[:1]
         totals = tags.values("sub_theme").annotate(
-            v=Coalesce(Sum(Subquery(revenue, output_field=DecimalField())), 0, output_field=DecimalField())
+            v=Coalesce(Sum(_revenue("response__customer_id")), 0, output_field=DecimalField())
         )
     else:
         totals = tags.values("sub_theme").annotate(v=Count("pk"))
     values = {row["sub_theme"]: float(row["v"]) for row in totals.order_by()}
     themes = {t.pk: t for t in SubTheme.objects.filter(pk__in=values).select_related("driver", "suggested_function")}
-    rows: list[ParetoRow] = pareto({pk: (str(themes[pk]), v) for pk, v in values.items()}, cutoff=cutoff)
+    labelled = {pk: (str(themes[pk]), v) for pk, v in values.items()}
+    order = ranked(labelled)
+    per_rank, tagged, total = _coverage(responses, order, weight_by_revenue)
+    covered = list(accumulate(per_rank.get(i, 0.0) for i in range(len(order))))
+    rows: list[ParetoRow] = pareto(labelled, cutoff=cutoff, total=total, covered=covered)
     samples = defaultdict(list)
     for theme_id, _, comment, score, scale in sorted(_samples(tags, list(values)), key=lambda r: (r[0], -r[1])):
         samples[theme_id].append({"comment": comment, "score": score, "scale": scale})
     return {
         "rows": [{"row": r, "theme": themes[r.key], "samples": samples.get(r.key, [])} for r in rows],
         "comments": responses.count(),
-        "tagged": responses.filter(tags__rejected=False).distinct().count(),
+        "tagged": tagged,
         "cutoff": cutoff,
         "weighted": weight_by_revenue,
     }
+
+
+def _coverage(responses, order: list[int], weighted: bool) -> tuple[dict[int, float], int, float]:
+    """For each Pareto rank, the comments (or revenue) whose best-ranked sub-theme is that row; the
+    number of tagged comments and the total (comments or revenue) they weigh: one query."""
+    if not order:
+        return {}, 0, 0.0
+    rank = Case(*(When(sub_theme_id=pk, then=Value(i)) for i, pk in enumerate(order)), output_field=IntegerField())
+    best = (
+        CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
+        .order_by()
+        .values("response")
+        .annotate(r=Min(rank))
+        .values("r")
+    )
+    weight = Coalesce(Sum(_revenue("customer_id")), 0, output_field=DecimalField()) if weighted else Count("pk")
+    rows = (
+        responses.annotate(best=Subquery(best, output_field=IntegerField()))
+        .filter(best__isnull=False)
+        .values("best")
+        .annotate(n=Count("pk"), v=weight)
+        .order_by()
+    )
+    per_rank, tagged = {}, 0
+    for row in rows:
+        per_rank[row["best"]] = float(row["v"])
+        tagged += row["n"]
+    return per_rank, tagged, sum(per_rank.values())
 
 
 def _samples(tags, theme_ids: list[int]) -> list[tuple]:
@@ -134,10 +194,20 @@ def decision_point_register(*, function_id: int | None = None, kind: str = "") -
 EVIDENCE_DAYS = 90
 
 
-def issue_evidence(*, sub_theme: SubTheme | None = None, metric=None, period: date | None = None) -> dict:
+def issue_evidence(
+    *,
+    sub_theme: SubTheme | None = None,
+    metric=None,
+    period: date | None = None,
+    filters: dict | None = None,
+) -> dict:
     """What an issue is opened with: for a sub-theme its comment counts now and before, the monthly
     trend, sample verbatims and the revenue at risk (customers who raised it); for a metric its recent
-    values around the period. Stored on the issue, so it shows what was known when it was opened."""
+    values around the period. Stored on the issue, so it shows what was known when it was opened.
+
+    ``filters`` are those of the Pareto the issue is opened from (``responses_for`` arguments): the
+    counts and verbatims are then those of the comments that filter keeps, and the filters are
+    stored with them."""
     from datetime import timedelta
 
     from django.db.models.functions import TruncMonth
@@ -147,6 +217,9 @@ def issue_evidence(*, sub_theme: SubTheme | None = None, metric=None, period: da
     evidence: dict = {}
     if sub_theme is not None:
         tags = CommentTag.objects.filter(sub_theme=sub_theme, rejected=False)
+        if filters:
+            tags = tags.filter(response__in=responses_for(**filters).values("pk"))
+            evidence["filters"] = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in filters.items()}
         last = tags.aggregate(last=Max("response__responded_at"))["last"]
         if last:
             end = last.date()

@@ -36,6 +36,7 @@ class WorkflowSerializer(StrictModelSerializer):
 class ParetoQuerySerializer(serializers.Serializer):
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
+    source = serializers.CharField(required=False, default="")
     segment = serializers.CharField(required=False, default="")
     product = serializers.CharField(required=False, default="")
     dissatisfied_only = serializers.BooleanField(required=False, default=False)

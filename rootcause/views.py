@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -110,13 +111,8 @@ def pareto(request):
     analysis = None
     if form.is_valid() or not request.GET:
         data = form.cleaned_data if request.GET else {}
-        responses = selectors.responses_for(
-            start=data.get("start"),
-            end=data.get("end"),
-            segment=data.get("segment", ""),
-            product=data.get("product", ""),
-            dissatisfied_only=data.get("dissatisfied_only", False),
-        )
+        comment_filters = form.comment_filters() if request.GET else {}
+        responses = selectors.responses_for(**comment_filters)
         analysis = selectors.pareto_analysis(
             responses=responses,
             weight_by_revenue=data.get("weight_by_revenue", False),
@@ -138,6 +134,10 @@ def pareto(request):
         )
         for item in analysis["rows"]:
             item["issue"] = open_issues.get(item["theme"].pk)
+        # "Open an issue" carries the filter, so the issue's evidence is that of these comments.
+        carried = QueryDict(mutable=True)
+        carried.update({name: request.GET[name] for name in comment_filters})
+        analysis["filter_query"] = carried.urlencode()
         analysis["chart"] = {
             "labels": [r["theme"].name for r in analysis["rows"]],
             "values": [r["row"].value for r in analysis["rows"]],
@@ -280,12 +280,18 @@ def issue_create(request):
         )
     if permissions.can_write_canvases(request.user):
         initial["cx_owner"] = request.user.pk
+    # Opened from a Pareto row: the evidence is that of the comments its filter keeps.
+    pareto_form = ParetoForm(request.GET)
+    comment_filters = pareto_form.comment_filters() if pareto_form.is_valid() else {}
     form = IssueForm(request.POST or None, initial=initial, functions=functions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         issue = Issue(
             evidence=selectors.issue_evidence(
-                sub_theme=data.get("sub_theme"), metric=data.get("metric"), period=data.get("period")
+                sub_theme=data.get("sub_theme"),
+                metric=data.get("metric"),
+                period=data.get("period"),
+                filters=comment_filters,
             ),
             alert_id=positive_id(request.POST.get("alert")),
         )
@@ -296,7 +302,7 @@ def issue_create(request):
         else:
             messages.success(request, f"Opened “{issue}”.")
             return redirect("issue-detail", issue.pk)
-    source = selectors.issue_evidence(sub_theme=sub_theme, metric=metric, period=period)
+    source = selectors.issue_evidence(sub_theme=sub_theme, metric=metric, period=period, filters=comment_filters)
     return render(
         request,
         "rootcause/issue_form.html",
