@@ -44,10 +44,30 @@ class ParetoForm(forms.Form):
         return {name: self.cleaned_data[name] for name in self.FILTERS if self.cleaned_data.get(name)}
 
 
+class LinesField(forms.CharField):
+    """A list of names written one per line (blank lines and repeats dropped)."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value) -> list[str]:
+        lines = (line.strip() for line in (super().to_python(value) or "").splitlines())
+        return list(dict.fromkeys(line for line in lines if line))
+
+
 class KeyDriverForm(BoundedFormMixin, forms.ModelForm):
+    sources = LinesField(
+        required=False,
+        help_text="One source per line (e.g. clothing-reviews): its sub-themes tag only those sources' comments. "
+        "Empty: every source.",
+    )
+    segments = LinesField(required=False, help_text="Optionally, one customer segment per line. Empty: every segment.")
+
     class Meta:
         model = KeyDriver
-        fields = ["name", "slug", "description"]
+        fields = ["name", "slug", "description", "sources", "segments"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"slug": "Leave empty to derive it from the name."}
 

@@ -10,11 +10,18 @@ from cxgov.lib.history import ConfigHistory
 
 
 class KeyDriver(models.Model):
-    """The first level of the comment taxonomy: what drives the customer's experience."""
+    """The first level of the comment taxonomy: what drives the customer's experience, for the
+    sources (and segments) it is written for."""
 
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
+    sources = models.JSONField(
+        default=list, blank=True, help_text="The sources whose comments it tags; empty for every source."
+    )
+    segments = models.JSONField(
+        default=list, blank=True, help_text="The customer segments whose comments it tags; empty for every segment."
+    )
     history = ConfigHistory()
 
     class Meta:
@@ -22,6 +29,15 @@ class KeyDriver(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def applies_to(self, source: str, segment: str) -> bool:
+        """Is a comment from this source and segment within this driver's scope?"""
+        return (not self.sources or source in self.sources) and (not self.segments or segment in self.segments)
+
+    @property
+    def scope_label(self) -> str:
+        sources = ", ".join(self.sources) if self.sources else "every source"
+        return sources + (f" (segments: {', '.join(self.segments)})" if self.segments else "")
 
 
 class SubTheme(models.Model):

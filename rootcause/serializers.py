@@ -16,7 +16,7 @@ class KeyDriverSerializer(StrictModelSerializer):
 
     class Meta:
         model = KeyDriver
-        fields = ["id", "name", "slug", "description", "sub_themes"]
+        fields = ["id", "name", "slug", "description", "sources", "segments", "sub_themes"]
 
 
 class DecisionPointSerializer(StrictModelSerializer):

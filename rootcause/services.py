@@ -20,6 +20,7 @@ from rootcause.models import (
     DecisionPoint,
     Issue,
     IssueState,
+    KeyDriver,
     MeasureKind,
     ParetoSnapshot,
     SubTheme,
@@ -33,26 +34,40 @@ from rootcause.models import (
 
 def _rules() -> list[tagging.Rule]:
     return tagging.compile_rules(
-        [(s.pk, SubTheme.phrases(s.keywords), SubTheme.phrases(s.negative_keywords)) for s in SubTheme.objects.all()]
+        [
+            (
+                s.pk,
+                SubTheme.phrases(s.keywords),
+                SubTheme.phrases(s.negative_keywords),
+                s.driver.sources,
+                s.driver.segments,
+            )
+            for s in SubTheme.objects.select_related("driver")
+        ]
     )
 
 
 def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict[str, int]:
     """Apply the matching rules to comments (all, or a queryset of responses); safe to run again.
 
-    Rule tags are added where the rules match and removed where they no longer do; tags set or
-    removed by the CX team (origin manual) are left exactly as they are."""
+    Rule tags are added where the rules match and removed where they no longer do (a key driver
+    applies only to the sources and segments it is written for: outside them its rule tags go);
+    tags set or removed by the CX team or imported with the comments are left exactly as they are."""
     rules = _rules()
     qs = (responses if responses is not None else SurveyResponse.objects.all()).exclude(comment="").order_by("pk")
     stats = {"comments": 0, "added": 0, "removed": 0}
     last_pk = 0
     while True:
-        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment")[:chunk])
+        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment", "source", "segment")[:chunk])
         if not rows:
             break
         last_pk = rows[-1][0]
-        wanted = {(pk, theme) for pk, comment in rows for theme in tagging.match(comment, rules)}
-        ids = [pk for pk, _ in rows]
+        wanted = {
+            (pk, theme)
+            for pk, comment, source, segment in rows
+            for theme in tagging.match(comment, rules, source=source, segment=segment)
+        }
+        ids = [row[0] for row in rows]
         with transaction.atomic():
             existing = {
                 (r, t): origin
@@ -79,6 +94,11 @@ def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: boo
     """The CX team puts a sub-theme on a comment or takes it off; the rules never undo it."""
     if not permissions.can_write_canvases(user):
         raise PermissionDenied("Only the CX team and administrators correct tags.")
+    driver = sub_theme.driver
+    if present and not driver.applies_to(response.source, response.segment):
+        raise ValidationError(
+            {"sub_theme": f"“{driver}” is written for {driver.scope_label}, not for this comment ({response.source})."}
+        )
     tag, _ = CommentTag.objects.update_or_create(
         response=response, sub_theme=sub_theme, defaults={"origin": TagOrigin.MANUAL, "rejected": not present}
     )
@@ -87,19 +107,22 @@ def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: boo
 
 @transaction.atomic
 def theme_save(*, user, instance, fields: dict):
-    """Create or change a key driver or sub-theme (CX team, administrators). Changed rules re-tag
-    every comment in the background (manual tags are kept)."""
+    """Create or change a key driver or sub-theme (CX team, administrators). Changed rules or a
+    driver's changed scope re-tag every comment in the background (manual tags are kept)."""
     from django.utils.text import slugify
 
     if not permissions.can_write_canvases(user):
         raise PermissionDenied("Only the CX team and administrators edit themes.")
+    # A new driver has no sub-themes yet: only an existing one's changed scope re-tags.
+    scope = (instance.sources, instance.segments) if isinstance(instance, KeyDriver) and instance.pk else None
     for key, value in fields.items():
         setattr(instance, key, value)
     if not instance.slug:
         instance.slug = slugify(instance.name)[:120]
     instance.full_clean()
     record_as(instance, user).save()
-    if isinstance(instance, SubTheme):
+    rescoped = scope is not None and scope != (instance.sources, instance.segments)
+    if isinstance(instance, SubTheme) or rescoped:
         run = TaggingRun.objects.create()
         dispatch.enqueue("rootcause.tag_comments", {"run_id": run.pk})
     return instance

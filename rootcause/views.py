@@ -101,8 +101,14 @@ def untagged(request):
 def tag(request):
     response = get_object_or_404(SurveyResponse, pk=positive_id(request.POST.get("response")) or 0)
     theme = get_object_or_404(SubTheme, pk=positive_id(request.POST.get("sub_theme")) or 0)
-    services.tag_set(user=request.user, response=response, sub_theme=theme, present=request.POST.get("present") != "0")
-    messages.success(request, f"Tagged “{theme}”; the matching rules will leave this tag alone.")
+    try:
+        services.tag_set(
+            user=request.user, response=response, sub_theme=theme, present=request.POST.get("present") != "0"
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Tagged “{theme}”; the matching rules will leave this tag alone.")
     return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/rootcause/") else "untagged")
 
 
