@@ -11,6 +11,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     IntegerField,
     Max,
@@ -53,6 +54,71 @@ def untagged_comments() -> QuerySet[SurveyResponse]:
         .order_by("-responded_at", "pk")
         .only("pk", "source", "external_id", "responded_at", "score", "scale", "comment", "segment", "product")
     )
+
+
+def comments_matching(
+    *,
+    source: str = "",
+    segment: str = "",
+    start: date | None = None,
+    end: date | None = None,
+    q: str = "",
+    sub_theme: int | None = None,
+    untagged: bool = False,
+    origin: str = "",
+) -> QuerySet[SurveyResponse]:
+    """Comments for the comments page, the tags API and bulk tagging: from a source and segment,
+    within dates, containing a text, carrying a sub-theme (with tags of an origin), or untagged."""
+    qs = SurveyResponse.objects.exclude(comment="")
+    if source:
+        qs = qs.filter(source=source)
+    if segment:
+        qs = qs.filter(segment=segment)
+    if start:
+        qs = qs.filter(responded_at__date__gte=start)
+    if end:
+        qs = qs.filter(responded_at__date__lte=end)
+    if q:
+        qs = qs.filter(comment__icontains=q)
+    live = CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
+    if sub_theme or origin:
+        qs = qs.filter(
+            Exists(
+                live.filter(
+                    **({"sub_theme_id": sub_theme} if sub_theme else {}), **({"origin": origin} if origin else {})
+                )
+            )
+        )
+    if untagged:
+        qs = qs.filter(~Exists(live))
+    return qs
+
+
+def in_scope(responses: QuerySet[SurveyResponse], driver: KeyDriver) -> QuerySet[SurveyResponse]:
+    """The responses a key driver applies to (its sources and segments; all when it names none)."""
+    if driver.sources:
+        responses = responses.filter(source__in=driver.sources)
+    if driver.segments:
+        responses = responses.filter(segment__in=driver.segments)
+    return responses
+
+
+def comment_page(responses: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
+    """Comments as the page and the API list them, newest first, with their live tags: two queries
+    a page whatever its length."""
+    tags = CommentTag.objects.filter(rejected=False).select_related("sub_theme__driver").order_by("sub_theme__name")
+    return (
+        responses.order_by("-responded_at", "-pk")
+        .only("pk", "source", "external_id", "responded_at", "score", "scale", "comment", "segment", "product")
+        .prefetch_related(Prefetch("tags", queryset=tags, to_attr="live_tags"))
+    )
+
+
+def bulk_tag_jobs() -> QuerySet:
+    """Bulk tagging jobs, newest first, with their sub-theme and author."""
+    from rootcause.models import BulkTagJob
+
+    return BulkTagJob.objects.select_related("sub_theme__driver", "created_by").order_by("-created_at", "-pk")
 
 
 def responses_for(

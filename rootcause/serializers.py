@@ -1,8 +1,22 @@
 from rest_framework import serializers
 
 from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
+from metrics.models import SurveyResponse
 from rootcause import services
-from rootcause.models import ActionItem, ActionUpdate, DecisionPoint, Issue, KeyDriver, SubTheme, Why, Workflow
+from rootcause.models import (
+    ActionItem,
+    ActionUpdate,
+    BulkAction,
+    BulkTagJob,
+    CommentTag,
+    DecisionPoint,
+    Issue,
+    KeyDriver,
+    SubTheme,
+    TagOrigin,
+    Why,
+    Workflow,
+)
 
 
 class SubThemeSerializer(StrictModelSerializer):
@@ -140,3 +154,106 @@ class ActionItemSerializer(StrictModelSerializer):
         user = self.context["request"].user
         self.instance = services.action_item_save(user=user, item=item, fields=data)
         return self.instance
+
+
+class CommentFilterSerializer(StrictSerializer):
+    """The comment filters of the comments page (all optional; set ones combine)."""
+
+    source = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    segment = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    start = serializers.DateField(required=False, allow_null=True)
+    end = serializers.DateField(required=False, allow_null=True)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Text the comment contains.")
+    sub_theme = serializers.PrimaryKeyRelatedField(
+        queryset=SubTheme.objects.all(), required=False, allow_null=True, help_text="Comments carrying it."
+    )
+    untagged = serializers.BooleanField(required=False, default=False, help_text="Comments with no sub-theme.")
+    origin = serializers.ChoiceField(
+        choices=TagOrigin.choices, required=False, allow_blank=True, help_text="Comments with a tag of this origin."
+    )
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"end": "The end is before the start."})
+        if attrs.get("sub_theme"):
+            attrs["sub_theme"] = attrs["sub_theme"].pk
+        return attrs
+
+
+class CommentTagSerializer(StrictModelSerializer):
+    """A sub-theme on a comment, with where it came from (matching rule, CX team, import)."""
+
+    class Meta:
+        model = CommentTag
+        fields = ["id", "response", "sub_theme", "origin", "rejected", "tagged_at"]
+        read_only_fields = ["origin", "rejected", "tagged_at"]
+        validators = []  # adding a tag a comment already has (or had) is allowed: it becomes the CX team's
+
+    def save(self, **kwargs):
+        data = self.validated_data
+        user = self.context["request"].user
+        self.instance = services.tag_set(
+            user=user, response=data["response"], sub_theme=data["sub_theme"], present=True
+        )
+        return self.instance
+
+
+class LiveTagSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sub_theme = serializers.IntegerField(source="sub_theme_id")
+    label = serializers.CharField(source="sub_theme.__str__")
+    origin = serializers.CharField()
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """A customer comment with the sub-themes it carries."""
+
+    tags = LiveTagSerializer(source="live_tags", many=True, read_only=True)
+
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "id",
+            "source",
+            "external_id",
+            "responded_at",
+            "score",
+            "scale",
+            "segment",
+            "product",
+            "comment",
+            "tags",
+        ]
+        read_only_fields = fields
+
+
+class BulkTagSerializer(StrictSerializer):
+    action = serializers.ChoiceField(choices=BulkAction.choices)
+    sub_theme = serializers.PrimaryKeyRelatedField(queryset=SubTheme.objects.select_related("driver"))
+    filters = CommentFilterSerializer(required=False, default=dict)
+
+
+class BulkTagJobSerializer(serializers.ModelSerializer):
+    """A bulk tagging job and its progress."""
+
+    percent = serializers.IntegerField(read_only=True)
+    created_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = BulkTagJob
+        fields = [
+            "id",
+            "action",
+            "sub_theme",
+            "filters",
+            "total",
+            "out_of_scope",
+            "done",
+            "changed",
+            "percent",
+            "created_by",
+            "created_at",
+            "finished_at",
+            "error",
+        ]
+        read_only_fields = fields

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cxgov.lib import dispatch, permissions
@@ -16,6 +17,8 @@ from rootcause.models import (
     ActionItem,
     ActionStatus,
     ActionUpdate,
+    BulkAction,
+    BulkTagJob,
     CommentTag,
     DecisionPoint,
     Issue,
@@ -92,7 +95,7 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
 
 def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: bool) -> CommentTag:
     """The CX team puts a sub-theme on a comment or takes it off; the rules never undo it."""
-    if not permissions.can_write_canvases(user):
+    if not permissions.can_tag_comments(user):
         raise PermissionDenied("Only the CX team and administrators correct tags.")
     driver = sub_theme.driver
     if present and not driver.applies_to(response.source, response.segment):
@@ -103,6 +106,113 @@ def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: boo
         response=response, sub_theme=sub_theme, defaults={"origin": TagOrigin.MANUAL, "rejected": not present}
     )
     return tag
+
+
+# The comment filters of the comments page, the tags API and bulk jobs (selectors.comments_matching).
+COMMENT_FILTERS = ("source", "segment", "start", "end", "q", "sub_theme", "untagged", "origin")
+BULK_CHUNK = 5000
+
+
+def _stored(filters: dict) -> dict:
+    """Filters as a job keeps them (JSON): set ones only, dates as ISO text, a sub-theme by id."""
+    stored = {}
+    for name, value in filters.items():
+        if value in (None, "", False):
+            continue
+        stored[name] = value.isoformat() if hasattr(value, "isoformat") else getattr(value, "pk", value)
+    return stored
+
+
+def _parsed(stored: dict) -> dict:
+    from datetime import date
+
+    return {k: date.fromisoformat(v) if k in ("start", "end") else v for k, v in stored.items()}
+
+
+@transaction.atomic
+def bulk_tag_start(*, user, action: str, sub_theme: SubTheme, filters: dict) -> BulkTagJob:
+    """Add a sub-theme to, or remove it from, every comment the filters match (within its key
+    driver's scope), as a background job; the tags are the CX team's own (origin manual)."""
+    from rootcause import selectors
+
+    if not permissions.can_tag_comments(user):
+        raise PermissionDenied("Only the CX team and administrators tag comments.")
+    if action not in BulkAction.values:
+        raise ValidationError({"action": f"“{action}” is not a bulk action; use add or remove."})
+    unknown = sorted(set(filters) - set(COMMENT_FILTERS))
+    if unknown:
+        raise ValidationError({"filters": f"Unknown filter(s): {', '.join(unknown)}."})
+    stored = _stored(filters)
+    matching = selectors.comments_matching(**_parsed(stored))
+    total = selectors.in_scope(matching, sub_theme.driver).count()
+    out_of_scope = matching.count() - total
+    if not total:
+        where = f" in “{sub_theme.driver}”'s scope ({sub_theme.driver.scope_label})" if out_of_scope else ""
+        raise ValidationError({"filters": f"No comment{where} matches these filters: nothing to change."})
+    job = BulkTagJob.objects.create(
+        action=action, sub_theme=sub_theme, filters=stored, total=total, out_of_scope=out_of_scope, created_by=user
+    )
+    dispatch.enqueue("rootcause.bulk_tag", {"job_id": job.pk})
+    return job
+
+
+def _bulk_add(ids: list[int], sub_theme_id: int, now) -> int:
+    tags = CommentTag.objects.filter(response_id__in=ids, sub_theme_id=sub_theme_id)
+    rejected = dict(tags.values_list("response_id", "rejected"))
+    # Rule tags become the CX team's, so a later change of rules keeps them; imported ones stay imported.
+    tags.filter(Q(rejected=True) | Q(origin=TagOrigin.RULE)).update(
+        origin=TagOrigin.MANUAL, rejected=False, tagged_at=now
+    )
+    CommentTag.objects.bulk_create(
+        [
+            CommentTag(response_id=i, sub_theme_id=sub_theme_id, origin=TagOrigin.MANUAL)
+            for i in ids
+            if i not in rejected
+        ],
+        ignore_conflicts=True,
+    )
+    return sum(1 for i in ids if rejected.get(i, True))
+
+
+def _bulk_remove(ids: list[int], sub_theme_id: int, now) -> int:
+    # Kept as rejected by the CX team, so the rules do not put it back.
+    return CommentTag.objects.filter(response_id__in=ids, sub_theme_id=sub_theme_id, rejected=False).update(
+        origin=TagOrigin.MANUAL, rejected=True, tagged_at=now
+    )
+
+
+def bulk_tag_run(*, job_id: int, chunk: int = BULK_CHUNK) -> BulkTagJob | None:
+    """Work through a bulk job in chunks of comments (by id), recording progress with each chunk in
+    the same transaction. Safe to run twice, even at once: each chunk first takes the job's row, so
+    a second runner waits and then continues after the first one's last comment; a finished job is
+    left alone."""
+    from rootcause import selectors
+
+    job = BulkTagJob.objects.select_related("sub_theme__driver").filter(pk=job_id).first()
+    if job is None or job.finished_at:
+        return job
+    comments = selectors.in_scope(selectors.comments_matching(**_parsed(job.filters)), job.sub_theme.driver)
+    write = _bulk_add if job.action == BulkAction.ADD else _bulk_remove
+    rows = BulkTagJob.objects.filter(pk=job_id)
+    try:
+        while True:
+            with transaction.atomic():
+                now = timezone.now()
+                rows.update(done=F("done"))  # a write first: locks the row (SQLite: the database) for this chunk
+                last, finished = rows.select_for_update().values_list("last_response_id", "finished_at").get()
+                if finished:
+                    break
+                ids = list(comments.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
+                if not ids:
+                    rows.update(finished_at=now)
+                    break
+                changed = write(ids, job.sub_theme_id, now)
+                rows.update(last_response_id=ids[-1], done=F("done") + len(ids), changed=F("changed") + changed)
+    except Exception as exc:
+        rows.update(error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
+        raise
+    job.refresh_from_db()
+    return job
 
 
 @transaction.atomic

@@ -90,6 +90,21 @@ def can_write_canvases(user) -> bool:
     return is_administrator(user) or is_cx_team(user)
 
 
+def can_tag_comments(user) -> bool:
+    """May this user put sub-themes on comments or take them off, one by one or in bulk (pages and
+    the tags API)? The CX team and administrators."""
+    return is_administrator(user) or is_cx_team(user)
+
+
+class TagCommentsPermission(drf_permissions.BasePermission):
+    """Comment tags: everyone reads; the CX team and administrators add and remove them."""
+
+    def has_permission(self, request, view) -> bool:
+        if not is_active_user(request.user):
+            return False
+        return request.method in drf_permissions.SAFE_METHODS or can_tag_comments(request.user)
+
+
 def can_write_alert_rules(user) -> bool:
     """May this user write alert rules on metrics? Administrators and the CX team."""
     return is_administrator(user) or is_cx_team(user)
