@@ -3,7 +3,17 @@ from django import forms
 from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import Role, User
 from metrics.models import Metric
-from rootcause.models import ActionItem, ActionStatus, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
+from rootcause.models import (
+    ActionItem,
+    ActionStatus,
+    BulkAction,
+    DecisionPoint,
+    Issue,
+    KeyDriver,
+    SubTheme,
+    TagOrigin,
+    Workflow,
+)
 from rootcause.services import ACTION_FIELDS, ISSUE_FIELDS
 
 
@@ -55,6 +65,53 @@ class LinesField(forms.CharField):
     def to_python(self, value) -> list[str]:
         lines = (line.strip() for line in (super().to_python(value) or "").splitlines())
         return list(dict.fromkeys(line for line in lines if line))
+
+
+def _select(**attrs) -> forms.Select:
+    return forms.Select(attrs={"class": "form-select form-select-sm", **attrs})
+
+
+class CommentFilterForm(forms.Form):
+    """The comments page's filters (the same as the comments API's)."""
+
+    source = forms.ChoiceField(required=False, widget=_select())
+    segment = forms.ChoiceField(required=False, widget=_select())
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(required=False, max_length=200, label="Text contains")
+    sub_theme = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, widget=_select())
+    origin = forms.ChoiceField(
+        required=False, choices=[("", "Any origin"), *TagOrigin.choices], widget=_select(), label="Tagged by"
+    )
+    untagged = forms.BooleanField(required=False, label="Untagged only")
+
+    def __init__(self, *args, themes: list[SubTheme], **kwargs):
+        from metrics.models import SurveyResponse
+
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = source_choices()
+        segments = SurveyResponse.objects.exclude(segment="").order_by("segment").values_list("segment", flat=True)
+        self.fields["segment"].choices = [("", "All segments"), *((s, s) for s in segments.distinct())]
+        self.fields["sub_theme"].choices = [("", "Any sub-theme"), *((t.pk, str(t)) for t in themes)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The start is after the end.")
+        return data
+
+    def comment_filters(self) -> dict:
+        """The filters that are set, as ``selectors.comments_matching`` takes them (valid forms only)."""
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class BulkTagForm(forms.Form):
+    action = forms.ChoiceField(choices=BulkAction.choices, widget=_select())
+    sub_theme = forms.TypedChoiceField(coerce=int, widget=_select(), label="Sub-theme")
+
+    def __init__(self, *args, themes: list[SubTheme], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sub_theme"].choices = [(t.pk, str(t)) for t in themes]
 
 
 class KeyDriverForm(BoundedFormMixin, forms.ModelForm):

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
@@ -16,6 +17,8 @@ from rootcause import selectors, services
 from rootcause.forms import (
     ActionItemForm,
     ActionUpdateForm,
+    BulkTagForm,
+    CommentFilterForm,
     DecisionPointForm,
     IssueForm,
     KeyDriverForm,
@@ -95,6 +98,74 @@ def untagged(request):
             "can_tag": permissions.can_write_canvases(request.user),
         },
     )
+
+
+def _comment_filters(request, themes) -> tuple[CommentFilterForm, dict | None]:
+    """The comments page's filter form and its filters (None when they are not valid)."""
+    form = CommentFilterForm(request.GET or None, themes=themes)
+    if not request.GET:
+        return form, {}
+    return form, form.comment_filters() if form.is_valid() else None
+
+
+def comments(request):
+    """Every comment, filtered, with its sub-themes; the CX team adds or removes a sub-theme on all
+    the matching comments at once (a background job whose progress shows here)."""
+    themes = list(SubTheme.objects.select_related("driver").order_by("driver__name", "name"))
+    form, filters = _comment_filters(request, themes)
+    responses = selectors.comments_matching(**filters) if filters is not None else SurveyResponse.objects.none()
+    page = Paginator(selectors.comment_page(responses), 25).get_page(request.GET.get("page"))
+    can_tag = permissions.can_tag_comments(request.user)
+    job = None
+    if can_tag:
+        job = selectors.bulk_tag_jobs().filter(pk=positive_id(request.GET.get("job")) or 0).first()
+    query = request.GET.copy()
+    for name in ("page", "job"):
+        query.pop(name, None)
+    return render(
+        request,
+        "rootcause/comments.html",
+        {
+            "form": form,
+            "page": page,
+            "can_tag": can_tag,
+            "bulk_form": BulkTagForm(themes=themes) if can_tag else None,
+            "job": job,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@require_POST
+def comments_bulk(request):
+    """Start a bulk job on the comments the page's filters (in the query string) match."""
+    if not permissions.can_tag_comments(request.user):
+        raise PermissionDenied("Only the CX team and administrators tag comments.")
+    themes = list(SubTheme.objects.select_related("driver"))
+    form, filters = _comment_filters(request, themes)
+    bulk = BulkTagForm(request.POST, themes=themes)
+    query = request.GET.copy()
+    for name in ("page", "job"):
+        query.pop(name, None)
+    back = f"{reverse('comments')}?{query.urlencode()}"
+    if filters is None or not bulk.is_valid():
+        messages.error(request, "Choose an action and a sub-theme, and correct the filters.")
+        return redirect(back)
+    theme = next(t for t in themes if t.pk == bulk.cleaned_data["sub_theme"])
+    try:
+        job = services.bulk_tag_start(
+            user=request.user, action=bulk.cleaned_data["action"], sub_theme=theme, filters=filters
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    query["job"] = job.pk
+    return redirect(f"{reverse('comments')}?{query.urlencode()}")
+
+
+def bulk_job_progress(request, pk):
+    job = get_object_or_404(selectors.bulk_tag_jobs(), pk=pk)
+    return render(request, "rootcause/partials/bulk_progress.html", {"job": job})
 
 
 @require_POST
