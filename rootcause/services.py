@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cxgov.lib import dispatch, permissions
@@ -156,27 +156,30 @@ def bulk_tag_start(*, user, action: str, sub_theme: SubTheme, filters: dict) -> 
     return job
 
 
-def _bulk_add(ids: list[int], sub_theme_id: int, now) -> int:
-    tags = CommentTag.objects.filter(response_id__in=ids, sub_theme_id=sub_theme_id)
-    rejected = dict(tags.values_list("response_id", "rejected"))
+def _bulk_add(chunk, sub_theme_id: int, now) -> int:
+    """Put the sub-theme on every comment of ``chunk`` (a queryset of responses); how many got it."""
+    tags = CommentTag.objects.filter(response__in=chunk.values("pk"), sub_theme_id=sub_theme_id)
+    revived = tags.filter(rejected=True).update(origin=TagOrigin.MANUAL, rejected=False, tagged_at=now)
     # Rule tags become the CX team's, so a later change of rules keeps them; imported ones stay imported.
-    tags.filter(Q(rejected=True) | Q(origin=TagOrigin.RULE)).update(
-        origin=TagOrigin.MANUAL, rejected=False, tagged_at=now
-    )
-    CommentTag.objects.bulk_create(
-        [
-            CommentTag(response_id=i, sub_theme_id=sub_theme_id, origin=TagOrigin.MANUAL)
-            for i in ids
-            if i not in rejected
-        ],
-        ignore_conflicts=True,
-    )
-    return sum(1 for i in ids if rejected.get(i, True))
+    tags.filter(origin=TagOrigin.RULE).update(origin=TagOrigin.MANUAL, tagged_at=now)
+    # One INSERT ... SELECT for the comments that do not have it yet (the unique pair skips the rest).
+    select, params = chunk.order_by().values("pk").query.sql_with_params()
+    table = CommentTag._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (response_id, sub_theme_id, origin, rejected, tagged_at) "  # noqa: S608 (names, not input)
+            # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+            f"SELECT id, %s, %s, %s, %s FROM {SurveyResponse._meta.db_table} WHERE id IN ({select}) "
+            "ON CONFLICT (response_id, sub_theme_id) DO NOTHING",
+            [sub_theme_id, TagOrigin.MANUAL, False, now, *params],
+        )
+        inserted = cursor.rowcount
+    return revived + inserted
 
 
-def _bulk_remove(ids: list[int], sub_theme_id: int, now) -> int:
+def _bulk_remove(chunk, sub_theme_id: int, now) -> int:
     # Kept as rejected by the CX team, so the rules do not put it back.
-    return CommentTag.objects.filter(response_id__in=ids, sub_theme_id=sub_theme_id, rejected=False).update(
+    return CommentTag.objects.filter(response__in=chunk.values("pk"), sub_theme_id=sub_theme_id, rejected=False).update(
         origin=TagOrigin.MANUAL, rejected=True, tagged_at=now
     )
 
@@ -202,12 +205,17 @@ def bulk_tag_run(*, job_id: int, chunk: int = BULK_CHUNK) -> BulkTagJob | None:
                 last, finished = rows.select_for_update().values_list("last_response_id", "finished_at").get()
                 if finished:
                     break
-                ids = list(comments.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
-                if not ids:
+                # A chunk is a range of response ids (read from the primary key alone, which stays fast
+                # whatever the filter), then the filter within it.
+                upper = SurveyResponse.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk]
+                upper = max(upper, default=None)
+                if upper is None:
                     rows.update(finished_at=now)
                     break
-                changed = write(ids, job.sub_theme_id, now)
-                rows.update(last_response_id=ids[-1], done=F("done") + len(ids), changed=F("changed") + changed)
+                part = comments.filter(pk__gt=last, pk__lte=upper)
+                matched = part.count()
+                changed = write(part, job.sub_theme_id, now) if matched else 0
+                rows.update(last_response_id=upper, done=F("done") + matched, changed=F("changed") + changed)
     except Exception as exc:
         rows.update(error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
         raise
