@@ -67,6 +67,15 @@ def _embedded_secret_key(path: Path) -> str:
     return key
 
 
+def _rate(name: str, default: str) -> str:
+    """An API throttle rate, "N/second|minute|hour|day" (checked here: DRF would fail each request)."""
+    raw = env.str(name, default=default).strip()
+    number, _, period = raw.partition("/")
+    if not (number.isdigit() and period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate: use requests/period, e.g. 1000/hour or 20/minute.")
+    return raw
+
+
 DEBUG = _bool("DEBUG", True)
 PRODUCTION = not DEBUG  # as started; test runners switch DEBUG off but this stays
 VAR_DIR = Path(env.str("CXGOV_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -137,6 +146,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "cxgov.lib.middleware.PageMethodsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -345,6 +355,7 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},
     # Every minute: emails whose send failed, or whose worker died, are tried again when due.
     "outbox-send-due": {"task": "cxgov.outbox_send_due", "schedule": _int("OUTBOX_SWEEP_INTERVAL", 60)},
+    "outbox-prune": {"task": "cxgov.outbox_prune", "schedule": 60 * 60},
 }
 # Task intents (cxgov/lib/dispatch.py): a sender holds a stored task this long while it tries the
 # broker; tasks the broker has not accepted for DISPATCH_HEALTH_MAX_AGE seconds fail /healthz.
@@ -375,7 +386,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cxgov.lib.permissions.ObjectPermission"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "cxgov.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
@@ -389,9 +400,9 @@ REST_FRAMEWORK = {
     # Requests per person (or per address when not logged in); "ingest" is the bulk-ingestion
     # endpoints, on top of the person's own rate. Counted in the cache (Redis when REDIS_URL is set).
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("API_THROTTLE_ANON", default="100/hour"),
-        "user": env.str("API_THROTTLE_USER", default="5000/hour"),
-        "ingest": env.str("API_THROTTLE_INGEST", default="600/hour"),
+        "anon": _rate("API_THROTTLE_ANON", "100/hour"),
+        "user": _rate("API_THROTTLE_USER", "5000/hour"),
+        "ingest": _rate("API_THROTTLE_INGEST", "600/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API reads JSON only; so do its tests
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -409,6 +420,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation's error answers (400 field errors, 403/404/409/... {"detail": ...}) in one place.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "cxgov.lib.schema.add_error_responses"],
     # Several models have a "status" or "state" field with different choices: name each set.
     "ENUM_NAME_OVERRIDES": {
         "ActionItemStatusEnum": "rootcause.models.ActionStatus",
@@ -416,6 +429,7 @@ SPECTACULAR_SETTINGS = {
         "DigestDeliveryStatusEnum": "digests.models.DeliveryStatus",
         "CanvasStateEnum": "outcomes.models.CanvasState",
         "AlertStateEnum": "alerts.models.AlertState",
+        "MetricKindEnum": "metrics.models.Kind",
         "AuditActionEnum": "audit.selectors.ACTION_CHOICES",
     },
 }
@@ -471,6 +485,8 @@ PERMISSIONS_POLICY = {
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers and probes ask for the health page over plain HTTP, behind the TLS proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

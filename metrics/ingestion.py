@@ -12,28 +12,39 @@ import codecs
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 
 from cxgov.lib import bounds
-from metrics.models import Customer, Observation, Scale, SurveyResponse
+from metrics import dates
+from metrics.models import Customer, Observation, SurveyResponse
 
 SCALE_BOUNDS = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-text_problem = bounds.text_problem  # the same guard as the API and the forms
+text_problem = bounds.text_problem  # the same rule as the API: text as written, only NUL refused
 
 FIELDS = {
     "responses": {
-        "required": ["external_id", "score"],
-        "optional": ["responded_at", "scale", "customer_id", "comment", "segment", "channel", "product", "touchpoint"],
-        "constants": ["scale", "channel", "touchpoint", "segment", "product"],
+        "required": ["external_id"],
+        "optional": [
+            "score",
+            "responded_at",
+            "scale",
+            "customer_id",
+            "comment",
+            "segment",
+            "channel",
+            "product",
+            "touchpoint",
+        ],
     },
     "customers": {
         "required": ["external_id"],
@@ -46,14 +57,16 @@ FIELDS = {
             "monthly_revenue",
             "monthly_margin",
         ],
-        "constants": ["category"],
     },
     "observations": {
         "required": ["external_id", "observed_at", "value"],
         "optional": ["segment", "channel", "product", "touchpoint"],
-        "constants": ["segment", "channel", "product", "touchpoint"],
     },
 }
+# Any field but the id can take one value for every row instead of a column (a comment-only
+# source has no score column; a file of one brand has no brand column).
+for _spec in FIELDS.values():
+    _spec["constants"] = [name for name in _spec["required"] + _spec["optional"] if name != "external_id"]
 LABELS = {
     "external_id": "External id",
     "score": "Score",
@@ -99,6 +112,17 @@ class Table:
     delimiter: str | None = None
 
 
+CELLS = "_cells"  # a built row's fingerprint of its cells (never written)
+LABEL = "_label"  # a built response's label from the label column (becomes a sub-theme tag)
+LABEL_MAX = 120  # a sub-theme's name
+REFUSE = "refuse"
+KEEP_LAST = "keep_last"
+DUPLICATE_CHOICES = {
+    REFUSE: "Refuse the file (nothing is written)",
+    KEEP_LAST: "Keep the last row of each repeated id",
+}
+
+
 @dataclass
 class Mapping:
     """Which column feeds which field, constant values, and how to date rows without dates."""
@@ -109,6 +133,13 @@ class Mapping:
     dates_from: str = ""  # responses without a date column: spread by row order over [from, to]
     dates_to: str = ""
     snapshot: str = ""  # customers: tenure and churn flags are relative to this day
+    date_formats: dict[str, str] = field(default_factory=dict)  # field: a metrics.dates format; absent: detect
+    time_zone: str = ""  # the zone of times written without one; blank: the site's
+    duplicates: str = REFUSE  # rows repeating an id with other values: refuse the file, or keep the last
+    filter_column: str = ""  # import only the rows whose value in this column is one of filter_values
+    filter_values: list[str] = field(default_factory=list)
+    label_column: str = ""  # responses: a column of labels (the company's own categories) ...
+    label_driver: str = ""  # ... that become sub-themes under the key driver of this name
 
     @classmethod
     def from_json(cls, data: dict) -> Mapping:
@@ -116,6 +147,120 @@ class Mapping:
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+DATE_FIELDS = {
+    "responses": ["responded_at"],
+    "customers": ["started_on", "ended_on"],
+    "observations": ["observed_at"],
+}
+
+
+def date_columns(kind: str, mapping: Mapping) -> dict[str, str]:
+    """{field: column} of the mapped date columns whose format is to be detected."""
+    return {
+        name: mapping.columns[name]
+        for name in DATE_FIELDS[kind]
+        if mapping.columns.get(name) and not mapping.date_formats.get(name)
+    }
+
+
+def row_filter(table: Table, mapping: Mapping):
+    """A test of a raw row against the mapping's row filter (None when there is none): the cell,
+    trimmed and compared without regard to case, is one of the values."""
+    if not mapping.filter_column:
+        return None
+    index = {column_label(i, h): i for i, h in enumerate(table.header)}
+    if mapping.filter_column not in index:
+        raise FileProblem(f"The file has no column “{mapping.filter_column}” to filter rows on.")
+    position = index[mapping.filter_column]
+    wanted = {v.strip().casefold() for v in mapping.filter_values}
+
+    def keep(raw: list[str]) -> bool:
+        return position < len(raw) and raw[position].strip().casefold() in wanted
+
+    return keep
+
+
+@dataclass
+class Scan:
+    """What one pass over a file found: rows, rows the filter keeps, repeated ids, date evidence."""
+
+    total: int = 0  # rows with something in them
+    kept: int = 0  # of those, rows the filter keeps
+    exact_duplicates: int = 0  # rows identical to an earlier row
+    conflicting_rows: int = 0  # rows repeating an earlier row's id with other values
+    conflicting_ids: int = 0
+    example: str = ""  # an id repeated with other values
+    evidence: dict = field(default_factory=dict)
+    labels: Counter = field(default_factory=Counter)  # label: rows (kept rows, from the label column)
+    complete: bool = True  # False when only the first rows were read
+
+
+def scan(kind: str, table: Table, mapping: Mapping, limit: int | None = None) -> Scan:
+    """One pass over the rows (all, or the first ``limit``): how many have something in them and
+    pass the row filter, the ids they repeat (exact copies of a row, or other values under one id),
+    and the evidence of each date column whose format is to be detected."""
+    found = Scan()
+    wanted = date_columns(kind, mapping)
+    index = {column_label(i, h): i for i, h in enumerate(table.header)}
+    positions = {name: index[column] for name, column in wanted.items() if column in index}
+    found.evidence = {name: dates.Evidence() for name in positions}
+    keep = row_filter(table, mapping)
+    id_position = index.get(mapping.columns.get("external_id", ""))
+    label_position = index.get(mapping.label_column) if kind == "responses" and mapping.label_column else None
+    seen: dict[str, int] = {}
+    conflicting: set[str] = set()
+    for row in table.rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        found.total += 1
+        if keep and not keep(row):
+            continue
+        found.kept += 1
+        for name, position in positions.items():
+            if position < len(row):
+                found.evidence[name].feed(row[position])
+        if label_position is not None and label_position < len(row) and row[label_position].strip():
+            found.labels[row[label_position].strip()] += 1
+        if id_position is not None and id_position < len(row) and row[id_position].strip():
+            key, digest = row[id_position].strip(), hash(tuple(cell.strip() for cell in row))
+            earlier = seen.get(key)
+            if earlier is None:
+                seen[key] = digest
+            elif earlier == digest:
+                found.exact_duplicates += 1
+            else:
+                found.conflicting_rows += 1
+                conflicting.add(key)
+                found.example = found.example or key
+        if limit and found.total >= limit:
+            found.complete = False
+            close = getattr(table.rows, "close", None)
+            if close:
+                close()
+            break
+    found.conflicting_ids = len(conflicting)
+    return found
+
+
+def resolve_formats(kind: str, mapping: Mapping, evidence: dict[str, dates.Evidence]) -> dict[str, str]:
+    """Every mapped date field's format: the chosen one, else the detected one; raises FileProblem
+    naming the column when its values cannot decide (the person importing chooses)."""
+    formats = {name: mapping.date_formats[name] for name in DATE_FIELDS[kind] if mapping.date_formats.get(name)}
+    for name, found in evidence.items():
+        fmt, why = found.decide()
+        if fmt is None:
+            raise FileProblem(f"The date column “{mapping.columns[name]}” {why}.")
+        formats[name] = fmt
+    return formats
+
+
+def time_zone(mapping: Mapping) -> ZoneInfo:
+    try:
+        return ZoneInfo(mapping.time_zone or settings.TIME_ZONE)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        raise FileProblem(f"“{mapping.time_zone}” is not a time zone (e.g. Europe/London, America/New_York).") from None
 
 
 def column_label(index: int, name: str) -> str:
@@ -262,7 +407,7 @@ def _read_xlsx(path: Path) -> Table:
 def missing_columns(table: Table, mapping: Mapping) -> list[str]:
     """Mapped columns that the file does not have."""
     present = {column_label(i, h) for i, h in enumerate(table.header)}
-    wanted = list(mapping.columns.values()) + list(mapping.drivers.values())
+    wanted = [*mapping.columns.values(), *mapping.drivers.values(), mapping.filter_column, mapping.label_column]
     return sorted({c for c in wanted if c and c not in present})
 
 
@@ -273,24 +418,17 @@ def _text(value: str, column: str, errors: list) -> str:
     return value
 
 
-def _parse(raw: str):
-    """A date or date-time from ISO text, or None; impossible dates (30 February) are None too."""
-    try:
-        if "T" in raw or " " in raw.strip():
-            return parse_datetime(raw.strip())
-        return parse_date(raw.strip())
-    except ValueError:
-        return None
+def _format_hint(fmt: str) -> str:
+    return dates.FORMATS[fmt] if fmt != dates.ISO else "use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
 
 
-def _when(raw: str, column: str, errors: list, tz: ZoneInfo, check) -> datetime | None:
-    parsed = _parse(raw) if raw.strip() else None
+def _when(raw: str, column: str, errors: list, tz: ZoneInfo, check, fmt: str = dates.ISO) -> datetime | None:
+    parsed = dates.parse(raw, fmt, tz) if raw.strip() else None
     if parsed is None:
-        errors.append((column, f"“{raw}” is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])"))
+        errors.append((column, f"“{raw}” is not a date ({_format_hint(fmt)})"))
         return None
     if not isinstance(parsed, datetime):
-        parsed = datetime.combine(parsed, time(12))
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+        parsed = datetime.combine(parsed, time(12), tzinfo=tz)
     problem = check(parsed)
     if problem:
         errors.append((column, problem))
@@ -298,11 +436,11 @@ def _when(raw: str, column: str, errors: list, tz: ZoneInfo, check) -> datetime 
     return parsed
 
 
-def _day(raw: str, column: str, errors: list, check) -> date | None:
-    """A calendar day; a spreadsheet's date-time cell (2024-01-05T00:00:00) counts as its day."""
-    parsed = _parse(raw)
+def _day(raw: str, column: str, errors: list, check, fmt: str = dates.ISO) -> date | None:
+    """A calendar day; a date-time cell (2024-01-05T00:00:00, 1/5/2024 0:00) counts as its day."""
+    parsed = dates.parse(raw, fmt, UTC)
     if parsed is None:
-        errors.append((column, f"“{raw}” is not a date (YYYY-MM-DD)"))
+        errors.append((column, f"“{raw}” is not a date ({_format_hint(fmt) if fmt != dates.ISO else 'YYYY-MM-DD'})"))
         return None
     day = parsed.date() if isinstance(parsed, datetime) else parsed
     problem = check(day)
@@ -348,21 +486,30 @@ def _number(raw: str, column: str, errors: list, *, whole: bool = False) -> Deci
     return int(number) if whole else number
 
 
-def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: int | None = None):
+def build_rows(
+    kind: str, source: str, table: Table, mapping: Mapping, total: int | None = None, formats: dict | None = None
+):
     """Yield (line number, row, errors) for each data row; line 2 is the first data row.
 
+    ``formats`` gives each date field's format (``resolve_formats``); a field without one is ISO.
     The row (a dict of field values) is built even when it has errors, so duplicates are still
     found; it must not be written unless its errors are empty."""
-    tz = ZoneInfo(settings.TIME_ZONE)
+    tz = time_zone(mapping)
+    unknown = sorted(set(mapping.date_formats.values()) - dates.FORMATS.keys())
+    if unknown:
+        raise FileProblem(f"“{unknown[0]}” is not a date format ({', '.join(dates.FORMATS)}).")
+    formats = {**dict.fromkeys(DATE_FIELDS[kind], dates.ISO), **mapping.date_formats, **(formats or {})}
     check_date = bounds.date_checker()
     problem = bounds.identifier_problem(source)
     if problem:
         raise FileProblem(f"The source {problem}.")
+    if kind == "responses" and bool(mapping.label_column) != bool(mapping.label_driver.strip()):
+        raise FileProblem("A label column needs the key driver its labels belong to, and the other way round.")
     if len(mapping.drivers) > bounds.MAX_DRIVERS:
         raise FileProblem(f"{len(mapping.drivers)} driver rating columns; at most {bounds.MAX_DRIVERS}.")
     index = {column_label(i, h): i for i, h in enumerate(table.header)}
     spread = None
-    if kind == "responses" and "responded_at" not in mapping.columns:
+    if kind == "responses" and not (mapping.columns.get("responded_at") or mapping.constants.get("responded_at")):
         start, end = parse_date(mapping.dates_from or ""), parse_date(mapping.dates_to or "")
         if not (start and end and start <= end and total):
             raise FileProblem("There is no date column: give the first and last day to spread the rows over.")
@@ -379,7 +526,10 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
     positions = [(name, index[mapping.columns[name]]) for name in names if mapping.columns.get(name)]
     constants = {name: mapping.constants.get(name, "") for name in names if not mapping.columns.get(name)}
     labels = {name: mapping.columns.get(name) or name for name in names}
+    keep = row_filter(table, mapping)
     for number, raw in enumerate(table.rows, start=2):
+        if keep and not keep(raw):
+            continue
         errors: list[tuple[str, str]] = []
         width = len(raw)
         values = dict(constants)
@@ -392,35 +542,49 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
             errors.append((labels["external_id"], "is empty"))
         if kind == "responses":
             instance = _response(
-                source, external_id, values, labels, errors, tz, mapping, raw, index, spread, number, check_date
+                source,
+                external_id,
+                values,
+                labels,
+                errors,
+                tz,
+                mapping,
+                raw,
+                index,
+                spread,
+                number,
+                check_date,
+                formats,
             )
         elif kind == "customers":
-            instance = _customer(external_id, values, labels, errors, snapshot, check_date)
+            instance = _customer(external_id, values, labels, errors, snapshot, check_date, formats)
         else:
-            instance = _observation(source, external_id, values, labels, errors, tz, check_date)
+            instance = _observation(source, external_id, values, labels, errors, tz, check_date, formats)
         for name, limit in MAX_LENGTHS[kind].items():
             value = instance.get(name)
             problem = bounds.length_problem(value, limit) if isinstance(value, str) else None
             if problem:
                 errors.append((labels.get(name, name), problem))
+        instance[CELLS] = hash(tuple(cell.strip() for cell in raw))  # tells an exact copy of a row
         yield number, instance, errors
 
 
-def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number, check_date):
+def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number, check_date, formats):
     scale = (get["scale"] or "").lower()
-    if scale not in SCALE_BOUNDS:
-        errors.append((col["scale"], f"“{scale}” is not a scale (nps, csat or ces)"))
-    score = _number(get["score"], col["score"], errors, whole=True)
-    if score is None and not any(c == col["score"] for c, _ in errors):
-        errors.append((col["score"], "is empty"))
-    elif score is not None and scale in SCALE_BOUNDS:
-        low, high = SCALE_BOUNDS[scale]
-        if not low <= score <= high:
-            errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
+    score = _number(get["score"], col["score"], errors, whole=True) if get["score"] else None
+    if score is not None or scale:
+        if scale not in SCALE_BOUNDS:
+            errors.append((col["scale"], f"“{scale}” is not a scale (nps, csat or ces)"))
+        elif score is not None:
+            low, high = SCALE_BOUNDS[scale]
+            if not low <= score <= high:
+                errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
+    if score is None and not get["score"] and not get["comment"]:
+        errors.append((col["score"], "is empty and so is the comment: a response needs a score, a comment or both"))
     when = (
         spread[0] + spread[1] * (number - 2)
         if spread
-        else _when(get["responded_at"], col["responded_at"], errors, tz, check_date)
+        else _when(get["responded_at"], col["responded_at"], errors, tz, check_date, formats["responded_at"])
     )
     drivers = {}
     for name, column in mapping.drivers.items():
@@ -433,21 +597,29 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         name: _text(get[name], col[name], errors) for name in ("comment", "segment", "channel", "product", "touchpoint")
     }
     texts["customer_id"] = _identifier(get["customer_id"], col["customer_id"], errors)
+    label = ""
+    if mapping.label_column:
+        position = index[mapping.label_column]
+        label = _text(raw[position].strip() if position < len(raw) else "", mapping.label_column, errors)
+        problem = bounds.length_problem(label, LABEL_MAX)
+        if problem:
+            errors.append((mapping.label_column, f"{problem} (a sub-theme's name)"))
     return dict(
+        _label=label,
         source=source,
         external_id=external_id,
         responded_at=when,
-        score=int(score) if score is not None else 0,
-        scale=scale or Scale.CSAT,
+        score=int(score) if score is not None else None,
+        scale=scale if scale in SCALE_BOUNDS else "",
         driver_ratings=drivers,
         **texts,
     )
 
 
-def _customer(external_id, get, col, errors, snapshot, check_date):
+def _customer(external_id, get, col, errors, snapshot, check_date, formats):
     started = ended = None
     if get["started_on"]:
-        started = _day(get["started_on"], col["started_on"], errors, check_date)
+        started = _day(get["started_on"], col["started_on"], errors, check_date, formats["started_on"])
     elif get["tenure_months"]:
         months = _number(get["tenure_months"], col["tenure_months"], errors, whole=True)
         if months is not None and snapshot is None:
@@ -461,7 +633,7 @@ def _customer(external_id, get, col, errors, snapshot, check_date):
             else:
                 started = date(year, month + 1, 1)
     if get["ended_on"]:
-        ended = _day(get["ended_on"], col["ended_on"], errors, check_date)
+        ended = _day(get["ended_on"], col["ended_on"], errors, check_date, formats["ended_on"])
     elif get["churned"]:
         flag = get["churned"].lower()
         if flag not in {"yes", "no", "1", "0", "true", "false", "y", "n"}:
@@ -490,8 +662,8 @@ def _customer(external_id, get, col, errors, snapshot, check_date):
     }
 
 
-def _observation(source, external_id, get, col, errors, tz, check_date):
-    when = _when(get["observed_at"], col["observed_at"], errors, tz, check_date)
+def _observation(source, external_id, get, col, errors, tz, check_date, formats):
+    when = _when(get["observed_at"], col["observed_at"], errors, tz, check_date, formats["observed_at"])
     value = _number(get["value"], col["value"], errors)
     if value is None and not any(c == col["value"] for c, _ in errors):
         errors.append((col["value"], "is empty"))

@@ -1,5 +1,6 @@
 """Writes of customer data; idempotent on external ids (re-sending updates, never duplicates)."""
 
+import dataclasses
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.services import accountability_link, accountability_unlink
-from metrics import calculations, ingestion
+from metrics import calculations, dates, ingestion
 from metrics.models import (
     Customer,
     ImportJob,
@@ -109,6 +110,24 @@ def rows_upsert(*, kind: str, rows: list[dict], notify: bool = True, chunk: int 
 # sources and time span; other apps (comment tagging) listen without metrics importing them.
 responses_changed = Signal()
 
+# Sent inside an import's writing transaction when a label column is mapped, with the source,
+# the key driver's name and {external id: label}; the comment taxonomy (rootcause) answers with
+# {"tagged": n, "created": [new sub-theme names]} after tagging those responses, so a failure
+# there rolls the whole import back. Metrics never imports the taxonomy.
+labels_imported = Signal()
+
+# Sent to ask for the key drivers imported labels can go under: receivers answer
+# {driver name: [its sub-theme names]}, for the preview to list the labels that are new.
+label_taxonomy = Signal()
+
+
+def label_vocabulary() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for _, answer in label_taxonomy.send(sender=SurveyResponse):
+        found.update(answer or {})
+    return found
+
+
 # Sent (inside the writing transaction) after a metric's values were recomputed, with its id;
 # alert rules listen (and queue their evaluation on commit) without metrics knowing about them.
 metric_recalculated = Signal()
@@ -165,7 +184,7 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
     if metric.calculator in RESPONSE_CALCULATORS:
         # Aggregated in the database (one query overall, one per segment); only the interval
         # arithmetic happens here, so millions of responses never travel to Python.
-        qs = SurveyResponse.objects.filter(
+        qs = SurveyResponse.objects.scored().filter(
             **_filters(metric), **_window(period_from, period_to, metric.granularity, "responded_at")
         )
         if metric.source:
@@ -397,7 +416,7 @@ def metric_schedule(*, metric: Metric) -> None:
 @transaction.atomic
 def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
     """Create or change a metric definition (administrators), keep its schedule and accountability."""
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     for key, value in fields.items():
         setattr(metric, key, value)
     if not metric.slug:
@@ -432,7 +451,7 @@ def metric_delete(*, user, metric: Metric) -> None:
     """Remove a metric with its values, its schedule and its place in the accountability register."""
     from django_celery_beat.models import PeriodicTask
 
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     # Lock first: a running recalculation finishes storing its values, then all of them go with
     # the metric (deleting before the lock would miss them and fail on their foreign key).
     if not list(Metric.objects.select_for_update().filter(pk=metric.pk).values_list("pk")):
@@ -490,6 +509,15 @@ def duplicate_keys(model: type, rows: list[dict]) -> list[dict]:
 MAX_STORED_ERRORS = 500
 
 
+# Column names that real exports (survey tools, social listening, review sites) give these fields.
+GUESS_ALIASES = {
+    "external_id": ["id", "response id", "respondent id", "review id", "tweet id", "ticket id"],
+    "comment": ["text", "comments", "review text", "verbatim", "feedback"],
+    "responded_at": ["date", "when", "created at", "tweet created", "submitted at", "timestamp"],
+    "score": ["rating", "nps"],
+}
+
+
 def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
     """Match columns to fields by name (case and punctuation ignored)."""
 
@@ -500,7 +528,7 @@ def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
     spec = ingestion.FIELDS[kind]
     guessed = {}
     for name in spec["required"] + spec["optional"]:
-        for candidate in (name, ingestion.LABELS[name], name.replace("_", "")):
+        for candidate in (name, ingestion.LABELS[name], name.replace("_", ""), *GUESS_ALIASES.get(name, ())):
             if norm(candidate) in columns:
                 guessed[name] = columns[norm(candidate)]
                 break
@@ -509,7 +537,7 @@ def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
 
 def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
     """Store an uploaded file and read its header; the mapping starts from the saved one."""
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if kind != "customers" and not source:
         raise ValidationError({"source": "Name the source (survey name or series key) the rows belong to."})
@@ -545,6 +573,10 @@ def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
     )
 
 
+# The preview detects date formats and counts repeated ids in this many rows; the import reads every row.
+PREVIEW_SCAN = 200_000
+
+
 def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
     """The file's columns and its first rows, as read and as the mapping turns them into data."""
     table = ingestion.read_table(Path(job.stored_path))
@@ -556,10 +588,62 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
             break
     preview = ingestion.Table(table.header, iter(raw), table.delimiter)
     try:
-        built = list(ingestion.build_rows(job.kind, job.source, preview, mapping, total=max(job.total_rows, limit)))
+        found = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping, limit=PREVIEW_SCAN)
+    except ingestion.FileProblem:  # the saved row filter names a column this file lacks (shown as missing)
+        mapping = dataclasses.replace(mapping, filter_column="")
+        found = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping, limit=PREVIEW_SCAN)
+    evidence = found.evidence
+    date_formats, formats = [], {}
+    for name in ingestion.DATE_FIELDS[job.kind]:
+        column = mapping.columns.get(name)
+        if not column:
+            continue
+        chosen = mapping.date_formats.get(name)
+        seen = evidence.get(name)
+        fmt, why = (chosen, "chosen") if chosen else seen.decide() if seen else (None, "the column is not in the file")
+        if fmt:
+            formats[name] = fmt
+        date_formats.append(
+            {
+                "field": ingestion.LABELS[name],
+                "column": column,
+                "format": fmt,
+                "text": (seen.describe(fmt) if seen and fmt else dates.FORMATS.get(fmt, "")),
+                "why": why,
+            }
+        )
+    try:
+        built = list(
+            ingestion.build_rows(
+                job.kind,
+                job.source,
+                preview,
+                mapping,
+                total=max(job.total_rows, limit),
+                formats=formats,
+            )
+        )
     except (ingestion.FileProblem, KeyError):
         built = []
+    taxonomy = label_vocabulary()
+    labels = None
+    if job.kind == "responses" and mapping.label_column:
+        drivers = {name.casefold(): name for name in taxonomy}
+        driver = drivers.get(mapping.label_driver.casefold())
+        known = {name.casefold() for name in taxonomy.get(driver, [])} if driver else set()
+        counts = found.labels.most_common()
+        labels = {
+            "driver": driver or mapping.label_driver,
+            "driver_new": driver is None,
+            "counts": counts,
+            "new": sorted((label for label, _ in counts if label.casefold() not in known), key=str.casefold),
+        }
     return {
+        "taxonomy": taxonomy,
+        "labels": labels,
+        "scan": found,
+        "date_formats": date_formats,
+        "time_zone": mapping.time_zone or settings.TIME_ZONE,
         "columns": [ingestion.column_label(i, h) for i, h in enumerate(table.header)],
         "raw": raw,
         "built": built,
@@ -578,9 +662,21 @@ def import_reject(*, job: ImportJob, problem: str) -> ImportJob:
     return job
 
 
+def import_remap(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
+    """Try a mapping on an uploaded file without starting the import: the preview then reads the
+    file with it (dates, repeated ids, the row filter, the labels that would become sub-themes)."""
+    if not permissions.can_import(user):
+        raise PermissionDenied("Only administrators and the CX team import data.")
+    if job.status != ImportStatus.UPLOADED:
+        raise ValidationError("This import has already been started.")
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(mapping=mapping.to_json())
+    job.refresh_from_db()
+    return job
+
+
 def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
     """Save the mapping for this source (reused next time) and queue the import."""
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError("This import has already been started.")
@@ -588,7 +684,13 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
     missing = [
         ingestion.LABELS[f] for f in spec["required"] if not mapping.columns.get(f) and not mapping.constants.get(f)
     ]
-    if job.kind == "responses" and not (mapping.columns.get("scale") or mapping.constants.get("scale")):
+
+    def given(name: str) -> bool:
+        return bool(mapping.columns.get(name) or mapping.constants.get(name))
+
+    if job.kind == "responses" and not (given("score") or given("comment")):
+        missing.append("Score or Comment (a comment-only source maps no score)")
+    if job.kind == "responses" and given("score") and not given("scale"):
         missing.append("Scale")
     if missing:
         raise ValidationError(f"Map a column (or give a value) for: {', '.join(missing)}.")
@@ -596,6 +698,16 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
     absent = ingestion.missing_columns(table, mapping)
     if absent:
         raise ValidationError(f"The file has no column {', '.join(absent)}.")
+    scanned = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping)
+    if mapping.filter_column and not scanned.kept:
+        raise ValidationError({"filter_values": "No row has one of these values: the filter leaves nothing to import."})
+    undecided = {}
+    for name, found in scanned.evidence.items():
+        fmt, why = found.decide()
+        if fmt is None:
+            undecided[f"fmt_{name}"] = f"The column “{mapping.columns[name]}” {why}."
+    if undecided:
+        raise ValidationError(undecided)
     with transaction.atomic():
         ImportMapping.objects.update_or_create(
             kind=job.kind, source=job.source, defaults={"mapping": mapping.to_json()}
@@ -618,8 +730,9 @@ def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _holder_alive(holder: str) -> bool | None:
-    """Whether the process holding a job still runs: known only on this host (None elsewhere)."""
+def import_holder_alive(holder: str) -> bool | None:
+    """Whether the process holding a job (``ImportJob.worker``) still runs: known only on this host
+    (None elsewhere, where only its lease tells)."""
     host, _, pid = holder.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return None
@@ -644,7 +757,7 @@ def import_takeable(job: ImportJob) -> bool:
         return True
     if job.status not in (ImportStatus.VALIDATING, ImportStatus.WRITING):
         return False
-    alive = _holder_alive(job.worker) if job.worker else None
+    alive = import_holder_alive(job.worker) if job.worker else None
     if alive is not None:
         return not alive
     return job.lease_until is None or job.lease_until < timezone.now()
@@ -736,6 +849,28 @@ class ImportOutcome:
     written: int = 0
     error_count: int = 0
     errors: list = field(default_factory=list)
+    filtered: int = 0  # rows the row filter left out
+    collapsed: int = 0  # exact copies of an earlier row, written once
+    replaced: int = 0  # rows repeating an id with other values, the last kept (as the mapping chose)
+    labelled: dict = field(default_factory=dict)  # {"tagged": n, "driver": name, "created": [names]}
+
+    def notes(self) -> list[str]:
+        """What the import did besides writing rows, in words for the result."""
+        notes = []
+        if self.filtered:
+            notes.append(f"{self.filtered} row(s) left out by the row filter")
+        if self.collapsed:
+            notes.append(f"{self.collapsed} exact duplicate row(s) collapsed into the first")
+        if self.replaced:
+            notes.append(f"{self.replaced} row(s) repeating an id with other values: the last of each kept")
+        if self.labelled:
+            created = self.labelled.get("created") or []
+            notes.append(
+                f"{self.labelled.get('tagged', 0)} comment(s) tagged from their labels under "
+                f"“{self.labelled.get('driver', '')}”"
+                + (f" ({len(created)} new sub-theme(s): {', '.join(created[:20])})" if created else "")
+            )
+        return notes
 
 
 # Columns written by file imports, and the natural key each upsert is idempotent on.
@@ -841,13 +976,23 @@ def import_path(
     ``on_check(rows_checked, total)`` and ``on_write(rows_written)`` report progress. Raises
     ``ingestion.FileProblem`` when the file as a whole is unreadable."""
     outcome = ImportOutcome()
-    outcome.total = sum(1 for row in ingestion.read_table(path).rows if any(c.strip() for c in row))
+    found = ingestion.scan(kind, ingestion.read_table(path), mapping)
+    outcome.total = found.total
     if not outcome.total:
         raise ingestion.FileProblem(ingestion.NO_ROWS)
+    outcome.filtered = found.total - found.kept
+    if not found.kept:
+        raise ingestion.FileProblem(
+            f"No row has {' or '.join(mapping.filter_values) or 'nothing'} in “{mapping.filter_column}”: "
+            "the row filter leaves nothing to import."
+        )
+    formats = ingestion.resolve_formats(kind, mapping, found.evidence)
     model, keys, fields = IMPORT_TABLES[kind]
     columns = keys + fields
     json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
-    seen: dict = {}
+    keep_last = mapping.duplicates == ingestion.KEEP_LAST
+    labels: dict[str, str] = {}  # external id: label, when a label column is mapped
+    seen: dict = {}  # key: (line, cells fingerprint, position in checked_rows)
     checked_rows: list[tuple] = []
 
     def problem(line: int, column: str, message: str) -> None:
@@ -855,24 +1000,37 @@ def import_path(
         if len(outcome.errors) < MAX_STORED_ERRORS:
             outcome.errors.append({"row": line, "column": column, "message": message})
 
-    rows = ingestion.build_rows(kind, source, ingestion.read_table(path), mapping, total=outcome.total)
+    rows = ingestion.build_rows(kind, source, ingestion.read_table(path), mapping, total=outcome.total, formats=formats)
     for checked, (line, row, row_errors) in enumerate(rows, start=1):
         for column, message in row_errors:
             problem(line, column, message)
         key = tuple(row.get(k) for k in keys)
-        if row["external_id"] and key in seen:
+        earlier = seen.get(key) if row["external_id"] else None
+        if earlier is not None and earlier[1] == row[ingestion.CELLS]:
+            outcome.collapsed += 1  # the same row again: nothing new to write
+        elif earlier is not None and not keep_last:
             problem(
                 line,
                 mapping.columns.get("external_id", "external_id"),
-                f"repeats the id “{row['external_id']}” of row {seen[key]}",
+                f"repeats the id “{row['external_id']}” of row {earlier[0]} with other values "
+                "(choose “keep the last row” to import the last one)",
             )
         else:
-            seen[key] = line
-        if not outcome.error_count:
-            values = [row.get(c) for c in columns]
-            for i in json_positions:
-                values[i] = json.dumps(values[i]) if values[i] else "{}"
-            checked_rows.append(tuple(values))
+            position = earlier[2] if earlier is not None else len(checked_rows)
+            if earlier is not None:
+                outcome.replaced += 1
+            if row["external_id"]:
+                seen[key] = (line, row[ingestion.CELLS], position)
+                if mapping.label_column:
+                    labels[row["external_id"]] = row.get(ingestion.LABEL, "")
+            if not outcome.error_count:
+                values = [row.get(c) for c in columns]
+                for i in json_positions:
+                    values[i] = json.dumps(values[i]) if values[i] else "{}"
+                if position < len(checked_rows):
+                    checked_rows[position] = tuple(values)
+                else:
+                    checked_rows.append(tuple(values))
         if on_check and checked % progress_every == 0:
             on_check(checked, outcome.total)
     if on_check:
@@ -901,6 +1059,11 @@ def import_path(
         for start in range(0, len(checked_rows), batch_size):
             written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
         stamps += span()
+        if mapping.label_column:
+            for _, answer in labels_imported.send(
+                sender=SurveyResponse, source=source, driver=mapping.label_driver.strip(), labels=labels
+            ):
+                outcome.labelled = answer or {}
         metrics_touched(
             kind=kind, sources={source}, first=min(stamps) if stamps else None, last=max(stamps) if stamps else None
         )
@@ -1001,5 +1164,7 @@ def _import_work(job: ImportJob) -> None:
                 processed_rows=outcome.total,
                 written_rows=outcome.written,
                 finished_at=timezone.now(),
-                message=f"{outcome.written} row(s) imported.",
+                message=" ".join(
+                    [f"{outcome.written} row(s) imported.", *(f"{n[0].upper()}{n[1:]}." for n in outcome.notes())]
+                ),
             )

@@ -1,4 +1,3 @@
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -6,10 +5,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet, StrictBooleanFilter
+from cxgov.lib.api import ReadBackMixin
 from cxgov.lib.permissions import TagCommentsPermission
 from rootcause import selectors, services
 from rootcause.models import CLOSED_STATES, ActionItem, CommentTag, Issue, KeyDriver, Workflow
 from rootcause.serializers import (
+    ActionItemHistorySerializer,
     ActionItemSerializer,
     ActionUpdateSerializer,
     BulkTagJobSerializer,
@@ -20,6 +21,7 @@ from rootcause.serializers import (
     IssueSerializer,
     KeyDriverSerializer,
     ParetoQuerySerializer,
+    ParetoSerializer,
     TransitionSerializer,
     WhySerializer,
     WorkflowSerializer,
@@ -44,7 +46,7 @@ class WorkflowViewSet(viewsets.ReadOnlyModelViewSet):
 class ParetoView(APIView):
     """The Pareto analysis of comment themes for the given filters (as on the Pareto page)."""
 
-    @extend_schema(parameters=[ParetoQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[ParetoQuerySerializer], responses={200: ParetoSerializer})
     def get(self, request):
         query = ParetoQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -95,7 +97,7 @@ class IssueFilter(FilterSet):
         return queryset.exclude(state__in=CLOSED_STATES) if value else queryset.filter(state__in=CLOSED_STATES)
 
 
-class IssueViewSet(viewsets.ModelViewSet):
+class IssueViewSet(ReadBackMixin, viewsets.ModelViewSet):
     """Root-cause issues. The CX team opens and assigns any; a functional leader changes the issues
     of the functions they lead. ``POST …/transition/`` moves the state (``close`` closes as verified);
     ``PUT …/whys/`` replaces the 5-whys chain."""
@@ -153,8 +155,9 @@ class ActionItemViewSet(viewsets.ModelViewSet):
     ordering_fields = ["due_date", "status", "created_at"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
-    @extend_schema(request=ActionUpdateSerializer, responses={201: ActionUpdateSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses={200: ActionUpdateSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=ActionUpdateSerializer, responses={201: ActionUpdateSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def updates(self, request, pk=None):
         item = self.get_object()
         if request.method == "GET":
@@ -170,25 +173,12 @@ class ActionItemViewSet(viewsets.ModelViewSet):
         )
         return Response(ActionUpdateSerializer(update).data, status=201)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={200: ActionItemHistorySerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         item = self.get_object()
         records = item.history.select_related("history_user").order_by("history_date", "history_id")
-        return Response(
-            [
-                {
-                    "at": r.history_date,
-                    "by": str(r.history_user) if r.history_user else None,
-                    "type": {"+": "created", "~": "changed", "-": "deleted"}[r.history_type],
-                    "status": r.status,
-                    "due_date": r.due_date,
-                    "function": r.function_id,
-                    "owner": r.owner_id,
-                    "title": r.title,
-                }
-                for r in records
-            ]
-        )
+        return Response(ActionItemHistorySerializer(records, many=True).data)
 
 
 class CommentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -205,7 +195,8 @@ class CommentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if self.action != "list":
             return selectors.comment_page(selectors.comments_matching())
-        query = CommentFilterSerializer(data=self.request.query_params.dict())
+        params = {k: v for k, v in self.request.query_params.items() if k != self.paginator.page_query_param}
+        query = CommentFilterSerializer(data=params)
         query.is_valid(raise_exception=True)
         return selectors.comment_page(selectors.comments_matching(**query.validated_data))
 
@@ -224,7 +215,7 @@ class CommentTagViewSet(
     rejected so the rules do not put it back), or add or remove a sub-theme on every comment a
     filter matches (``POST …/bulk/``: a background job, followed at ``/api/tag-jobs/{id}/``)."""
 
-    queryset = CommentTag.objects.select_related("sub_theme").order_by("-pk")
+    queryset = CommentTag.objects.select_related("response", "sub_theme__driver").order_by("-pk")
     serializer_class = CommentTagSerializer
     filterset_class = CommentTagFilter
     permission_classes = [TagCommentsPermission]
@@ -232,7 +223,7 @@ class CommentTagViewSet(
     @extend_schema(request=None, responses={200: CommentTagSerializer})
     @action(detail=True, methods=["post"])
     def remove(self, request, pk=None):
-        tag = get_object_or_404(CommentTag.objects.select_related("response", "sub_theme__driver"), pk=pk)
+        tag = self.get_object()
         tag = services.tag_set(user=request.user, response=tag.response, sub_theme=tag.sub_theme, present=False)
         return Response(CommentTagSerializer(tag).data)
 

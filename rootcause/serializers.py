@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
@@ -5,6 +6,7 @@ from metrics.models import SurveyResponse
 from rootcause import services
 from rootcause.models import (
     ActionItem,
+    ActionStatus,
     ActionUpdate,
     BulkAction,
     BulkTagJob,
@@ -14,6 +16,7 @@ from rootcause.models import (
     KeyDriver,
     SubTheme,
     TagOrigin,
+    Verdict,
     Why,
     Workflow,
 )
@@ -67,8 +70,11 @@ class WhySerializer(StrictModelSerializer):
 
 class IssueSerializer(StrictModelSerializer):
     whys = WhySerializer(many=True, read_only=True)
-    function_customer_facing = serializers.BooleanField(source="function.customer_facing", read_only=True)
+    function_customer_facing = serializers.BooleanField(
+        source="function.customer_facing", read_only=True, allow_null=True
+    )  # null: no owning function yet
     overdue_items = serializers.IntegerField(source="items_overdue", read_only=True)
+    verdict = serializers.ChoiceField(choices=Verdict.choices, allow_blank=True, read_only=True)  # "" until verified
 
     class Meta:
         model = Issue
@@ -123,6 +129,26 @@ class ActionUpdateSerializer(StrictModelSerializer):
         extra_kwargs = {"text": {"required": False, "allow_blank": True}, "status": {"required": False}}
 
 
+HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+class ActionItemHistorySerializer(serializers.Serializer):
+    """One recorded change of an action item (its history lists them oldest first)."""
+
+    at = serializers.DateTimeField(source="history_date")
+    by = serializers.StringRelatedField(source="history_user", allow_null=True)
+    type = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=ActionStatus.choices)
+    due_date = serializers.DateField()
+    function = serializers.IntegerField(source="function_id")
+    owner = serializers.IntegerField(source="owner_id", allow_null=True)
+    title = serializers.CharField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=list(HISTORY_TYPES.values())))
+    def get_type(self, record) -> str:
+        return HISTORY_TYPES[record.history_type]
+
+
 class ActionItemSerializer(StrictModelSerializer):
     overdue = serializers.SerializerMethodField()
 
@@ -156,7 +182,26 @@ class ActionItemSerializer(StrictModelSerializer):
         return self.instance
 
 
-class CommentFilterSerializer(StrictSerializer):
+class ParetoRowSerializer(serializers.Serializer):
+    sub_theme = serializers.SlugField()
+    label = serializers.CharField()
+    value = serializers.FloatField(help_text="Comments (or their customers' revenue when weighted).")
+    share = serializers.FloatField(help_text="Percent of the total.")
+    cumulative = serializers.FloatField(help_text="Cumulative percent.")
+    vital = serializers.BooleanField(help_text="One of the vital few (within the cutoff).")
+    samples = serializers.ListField(child=serializers.CharField(), help_text="A few of its comments.")
+
+
+class ParetoSerializer(serializers.Serializer):
+    """The Pareto analysis of comment themes, as on the Pareto page."""
+
+    comments = serializers.IntegerField()
+    tagged = serializers.IntegerField()
+    cutoff = serializers.FloatField()
+    rows = ParetoRowSerializer(many=True)
+
+
+class CommentFilterSerializer(serializers.Serializer):
     """The comment filters of the comments page (all optional; set ones combine)."""
 
     source = serializers.CharField(required=False, allow_blank=True, max_length=64)
@@ -227,10 +272,23 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BulkFilterSerializer(CommentFilterSerializer):
+    """The filters of a bulk change: an unknown or misspelt one is refused, never ignored (ignoring it
+    would change every comment)."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(str(key)[:100] for key in data if key not in self.fields) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                {key: [f"Unknown filter; use {', '.join(self.fields)}."] for key in unknown[:20]}
+            )
+        return super().to_internal_value(data)
+
+
 class BulkTagSerializer(StrictSerializer):
     action = serializers.ChoiceField(choices=BulkAction.choices)
     sub_theme = serializers.PrimaryKeyRelatedField(queryset=SubTheme.objects.select_related("driver"))
-    filters = CommentFilterSerializer(required=False, default=dict)
+    filters = BulkFilterSerializer(required=False, default=dict)
 
 
 class BulkTagJobSerializer(serializers.ModelSerializer):

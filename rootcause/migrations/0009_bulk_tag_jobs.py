@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rootcause', '0007_driver_scope'),
+        ('rootcause', '0008_driver_scope'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

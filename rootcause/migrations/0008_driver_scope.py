@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rootcause', '0006_config_history'),
+        ('rootcause', '0007_tag_origin_imported'),
     ]
 
     operations = [
