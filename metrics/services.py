@@ -665,7 +665,7 @@ def import_reject(*, job: ImportJob, problem: str) -> ImportJob:
 def import_remap(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
     """Try a mapping on an uploaded file without starting the import: the preview then reads the
     file with it (dates, repeated ids, the row filter, the labels that would become sub-themes)."""
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError("This import has already been started.")
