@@ -158,3 +158,33 @@ def test_the_tags_api_keeps_a_constant_number_of_queries(org, api_for, late, dja
         services.bulk_tag_start(user=org["cx"], action="add", sub_theme=late, filters={})
         with django_assert_num_queries(queries):
             assert api.get(url).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_running_one_bulk_job_at_once_do_each_chunk_once(org, late):
+    import threading
+
+    from django.db import connections
+
+    _comments(60)
+    job = services.bulk_tag_start(user=org["cx"], action="add", sub_theme=late, filters={})
+    start, errors = threading.Barrier(2), []
+
+    def worker():
+        try:
+            start.wait()
+            services.bulk_tag_run(job_id=job.pk, chunk=7)
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    job.refresh_from_db()
+    assert not errors
+    assert (job.done, job.changed, job.percent) == (60, 60, 100)
+    assert CommentTag.objects.filter(sub_theme=late, rejected=False).count() == 60
