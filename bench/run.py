@@ -141,8 +141,12 @@ def main() -> None:
         default=50_000,
         help="labelled social-media comments in the labelled-import benchmark (1000000 with BENCH_DATABASE_URL)",
     )
+    parser.add_argument("--bulk", type=int, default=100_000, help="comments in the bulk-tagging benchmark")
     parser.add_argument(
-        "--only", choices=["all", "alerts", "digests", "imports"], default="all", help="run one section only"
+        "--only",
+        choices=["all", "alerts", "digests", "imports", "tagging"],
+        default="all",
+        help="run one section only",
     )
     args = parser.parse_args()
     _setup(os.environ.get("BENCH_DATABASE_URL"))
@@ -168,6 +172,13 @@ def main() -> None:
     if args.only == "digests":
         _print_digests()
         return
+    if args.only == "tagging":
+        from bench import rootcause_bench
+
+        print(f"Bulk tagging of {args.bulk:,} comments as a background job (ratio to the SQL baseline in this run)")
+        for label, seconds, rate, ratio in rootcause_bench.bench_bulk_tagging(args.bulk):
+            print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} comments/s   x{ratio:5.2f}")
+        return
 
     from bench import metrics_bench
 
@@ -187,6 +198,9 @@ def main() -> None:
     print("\nPareto analysis of every comment (median of 5; ratio to the baseline in this run)")
     for label, seconds, ratio in rootcause_bench.bench_pareto():
         print(f"  {label:<80} {seconds:8.3f} s   x{ratio:5.2f}")
+    print(f"\nBulk tagging of {args.bulk:,} comments as a background job (ratio to the SQL baseline in this run)")
+    for label, seconds, rate, ratio in rootcause_bench.bench_bulk_tagging(args.bulk):
+        print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} comments/s   x{ratio:5.2f}")
     _print_alerts()
     _print_digests()
 
