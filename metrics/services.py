@@ -629,8 +629,8 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
     def given(name: str) -> bool:
         return bool(mapping.columns.get(name) or mapping.constants.get(name))
 
-    if job.kind == "responses" and not (given("score") or given("comment")):
-        missing.append("Score or Comment (a comment-only source maps no score)")
+    if job.kind == "responses" and not (given("score") or given("comment") or mapping.fields):
+        missing.append("Score, Comment or other fields (a comment-only source maps no score)")
     if job.kind == "responses" and given("score") and not given("scale"):
         missing.append("Scale")
     if missing:
