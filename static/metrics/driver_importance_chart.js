@@ -9,12 +9,13 @@
     data: {
       labels: rows.map((r) => r.driver),
       datasets: [
-        { label: "Share of R² (%)", data: rows.map((r) => r.share), backgroundColor: "#6f42c1" },
+        { label: "Share of R² (%)", data: rows.map((r) => r.share), backgroundColor: "rgba(111, 66, 193, 0.55)", order: 2 },
         {
           label: "95% interval",
           data: rows.map((r) => (r.low === null ? null : [r.low, r.high])),
-          backgroundColor: "rgba(33, 37, 41, 0.35)",
-          barPercentage: 0.15,
+          backgroundColor: "#212529",
+          barPercentage: 0.12,
+          order: 1, // drawn over the share bar
         },
       ],
     },
