@@ -146,9 +146,19 @@ class DriverAnalysisView(APIView):
     @extend_schema(
         responses={200: KeyDriversSerializer},
         parameters=[
-            OpenApiParameter("data", required=True, description="responses:<source> or series:<day|week|month>"),
-            OpenApiParameter("outcome", required=True),
-            OpenApiParameter("drivers", required=True, many=True, explode=True),
+            OpenApiParameter(
+                "data",
+                type={"type": "string", "minLength": 1},
+                required=True,
+                description="responses:<source> or series:<day|week|month>",
+            ),
+            OpenApiParameter("outcome", type={"type": "string", "minLength": 1}, required=True),
+            OpenApiParameter(
+                "drivers",
+                type={"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                required=True,
+                explode=True,
+            ),
             OpenApiParameter("method", enum=list(kda.METHODS), description="lmg (default) or johnson"),
         ],
     )
@@ -156,12 +166,23 @@ class DriverAnalysisView(APIView):
         params = request.query_params.copy()
         chosen = [name.strip() for value in params.getlist("drivers") for name in value.split(",") if name.strip()]
         params.setlist("drivers", chosen)
+        missing = [name for name in ("data", "outcome", "drivers") if not params.get(name)]
+        if missing or params.get("method", kda.LMG) not in kda.METHODS:
+            refused = {name: ["This parameter is required."] for name in missing}
+            if params.get("method", kda.LMG) not in kda.METHODS:
+                refused["method"] = [f"“{params['method']}” is not a method ({', '.join(kda.METHODS)})."]
+            raise ValidationError(refused)
         choices = selectors.driver_data_choices()
-        data = params.get("data", "")
+        data = params["data"]
         fields = selectors.driver_fields(data=data) if data in dict(choices) else []
         form = DriverAnalysisForm(params, data_choices=choices, fields=fields)
         if not form.is_valid():
-            raise ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
+            # Names that exist nowhere are answered like "not enough data" (as a filter on an
+            # unknown id finds nothing): the request was well formed, the data is not there.
+            problems = [f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()]
+            if data not in dict(choices):
+                problems = [f"There is no data “{data}” (responses:<source> or series:<day|week|month>)."]
+            return Response(KeyDriversSerializer({"error": " ".join(problems)}).data)
         analysis = selectors.driver_analysis(
             data=form.cleaned_data["data"],
             outcome=form.cleaned_data["outcome"],

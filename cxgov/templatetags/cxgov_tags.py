@@ -42,3 +42,12 @@ def can(user, capability: str) -> bool:
     if capability not in permissions.CAPABILITIES:
         raise template.TemplateSyntaxError(f"Unknown capability {capability!r}; see cxgov.lib.permissions.")
     return permissions.holds(user, capability, anywhere=True)
+
+
+@register.filter
+def spreadsheet_safe(value):
+    """People paste plain-text emails into spreadsheets: written text that a spreadsheet could
+    run as a formula gets a leading quote there (cxgov.lib.spreadsheet), as in CSV exports."""
+    from cxgov.lib.spreadsheet import safe_cell
+
+    return safe_cell(value)

@@ -84,13 +84,18 @@ def test_key_driver_api_gives_lmg_of_mtcars_by_default(mtcars_imported, org, api
     assert body["r2_low"] < body["r2"] < body["r2_high"]
 
 
-def test_key_driver_api_names_an_unknown_field_or_method(mtcars_imported, org, api_for):
+def test_key_driver_api_refuses_an_unknown_method_and_names_unknown_fields(mtcars_imported, org, api_for):
     api = api_for(org["cx"])
-    response = api.get("/api/driver-analysis/?data=responses:mtcars&outcome=mpg&drivers=colour&method=ols")
+    response = api.get("/api/driver-analysis/?data=responses:mtcars&outcome=mpg&drivers=hp&method=ols")
     assert response.status_code == 400
-    assert set(response.json()) == {"drivers", "method"}
-    response = api.get("/api/driver-analysis/?data=responses:nowhere&outcome=mpg&drivers=hp")
-    assert response.status_code == 400 and "data" in response.json()
+    assert response.json() == {"method": ["“ols” is not a method (lmg, johnson)."]}
+    response = api.get("/api/driver-analysis/?data=responses:mtcars&outcome=mpg")
+    assert response.status_code == 400 and response.json() == {"drivers": ["This parameter is required."]}
+    # Well formed, but nothing is named so: answered like "not enough data", naming what is not there.
+    body = api.get("/api/driver-analysis/?data=responses:mtcars&outcome=mpg&drivers=colour").json()
+    assert body["error"].startswith("drivers: Select a valid choice. colour is not one of the available choices.")
+    body = api.get("/api/driver-analysis/?data=responses:nowhere&outcome=mpg&drivers=hp").json()
+    assert body["error"].startswith("There is no data “responses:nowhere”")
 
 
 def test_too_few_rows_say_not_enough_data_with_n(mtcars_imported, org, api_for):
