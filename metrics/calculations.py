@@ -127,6 +127,70 @@ def from_aggregates(calculator: str, row: dict) -> tuple[float, int, float | Non
 SCORE_CALCULATORS = {"nps": nps, "csat": csat, "mean": mean_score}
 
 
+# --- which control charts suit which calculator --------------------------------------------------
+# The one place that says it (alerts.evaluation and the alert-rule checks read it): proportions of
+# a sample (stored in %, with n) take p and Laney p′ charts, counts per period a c-chart, rates
+# per unit (n = the units) a u-chart; an individuals chart suits any series.
+PROPORTION_CALCULATORS = frozenset({"csat", "churn", "proportion", "series_proportion"})
+COUNT_CALCULATORS = frozenset({"count"})
+RATE_CALCULATORS = frozenset({"rate"})
+
+
+def chart_kinds(calculator: str) -> tuple[str, ...]:
+    """The control-chart kinds (alerts.charts names) that suit a calculator's values, preferred first."""
+    if calculator in PROPORTION_CALCULATORS:
+        return ("p", "laney", "individuals")
+    if calculator in COUNT_CALCULATORS:
+        return ("c", "individuals")
+    if calculator in RATE_CALCULATORS:
+        return ("u", "individuals")
+    return ("individuals",)
+
+
+# --- proportions and rates ---------------------------------------------------------------------
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def matches(values: pd.Series, wanted: list[str]) -> pd.Series:
+    """Which values are one of ``wanted``: text compared without case or surrounding spaces,
+    numbers as numbers (a field stored as 1.0 matches "1"), true/false as "true"/"false"."""
+    text = values.map(lambda v: str(v).strip().casefold())
+    hit = text.isin([w.strip().casefold() for w in wanted])
+    numbers = [n for n in (_as_number(w) for w in wanted) if n is not None]
+    if numbers:
+        numeric = values.map(lambda v: v if isinstance(v, int | float) and not isinstance(v, bool) else None)
+        hit |= pd.to_numeric(numeric, errors="coerce").isin(numbers)
+    return hit
+
+
+def proportion_metric(frame: pd.DataFrame, segment_by: str | None = None) -> list[Result]:
+    """Percent of rows whose ``hit`` is true per period (and segment), with n and a Wilson interval.
+
+    ``frame`` has ``period``, a boolean ``hit`` and the ``segment_by`` column."""
+    results = []
+    for period, segment, rows in _grouped(frame, segment_by):
+        n, k = len(rows), int(rows["hit"].sum())
+        low, high = wilson(k, n)
+        results.append(Result(period, segment, k / n * 100, n, low, high))
+    return results
+
+
+def poisson_rate_interval(events: float, units: float) -> tuple[float, float]:
+    """Exact (Garwood) 95% interval of a rate of ``events`` per unit over ``units`` units."""
+    from scipy.stats import chi2
+
+    low = chi2.ppf(0.025, 2 * events) / 2 if events > 0 else 0.0
+    high = chi2.ppf(0.975, 2 * events + 2) / 2
+    return float(low / units), float(high / units)
+
+
 def _grouped(frame: pd.DataFrame, segment_by: str | None):
     """Yield (period, segment, rows) for the whole population and, if asked, per segment."""
     for period, rows in frame.groupby("period", sort=True):
@@ -153,6 +217,8 @@ def score_metric(frame: pd.DataFrame, calculator: str, segment_by: str | None = 
 
 # --- observations ------------------------------------------------------------------------------
 
+TWO_SERIES_CALCULATORS = frozenset({"ratio", "series_proportion", "rate"})  # numerator and denominator series
+
 
 def series_metric(
     frame: pd.DataFrame,
@@ -162,15 +228,33 @@ def series_metric(
     denominator: pd.DataFrame | None = None,
     unit_cost: float | None = None,
 ) -> list[Result]:
-    """Count, sum, ratio of two series, or cost of failure demand (volume × cost per contact)."""
+    """Count, sum, ratio of two series, proportion of two series (numerator part of the denominator,
+    in %, n = the denominator, Wilson interval), rate per unit (events / units, n = the units, exact
+    Poisson interval), or cost of failure demand (volume × cost per contact)."""
     results = []
-    if calculator == "ratio":
+    if calculator in TWO_SERIES_CALCULATORS:
         assert denominator is not None
         numerators = {(p, s): rows["value"].sum() for p, s, rows in _grouped(frame, segment_by)}
         for period, segment, rows in _grouped(denominator, segment_by):
-            below = rows["value"].sum()
-            if below:
-                results.append(Result(period, segment, float(numerators.get((period, segment), 0.0) / below)))
+            below = float(rows["value"].sum())
+            above = float(numerators.get((period, segment), 0.0))
+            if below <= 0:
+                continue
+            if calculator == "ratio":
+                results.append(Result(period, segment, above / below))
+            elif calculator == "series_proportion":
+                if not 0 <= above <= below:
+                    raise ValueError(
+                        f"on {period} the numerator ({above:g}) is not between 0 and the denominator ({below:g}): "
+                        "a proportion counts part of a whole; use “Rate per unit” for events per unit"
+                    )
+                low, high = wilson(above, below)
+                results.append(Result(period, segment, above / below * 100, max(round(below), 1), low, high))
+            else:  # rate: events per unit, n = the units (a u-chart's sample size)
+                if above < 0:
+                    raise ValueError(f"on {period} the count of events is negative ({above:g})")
+                low, high = poisson_rate_interval(above, below)
+                results.append(Result(period, segment, above / below, max(round(below), 1), low, high))
         return results
     for period, segment, rows in _grouped(frame, segment_by):
         if calculator == "count":
