@@ -7,6 +7,7 @@ formula has them the sample size and a 95% confidence interval.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -330,14 +331,48 @@ def revenue_at_risk(
 MAX_DRIVERS = 12  # the Shapley decomposition visits 2^p subsets
 
 
-def r_squared(corr: np.ndarray, target: int, predictors: tuple[int, ...]) -> float:
-    """R² of the linear regression of one variable on others, from their correlation matrix."""
-    if not predictors:
-        return 0.0
-    idx = list(predictors)
-    r_xy = corr[idx, target]
-    solution = np.linalg.lstsq(corr[np.ix_(idx, idx)], r_xy, rcond=None)[0]
-    return float(r_xy @ solution)
+@functools.cache
+def _subsets(p: int) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Every subset of p drivers as a bit mask 0 .. 2^p − 1, each one's size, and per size the
+    masks with their members' positions (worked out once per p)."""
+    masks = np.arange(2**p)
+    bits = (masks[:, None] >> np.arange(p)) & 1
+    sizes = bits.sum(axis=1)
+    groups = []
+    for size in range(1, p + 1):
+        chosen = masks[sizes == size]
+        groups.append((chosen, np.nonzero(bits[chosen])[1].reshape(len(chosen), size)))
+    return masks, sizes, groups
+
+
+def subset_r_squared(corr: np.ndarray) -> np.ndarray:
+    """R² of the outcome (row and column 0 of ``corr``) on every subset of the drivers, indexed
+    by the subset's bit mask; the subsets of one size are solved together in one batched call."""
+    p = corr.shape[0] - 1
+    r_xx, r_xy = corr[1:, 1:], corr[1:, 0]
+    r2 = np.zeros(2**p)
+    for chosen, members in _subsets(p)[2]:
+        a = r_xx[members[:, :, None], members[:, None, :]]
+        b = r_xy[members][:, :, None]
+        try:
+            solution = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:  # collinear drivers: the least-squares answer, as lstsq gives
+            solution = np.linalg.pinv(a) @ b
+        r2[chosen] = np.einsum("ck,ck->c", b[:, :, 0], solution[:, :, 0])
+    return r2
+
+
+def lmg_from_correlations(corr: np.ndarray) -> tuple[np.ndarray, float]:
+    """Each driver's LMG share of R² from the correlation matrix (outcome first), and R²."""
+    p = corr.shape[0] - 1
+    r2 = subset_r_squared(corr)
+    masks, sizes, _ = _subsets(p)
+    weights = np.array([math.factorial(k) * math.factorial(p - k - 1) / math.factorial(p) for k in range(p)])
+    parts = np.empty(p)
+    for j in range(p):
+        without = masks[(masks >> j & 1) == 0]
+        parts[j] = np.sum(weights[sizes[without]] * (r2[without | 1 << j] - r2[without]))
+    return parts, float(r2[-1])
 
 
 def relative_importance(frame: pd.DataFrame, outcome: str) -> tuple[dict[str, float], float]:
@@ -345,31 +380,11 @@ def relative_importance(frame: pd.DataFrame, outcome: str) -> tuple[dict[str, fl
     measure of Lindeman, Merenda and Gold, 1980; a Shapley decomposition of R²).
 
     Returns ({driver: contribution to R²}, R²); the contributions add up to R²."""
-    from itertools import combinations
-    from math import factorial
-
     drivers = [c for c in frame.columns if c != outcome]
     if not drivers or len(drivers) > MAX_DRIVERS:
         raise ValueError(f"key-driver analysis needs 1 to {MAX_DRIVERS} drivers, got {len(drivers)}")
     corr = np.corrcoef(frame[[outcome, *drivers]].to_numpy(dtype=float), rowvar=False)
     if np.isnan(corr).any():
         raise ValueError("a driver or the outcome does not vary, so its importance is undefined")
-    p = len(drivers)
-    positions = range(1, p + 1)
-    cache: dict[tuple[int, ...], float] = {}
-
-    def r2(subset: tuple[int, ...]) -> float:
-        if subset not in cache:
-            cache[subset] = r_squared(corr, 0, subset)
-        return cache[subset]
-
-    contributions = {}
-    for j in positions:
-        others = [k for k in positions if k != j]
-        total = 0.0
-        for size in range(p):
-            weight = factorial(size) * factorial(p - size - 1) / factorial(p)
-            for subset in combinations(others, size):
-                total += weight * (r2(tuple(sorted((*subset, j)))) - r2(subset))
-        contributions[drivers[j - 1]] = total
-    return contributions, r2(tuple(positions))
+    parts, r2 = lmg_from_correlations(corr)
+    return dict(zip(drivers, (float(x) for x in parts), strict=True)), r2

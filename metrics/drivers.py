@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from metrics.calculations import MAX_DRIVERS, relative_importance
+from metrics.calculations import MAX_DRIVERS, lmg_from_correlations
 
 LMG, JOHNSON = "lmg", "johnson"
 METHODS = {LMG: "LMG (average over orderings)", JOHNSON: "Johnson's relative weights"}
@@ -29,9 +29,10 @@ MIN_ROWS = 30  # fewer complete rows than this: "not enough data"
 ROWS_PER_DRIVER = 5  # and at least this many rows per driver
 BOOTSTRAP_RESAMPLES = 200
 BOOTSTRAP_SEED = 20_26
-# LMG visits 2^p subsets per resample: its resamples are cut so that p = 12 stays within seconds.
-LMG_SUBSET_BUDGET = 2**15
+# LMG solves 2^p regressions per resample: its resamples are cut so that p = 12 stays near a second.
+LMG_SUBSET_BUDGET = 2**19
 MIN_RESAMPLES = 20
+ROW_BUDGET = 2_000_000  # rows resampled in all: 20,000 responses get 100 resamples
 
 
 def _correlations(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> np.ndarray:
@@ -41,16 +42,12 @@ def _correlations(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> np.n
     return corr
 
 
-def relative_weights(frame: pd.DataFrame, outcome: str) -> tuple[dict[str, float], float]:
-    """Johnson's relative weights: ({driver: raw weight}, R²); the raw weights add up to R².
+def johnson_from_correlations(corr: np.ndarray) -> tuple[np.ndarray, float]:
+    """Each driver's raw relative weight from the correlation matrix (outcome first), and R².
 
     With R_xx = Λ Λ (Λ the symmetric square root of the drivers' correlation matrix), the
     outcome is regressed on the orthogonal variables Z = X Λ⁻¹ (β = Λ⁻¹ r_xy) and driver j
-    receives Σ_k λ_jk² β_k²."""
-    drivers = [c for c in frame.columns if c != outcome]
-    if not drivers:
-        raise ValueError("key-driver analysis needs at least one driver")
-    corr = _correlations(frame, outcome, drivers)
+    receives Σ_k λ_jk² β_k²; the weights add up to R²."""
     r_xx, r_xy = corr[1:, 1:], corr[1:, 0]
     eigenvalues, vectors = np.linalg.eigh(r_xx)
     if eigenvalues.min() <= 1e-10 * max(eigenvalues.max(), 1.0):
@@ -58,10 +55,19 @@ def relative_weights(frame: pd.DataFrame, outcome: str) -> tuple[dict[str, float
     root = vectors @ np.diag(np.sqrt(eigenvalues)) @ vectors.T
     beta = np.linalg.solve(root, r_xy)
     raw = (root**2) @ (beta**2)
-    return dict(zip(drivers, (float(w) for w in raw), strict=True)), float(raw.sum())
+    return raw, float(raw.sum())
 
 
-MEASURES = {LMG: relative_importance, JOHNSON: relative_weights}
+def relative_weights(frame: pd.DataFrame, outcome: str) -> tuple[dict[str, float], float]:
+    """Johnson's relative weights: ({driver: raw weight}, R²); the raw weights add up to R²."""
+    drivers = [c for c in frame.columns if c != outcome]
+    if not drivers:
+        raise ValueError("key-driver analysis needs at least one driver")
+    raw, r2 = johnson_from_correlations(_correlations(frame, outcome, drivers))
+    return dict(zip(drivers, (float(w) for w in raw), strict=True)), r2
+
+
+MEASURES = {LMG: lmg_from_correlations, JOHNSON: johnson_from_correlations}
 
 
 @dataclass(frozen=True)
@@ -94,11 +100,13 @@ def minimum_rows(drivers: int) -> int:
     return max(MIN_ROWS, ROWS_PER_DRIVER * drivers)
 
 
-def resample_count(method: str, drivers: int, wanted: int = BOOTSTRAP_RESAMPLES) -> int:
-    """How many bootstrap resamples to draw: ``wanted``, fewer for LMG with many drivers."""
+def resample_count(method: str, drivers: int, rows: int = 0, wanted: int = BOOTSTRAP_RESAMPLES) -> int:
+    """How many bootstrap resamples to draw: ``wanted``, fewer for many rows or (LMG) many drivers,
+    never fewer than MIN_RESAMPLES; the answer reports the number used."""
+    count = min(wanted, ROW_BUDGET // max(rows, 1))
     if method == LMG:
-        return max(MIN_RESAMPLES, min(wanted, LMG_SUBSET_BUDGET // 2**drivers))
-    return wanted
+        count = min(count, LMG_SUBSET_BUDGET // 2**drivers)
+    return max(MIN_RESAMPLES, min(count, wanted))
 
 
 def analyse(
@@ -129,11 +137,12 @@ def analyse(
         )
     measure = MEASURES[method]
     try:
-        parts, r2 = measure(data[[*drivers, outcome]], outcome)
+        values, r2 = measure(_correlations(data, outcome, drivers))
     except ValueError as exc:
         raise NotEnoughData(str(exc).capitalize() + ".") from None
+    parts = dict(zip(drivers, (float(v) for v in values), strict=True))
     shares = _shares(parts, r2, drivers)
-    draws = resample_count(method, len(drivers), resamples) if resamples else 0
+    draws = resample_count(method, len(drivers), len(data), resamples) if resamples else 0
     boot_shares, boot_r2 = _bootstrap(data, outcome, drivers, measure, draws, seed)
     rows = []
     for j, driver in enumerate(drivers):
@@ -155,19 +164,22 @@ def _shares(parts: dict[str, float], r2: float, drivers: list[str]) -> np.ndarra
 
 def _bootstrap(data, outcome, drivers, measure, draws, seed) -> tuple[np.ndarray, np.ndarray]:
     """Shares and R² of ``draws`` resamples of the rows; resamples in which a column does not vary
-    are skipped (they are counted out of the result, not filled in)."""
+    (or drivers become collinear) are left out, not filled in: ``resamples`` reports those used."""
     if not draws:
         return np.empty((0, len(drivers))), np.empty(0)
     rng = np.random.default_rng(seed)
-    table = data[[*drivers, outcome]].to_numpy(dtype=float)
+    table = data[[outcome, *drivers]].to_numpy(dtype=float)
     n = len(table)
     shares, r2s = [], []
     for _ in range(draws):
-        sample = pd.DataFrame(table[rng.integers(0, n, n)], columns=[*drivers, outcome])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.corrcoef(table[rng.integers(0, n, n)], rowvar=False)
+        if np.isnan(corr).any():
+            continue
         try:
-            parts, r2 = measure(sample, outcome)
+            values, r2 = measure(corr)
         except (ValueError, np.linalg.LinAlgError):
             continue
-        shares.append(_shares(parts, r2, drivers))
+        shares.append(values / r2 * 100 if r2 > 0 else np.zeros(len(drivers)))
         r2s.append(r2)
     return np.array(shares).reshape(-1, len(drivers)), np.array(r2s)

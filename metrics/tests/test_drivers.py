@@ -80,10 +80,12 @@ def test_every_importance_has_a_seeded_bootstrap_interval_around_it(mtcars):
     assert first.r2_low < first.r2 < first.r2_high
 
 
-def test_lmg_bootstrap_draws_fewer_resamples_when_drivers_are_many():
-    assert drivers.resample_count(drivers.LMG, 4) == drivers.BOOTSTRAP_RESAMPLES
-    assert drivers.resample_count(drivers.LMG, 12) == drivers.MIN_RESAMPLES
-    assert drivers.resample_count(drivers.JOHNSON, 12) == drivers.BOOTSTRAP_RESAMPLES
+def test_the_bootstrap_draws_fewer_resamples_for_many_rows_or_many_lmg_drivers():
+    assert drivers.resample_count(drivers.LMG, 4, rows=32) == drivers.BOOTSTRAP_RESAMPLES
+    assert drivers.resample_count(drivers.LMG, 12, rows=32) == 128
+    assert drivers.resample_count(drivers.JOHNSON, 12, rows=32) == drivers.BOOTSTRAP_RESAMPLES
+    assert drivers.resample_count(drivers.JOHNSON, 4, rows=20_000) == 100
+    assert drivers.resample_count(drivers.JOHNSON, 4, rows=10_000_000) == drivers.MIN_RESAMPLES
 
 
 def test_too_few_complete_rows_is_not_enough_data(mtcars):
