@@ -163,3 +163,9 @@ def test_a_p_chart_rule_is_accepted_on_any_proportion(org):
         fields={"name": "Negative share out of control", "kind": "control", "chart": "p"},
     )
     assert rule.chart == "p"
+
+
+def test_the_metric_page_says_what_a_proportion_counts(org, client_for):
+    _define(org, name="Negative", calculator="proportion", condition_field="sentiment", condition_values="negative")
+    page = client_for(org["leader"]).get("/metrics/negative/").content.decode()
+    assert '<span id="metric-condition">sentiment is negative</span>' in page
