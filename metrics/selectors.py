@@ -182,6 +182,7 @@ KDA_MIN_RESPONSES = drivers.MIN_ROWS
 KDA_FIELD_SAMPLE = 500  # the latest responses of a source whose fields are offered
 SCORE = "score"
 GRANULARITIES = ("day", "week", "month")
+PER_CUSTOMER = "customer"  # series joined on the customer_id dimension of their observations
 
 
 def _number(value) -> bool:
@@ -266,6 +267,7 @@ def driver_data_choices() -> list[tuple[str, str]]:
     choices = [(f"responses:{s}", f"Responses of “{s}”") for s in sources]
     if Observation.objects.exists():
         choices += [(f"series:{g}", f"Observation series, joined per {g}") for g in GRANULARITIES]
+        choices.append((f"series:{PER_CUSTOMER}", "Observation series, joined per customer (customer_id dimension)"))
     return choices
 
 
@@ -295,21 +297,21 @@ def driver_fields(*, data: str) -> list[str]:
 def _driver_frame(data: str, columns: list[str]) -> pd.DataFrame:
     """One row per response (its numeric fields) or per period (each series' sum), one column per field."""
     from django.conf import settings
+    from django.db.models.fields.json import KT
     from django.db.models.functions import Trunc
 
     from metrics.models import Observation
 
     kind, _, key = data.partition(":")
     if kind == "series":
-        rows = (
-            Observation.objects.filter(source__in=columns)
-            .annotate(period=Trunc("observed_at", key, tzinfo=ZoneInfo(settings.TIME_ZONE)))
-            .values_list("period", "source")
-            .annotate(total=Sum("value"))
-            .order_by()
-        )
-        frame = pd.DataFrame(list(rows), columns=["period", "source", "total"])
-        return frame.pivot(index="period", columns="source", values="total").reindex(columns=columns)
+        series = Observation.objects.filter(source__in=columns)
+        if key == PER_CUSTOMER:
+            series = series.filter(dimensions__has_key="customer_id").annotate(joined=KT("dimensions__customer_id"))
+        else:
+            series = series.annotate(joined=Trunc("observed_at", key, tzinfo=ZoneInfo(settings.TIME_ZONE)))
+        rows = series.values_list("joined", "source").annotate(total=Sum("value")).order_by()
+        frame = pd.DataFrame(list(rows), columns=["joined", "source", "total"])
+        return frame.pivot(index="joined", columns="source", values="total").reindex(columns=columns)
     rows = (
         SurveyResponse.objects.filter(source=key)
         .order_by("-responded_at")
@@ -326,7 +328,8 @@ def _driver_frame(data: str, columns: list[str]) -> pd.DataFrame:
 
 def driver_analysis(*, data: str, outcome: str, driver_names: list[str], method: str = drivers.LMG) -> dict:
     """Key-driver analysis of any numeric data: ``outcome`` on ``driver_names`` read as continuous
-    numbers, over the responses of a source or the observation series joined per period.
+    numbers, over the responses of a source or the observation series joined per period or per
+    customer (each series summed per customer_id dimension).
     The caller has checked the names against ``driver_fields``; "not enough data" is an answer."""
     driver_names = [d for d in dict.fromkeys(driver_names) if d != outcome]
     frame = _driver_frame(data, [outcome, *driver_names])

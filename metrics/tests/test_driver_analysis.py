@@ -123,6 +123,25 @@ def test_observation_series_joined_per_day_are_analysed_like_responses(org, api_
     assert {d["driver"]: round(d["share"], 5) for d in body["drivers"]} == MTCARS_JOHNSON
 
 
+def test_observation_series_joined_per_customer_use_the_customer_id_dimension(org, api_for):
+    rows = [
+        {
+            "source": name,
+            "external_id": f"{name}-{i}",
+            "observed_at": "2026-09-01T12:00:00Z",
+            "value": value,
+            "dimensions": {"customer_id": f"C{i}"},
+        }
+        for i, car in enumerate(MTCARS)
+        for name, value in zip(["mpg", *DRIVERS], car, strict=True)
+    ]
+    api = api_for(org["cx"])
+    assert api.post("/api/ingest/observations/", rows, format="json").status_code == 200
+    body = api.get(f"/api/driver-analysis/?{_query('lmg', 'series:customer')}").json()
+    assert body["n"] == 32 and body["r2"] == pytest.approx(MTCARS_R2, abs=5e-8)
+    assert {d["driver"]: round(d["share"], 5) for d in body["drivers"]} == MTCARS_LMG
+
+
 def test_a_metric_key_driver_page_offers_johnsons_weights_with_intervals(org, client_for, api_for):
     import numpy as np
     from django.utils import timezone
