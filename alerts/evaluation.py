@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from alerts import charts
-from metrics.calculations import next_period
+from metrics.calculations import COUNT_CALCULATORS, PROPORTION_CALCULATORS, RATE_CALCULATORS, next_period
 
 RAG_RANK = {"green": 0, "amber": 1, "red": 2}
-PROPORTION_CALCULATORS = {"csat", "churn"}  # values are percentages of a sample
-COUNT_CALCULATORS = {"count"}
+# Which calculators take which charts is said once, in metrics.calculations (chart_kinds and the
+# PROPORTION_, COUNT_ and RATE_CALCULATORS imported above).
 LANEY_MIN_SAMPLE = 1000  # average sample size from which the auto chart is Laney's p′
 MIN_CHART_POINTS = 10
 
@@ -108,6 +108,8 @@ def chart_kind(rule: RuleSpec, calculator: str, points: list[Point]) -> str:
         return charts.LANEY if sum(sizes) / len(sizes) >= LANEY_MIN_SAMPLE else charts.P_CHART
     if calculator in COUNT_CALCULATORS:
         return charts.C_CHART
+    if calculator in RATE_CALCULATORS and sizes and all(sizes):
+        return charts.U_CHART
     return charts.INDIVIDUALS
 
 
@@ -117,7 +119,8 @@ def control_chart(rule: RuleSpec, calculator: str, points: list[Point]) -> tuple
     Raises ValueError when there are too few points or a p-chart lacks sample sizes."""
     kind = chart_kind(rule, calculator, points)
     proportions = kind in (charts.P_CHART, charts.LANEY)
-    known = [i for i, p in enumerate(points) if p.value is not None and (not proportions or p.sample_size)]
+    sized = proportions or kind == charts.U_CHART  # the chart needs each point's n (sample or units)
+    known = [i for i, p in enumerate(points) if p.value is not None and (not sized or p.sample_size)]
     values = [points[i].value / 100 if proportions else points[i].value for i in known]
     in_base = [
         j
@@ -128,7 +131,7 @@ def control_chart(rule: RuleSpec, calculator: str, points: list[Point]) -> tuple
     if len(in_base) < MIN_CHART_POINTS:
         raise ValueError(f"a control chart needs {MIN_CHART_POINTS} periods with values in its baseline")
     base = slice(in_base[0], in_base[-1] + 1)
-    sizes = [points[i].sample_size for i in known] if proportions else None
+    sizes = [points[i].sample_size for i in known] if sized else None
     return kind, known, charts.chart(kind, values, sizes, base)
 
 
