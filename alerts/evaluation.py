@@ -70,6 +70,21 @@ class RuleSpec:
     baseline_to: date | None = None
 
 
+def value_unit(unit: str) -> str:
+    """The unit written after a value: "72 %", "3.1 days" ("" without a unit)."""
+    return f" {unit}" if unit else ""
+
+
+def change_unit(change_mode: str, unit: str) -> str:
+    """The unit of a change: "%" when relative; when absolute, "points" on a metric measured in %
+    (a CSAT drop from 80 % to 70 % is 10 points, not 10 %), otherwise the metric's own unit."""
+    if change_mode == "percent":
+        return "%"
+    if unit.strip() in ("%", "percent", "pp", "points"):
+        return " points"
+    return value_unit(unit)
+
+
 def shift_year(period: date, granularity: str) -> date:
     """The same period one year earlier: 52 weeks for weeks, the same day/month otherwise."""
     if granularity == "week":
@@ -147,7 +162,7 @@ def checks(rule: RuleSpec, metric, points: list[Point], granularity: str) -> lis
     """The condition of each period. ``metric`` gives ``rag(value)``, ``target``, ``direction``
     and ``calculator``."""
     sign = 1 if metric.direction == "higher" else -1
-    unit = f" {metric.unit}" if getattr(metric, "unit", "") else ""
+    unit = value_unit(getattr(metric, "unit", ""))
     kind = rule.kind
     if kind == "missing":
         return [Check(p.value is None, p.value is not None, "no value" if p.value is None else "") for p in points]
@@ -194,12 +209,13 @@ def checks(rule: RuleSpec, metric, points: list[Point], granularity: str) -> lis
                 continue
             change = v - ref if rule.change_mode == "absolute" else (v - ref) / abs(ref) * 100
             worse = -sign * change
-            label = f"{change:+.4g}{'%' if rule.change_mode == 'percent' else unit}"
+            by = change_unit(rule.change_mode, getattr(metric, "unit", ""))
             out.append(
                 Check(
                     worse >= rule.change_limit,
                     worse < rule.change_limit - rule.hysteresis,
-                    f"{v:.4g}{unit}, {label} against {ref:.4g}",
+                    f"{v:.4g}{unit}, {change:+.4g}{by} against {ref:.4g}{unit} "
+                    f"(fires at {rule.change_limit:g}{by} worse)",
                 )
             )
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from alerts import evaluation
@@ -13,7 +13,35 @@ from alerts.models import Alert, AlertEvent, AlertRule, AlertState, Delivery, Ev
 from cxgov.lib import permissions
 from metrics.models import Metric, MetricValue
 
-SCOPES = {"mine": "Mine", "functions": "My functions'", "all": "All"}
+SCOPES = {"mine": "Concerning me", "functions": "My functions'", "all": "All"}
+
+
+def concerning(user) -> Q:
+    """THE answer to "which alerts concern this person", used by the home page, the inbox and the
+    digest alike: alerts on metrics their functions own, alerts of rules they subscribe to, and
+    alerts a notice was sent to them about."""
+    if not permissions.is_active_user(user):
+        return Q(pk__in=[])
+    return (
+        Q(metric__owning_function_id__in=permissions.function_ids(user))
+        | Q(Exists(AlertRule.subscribers.through.objects.filter(alertrule_id=OuterRef("rule_id"), user_id=user.pk)))
+        | Q(Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient_id=user.pk)))
+    )
+
+
+def firing_concerning(user) -> QuerySet[Alert]:
+    """The firing alerts that concern ``user``, most severe first then newest (home page summary,
+    digest)."""
+    severity = Case(When(severity="critical", then=Value(0)), When(severity="warning", then=Value(1)), default=Value(2))
+    return (
+        Alert.objects.filter(concerning(user), state=AlertState.FIRING)
+        .select_related("rule", "metric__owning_function", "acknowledged_by")
+        .annotate(
+            unread=Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user, read_at__isnull=True)),
+            rank=severity,
+        )
+        .order_by("rank", "-fired_at", "-pk")
+    )
 
 
 def rule_list(*, metric: Metric) -> list[AlertRule]:
@@ -33,13 +61,14 @@ def rule_list(*, metric: Metric) -> list[AlertRule]:
 
 
 def alert_list(*, user, scope: str = "all", state: str = "", metric_id: int | None = None) -> QuerySet[Alert]:
-    """Alerts for the inbox: ``mine`` (sent to me), ``functions`` (metrics owned by my functions) or ``all``;
+    """Alerts for the inbox: ``mine`` (those that concern me: see ``concerning``), ``functions``
+    (metrics owned by my functions) or ``all``;
     ``alert.unread`` when a notice of it to ``user`` has not been opened."""
     alerts = Alert.objects.select_related("rule", "metric__owning_function", "acknowledged_by").annotate(
         unread=Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user, read_at__isnull=True))
     )
     if scope == "mine":
-        alerts = alerts.filter(Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user)))
+        alerts = alerts.filter(concerning(user))
     elif scope == "functions":
         alerts = alerts.filter(metric__owning_function_id__in=permissions.function_ids(user))
     if state in AlertState.values:

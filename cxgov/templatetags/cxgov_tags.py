@@ -42,3 +42,11 @@ def can(user, capability: str) -> bool:
     if capability not in permissions.CAPABILITIES:
         raise template.TemplateSyntaxError(f"Unknown capability {capability!r}; see cxgov.lib.permissions.")
     return permissions.holds(user, capability, anywhere=True)
+
+
+@register.filter
+def spreadsheet_safe(value):
+    """Email text parts: text a spreadsheet would run as a formula gets a leading quote."""
+    from cxgov.lib.spreadsheet import safe_cell
+
+    return safe_cell(value)
