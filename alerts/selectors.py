@@ -92,9 +92,15 @@ def alert_detail(*, pk: int) -> Alert:
 
 
 def alert_chart(*, alert: Alert) -> dict:
-    """The metric's values (the rule's segment) with this rule's episodes marked, and the control
-    limits when the rule is a control chart."""
-    rule, metric = alert.rule, alert.metric
+    """The chart of an alert: its rule's chart, with this alert's own limits (those it was judged
+    with, as stored when it fired) drawn, not today's."""
+    return rule_chart(rule=alert.rule, metric=alert.metric, alert=alert)
+
+
+def rule_chart(*, rule: AlertRule, metric: Metric, alert: Alert | None = None) -> dict:
+    """The metric's values (the rule's segment) with every episode of the rule marked (where it
+    fired and resolved, history included). Control limits: the alert's stored ones when drawing an
+    alert, otherwise the rule's current limits (marked provisional when they are)."""
     values = list(
         MetricValue.objects.filter(metric=metric, segment=rule.segment)
         .order_by("period_start")
@@ -111,7 +117,7 @@ def alert_chart(*, alert: Alert) -> dict:
         for pk, opened, resolved in episodes:
             period = pick(opened, resolved)
             if period in index:
-                out[index[period]] = {"this": pk == alert.pk}
+                out[index[period]] = {"this": alert is not None and pk == alert.pk}
         return out
 
     fired = [round(values[i][1], 4) if m else None for i, m in enumerate(marks(lambda o, r: o))]
@@ -121,7 +127,7 @@ def alert_chart(*, alert: Alert) -> dict:
         "values": [round(v, 4) for _, v, _ in values],
         "fired": fired,
         "resolved": resolved,
-        "this": alert.opened_period.isoformat(),
+        "this": alert.opened_period.isoformat() if alert else None,
         "unit": metric.unit,
         "limits": None,
         "lines": [],
@@ -134,20 +140,45 @@ def alert_chart(*, alert: Alert) -> dict:
                 ("Red threshold", metric.red_threshold, "#dc3545"),
             ]
         chart["lines"] = [{"label": label, "value": v, "color": c} for label, v, c in lines if v is not None]
-    if rule.kind == "control" and values:
-        points = [evaluation.Point(p, v, n) for p, v, n in values]
-        try:
-            kind, known, result = evaluation.control_chart(rule, metric.calculator, points)
-        except ValueError:
-            return chart
-        scale = 100 if kind in ("p", "laney") else 1
-        centre, upper, lower = [None] * len(values), [None] * len(values), [None] * len(values)
-        for j, i in enumerate(known):
-            low, high = result.limits.band(j, 3)
-            centre[i] = round(result.limits.centre * scale, 4)
-            upper[i], lower[i] = round(high * scale, 4), round(low * scale, 4)
-        chart["limits"] = {"kind": kind, "centre": centre, "upper": upper, "lower": lower}
+    if rule.kind != "control" or not values:
+        return chart
+    if alert is not None and alert.limits:
+        chart["limits"] = _stored_limits(alert.limits, values)
+        return chart
+    points = [evaluation.Point(p, v, n) for p, v, n in values]
+    try:
+        drawn = evaluation.control_chart(rule, metric.calculator, points)
+    except ValueError:
+        return chart
+    centre, upper, lower = [None] * len(values), [None] * len(values), [None] * len(values)
+    for j, i in enumerate(drawn.known):
+        limits = drawn.limits_at(j)
+        centre[i], upper[i], lower[i] = round(limits["centre"], 4), round(limits["upper"], 4), round(limits["lower"], 4)
+    label = "provisional limits" if drawn.provisional else "limits"
+    chart["limits"] = {"kind": drawn.kind, "centre": centre, "upper": upper, "lower": lower, "label": label}
     return chart
+
+
+def _stored_limits(stored: dict, values: list[tuple]) -> dict:
+    """The limits an alert was judged with, over the whole chart: constant for individuals and
+    c-charts; for p-charts the stored centre with each period's own sample size (and the stored
+    Laney factor), as the chart had them when the alert fired."""
+    kind, centre = stored["chart"], stored["centre"]
+    upper, lower = [], []
+    for _, _value, n in values:
+        if kind in ("p", "laney") and n:
+            p = centre / 100
+            sigma = (p * (1 - p) / n) ** 0.5 * (stored.get("sigma_z") or 1) * 100
+            upper.append(round(min(centre + 3 * sigma, 100), 4))
+            lower.append(round(max(centre - 3 * sigma, 0), 4))
+        elif kind in ("p", "laney"):
+            upper.append(None)
+            lower.append(None)
+        else:
+            upper.append(stored["upper"])
+            lower.append(stored["lower"])
+    label = "limits when it fired" + (" (provisional)" if stored.get("provisional") else "")
+    return {"kind": kind, "centre": [centre] * len(values), "upper": upper, "lower": lower, "label": label}
 
 
 def _unresolved_failure() -> Q:
