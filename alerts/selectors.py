@@ -60,6 +60,11 @@ def rule_list(*, metric: Metric) -> list[AlertRule]:
     return rules
 
 
+def rule_episodes(*, rule: AlertRule, limit: int = 200) -> list[Alert]:
+    """The rule's episodes, newest first, history included (one query)."""
+    return list(Alert.objects.filter(rule=rule).order_by("-opened_period", "-pk")[:limit])
+
+
 def alert_list(*, user, scope: str = "all", state: str = "", metric_id: int | None = None) -> QuerySet[Alert]:
     """Alerts for the inbox: ``mine`` (those that concern me: see ``concerning``), ``functions``
     (metrics owned by my functions) or ``all``;

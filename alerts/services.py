@@ -186,6 +186,18 @@ def _close_open_episode(*, rule: AlertRule, user: User) -> None:
             )
 
 
+def rule_replay(*, user: User, rule: AlertRule) -> AlertRule:
+    """Judge every past period of the rule again at its next evaluation (queued now): episodes not
+    yet recorded are recorded as history, with no notice for those already closed."""
+    if not permissions.can_write_alert_rules(user):
+        raise PermissionDenied("Only administrators and the CX team replay alert rules.")
+    with transaction.atomic():
+        AlertRule.objects.filter(pk=rule.pk).update(replay_pending=True)
+        evaluation_request(metric_id=rule.metric_id)
+    rule.refresh_from_db()
+    return rule
+
+
 def rule_delete(*, user: User, rule: AlertRule) -> None:
     if not permissions.can_write_alert_rules(user):
         raise PermissionDenied("Only administrators and the CX team write alert rules.")
