@@ -46,7 +46,8 @@ def can(user, capability: str) -> bool:
 
 @register.filter
 def spreadsheet_safe(value):
-    """Email text parts: text a spreadsheet would run as a formula gets a leading quote."""
+    """People paste plain-text emails into spreadsheets: written text that a spreadsheet could
+    run as a formula gets a leading quote there (cxgov.lib.spreadsheet), as in CSV exports."""
     from cxgov.lib.spreadsheet import safe_cell
 
     return safe_cell(value)
