@@ -173,6 +173,8 @@ ENDPOINTS: dict[str, Row] = {
     "alert-rule-create": Row(form("write_alert_rules"), obj="metric"),
     "alert-rule-edit": Row(form("write_alert_rules"), obj="alert_rule"),
     "alert-rule-delete": Row(post("write_alert_rules"), obj="alert_rule"),
+    "alert-rule-detail": Row(read(), obj="alert_rule"),
+    "alert-rule-replay": Row(post("write_alert_rules"), obj="alert_rule"),
     # --- ownership -----------------------------------------------------------------------------
     "ownership:map": Row(read()),
     "ownership:map-export": Row(VIEW, obj="export"),
@@ -277,6 +279,7 @@ ENDPOINTS: dict[str, Row] = {
     "api:digestdelivery-detail": Row({"GET": "configure_organisation"}, obj="delivery"),
     "api:alertrule-list": Row(api_list("write_alert_rules")),
     "api:alertrule-detail": Row(api_detail("write_alert_rules", delete="write_alert_rules"), obj="alert_rule"),
+    "api:alertrule-replay": Row(post("write_alert_rules"), obj="alert_rule"),
     "api:alert-list": Row(VIEW),
     "api:alert-detail": Row(VIEW, obj="alert"),
     "api:alert-acknowledge": Row(post("acknowledge_alerts"), obj="alert", owned=True),
