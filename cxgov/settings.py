@@ -430,6 +430,7 @@ SPECTACULAR_SETTINGS = {
         "CanvasStateEnum": "outcomes.models.CanvasState",
         "AlertStateEnum": "alerts.models.AlertState",
         "MetricKindEnum": "metrics.models.Kind",
+        "BulkTagActionEnum": "rootcause.models.BulkAction",
         "AuditActionEnum": "audit.selectors.ACTION_CHOICES",
     },
 }
