@@ -188,6 +188,7 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     drivers: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)  # responses: other fields (numbers or categories)
     dates_from: str = ""  # responses without a date column: spread by row order over [from, to]
     dates_to: str = ""
     snapshot: str = ""  # customers: tenure and churn flags are relative to this day
@@ -465,7 +466,13 @@ def _read_xlsx(path: Path) -> Table:
 def missing_columns(table: Table, mapping: Mapping) -> list[str]:
     """Mapped columns that the file does not have."""
     present = {column_label(i, h) for i, h in enumerate(table.header)}
-    wanted = [*mapping.columns.values(), *mapping.drivers.values(), mapping.filter_column, mapping.label_column]
+    wanted = [
+        *mapping.columns.values(),
+        *mapping.drivers.values(),
+        *mapping.fields.values(),
+        mapping.filter_column,
+        mapping.label_column,
+    ]
     return sorted({c for c in wanted if c and c not in present})
 
 
@@ -637,8 +644,11 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
             low, high = SCALE_BOUNDS[scale]
             if not low <= score <= high:
                 errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
-    if score is None and not get["score"] and not get["comment"]:
-        errors.append((col["score"], "is empty and so is the comment: a response needs a score, a comment or both"))
+    attributes = _fields(mapping, raw, index, errors)
+    if score is None and not get["score"] and not get["comment"] and not attributes:
+        errors.append(
+            (col["score"], "is empty and so is the comment: a response needs a score, a comment or another field")
+        )
     when = (
         spread[0] + spread[1] * (number - 2)
         if spread
@@ -670,8 +680,25 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         score=int(score) if score is not None else None,
         scale=scale if scale in SCALE_BOUNDS else "",
         driver_ratings=drivers,
+        attributes=attributes,
         **texts,
     )
+
+
+def _fields(mapping: Mapping, raw: list[str], index: dict[str, int], errors: list) -> dict:
+    """The response's other fields: a number where the cell reads as one (a spend, a handle time,
+    a yes/no written 1/0), else its text (a category, "negative"); empty cells are left out."""
+    values = {}
+    for name, column in mapping.fields.items():
+        cell = (raw[index[column]] if index[column] < len(raw) else "").strip()
+        if not cell:
+            continue
+        number = _number(cell, column, scratch := [])
+        values[name] = float(number) if not scratch and number is not None else _text(cell, column, errors)
+    problem = bounds.attributes_problem(values)
+    if problem:
+        errors.append((", ".join(mapping.fields.values()), problem))
+    return values
 
 
 def _customer(external_id, get, col, errors, snapshot, check_date, formats):

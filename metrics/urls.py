@@ -7,6 +7,7 @@ urlpatterns = [
     path("new/", views.metric_edit, name="metric-create"),
     path("kpi-audit/", views.kpi_audit, name="kpi-audit"),
     path("business-impact/", views.business_impact, name="business-impact"),
+    path("driver-analysis/", views.driver_analysis, name="driver-analysis"),
     path("imports/", views.import_list, name="import-list"),
     path("imports/template/", views.import_template, name="import-template"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET
 
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
+from metrics import drivers as kda
 from metrics import ingestion, selectors, services
-from metrics.forms import ImportMappingForm, ImportUploadForm, MetricForm
+from metrics.forms import DriverAnalysisForm, ImportMappingForm, ImportUploadForm, MetricForm
 from metrics.models import DataKind, ImportJob, ImportMapping, ImportStatus, Metric
 
 
@@ -79,11 +80,16 @@ def metric_edit(request, slug=None):
 
 def key_drivers(request, slug):
     metric = get_object_or_404(Metric.objects.select_related("owning_function"), slug=slug)
-    analysis = selectors.key_drivers(metric=metric)
+    method = request.GET.get("method") if request.GET.get("method") in kda.METHODS else kda.LMG
+    analysis = selectors.key_drivers(metric=metric, method=method)
     chart = [
         {"x": round(d["mean"], 3), "y": round(d["share"], 2), "label": d["driver"]} for d in analysis.get("drivers", [])
     ]
-    return render(request, "metrics/key_drivers.html", {"metric": metric, "analysis": analysis, "chart": chart})
+    return render(
+        request,
+        "metrics/key_drivers.html",
+        {"metric": metric, "analysis": analysis, "chart": chart, "methods": list(kda.METHODS.items())},
+    )
 
 
 def kpi_audit(request):
@@ -192,4 +198,40 @@ def import_progress(request, pk):
     job = get_object_or_404(ImportJob, pk=pk)
     return render(
         request, "metrics/partials/import_progress.html", {"job": job, "activity": selectors.import_activity(job)}
+    )
+
+
+def _importance_chart(analysis: dict | None) -> list[dict]:
+    return [
+        {
+            "driver": d["driver"],
+            "share": round(d["share"], 2),
+            "low": None if d["share_low"] is None else round(d["share_low"], 2),
+            "high": None if d["share_high"] is None else round(d["share_high"], 2),
+        }
+        for d in (analysis or {}).get("drivers", [])
+    ]
+
+
+def driver_analysis(request):
+    """Key drivers of any numeric outcome: choose the data, the outcome, the drivers and the method."""
+    choices = selectors.driver_data_choices()
+    data = request.GET.get("data") or (choices[0][0] if choices else "")
+    fields = selectors.driver_fields(data=data) if data in dict(choices) else []
+    bound = "outcome" in request.GET
+    form = DriverAnalysisForm(
+        request.GET if bound else None, data_choices=choices, fields=fields, initial={"data": data}
+    )
+    analysis = None
+    if bound and form.is_valid():
+        analysis = selectors.driver_analysis(
+            data=form.cleaned_data["data"],
+            outcome=form.cleaned_data["outcome"],
+            driver_names=form.cleaned_data["drivers"],
+            method=form.cleaned_data["method"],
+        )
+    return render(
+        request,
+        "metrics/driver_analysis.html",
+        {"form": form, "analysis": analysis, "chart": _importance_chart(analysis), "has_data": bool(choices)},
     )

@@ -161,7 +161,8 @@ def test_wrong_delimiter_or_missing_column_is_named(org, client_for):
     page = client.get(f"/metrics/imports/{job.pk}/").content.decode()
     assert "The saved mapping names columns this file does not have: comment, id, score, when" in page
     response = client.post(f"/metrics/imports/{job.pk}/", {"col_external_id": "", "const_scale": "nps"})
-    assert "Map a column (or give a value) for: External id, Score or Comment" in response.content.decode()
+    missing = "Map a column (or give a value) for: External id, Score, Comment or other fields"
+    assert missing in response.content.decode()
     job.refresh_from_db()
     assert job.status == "uploaded" and not SurveyResponse.objects.exists()
 
@@ -593,7 +594,7 @@ def test_a_comment_only_row_needs_its_comment(org, tmp_path):
     outcome = services.import_path(
         kind="responses", source="pulse", path=path, mapping=ingestion.Mapping.from_json(MAPPING)
     )
-    message = "is empty and so is the comment: a response needs a score, a comment or both"
+    message = "is empty and so is the comment: a response needs a score, a comment or another field"
     assert outcome.errors == [{"row": 2, "column": "score", "message": message}]
 
 
