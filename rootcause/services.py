@@ -127,43 +127,44 @@ def labels_import(*, source: str, driver: str, labels: dict[str, str], chunk: in
             )
             created.append(name)
     theme_ids = [t.pk for t in themes.values()]
-    ids = list(labels)
-    tagged = 0
-    for start in range(0, len(ids), chunk):
-        part = ids[start : start + chunk]
-        responses = dict(
-            SurveyResponse.objects.filter(source=source, external_id__in=part).values_list("external_id", "pk")
-        )
-        wanted = {
-            (responses[external_id], themes[labels[external_id].casefold()].pk)
-            for external_id in part
-            if labels[external_id] and external_id in responses
-        }
-        existing = {
-            (r, t): origin
-            for r, t, origin in CommentTag.objects.filter(
-                response_id__in=responses.values(), sub_theme_id__in=theme_ids
-            ).values_list("response_id", "sub_theme_id", "origin")
-        }
-        CommentTag.objects.bulk_create(
-            [CommentTag(response_id=r, sub_theme_id=t, origin=TagOrigin.IMPORTED) for r, t in wanted - existing.keys()],
-            ignore_conflicts=True,
-        )
-        upgrade, stale = defaultdict(list), defaultdict(list)
-        for key, origin in existing.items():
-            if key in wanted and origin == TagOrigin.RULE:
-                upgrade[key[1]].append(key[0])
-            elif key not in wanted and origin == TagOrigin.IMPORTED:
-                stale[key[1]].append(key[0])
-        for theme_id, response_ids in upgrade.items():
-            CommentTag.objects.filter(
-                sub_theme_id=theme_id, response_id__in=response_ids, origin=TagOrigin.RULE
-            ).update(origin=TagOrigin.IMPORTED)
-        for theme_id, response_ids in stale.items():
-            CommentTag.objects.filter(
-                sub_theme_id=theme_id, response_id__in=response_ids, origin=TagOrigin.IMPORTED
-            ).delete()
-        tagged += len(wanted)
+    # Two reads for the whole file (a million labels included), then batched writes.
+    responses = dict(
+        SurveyResponse.objects.filter(source=source).values_list("external_id", "pk").iterator(chunk_size=chunk)
+    )
+    wanted = {
+        (responses[external_id], themes[label.casefold()].pk)
+        for external_id, label in labels.items()
+        if label and external_id in responses
+    }
+    existing = {
+        (r, t): origin
+        for r, t, origin in CommentTag.objects.filter(response__source=source, sub_theme_id__in=theme_ids)
+        .values_list("response_id", "sub_theme_id", "origin")
+        .iterator(chunk_size=chunk)
+    }
+    CommentTag.objects.bulk_create(
+        [CommentTag(response_id=r, sub_theme_id=t, origin=TagOrigin.IMPORTED) for r, t in wanted - existing.keys()],
+        ignore_conflicts=True,
+        batch_size=chunk,
+    )
+    in_file = {responses[external_id] for external_id in labels if external_id in responses}
+    upgrade, stale = defaultdict(list), defaultdict(list)
+    for key, origin in existing.items():
+        if key in wanted and origin == TagOrigin.RULE:
+            upgrade[key[1]].append(key[0])
+        elif key not in wanted and origin == TagOrigin.IMPORTED and key[0] in in_file:
+            stale[key[1]].append(key[0])
+    for changes, action in ((upgrade, "upgrade"), (stale, "delete")):
+        for theme_id, response_ids in changes.items():
+            for start in range(0, len(response_ids), chunk):
+                part = CommentTag.objects.filter(
+                    sub_theme_id=theme_id, response_id__in=response_ids[start : start + chunk]
+                )
+                if action == "upgrade":
+                    part.filter(origin=TagOrigin.RULE).update(origin=TagOrigin.IMPORTED)
+                else:
+                    part.filter(origin=TagOrigin.IMPORTED).delete()
+    tagged = len(wanted)
     return {"tagged": tagged, "driver": key_driver.name, "created": created}
 
 
