@@ -53,6 +53,7 @@ urlpatterns = [
     path("north-star/", outcomes_api.NorthStarView.as_view(), name="north-star"),
     path("kpi-audit/", metrics_api.KpiAuditView.as_view(), name="kpi-audit"),
     path("business-impact/", metrics_api.BusinessImpactView.as_view(), name="business-impact"),
+    path("driver-analysis/", metrics_api.DriverAnalysisView.as_view(), name="driver-analysis"),
     path("ownership/map/", ownership_api.OwnershipMapView.as_view(), name="ownership-map"),
     path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
     path("audit/", audit_api.AuditView.as_view(), name="audit"),

@@ -122,7 +122,7 @@ class IssueViewSet(ReadBackMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=issue.pk)).data)
 
     @extend_schema(request=WhySerializer(many=True), responses={200: WhySerializer(many=True)})
-    @action(detail=True, methods=["put"])
+    @action(detail=True, methods=["put"], pagination_class=None, filter_backends=[])
     def whys(self, request, pk=None):
         issue = self.get_object()
         body = WhySerializer(data=request.data, many=True)
