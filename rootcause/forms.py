@@ -80,7 +80,9 @@ class CommentFilterForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(required=False, max_length=200, label="Text contains")
-    sub_theme = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, widget=_select())
+    sub_theme = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, widget=_select(), label="Sub-theme"
+    )
     origin = forms.ChoiceField(
         required=False, choices=[("", "Any origin"), *TagOrigin.choices], widget=_select(), label="Tagged by"
     )

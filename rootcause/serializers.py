@@ -186,8 +186,12 @@ class ParetoRowSerializer(serializers.Serializer):
     sub_theme = serializers.SlugField()
     label = serializers.CharField()
     value = serializers.FloatField(help_text="Comments (or their customers' revenue when weighted).")
-    share = serializers.FloatField(help_text="Percent of the total.")
-    cumulative = serializers.FloatField(help_text="Cumulative percent.")
+    share = serializers.FloatField(
+        help_text="Percent of the comments that carry a sub-theme (a comment with several counts in each row)."
+    )
+    cumulative = serializers.FloatField(
+        help_text="Percent of those comments the rows so far cover together (each comment once)."
+    )
     vital = serializers.BooleanField(help_text="One of the vital few (within the cutoff).")
     samples = serializers.ListField(child=serializers.CharField(), help_text="A few of its comments.")
 
@@ -195,8 +199,8 @@ class ParetoRowSerializer(serializers.Serializer):
 class ParetoSerializer(serializers.Serializer):
     """The Pareto analysis of comment themes, as on the Pareto page."""
 
-    comments = serializers.IntegerField()
-    tagged = serializers.IntegerField()
+    comments = serializers.IntegerField(help_text="Comments matching the filters.")
+    tagged = serializers.IntegerField(help_text="Of those, the comments that carry a sub-theme: the shares' total.")
     cutoff = serializers.FloatField()
     rows = ParetoRowSerializer(many=True)
 

@@ -230,8 +230,13 @@ def bulk_tag_start(*, user, action: str, sub_theme: SubTheme, filters: dict) -> 
     total = selectors.in_scope(matching, sub_theme.driver).count()
     out_of_scope = matching.count() - total
     if not total:
-        where = f" in “{sub_theme.driver}”'s scope ({sub_theme.driver.scope_label})" if out_of_scope else ""
-        raise ValidationError({"filters": f"No comment{where} matches these filters: nothing to change."})
+        driver = sub_theme.driver
+        message = (
+            f"None of the {out_of_scope} matching comments is within “{driver}”'s scope ({driver.scope_label})"
+            if out_of_scope
+            else "No comment matches these filters"
+        )
+        raise ValidationError({"filters": f"{message}: nothing to change."})
     job = BulkTagJob.objects.create(
         action=action, sub_theme=sub_theme, filters=stored, total=total, out_of_scope=out_of_scope, created_by=user
     )

@@ -133,7 +133,14 @@ def test_bad_bulk_requests_are_refused_with_a_clear_message(org, api_for, late):
     nothing = api.post(
         "/api/comment-tags/bulk/", {"action": "add", "sub_theme": late.pk, "filters": {"source": "airline"}}
     )
-    assert nothing.status_code == 400 and "nothing to change" in nothing.json()["filters"][0]
+    assert nothing.status_code == 400 and "No comment matches these filters" in nothing.json()["filters"][0]
+    _comments(3, source="airline")
+    outside = api.post(
+        "/api/comment-tags/bulk/", {"action": "add", "sub_theme": late.pk, "filters": {"source": "airline"}}
+    )
+    assert outside.json()["filters"] == [
+        "None of the 3 matching comments is within “Delivery”'s scope (shop): nothing to change."
+    ]
     assert api.get("/api/comments/?start=2026-05-01&end=2026-04-01").status_code == 400
     assert not BulkTagJob.objects.exists()
 
