@@ -110,9 +110,11 @@ def _issue_totals(issues: QuerySet[Issue]) -> dict[int | None, dict]:
 def _item_totals(issues: QuerySet[Issue], function_ids: Iterable[int] | None) -> dict[int | None, dict]:
     """Open, overdue and blocked action items on the issues each function owns."""
     today = timezone.localdate()
-    items = ActionItem.objects.filter(issue__in=issues.values("pk"))
     if function_ids is not None:
-        items = items.filter(Q(issue__function_id__in=list(function_ids)) | Q(issue__function__isnull=True))
+        # Narrowed on the issues (a few hundred rows), so the items are reached through their issue index
+        # rather than every item hash-joined and then filtered on an OR across the join.
+        issues = issues.filter(Q(function_id__in=list(function_ids)) | Q(function__isnull=True))
+    items = ActionItem.objects.filter(issue__in=issues.values("pk"))
     rows = items.values("issue__function_id").annotate(
         open=Count("pk", filter=NOT_DONE),
         overdue=Count("pk", filter=NOT_DONE & Q(due_date__lt=today)),
@@ -457,7 +459,7 @@ def workspace(*, user: User, page_number: str | int | None = 1) -> dict:
     )
     page = Paginator(work_items(function_ids=ids), ITEMS_PER_PAGE).get_page(page_number)
     page.object_list = decorate_items(page.object_list, user)
-    metrics = [m for m in metric_selectors.metric_list() if m.owning_function_id in set(ids)] if ids else []
+    metrics = metric_selectors.metric_list(owning_function_ids=ids) if ids else []
     return {
         "functions": functions,
         "leads": permissions.led_function_ids(user),
@@ -573,7 +575,7 @@ EXEC_TOP_FUNCTIONS = 10
 def executive() -> dict:
     """For stakeholders: the North Star trend, the vital few and who owns them, open issues by owning
     function (customer-facing or not), the effectiveness of closed issues, and business impact."""
-    star = next((m for m in metric_selectors.metric_list() if m.north_star), None)
+    star = next(iter(metric_selectors.metric_list(north_star=True)), None)
     vital = vital_few()
     owners = defaultdict(list)
     for row in (
