@@ -267,38 +267,73 @@ def export_rows(*, filters: MapFilters) -> Iterable[list]:
         "Overdue action items",
         "Blocked action items",
     ]
-    qs = (
+    # Plain values (no model instances) and item counts from correlated subqueries on the items' issue
+    # index: no GROUP BY over every selected column of five joined tables.
+    rows = (
         filtered_issues(filters)
-        .select_related("function", "owner", "sub_theme__driver", "decision_point")
         .annotate(
             revenue=REVENUE,
-            items_open=Count("action_items", filter=~Q(action_items__status=ActionStatus.DONE)),
-            items_overdue=Count(
-                "action_items",
-                filter=~Q(action_items__status=ActionStatus.DONE) & Q(action_items__due_date__lt=today),
-            ),
-            items_blocked=Count("action_items", filter=Q(action_items__status=ActionStatus.BLOCKED)),
+            items_open=_items_count(NOT_DONE),
+            items_overdue=_items_count(NOT_DONE & Q(due_date__lt=today)),
+            items_blocked=_items_count(Q(status=ActionStatus.BLOCKED)),
         )
         .order_by("function__customer_facing", "function__name", "pk")
+        .values_list(
+            "pk",
+            "title",
+            "state",
+            "priority",
+            "target_quarter",
+            "function__name",
+            "function__customer_facing",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+            "sub_theme__driver__name",
+            "sub_theme__name",
+            "decision_point__rule",
+            "revenue",
+            "items_open",
+            "items_overdue",
+            "items_blocked",
+        )
     )
-    for issue in qs.iterator(chunk_size=2000):
-        function = issue.function
+    states, priorities = dict(IssueState.choices), dict(Issue._meta.get_field("priority").flatchoices)
+    for (
+        pk,
+        title,
+        state,
+        priority,
+        quarter,
+        function_name,
+        facing,
+        username,
+        first,
+        last,
+        driver,
+        theme,
+        rule,
+        revenue,
+        items_open,
+        items_overdue,
+        items_blocked,
+    ) in rows.iterator(chunk_size=2000):
         yield [
-            issue.pk,
-            issue.title,
-            issue.get_state_display(),
-            issue.get_priority_display(),
-            issue.target_quarter,
-            function.name if function else "",
-            ("Customer-facing" if function.customer_facing else "Non-customer-facing") if function else "Unowned",
-            str(issue.owner) if issue.owner else "",
-            issue.sub_theme.driver.name if issue.sub_theme else "",
-            issue.sub_theme.name if issue.sub_theme else "",
-            issue.decision_point.rule if issue.decision_point else "",
-            round(issue.revenue, 2),
-            issue.items_open,
-            issue.items_overdue,
-            issue.items_blocked,
+            pk,
+            title,
+            states.get(state, state),
+            priorities.get(priority, priority),
+            quarter,
+            function_name or "",
+            ("Customer-facing" if facing else "Non-customer-facing") if function_name is not None else "Unowned",
+            str(User(username=username, first_name=first, last_name=last)) if username is not None else "",
+            driver or "",
+            theme or "",
+            rule or "",
+            round(revenue, 2),
+            items_open,
+            items_overdue,
+            items_blocked,
         ]
 
 
