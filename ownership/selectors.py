@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -26,7 +27,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models.functions import Cast, Coalesce, Lag, Lead, RowNumber
 from django.utils import timezone
 
 from cxgov.lib import permissions
@@ -367,11 +368,6 @@ def scorecard(*, function_ids: Iterable[int], now: datetime | None = None) -> di
     reopened = (
         Issue.history.filter(id__in=owned.values("pk"), state=IssueState.REOPENED).values("id").distinct().count()
     )
-    records = (
-        Issue.history.filter(id__in=owned.values("pk"))
-        .order_by("id", "history_date", "history_id")
-        .values_list("id", "history_date", "state")
-    )
     return {
         "function_ids": ids,
         "items_done": items["done"],
@@ -385,7 +381,7 @@ def scorecard(*, function_ids: Iterable[int], now: datetime | None = None) -> di
         "issues_effective": issues["effective"],
         "effective_share": issues["effective"] * 100 / issues["closed"] if issues["closed"] else None,
         "reopened": reopened,
-        "state_days": state_durations(records, now=now),
+        "state_days": state_days_in_sql(Issue.history.filter(id__in=owned.values("pk")), now=now),
     }
 
 
@@ -407,16 +403,46 @@ def state_durations(records: Iterable[tuple], *, now: datetime) -> list[dict]:
             close(when)
             current_state, started = state, when
     close(now)
+    return _state_rows({state: (len(days), sum(days)) for state, days in spells.items()})
+
+
+def state_days_in_sql(history: QuerySet, *, now: datetime) -> list[dict]:
+    """The same figures as ``state_durations`` from one aggregate over window functions: each history
+    record lasts until the issue's next record (or now); a spell starts where the state differs from the
+    record before. Edits that keep the state so add up to their spell's length. One query."""
+    order = [F("history_date").asc(), F("history_id").asc()]
+    inner = (
+        history.order_by()
+        .annotate(
+            next_date=Window(Lead("history_date"), partition_by=[F("id")], order_by=order),
+            prev_state=Window(Lag("state"), partition_by=[F("id")], order_by=order),
+        )
+        .values_list("state", "history_date", "next_date", "prev_state")
+    )
+    sql, params = inner.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        seconds = "GREATEST(EXTRACT(EPOCH FROM (COALESCE(h.next_date, %s) - h.history_date)), 0)"
+    else:
+        seconds = "MAX((julianday(COALESCE(h.next_date, %s)) - julianday(h.history_date)) * 86400, 0)"
+    # Only placeholders and the compiled queryset are put into the text; every value is a parameter.
+    states = ", ".join(["%s"] * len(STATE_ORDER))
+    flips = "SUM(CASE WHEN h.prev_state IS NULL OR h.prev_state <> h.state THEN 1 ELSE 0 END)"
+    query = f"SELECT h.state, {flips}, SUM({seconds}) FROM ({sql}) h WHERE h.state IN ({states}) GROUP BY h.state"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(query, [connection.ops.adapt_datetimefield_value(now), *params, *STATE_ORDER])
+        totals = {state: (spells, float(total or 0) / 86400) for state, spells, total in cursor.fetchall()}
+    return _state_rows(totals)
+
+
+def _state_rows(totals: dict[str, tuple[int, float]]) -> list[dict]:
     labels = dict(IssueState.choices)
-    return [
-        {
-            "state": state,
-            "label": labels[state],
-            "spells": len(spells[state]),
-            "days": sum(spells[state]) / len(spells[state]) if spells[state] else None,
-        }
-        for state in STATE_ORDER
-    ]
+    rows = []
+    for state in STATE_ORDER:
+        spells, days = totals.get(state, (0, 0.0))
+        rows.append(
+            {"state": state, "label": labels[state], "spells": spells, "days": days / spells if spells else None}
+        )
+    return rows
 
 
 # --- The leader's workspace ---------------------------------------------------------------------
