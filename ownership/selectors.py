@@ -327,7 +327,7 @@ def export_rows(*, filters: MapFilters) -> Iterable[list]:
             quarter,
             function_name or "",
             ("Customer-facing" if facing else "Non-customer-facing") if function_name is not None else "Unowned",
-            str(User(username=username, first_name=first, last_name=last)) if username is not None else "",
+            (f"{first} {last}".strip() or username) if username is not None else "",  # as User.__str__
             driver or "",
             theme or "",
             rule or "",
