@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,9 +20,15 @@ from metrics.models import Customer, ImportJob, ImportStatus, Kind, Metric, Metr
 SPARK_POINTS = 12
 
 
-def metric_list() -> list[Metric]:
-    """Active metrics with their owner, latest overall value, RAG status and recent values."""
-    metrics = list(Metric.objects.filter(active=True).select_related("owning_function").order_by("-north_star", "name"))
+def metric_list(*, owning_function_ids: Iterable[int] | None = None, north_star: bool | None = None) -> list[Metric]:
+    """Active metrics with their owner, latest overall value, RAG status and recent values; narrowed in
+    SQL (before the sparkline windows) to metrics owned by these functions, or to the North Star."""
+    chosen = Metric.objects.filter(active=True)
+    if owning_function_ids is not None:
+        chosen = chosen.filter(owning_function_id__in=list(owning_function_ids))
+    if north_star is not None:
+        chosen = chosen.filter(north_star=north_star)
+    metrics = list(chosen.select_related("owning_function").order_by("-north_star", "name"))
     recent = (
         MetricValue.objects.filter(metric__in=[m.pk for m in metrics], segment="")
         .annotate(rank=Window(RowNumber(), partition_by=[F("metric_id")], order_by=F("period_start").desc()))

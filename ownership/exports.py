@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import Iterable
-from io import BytesIO
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 
 from cxgov.lib.spreadsheet import safe_cell
 
@@ -27,7 +27,9 @@ def csv_response(rows: Iterable[list], filename: str) -> StreamingHttpResponse:
     return response
 
 
-def xlsx_response(rows: Iterable[list], filename: str, title: str) -> HttpResponse:
+def xlsx_response(rows: Iterable[list], filename: str, title: str) -> FileResponse:
+    """An XLSX file built in openpyxl's write-only mode (rows go straight to a temporary file, so memory
+    stays constant) and streamed from that file."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -35,20 +37,30 @@ def xlsx_response(rows: Iterable[list], filename: str, title: str) -> HttpRespon
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
     bold = Font(bold=True)
-    for n, row in enumerate(rows):
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)  # text cells below: no quote needed, none shown
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never let openpyxl read a string as a formula
-            if n == 0:
-                cell.font = bold
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def text(value):
+        # openpyxl reads a string starting with "=" as a formula: never let it (text cells need no quote).
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            return cell
+        return value
+
+    rows = iter(rows)
+    header = []
+    for value in next(rows, []):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type, cell.font = "s", bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([text(value) for value in row])
+    output = tempfile.TemporaryFile()  # noqa: SIM115 -- FileResponse closes it once sent
+    book.save(output)
+    output.seek(0)
+    return FileResponse(
+        output,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

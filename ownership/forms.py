@@ -31,7 +31,10 @@ class MapFilterForm(forms.Form):
         if data is not None and "state" not in data:
             data["state"] = "open"
         super().__init__(data, **kwargs)
-        quarters = set(Issue.objects.exclude(target_quarter="").values_list("target_quarter", flat=True).distinct())
+        # .order_by(): the model's ordering would make DISTINCT return every issue to find a few quarters.
+        quarters = set(
+            Issue.objects.exclude(target_quarter="").order_by().values_list("target_quarter", flat=True).distinct()
+        )
         asked = (data or {}).get("quarter", "")
         if QUARTER.fullmatch(asked or ""):
             quarters.add(asked)  # a real quarter with no issue yet is a valid (empty) filter

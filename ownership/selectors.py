@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -26,7 +27,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models.functions import Cast, Coalesce, Lag, Lead, RowNumber
 from django.utils import timezone
 
 from cxgov.lib import permissions
@@ -110,9 +111,11 @@ def _issue_totals(issues: QuerySet[Issue]) -> dict[int | None, dict]:
 def _item_totals(issues: QuerySet[Issue], function_ids: Iterable[int] | None) -> dict[int | None, dict]:
     """Open, overdue and blocked action items on the issues each function owns."""
     today = timezone.localdate()
-    items = ActionItem.objects.filter(issue__in=issues.values("pk"))
     if function_ids is not None:
-        items = items.filter(Q(issue__function_id__in=list(function_ids)) | Q(issue__function__isnull=True))
+        # Narrowed on the issues (a few hundred rows), so the items are reached through their issue index
+        # rather than every item hash-joined and then filtered on an OR across the join.
+        issues = issues.filter(Q(function_id__in=list(function_ids)) | Q(function__isnull=True))
+    items = ActionItem.objects.filter(issue__in=issues.values("pk"))
     rows = items.values("issue__function_id").annotate(
         open=Count("pk", filter=NOT_DONE),
         overdue=Count("pk", filter=NOT_DONE & Q(due_date__lt=today)),
@@ -265,38 +268,73 @@ def export_rows(*, filters: MapFilters) -> Iterable[list]:
         "Overdue action items",
         "Blocked action items",
     ]
-    qs = (
+    # Plain values (no model instances) and item counts from correlated subqueries on the items' issue
+    # index: no GROUP BY over every selected column of five joined tables.
+    rows = (
         filtered_issues(filters)
-        .select_related("function", "owner", "sub_theme__driver", "decision_point")
         .annotate(
             revenue=REVENUE,
-            items_open=Count("action_items", filter=~Q(action_items__status=ActionStatus.DONE)),
-            items_overdue=Count(
-                "action_items",
-                filter=~Q(action_items__status=ActionStatus.DONE) & Q(action_items__due_date__lt=today),
-            ),
-            items_blocked=Count("action_items", filter=Q(action_items__status=ActionStatus.BLOCKED)),
+            items_open=_items_count(NOT_DONE),
+            items_overdue=_items_count(NOT_DONE & Q(due_date__lt=today)),
+            items_blocked=_items_count(Q(status=ActionStatus.BLOCKED)),
         )
         .order_by("function__customer_facing", "function__name", "pk")
+        .values_list(
+            "pk",
+            "title",
+            "state",
+            "priority",
+            "target_quarter",
+            "function__name",
+            "function__customer_facing",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+            "sub_theme__driver__name",
+            "sub_theme__name",
+            "decision_point__rule",
+            "revenue",
+            "items_open",
+            "items_overdue",
+            "items_blocked",
+        )
     )
-    for issue in qs.iterator(chunk_size=2000):
-        function = issue.function
+    states, priorities = dict(IssueState.choices), dict(Issue._meta.get_field("priority").flatchoices)
+    for (
+        pk,
+        title,
+        state,
+        priority,
+        quarter,
+        function_name,
+        facing,
+        username,
+        first,
+        last,
+        driver,
+        theme,
+        rule,
+        revenue,
+        items_open,
+        items_overdue,
+        items_blocked,
+    ) in rows.iterator(chunk_size=2000):
         yield [
-            issue.pk,
-            issue.title,
-            issue.get_state_display(),
-            issue.get_priority_display(),
-            issue.target_quarter,
-            function.name if function else "",
-            ("Customer-facing" if function.customer_facing else "Non-customer-facing") if function else "Unowned",
-            str(issue.owner) if issue.owner else "",
-            issue.sub_theme.driver.name if issue.sub_theme else "",
-            issue.sub_theme.name if issue.sub_theme else "",
-            issue.decision_point.rule if issue.decision_point else "",
-            round(issue.revenue, 2),
-            issue.items_open,
-            issue.items_overdue,
-            issue.items_blocked,
+            pk,
+            title,
+            states.get(state, state),
+            priorities.get(priority, priority),
+            quarter,
+            function_name or "",
+            ("Customer-facing" if facing else "Non-customer-facing") if function_name is not None else "Unowned",
+            (f"{first} {last}".strip() or username) if username is not None else "",  # as User.__str__
+            driver or "",
+            theme or "",
+            rule or "",
+            round(revenue, 2),
+            items_open,
+            items_overdue,
+            items_blocked,
         ]
 
 
@@ -330,11 +368,6 @@ def scorecard(*, function_ids: Iterable[int], now: datetime | None = None) -> di
     reopened = (
         Issue.history.filter(id__in=owned.values("pk"), state=IssueState.REOPENED).values("id").distinct().count()
     )
-    records = (
-        Issue.history.filter(id__in=owned.values("pk"))
-        .order_by("id", "history_date", "history_id")
-        .values_list("id", "history_date", "state")
-    )
     return {
         "function_ids": ids,
         "items_done": items["done"],
@@ -348,7 +381,7 @@ def scorecard(*, function_ids: Iterable[int], now: datetime | None = None) -> di
         "issues_effective": issues["effective"],
         "effective_share": issues["effective"] * 100 / issues["closed"] if issues["closed"] else None,
         "reopened": reopened,
-        "state_days": state_durations(records, now=now),
+        "state_days": state_days_in_sql(Issue.history.filter(id__in=owned.values("pk")), now=now),
     }
 
 
@@ -370,16 +403,46 @@ def state_durations(records: Iterable[tuple], *, now: datetime) -> list[dict]:
             close(when)
             current_state, started = state, when
     close(now)
+    return _state_rows({state: (len(days), sum(days)) for state, days in spells.items()})
+
+
+def state_days_in_sql(history: QuerySet, *, now: datetime) -> list[dict]:
+    """The same figures as ``state_durations`` from one aggregate over window functions: each history
+    record lasts until the issue's next record (or now); a spell starts where the state differs from the
+    record before. Edits that keep the state so add up to their spell's length. One query."""
+    order = [F("history_date").asc(), F("history_id").asc()]
+    inner = (
+        history.order_by()
+        .annotate(
+            next_date=Window(Lead("history_date"), partition_by=[F("id")], order_by=order),
+            prev_state=Window(Lag("state"), partition_by=[F("id")], order_by=order),
+        )
+        .values_list("state", "history_date", "next_date", "prev_state")
+    )
+    sql, params = inner.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        seconds = "GREATEST(EXTRACT(EPOCH FROM (COALESCE(h.next_date, %s) - h.history_date)), 0)"
+    else:
+        seconds = "MAX((julianday(COALESCE(h.next_date, %s)) - julianday(h.history_date)) * 86400, 0)"
+    # Only placeholders and the compiled queryset are put into the text; every value is a parameter.
+    states = ", ".join(["%s"] * len(STATE_ORDER))
+    flips = "SUM(CASE WHEN h.prev_state IS NULL OR h.prev_state <> h.state THEN 1 ELSE 0 END)"
+    query = f"SELECT h.state, {flips}, SUM({seconds}) FROM ({sql}) h WHERE h.state IN ({states}) GROUP BY h.state"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(query, [connection.ops.adapt_datetimefield_value(now), *params, *STATE_ORDER])
+        totals = {state: (spells, float(total or 0) / 86400) for state, spells, total in cursor.fetchall()}
+    return _state_rows(totals)
+
+
+def _state_rows(totals: dict[str, tuple[int, float]]) -> list[dict]:
     labels = dict(IssueState.choices)
-    return [
-        {
-            "state": state,
-            "label": labels[state],
-            "spells": len(spells[state]),
-            "days": sum(spells[state]) / len(spells[state]) if spells[state] else None,
-        }
-        for state in STATE_ORDER
-    ]
+    rows = []
+    for state in STATE_ORDER:
+        spells, days = totals.get(state, (0, 0.0))
+        rows.append(
+            {"state": state, "label": labels[state], "spells": spells, "days": days / spells if spells else None}
+        )
+    return rows
 
 
 # --- The leader's workspace ---------------------------------------------------------------------
@@ -457,7 +520,7 @@ def workspace(*, user: User, page_number: str | int | None = 1) -> dict:
     )
     page = Paginator(work_items(function_ids=ids), ITEMS_PER_PAGE).get_page(page_number)
     page.object_list = decorate_items(page.object_list, user)
-    metrics = [m for m in metric_selectors.metric_list() if m.owning_function_id in set(ids)] if ids else []
+    metrics = metric_selectors.metric_list(owning_function_ids=ids) if ids else []
     return {
         "functions": functions,
         "leads": permissions.led_function_ids(user),
@@ -573,7 +636,7 @@ EXEC_TOP_FUNCTIONS = 10
 def executive() -> dict:
     """For stakeholders: the North Star trend, the vital few and who owns them, open issues by owning
     function (customer-facing or not), the effectiveness of closed issues, and business impact."""
-    star = next((m for m in metric_selectors.metric_list() if m.north_star), None)
+    star = next(iter(metric_selectors.metric_list(north_star=True)), None)
     vital = vital_few()
     owners = defaultdict(list)
     for row in (

@@ -120,6 +120,29 @@ def test_scorecard_figures(work, org):
     assert next(r for r in card["state_days"] if r["state"] == "actions")["spells"] == 1
 
 
+def test_days_per_state_in_sql_match_the_walk_over_history(work, org):
+    now = datetime.now(UTC)
+    issue = work["refunds"]
+    Issue.history.filter(id=issue.pk).update(history_date=now - timedelta(days=10))
+    # An edit that keeps "new" (7 days ago) extends its spell rather than starting another.
+    for state, days_ago in (("new", 8), ("new", 7), ("investigating", 6), ("closed_effective", 5), ("reopened", 1)):
+        issue.state = state
+        issue.save()
+        latest = Issue.history.filter(id=issue.pk).latest("history_id")
+        Issue.history.filter(history_id=latest.history_id).update(history_date=now - timedelta(days=days_ago))
+    history = Issue.history.filter(id__in=Issue.objects.values("pk"))
+    walked = selectors.state_durations(
+        history.order_by("id", "history_date", "history_id").values_list("id", "history_date", "state"), now=now
+    )
+    in_sql = selectors.state_days_in_sql(history, now=now)
+    assert [(r["state"], r["spells"]) for r in in_sql] == [(r["state"], r["spells"]) for r in walked]
+    assert [r["days"] for r in in_sql] == [
+        pytest.approx(r["days"], abs=1e-5) if r["days"] is not None else None
+        for r in walked  # SQLite: ms
+    ]
+    assert next(r for r in in_sql if r["state"] == "reopened")["days"] == pytest.approx(1, abs=1e-5)
+
+
 def test_state_durations_merge_edits_that_keep_the_state():
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     rows = [(1, t0, "new"), (1, t0 + timedelta(days=1), "new"), (1, t0 + timedelta(days=3), "actions")]
