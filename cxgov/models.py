@@ -159,6 +159,7 @@ class EmailStatus(models.TextChoices):
     SENDING = "sending", "Being sent"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed for good"
+    REPLAYED = "replayed", "Not sent: history replayed when the demo loaded"
 
 
 class Email(models.Model):
