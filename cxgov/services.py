@@ -17,7 +17,7 @@ from simple_history.utils import bulk_create_with_history
 from cxgov.lib import permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
-from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
+from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, User
 
 FUNCTION_FIELDS = ("name", "slug", "description", "customer_facing", "parent", "leader")
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
@@ -246,7 +246,8 @@ def administrator_create(*, username: str, email: str = "") -> tuple[User, str]:
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": f"A person named {username!r} exists already."})
     password = secrets.token_urlsafe(12)
-    person = User(username=username, email=email, role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+    person = User(username=username, email=email)
+    permissions.grant_first_administrator(person)
     person.set_password(password)
     person.full_clean(exclude=["password"])
     person.save()
