@@ -505,5 +505,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"forbidden_one_line": {"()": "cxgov.lib.logfilters.ForbiddenOneLine"}},
+    "loggers": {"django.request": {"filters": ["forbidden_one_line"]}},  # a 403 is one line, no traceback
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
