@@ -4,6 +4,7 @@ Conventions (checked against the NIST/SEMATECH e-Handbook examples in tests/test
 - individuals chart: centre = mean, sigma = average moving range / 1.128 (d2 for n = 2);
 - c-chart: centre = mean count c̄, sigma = √c̄;
 - p-chart: centre p̄ = Σ defectives / Σ sample sizes, sigma_i = √(p̄(1 − p̄) / n_i);
+- u-chart: centre ū = Σ events / Σ units, sigma_i = √(ū / n_i) (n_i the units of point i);
 - Laney p′: sigma_i multiplied by σ_z, the average moving range of the points' z-scores / 1.128,
   which widens the limits when large samples make a plain p-chart flag every point.
 A lower limit below zero is clipped at zero for counts and proportions.
@@ -19,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 D2 = 1.128  # E[moving range of two] / σ for normal data
-INDIVIDUALS, C_CHART, P_CHART, LANEY = "individuals", "c", "p", "laney"
+INDIVIDUALS, C_CHART, P_CHART, LANEY, U_CHART = "individuals", "c", "p", "laney", "u"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,18 @@ def c_limits(counts: list[float], baseline: list[float] | None = None) -> Limits
         raise ValueError("a control chart needs at least two points")
     centre = sum(base) / len(base)
     return Limits(centre, [math.sqrt(centre)] * len(counts), floor=0.0)
+
+
+def u_limits(rates: list[float], units: list[float], baseline: tuple[list[float], list[float]] | None = None) -> Limits:
+    """u-chart (Poisson) for events per unit with the units behind each point."""
+    if any(n is None or n <= 0 for n in units):
+        raise ValueError("every point of a u-chart needs its number of units above zero")
+    base_u, base_n = baseline if baseline is not None else (rates, units)
+    total = sum(base_n)
+    if total <= 0:
+        raise ValueError("a u-chart needs units")
+    u_bar = sum(u * n for u, n in zip(base_u, base_n, strict=True)) / total
+    return Limits(u_bar, [math.sqrt(u_bar / n) for n in units], floor=0.0)
 
 
 def _p_bar(defectives: list[float], sizes: list[int]) -> float:
@@ -130,7 +143,18 @@ RULES = {
     2: "2 of 3 points beyond 2σ on one side",
     3: "4 of 5 points beyond 1σ on one side",
     4: "8 points in a row on one side of the centre line",
+    # Nelson's further tests (his rules 3, 4, 7 and 8), numbered on from Western Electric's.
+    5: "6 points in a row steadily rising or falling",
+    6: "14 points in a row alternating up and down",
+    7: "15 points in a row within 1σ of the centre line",
+    8: "8 points in a row beyond 1σ, on either side",
 }
+WESTERN_ELECTRIC = (1, 2, 3, 4)
+
+
+def rule_name(number: int) -> str:
+    """How a message names a test: "Western Electric rule 2", "Nelson test 5"."""
+    return f"Western Electric rule {number}" if number in WESTERN_ELECTRIC else f"Nelson test {number}"
 
 
 def _side(value: float, limits: Limits, i: int, k: float) -> int:
@@ -144,7 +168,7 @@ def _side(value: float, limits: Limits, i: int, k: float) -> int:
     return 0
 
 
-def western_electric(values: list[float], limits: Limits, rules: tuple[int, ...] = (1, 2, 3, 4)) -> list[Signal]:
+def western_electric(values: list[float], limits: Limits, rules: tuple[int, ...] = WESTERN_ELECTRIC) -> list[Signal]:
     """Every point at which one of the Western Electric rules is broken.
 
     Rule 1 uses the (possibly clipped) 3σ limits; zone rules 2-3 use centre ± kσ on the side
@@ -170,6 +194,26 @@ def western_electric(values: list[float], limits: Limits, rules: tuple[int, ...]
             run = centre_side[i - 7 : i + 1]
             if run[0] != 0 and all(s == run[0] for s in run):
                 signals.append(Signal(i, 4, f"{RULES[4]} ({'above' if run[0] > 0 else 'below'})"))
+        if 5 in rules and i >= 5:
+            steps = [b - a for a, b in zip(values[i - 5 : i], values[i - 4 : i + 1], strict=True)]
+            if all(d > 0 for d in steps) or all(d < 0 for d in steps):
+                signals.append(Signal(i, 5, f"{RULES[5]} ({'rising' if steps[0] > 0 else 'falling'})"))
+        if 6 in rules and i >= 13:
+            steps = [b - a for a, b in zip(values[i - 13 : i], values[i - 12 : i + 1], strict=True)]
+            turns = all(d != 0 for d in steps) and all(
+                (a > 0) != (b > 0) for a, b in zip(steps, steps[1:], strict=False)
+            )
+            if turns:
+                signals.append(Signal(i, 6, RULES[6]))
+        hugging = (
+            7 in rules
+            and i >= 14
+            and all(abs(values[j] - limits.centre) < limits.sigmas[j] for j in range(i - 14, i + 1))
+        )
+        if hugging:
+            signals.append(Signal(i, 7, RULES[7]))
+        if 8 in rules and i >= 7 and all(beyond[1][j] != 0 for j in range(i - 7, i + 1)):
+            signals.append(Signal(i, 8, RULES[8]))
     return signals
 
 
@@ -178,16 +222,21 @@ def chart(
     values: list[float],
     sizes: list[int] | None = None,
     baseline: slice | None = None,
-    rules: tuple[int, ...] = (1, 2, 3, 4),
+    rules: tuple[int, ...] = WESTERN_ELECTRIC,
 ) -> ChartResult:
     """Limits and signals of a chart of ``kind`` over ``values``; limits from ``values[baseline]``.
 
-    For p and Laney charts ``values`` are proportions (0-1) and ``sizes`` their sample sizes."""
+    For p and Laney charts ``values`` are proportions (0-1) and ``sizes`` their sample sizes; for a
+    u-chart ``values`` are events per unit and ``sizes`` the units."""
     base = baseline or slice(None)
     if kind == INDIVIDUALS:
         limits = individuals_limits(values, values[base])
     elif kind == C_CHART:
         limits = c_limits(values, values[base])
+    elif kind == U_CHART:
+        if sizes is None:
+            raise ValueError("a u-chart needs the units of each point")
+        limits = u_limits(values, sizes, (values[base], sizes[base]))
     elif kind in (P_CHART, LANEY):
         if sizes is None:
             raise ValueError("a p-chart needs sample sizes")
