@@ -2,6 +2,7 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django import db
 
 from cxgov.lib import outbox
 from cxgov.services import heartbeat_record
@@ -24,6 +25,8 @@ def check_in_when_ready(**kwargs) -> None:
         heartbeat_record(name="worker")
     except Exception as exc:  # the database is away: beat's heartbeat task checks in later
         log.warning("worker could not check in at start: %s", exc)
+    finally:
+        db.connections.close_all()  # the main process forks pool children: they must not share it
 
 
 @shared_task(name="cxgov.outbox_send", ignore_result=True)
