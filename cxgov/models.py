@@ -1,6 +1,6 @@
 """The organisation core: people and their roles, functions, memberships, accountabilities."""
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -17,6 +17,12 @@ class Role(models.TextChoices):
     STAKEHOLDER = "stakeholder", "Stakeholder"
 
 
+class PersonManager(UserManager):
+    def get_by_natural_key(self, username):
+        """Logging in ignores case: "Leader" is "leader" (usernames are unique ignoring case)."""
+        return self.get(username__iexact=username)
+
+
 class User(AbstractUser):
     """A person who uses cxgov; their role decides what they may change."""
 
@@ -24,8 +30,17 @@ class User(AbstractUser):
     title = models.CharField(max_length=120, blank=True, help_text="Job title, e.g. Head of Billing.")
     history = ConfigHistory(excluded_fields=["password", "last_login"])
 
+    objects = PersonManager()
+
     class Meta:
         ordering = ["first_name", "last_name", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="username_unique_ignoring_case",
+                violation_error_message="Someone has this username already (usernames ignore case).",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -159,6 +174,7 @@ class EmailStatus(models.TextChoices):
     SENDING = "sending", "Being sent"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed for good"
+    REPLAYED = "replayed", "Not sent: history replayed when the demo loaded"
 
 
 class Email(models.Model):

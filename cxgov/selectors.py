@@ -9,7 +9,7 @@ from functools import cache
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,6 +24,15 @@ def _count_of(model, field: str) -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
+def words_match(search: str, *fields: str) -> Q:
+    """Every word of ``search`` appears (ignoring case) in one of ``fields``, in any order:
+    "dunning plans" finds "Fair dunning for customers on payment plans"."""
+    found = Q()
+    for word in search.split()[:10]:
+        found &= Q.create([(f"{field}__icontains", word) for field in fields], connector=Q.OR)
+    return found
+
+
 def function_list(*, customer_facing: bool | None = None, search: str = "") -> QuerySet[Function]:
     """Functions with their leader, parent and counts; non-customer-facing ones first."""
     qs = Function.objects.select_related("leader", "parent").annotate(
@@ -33,7 +42,7 @@ def function_list(*, customer_facing: bool | None = None, search: str = "") -> Q
     if customer_facing is not None:
         qs = qs.filter(customer_facing=customer_facing)
     if search:
-        qs = qs.filter(name__icontains=search)
+        qs = qs.filter(words_match(search, "name", "description"))
     return qs.order_by("customer_facing", "name")
 
 
@@ -64,7 +73,7 @@ def accountability_list(
     if role:
         qs = qs.filter(role=role)
     if search:
-        qs = qs.filter(subject__icontains=search)
+        qs = qs.filter(words_match(search, "subject", "note", "function__name"))
     return qs.order_by("subject", "role", "function__name")
 
 

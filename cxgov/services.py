@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 
 from django.contrib.auth.models import Permission
@@ -237,3 +238,18 @@ def accountability_unlink(*, subject_object: Model) -> None:
     Accountability.objects.filter(
         subject_type=ContentType.objects.get_for_model(subject_object), subject_id=subject_object.pk
     ).delete()
+
+
+def administrator_create(*, username: str, email: str = "") -> tuple[User, str]:
+    """The first administrator of an installation without the demo (``manage.py create_admin``):
+    a superuser with a random password, returned once so the command can print it."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": f"A person named {username!r} exists already."})
+    password = secrets.token_urlsafe(12)
+    person = User(username=username, email=email)
+    permissions.grant_first_administrator(person)
+    person.set_password(password)
+    person.full_clean(exclude=["password"])
+    person.save()
+    person.user_permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+    return person, password

@@ -100,7 +100,12 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The real customer data beside the project (never copied into it); the demo reads it.
 SHARED_DATA_DIR = Path(env.str("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where links in emails point: by default where the run command serves (HOST and PORT; WEB_PORT is
+# bin/run's copy of PORT, which honcho overrides in each process), a wildcard host read as localhost.
+_link_host = env.str("HOST", default="127.0.0.1")
+_link_host = "127.0.0.1" if _link_host in ("0.0.0.0", "::", "") else _link_host  # noqa: S104 - not a bind
+_link_port = env.str("WEB_PORT", default="") or env.str("PORT", default="8000")
+SITE_URL = env.str("SITE_URL", default=f"http://{_link_host}:{_link_port}").rstrip("/")
 
 # --- Applications -----------------------------------------------------------
 INSTALLED_APPS = [
@@ -147,6 +152,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "cxgov.lib.middleware.PageMethodsMiddleware",
+    "cxgov.lib.middleware.NoStorePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -500,5 +506,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"forbidden_one_line": {"()": "cxgov.lib.logfilters.ForbiddenOneLine"}},
+    "loggers": {"django.request": {"filters": ["forbidden_one_line"]}},  # a 403 is one line, no traceback
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -130,7 +130,9 @@ def digests_send_due(*, now: datetime | None = None) -> dict[str, int]:
     due = {}
     for user in users:
         found = schedule.due_period(plans[user.pk], now)
-        if found:
+        # A period whose digest was due before the person joined starts with the next one: nobody
+        # gets a weekly digest minutes after their account (or the demo) was created.
+        if found and not (found[1] < user.date_joined <= now):
             due[user.pk] = found
     taken = set(
         DigestDelivery.objects.filter(user_id__in=list(due), period__in={p for p, _ in due.values()}).values_list(

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cxgov.models import Function, PendingTask
 from metrics import calculations, drivers
-from metrics.models import Customer, ImportJob, ImportStatus, Kind, Metric, MetricValue, SurveyResponse
+from metrics.models import Customer, ImportJob, ImportStatus, Kind, Metric, MetricValue, Scale, SurveyResponse
 
 SPARK_POINTS = 12
 
@@ -72,6 +72,32 @@ def metric_unscored(*, metric: Metric) -> int:
     if metric.source:
         qs = qs.filter(source=metric.source)
     return qs.count()
+
+
+def metric_no_values_reason(*, metric: Metric) -> str:
+    """Why a score metric (NPS, CSAT, mean) has no values, when its data explains it: no scored
+    responses from its source, or responses only on another scale than its calculator reads."""
+    from metrics.services import RESPONSE_CALCULATORS, SCORE_SCALES, _filters
+
+    if metric.calculator not in RESPONSE_CALCULATORS:
+        return ""
+    qs = SurveyResponse.objects.scored().filter(**_filters(metric))
+    if metric.source:
+        qs = qs.filter(source=metric.source)
+    found = dict(qs.order_by().values_list("scale").annotate(n=Count("pk")))
+    source = f" from the source “{metric.source}”" if metric.source else ""
+    if not found:
+        return f"No scored survey responses{source} match this metric yet; import some and it is recalculated."
+    wanted = SCORE_SCALES.get(metric.calculator)
+    if wanted and not any(found.get(scale) for scale in wanted):
+        labels = dict(Scale.choices)
+        have = "; ".join(f"{n} on the {labels.get(scale, scale)} scale" for scale, n in sorted(found.items()))
+        return (
+            f"A {metric.get_calculator_display()} metric reads {', '.join(labels[w] for w in wanted)} scores, "
+            f"but the scored responses{source} are all on another scale ({have}). "
+            "Use a calculator for their scale (CSAT or mean for 1-5), or import scores on this one."
+        )
+    return ""
 
 
 def kpi_audit() -> list[dict]:

@@ -50,6 +50,7 @@ def metric_detail(request, slug):
             "schedule": schedule,
             "metric": metric,
             "unscored": selectors.metric_unscored(metric=metric),
+            "no_values_reason": "" if values else selectors.metric_no_values_reason(metric=metric),
             "values": values,
             "segments": segments,
             "segment": segment,

@@ -69,11 +69,11 @@ class MapFilterForm(forms.Form):
 class AssignForm(forms.Form):
     """Assign one issue (a row of triage) or many (the ticked ones) to a function and, optionally, a
     person in it. Function and person are typed with suggestions (a list of hundreds would not fit
-    on every row): the function by name or slug, the person by username."""
+    on every row): the function by name (or slug), the person as "Name (username)" or by username."""
 
     issue = forms.TypedMultipleChoiceField(coerce=int, choices=(), label="Issues")
     function = forms.CharField(max_length=120, label="Owning function")
-    owner = forms.CharField(max_length=150, required=False, label="Person (username)")
+    owner = forms.CharField(max_length=300, required=False, label="Person")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,7 +99,9 @@ class AssignForm(forms.Form):
         value = self.cleaned_data["owner"].strip()
         if not value:
             return None
-        person = User.objects.filter(username=value, is_active=True).first()
+        # Chosen from the suggestions as "Priya Shah (leader)", or typed as a username.
+        username = value[value.rindex("(") + 1 : -1].strip() if value.endswith(")") and "(" in value else value
+        person = User.objects.filter(username__iexact=username, is_active=True).first()
         if person is None:
-            raise forms.ValidationError(f"There is no active person with the username “{value}”.")
+            raise forms.ValidationError(f"There is no active person called “{value}”.")
         return person

@@ -1,5 +1,7 @@
 """The comment taxonomy (key drivers and sub-themes) and the tags it puts on customer comments."""
 
+import re
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -191,6 +193,28 @@ class IssueState(models.TextChoices):
 
 
 CLOSED_STATES = (IssueState.CLOSED_EFFECTIVE, IssueState.CLOSED_PARTIAL, IssueState.CLOSED_NOT_EFFECTIVE)
+_QUARTER = re.compile(r"^\s*(?:(\d{4})\s*[-/ ]?\s*q([1-4])|q([1-4])\s*[-/ ]?\s*(\d{4}))\s*$", re.IGNORECASE)
+
+
+def parse_quarter(text: str) -> str | None:
+    """A quarter as stored (``2026-Q4``) from how people write it (``Q4 2026``, ``2026-Q4``,
+    ``q4-2026``); None when the text is no quarter."""
+    found = _QUARTER.match(text or "")
+    if not found:
+        return None
+    year, quarter = (found[1], found[2]) if found[1] else (found[4], found[3])
+    return f"{year}-Q{quarter}"
+
+
+# The way an open issue moves forward (closing is "Close": its verification decides how).
+FLOW = (IssueState.NEW, IssueState.INVESTIGATING, IssueState.ROOT_CAUSE, IssueState.ACTIONS, IssueState.VERIFYING)
+
+
+def next_states(state: str) -> list[str]:
+    """The open states after ``state``, the next one first; a reopened issue is investigated again."""
+    if state == IssueState.REOPENED:
+        return list(FLOW[1:])
+    return list(FLOW[FLOW.index(state) + 1 :]) if state in FLOW else []
 
 
 class MeasureKind(models.TextChoices):

@@ -42,6 +42,8 @@ from rootcause.models import (
     SubTheme,
     TaggingRun,
     Workflow,
+    next_states,
+    parse_quarter,
 )
 
 
@@ -304,13 +306,19 @@ def issue_list(request):
     state = request.GET.get("state", "open")
     if state not in IssueState.values and state not in ("open", "all"):
         state = "open"
-    quarter = request.GET.get("quarter", "").strip()
+    quarter_text = request.GET.get("quarter", "").strip()
+    quarter = parse_quarter(quarter_text)
+    quarter_error = ""
+    if quarter_text and quarter is None:  # refused, not silently matching nothing
+        quarter_error = f"“{quarter_text}” is not a quarter: write it as Q4 2026 or 2026-Q4."
     qs = selectors.issues(
         function_id=function_id,
         customer_facing=facing,
         state="" if state == "all" else state,
-        quarter=quarter,
+        quarter=quarter or "",
     ).order_by("function__customer_facing", PRIORITY_RANK, "-created_at", "-pk")
+    if quarter_error:
+        qs = qs.none()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -325,8 +333,9 @@ def issue_list(request):
                 "function": function_id,
                 "customer_facing": request.GET.get("customer_facing", ""),
                 "state": state,
-                "quarter": quarter,
+                "quarter": quarter or quarter_text,
             },
+            "quarter_error": quarter_error,
             "query": query.urlencode(),
             "can_open": permissions.changeable_functions(request.user).exists(),
         },
@@ -431,7 +440,7 @@ def issue_detail(request, pk):
             "can_edit": can_edit,
             "can_add_item": permissions.can_add_action_item(request.user, issue),
             "close_problems": services.close_problems(issue) if not issue.closed else [],
-            "states": [(v, label) for v, label in IssueState.choices if v not in CLOSED_STATES],
+            "next_states": [(v, IssueState(v).label) for v in next_states(issue.state)],
             "chart": chart,
             "history": selectors.history_changes(issue.history),
             "update_form": ActionUpdateForm(),

@@ -107,3 +107,13 @@ def test_ingested_data_is_recalculated_by_a_real_worker(transactional_db, org, a
         assert metric.recalculated_at is not None and metric.last_error == ""
     finally:
         _stop(worker)
+
+
+def test_a_worker_checks_in_as_soon_as_it_is_ready_without_waiting_for_beat(transactional_db):
+    worker = _start("worker", "--pool", "solo", "--loglevel", "INFO", "--hostname", "test-ready@%h")
+    try:
+        # No beat runs and no task is sent: the worker's own start is what checks in.
+        assert _wait_for(lambda: Heartbeat.objects.filter(name="worker").exists(), seconds=45), _stop(worker)
+    finally:
+        if worker.poll() is None:
+            _stop(worker)

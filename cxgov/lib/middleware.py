@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.urls import get_resolver
+from django.utils.cache import add_never_cache_headers
 
 NUL = "\x00"
 NUL_MESSAGE = "The address contains a NUL character (%00), which no name or value in cxgov can hold."
@@ -75,3 +76,18 @@ class PageMethodsMiddleware:
         if request.method not in PAGE_METHODS:
             return HttpResponseNotAllowed(PAGE_METHODS)
         return None
+
+
+class NoStorePagesMiddleware:
+    """Pages are never kept by the browser: after an inline edit (htmx), Back shows the page as it
+    is now, not the copy from before the edit. Responses that choose their own caching (static
+    files, downloads that set Cache-Control) are left alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html") and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

@@ -16,6 +16,7 @@ what waits and what failed on ``/healthz``.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import smtplib
 import uuid
@@ -33,6 +34,19 @@ log = logging.getLogger(__name__)
 
 PENDING = [EmailStatus.WAITING, EmailStatus.SENDING]
 UNREACHABLE = "Mail server unreachable: "
+_replaying = contextvars.ContextVar("outbox_replaying", default=False)
+
+
+@contextlib.contextmanager
+def replaying():
+    """Inside this block nothing is sent: each email is stored as ``REPLAYED`` (kept, so what refers
+    to it, like an alert notice, is not queued again later, and never sent). Loading the demo
+    replays a year of history this way: its old "fired" and "resolved" notices stay in the app."""
+    token = _replaying.set(True)
+    try:
+        yield
+    finally:
+        _replaying.reset(token)
 
 
 def enqueue(message: EmailMessage, *, kind: str, key: str | None = None, send: bool = True) -> Email:
@@ -42,6 +56,7 @@ def enqueue(message: EmailMessage, *, kind: str, key: str | None = None, send: b
     now = timezone.now()
     html = next((content for content, mime in getattr(message, "alternatives", []) if mime == "text/html"), "")
     key = key or f"{kind}:{uuid.uuid4().hex}"
+    replayed = _replaying.get()
     try:
         with transaction.atomic():
             email = Email.objects.create(
@@ -55,10 +70,11 @@ def enqueue(message: EmailMessage, *, kind: str, key: str | None = None, send: b
                 headers=dict(message.extra_headers),
                 created_at=now,
                 next_attempt_at=now,
+                status=EmailStatus.REPLAYED if replayed else EmailStatus.WAITING,
             )
     except IntegrityError:
         return Email.objects.get(key=key)
-    if send:
+    if send and not replayed:
         transaction.on_commit(lambda: dispatch(email_id=email.pk))
     return email
 

@@ -251,6 +251,13 @@ def can_change_person(user, person: User) -> bool:
     return can_configure_organisation(user) and (user.is_superuser or not person.is_superuser)
 
 
+def grant_first_administrator(person: User) -> None:
+    """Make an installation's first person (``manage.py create_admin``) its administrator and a
+    superuser, so they can configure everything else."""
+    person.role = Role.ADMINISTRATOR
+    person.is_staff = person.is_superuser = True
+
+
 def may_use_admin_site(person: User) -> bool:
     """Does this person get the Django admin (schedules, tokens) with their role? Administrators do."""
     return person.is_superuser or person.role == ADMIN

@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-UNSET = {"DATABASE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+UNSET = {
+    "DATABASE_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "SITE_URL",
+    "HOST",
+    "PORT",
+    "WEB_PORT",
+}
 
 
 def manage(*args, **env):
@@ -107,3 +117,10 @@ def test_rates_and_lockout_are_set_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "7/minute 1/second 2/day 9 None"
+
+
+def test_links_in_emails_follow_the_host_and_port_of_the_run_command():
+    show = ["shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SITE_URL)"]
+    assert manage(*show, HOST="127.0.0.1", WEB_PORT="8113", PORT="5000").stdout.strip() == "http://127.0.0.1:8113"
+    assert manage(*show, HOST="0.0.0.0", PORT="9000").stdout.strip() == "http://127.0.0.1:9000"  # noqa: S104
+    assert manage(*show, PORT="9000", SITE_URL="https://cx.example.com/").stdout.strip() == "https://cx.example.com"

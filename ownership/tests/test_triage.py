@@ -16,7 +16,7 @@ def test_cx_home_is_triage_with_what_to_chase(work, org, client_for):
     assert "Slow refunds" in html  # owned by Billing, but no person named
     assert "Mixed first bills" not in html.split("Vital few")[0]  # has both function and person
     assert "Waiting for the payments vendor" in html  # blocked, with its reason
-    assert 'value="logistics"' in html  # the sub-theme's suggested owner is prefilled
+    assert 'value="Logistics"' in html  # the sub-theme's suggested owner is prefilled, by name
 
 
 @pytest.mark.parametrize("role", ["leader", "stakeholder"])
@@ -193,3 +193,20 @@ def test_a_mail_server_that_is_down_does_not_fail_the_assignment(work, org, clie
     tasks.outbox_send_due()
     assert [m["To"] for m in smtp.messages] == ["leader@example.com"]
     assert "Billing now owns" in smtp.messages[0]["Subject"]
+
+
+def test_triage_fields_show_names_not_slugs_and_an_owned_issue_without_a_person_has_a_hint(work, org, client_for):
+    html = client_for(org["cx"]).get("/ownership/triage/").content.decode()
+    assert '<option value="Billing">' in html and '<option value="billing"' not in html
+    assert f'<option value="{org["leader"].get_full_name()} (leader)">' in html
+    assert "but no person named: name one to take it off this list" in html
+
+
+def test_a_person_chosen_by_name_from_the_suggestions_is_assigned(work, org, client_for):
+    response = client_for(org["cx"]).post(
+        "/ownership/triage/assign/",
+        {"issue": [work["unowned"].pk], "function": "Billing", "owner": f"{org['leader'].get_full_name()} (leader)"},
+    )
+    assert response.status_code == 302
+    issue = Issue.objects.get(pk=work["unowned"].pk)
+    assert issue.function == org["billing"] and issue.owner == org["leader"]
