@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
@@ -419,7 +420,10 @@ def state_days_in_sql(history: QuerySet, *, now: datetime) -> list[dict]:
         )
         .values_list("state", "history_date", "next_date", "prev_state")
     )
-    sql, params = inner.query.sql_with_params()
+    try:
+        sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # history of no issue at all (e.g. a filter that matches none)
+        return _state_rows({})
     if connection.vendor == "postgresql":
         seconds = "GREATEST(EXTRACT(EPOCH FROM (COALESCE(h.next_date, %s) - h.history_date)), 0)"
     else:

@@ -179,6 +179,13 @@ def test_scorecard_api_defaults_to_the_callers_functions(work, org, api_for, dja
     assert api.get("/api/ownership/scorecard/", {"function": "x"}).status_code == 400
 
 
+def test_scorecard_api_of_someone_without_functions_answers_empty_figures(work, org, api_for):
+    response = api_for(org["admin"]).get("/api/ownership/scorecard/")
+    assert response.status_code == 200, response.content  # was a 500 (EmptyResultSet in the SQL days)
+    data = response.json()
+    assert data["functions"] == [] and data["issues"]["open"] == 0
+
+
 def test_workspace_shows_firing_alerts_on_the_leaders_metrics_only(work, org, client_for):
     from datetime import date
 
