@@ -4,6 +4,7 @@ Conventions (checked against the NIST/SEMATECH e-Handbook examples in tests/test
 - individuals chart: centre = mean, sigma = average moving range / 1.128 (d2 for n = 2);
 - c-chart: centre = mean count c̄, sigma = √c̄;
 - p-chart: centre p̄ = Σ defectives / Σ sample sizes, sigma_i = √(p̄(1 − p̄) / n_i);
+- u-chart: centre ū = Σ events / Σ units, sigma_i = √(ū / n_i) (n_i the units of point i);
 - Laney p′: sigma_i multiplied by σ_z, the average moving range of the points' z-scores / 1.128,
   which widens the limits when large samples make a plain p-chart flag every point.
 A lower limit below zero is clipped at zero for counts and proportions.
@@ -19,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 D2 = 1.128  # E[moving range of two] / σ for normal data
-INDIVIDUALS, C_CHART, P_CHART, LANEY = "individuals", "c", "p", "laney"
+INDIVIDUALS, C_CHART, P_CHART, LANEY, U_CHART = "individuals", "c", "p", "laney", "u"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,18 @@ def c_limits(counts: list[float], baseline: list[float] | None = None) -> Limits
         raise ValueError("a control chart needs at least two points")
     centre = sum(base) / len(base)
     return Limits(centre, [math.sqrt(centre)] * len(counts), floor=0.0)
+
+
+def u_limits(rates: list[float], units: list[float], baseline: tuple[list[float], list[float]] | None = None) -> Limits:
+    """u-chart (Poisson) for events per unit with the units behind each point."""
+    if any(n is None or n <= 0 for n in units):
+        raise ValueError("every point of a u-chart needs its number of units above zero")
+    base_u, base_n = baseline if baseline is not None else (rates, units)
+    total = sum(base_n)
+    if total <= 0:
+        raise ValueError("a u-chart needs units")
+    u_bar = sum(u * n for u, n in zip(base_u, base_n, strict=True)) / total
+    return Limits(u_bar, [math.sqrt(u_bar / n) for n in units], floor=0.0)
 
 
 def _p_bar(defectives: list[float], sizes: list[int]) -> float:
@@ -213,12 +226,17 @@ def chart(
 ) -> ChartResult:
     """Limits and signals of a chart of ``kind`` over ``values``; limits from ``values[baseline]``.
 
-    For p and Laney charts ``values`` are proportions (0-1) and ``sizes`` their sample sizes."""
+    For p and Laney charts ``values`` are proportions (0-1) and ``sizes`` their sample sizes; for a
+    u-chart ``values`` are events per unit and ``sizes`` the units."""
     base = baseline or slice(None)
     if kind == INDIVIDUALS:
         limits = individuals_limits(values, values[base])
     elif kind == C_CHART:
         limits = c_limits(values, values[base])
+    elif kind == U_CHART:
+        if sizes is None:
+            raise ValueError("a u-chart needs the units of each point")
+        limits = u_limits(values, sizes, (values[base], sizes[base]))
     elif kind in (P_CHART, LANEY):
         if sizes is None:
             raise ValueError("a p-chart needs sample sizes")

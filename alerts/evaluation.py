@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from alerts import charts
-from metrics.calculations import next_period
+from metrics.calculations import COUNT_CALCULATORS, PROPORTION_CALCULATORS, RATE_CALCULATORS, next_period
 
 RAG_RANK = {"green": 0, "amber": 1, "red": 2}
-PROPORTION_CALCULATORS = {"csat", "churn"}  # values are percentages of a sample
-COUNT_CALCULATORS = {"count"}
+# Which calculators take which charts is said once, in metrics.calculations (chart_kinds and the
+# PROPORTION_, COUNT_ and RATE_CALCULATORS imported above).
 LANEY_MIN_SAMPLE = 1000  # average sample size from which the auto chart is Laney's p′
 CHART_PERIODS, PROVISIONAL_PERIODS = 10, 5  # the documented defaults (alerts.models)
 
@@ -168,6 +168,8 @@ def chart_kind(rule: RuleSpec, calculator: str, points: list[Point]) -> str:
         return charts.LANEY if sum(sizes) / len(sizes) >= LANEY_MIN_SAMPLE else charts.P_CHART
     if calculator in COUNT_CALCULATORS:
         return charts.C_CHART
+    if calculator in RATE_CALCULATORS and sizes and all(sizes):
+        return charts.U_CHART
     return charts.INDIVIDUALS
 
 
@@ -179,7 +181,8 @@ def control_chart(rule: RuleSpec, calculator: str, points: list[Point]) -> Contr
     Raises NotEnoughData below the provisional minimum, ValueError when a p-chart lacks sample sizes."""
     kind = chart_kind(rule, calculator, points)
     proportions = kind in (charts.P_CHART, charts.LANEY)
-    known = [i for i, p in enumerate(points) if p.value is not None and (not proportions or p.sample_size)]
+    sized = proportions or kind == charts.U_CHART  # the chart needs each point's n (sample or units)
+    known = [i for i, p in enumerate(points) if p.value is not None and (not sized or p.sample_size)]
     values = [points[i].value / 100 if proportions else points[i].value for i in known]
     in_base = [
         j
@@ -191,7 +194,7 @@ def control_chart(rule: RuleSpec, calculator: str, points: list[Point]) -> Contr
     if len(in_base) < max(min(rule.provisional_periods, need), 2):
         raise NotEnoughData(len(in_base), need)
     base = slice(in_base[0], in_base[-1] + 1)
-    sizes = [points[i].sample_size for i in known] if proportions else None
+    sizes = [points[i].sample_size for i in known] if sized else None
     tests = tuple(rule.chart_tests or ()) or (1,)
     result = charts.chart(kind, values, sizes, base, rules=tests)
     window = (points[known[in_base[0]]].period, points[known[in_base[-1]]].period)

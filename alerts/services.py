@@ -35,6 +35,7 @@ from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.models import User
+from metrics import calculations
 from metrics.models import Metric, MetricValue
 
 RULE_FIELDS = [
@@ -96,8 +97,11 @@ def _check_rule(rule: AlertRule) -> None:
         if rule.hysteresis and rule.change_limit and rule.hysteresis >= rule.change_limit:
             errors["hysteresis"] = "The margin must be smaller than the change that fires."
     if rule.kind == RuleKind.CONTROL:
-        if rule.chart in ("p", "laney") and metric.calculator not in evaluation.PROPORTION_CALCULATORS:
-            errors["chart"] = "p-charts are for proportions of a sample (CSAT, churn); use an individuals chart."
+        if rule.chart in ("p", "laney") and rule.chart not in calculations.chart_kinds(metric.calculator):
+            errors["chart"] = (
+                "p-charts are for proportions of a sample (CSAT, churn, a proportion of responses or of two "
+                "series); use an individuals chart."
+            )
         if rule.baseline_from and rule.baseline_to and rule.baseline_from > rule.baseline_to:
             errors["baseline_to"] = "The baseline ends before it starts."
         tests = rule.chart_tests if isinstance(rule.chart_tests, list) else None

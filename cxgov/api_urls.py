@@ -33,6 +33,9 @@ router.register("customer-categories", outcomes_api.CustomerCategoryViewSet)
 router.register("canvases", outcomes_api.CanvasViewSet)
 router.register("key-drivers", rootcause_api.KeyDriverViewSet)
 router.register("workflows", rootcause_api.WorkflowViewSet)
+router.register("comments", rootcause_api.CommentViewSet, basename="comment")
+router.register("comment-tags", rootcause_api.CommentTagViewSet)
+router.register("tag-jobs", rootcause_api.BulkTagJobViewSet)
 router.register("issues", rootcause_api.IssueViewSet)
 router.register("action-items", rootcause_api.ActionItemViewSet)
 router.register("digest-deliveries", digests_api.DeliveryViewSet)
@@ -50,6 +53,7 @@ urlpatterns = [
     path("north-star/", outcomes_api.NorthStarView.as_view(), name="north-star"),
     path("kpi-audit/", metrics_api.KpiAuditView.as_view(), name="kpi-audit"),
     path("business-impact/", metrics_api.BusinessImpactView.as_view(), name="business-impact"),
+    path("driver-analysis/", metrics_api.DriverAnalysisView.as_view(), name="driver-analysis"),
     path("ownership/map/", ownership_api.OwnershipMapView.as_view(), name="ownership-map"),
     path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
     path("audit/", audit_api.AuditView.as_view(), name="audit"),

@@ -1,13 +1,16 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet
 from cxgov.lib.permissions import ConfigurationPermission, IngestPermission, ObjectPermission
+from metrics import drivers as kda
 from metrics import selectors, services
+from metrics.forms import DriverAnalysisForm
 from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
 from metrics.serializers import (
     BusinessImpactSerializer,
@@ -51,11 +54,18 @@ class MetricViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.metric_delete(user=self.request.user, metric=instance)
 
-    @extend_schema(responses={200: KeyDriversSerializer})
+    @extend_schema(
+        responses={200: KeyDriversSerializer},
+        parameters=[OpenApiParameter("method", enum=list(kda.METHODS), description="lmg (default) or johnson")],
+    )
     @action(detail=True, methods=["get"])
     def drivers(self, request, slug=None):
-        """Key-driver analysis: each driver's share of R², its mean rating and % rated 4-5."""
-        return Response(selectors.key_drivers(metric=self.get_object()))
+        """Key-driver analysis: each driver's share of R² with its bootstrap interval, R², n, each
+        driver's mean rating and % rated 4-5."""
+        method = request.query_params.get("method") or kda.LMG
+        if method not in kda.METHODS:
+            raise ValidationError({"method": [f"“{method}” is not a method ({', '.join(kda.METHODS)})."]})
+        return Response(selectors.key_drivers(metric=self.get_object(), method=method))
 
 
 class MetricValueViewSet(viewsets.ReadOnlyModelViewSet):
@@ -124,6 +134,62 @@ class CustomersIngest(BulkIngest):
     row_serializer = CustomerInSerializer
     model = Customer
     kind = "customers"
+
+
+class DriverAnalysisView(APIView):
+    """Key drivers of any numeric outcome, as on the key-driver page: ``data`` is
+    ``responses:<source>`` (the score, driver ratings and numeric attributes of its responses) or
+    ``series:<day|week|month>`` (observation series summed per period, joined on the period);
+    ``outcome`` and ``drivers`` (repeated, or comma-separated) name its numeric fields. An answer
+    with ``error`` says there is not enough data and why."""
+
+    @extend_schema(
+        responses={200: KeyDriversSerializer},
+        parameters=[
+            OpenApiParameter(
+                "data",
+                type={"type": "string", "minLength": 1},
+                required=True,
+                description="responses:<source> or series:<day|week|month>",
+            ),
+            OpenApiParameter("outcome", type={"type": "string", "minLength": 1}, required=True),
+            OpenApiParameter(
+                "drivers",
+                type={"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                required=True,
+                explode=True,
+            ),
+            OpenApiParameter("method", enum=list(kda.METHODS), description="lmg (default) or johnson"),
+        ],
+    )
+    def get(self, request):
+        params = request.query_params.copy()
+        chosen = [name.strip() for value in params.getlist("drivers") for name in value.split(",") if name.strip()]
+        params.setlist("drivers", chosen)
+        missing = [name for name in ("data", "outcome", "drivers") if not params.get(name)]
+        if missing or params.get("method", kda.LMG) not in kda.METHODS:
+            refused = {name: ["This parameter is required."] for name in missing}
+            if params.get("method", kda.LMG) not in kda.METHODS:
+                refused["method"] = [f"“{params['method']}” is not a method ({', '.join(kda.METHODS)})."]
+            raise ValidationError(refused)
+        choices = selectors.driver_data_choices()
+        data = params["data"]
+        fields = selectors.driver_fields(data=data) if data in dict(choices) else []
+        form = DriverAnalysisForm(params, data_choices=choices, fields=fields)
+        if not form.is_valid():
+            # Names that exist nowhere are answered like "not enough data" (as a filter on an
+            # unknown id finds nothing): the request was well formed, the data is not there.
+            problems = [f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()]
+            if data not in dict(choices):
+                problems = [f"There is no data “{data}” (responses:<source> or series:<day|week|month>)."]
+            return Response(KeyDriversSerializer({"error": " ".join(problems)}).data)
+        analysis = selectors.driver_analysis(
+            data=form.cleaned_data["data"],
+            outcome=form.cleaned_data["outcome"],
+            driver_names=form.cleaned_data["drivers"],
+            method=form.cleaned_data["method"],
+        )
+        return Response(KeyDriversSerializer(analysis).data)
 
 
 class KpiAuditView(APIView):

@@ -7,6 +7,7 @@ formula has them the sample size and a 95% confidence interval.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -127,6 +128,70 @@ def from_aggregates(calculator: str, row: dict) -> tuple[float, int, float | Non
 SCORE_CALCULATORS = {"nps": nps, "csat": csat, "mean": mean_score}
 
 
+# --- which control charts suit which calculator --------------------------------------------------
+# The one place that says it (alerts.evaluation and the alert-rule checks read it): proportions of
+# a sample (stored in %, with n) take p and Laney p′ charts, counts per period a c-chart, rates
+# per unit (n = the units) a u-chart; an individuals chart suits any series.
+PROPORTION_CALCULATORS = frozenset({"csat", "churn", "proportion", "series_proportion"})
+COUNT_CALCULATORS = frozenset({"count"})
+RATE_CALCULATORS = frozenset({"rate"})
+
+
+def chart_kinds(calculator: str) -> tuple[str, ...]:
+    """The control-chart kinds (alerts.charts names) that suit a calculator's values, preferred first."""
+    if calculator in PROPORTION_CALCULATORS:
+        return ("p", "laney", "individuals")
+    if calculator in COUNT_CALCULATORS:
+        return ("c", "individuals")
+    if calculator in RATE_CALCULATORS:
+        return ("u", "individuals")
+    return ("individuals",)
+
+
+# --- proportions and rates ---------------------------------------------------------------------
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def matches(values: pd.Series, wanted: list[str]) -> pd.Series:
+    """Which values are one of ``wanted``: text compared without case or surrounding spaces,
+    numbers as numbers (a field stored as 1.0 matches "1"), true/false as "true"/"false"."""
+    text = values.map(lambda v: str(v).strip().casefold())
+    hit = text.isin([w.strip().casefold() for w in wanted])
+    numbers = [n for n in (_as_number(w) for w in wanted) if n is not None]
+    if numbers:
+        numeric = values.map(lambda v: v if isinstance(v, int | float) and not isinstance(v, bool) else None)
+        hit |= pd.to_numeric(numeric, errors="coerce").isin(numbers)
+    return hit
+
+
+def proportion_metric(frame: pd.DataFrame, segment_by: str | None = None) -> list[Result]:
+    """Percent of rows whose ``hit`` is true per period (and segment), with n and a Wilson interval.
+
+    ``frame`` has ``period``, a boolean ``hit`` and the ``segment_by`` column."""
+    results = []
+    for period, segment, rows in _grouped(frame, segment_by):
+        n, k = len(rows), int(rows["hit"].sum())
+        low, high = wilson(k, n)
+        results.append(Result(period, segment, k / n * 100, n, low, high))
+    return results
+
+
+def poisson_rate_interval(events: float, units: float) -> tuple[float, float]:
+    """Exact (Garwood) 95% interval of a rate of ``events`` per unit over ``units`` units."""
+    from scipy.stats import chi2
+
+    low = chi2.ppf(0.025, 2 * events) / 2 if events > 0 else 0.0
+    high = chi2.ppf(0.975, 2 * events + 2) / 2
+    return float(low / units), float(high / units)
+
+
 def _grouped(frame: pd.DataFrame, segment_by: str | None):
     """Yield (period, segment, rows) for the whole population and, if asked, per segment."""
     for period, rows in frame.groupby("period", sort=True):
@@ -153,6 +218,8 @@ def score_metric(frame: pd.DataFrame, calculator: str, segment_by: str | None = 
 
 # --- observations ------------------------------------------------------------------------------
 
+TWO_SERIES_CALCULATORS = frozenset({"ratio", "series_proportion", "rate"})  # numerator and denominator series
+
 
 def series_metric(
     frame: pd.DataFrame,
@@ -162,15 +229,33 @@ def series_metric(
     denominator: pd.DataFrame | None = None,
     unit_cost: float | None = None,
 ) -> list[Result]:
-    """Count, sum, ratio of two series, or cost of failure demand (volume × cost per contact)."""
+    """Count, sum, ratio of two series, proportion of two series (numerator part of the denominator,
+    in %, n = the denominator, Wilson interval), rate per unit (events / units, n = the units, exact
+    Poisson interval), or cost of failure demand (volume × cost per contact)."""
     results = []
-    if calculator == "ratio":
+    if calculator in TWO_SERIES_CALCULATORS:
         assert denominator is not None
         numerators = {(p, s): rows["value"].sum() for p, s, rows in _grouped(frame, segment_by)}
         for period, segment, rows in _grouped(denominator, segment_by):
-            below = rows["value"].sum()
-            if below:
-                results.append(Result(period, segment, float(numerators.get((period, segment), 0.0) / below)))
+            below = float(rows["value"].sum())
+            above = float(numerators.get((period, segment), 0.0))
+            if below <= 0:
+                continue
+            if calculator == "ratio":
+                results.append(Result(period, segment, above / below))
+            elif calculator == "series_proportion":
+                if not 0 <= above <= below:
+                    raise ValueError(
+                        f"on {period} the numerator ({above:g}) is not between 0 and the denominator ({below:g}): "
+                        "a proportion counts part of a whole; use “Rate per unit” for events per unit"
+                    )
+                low, high = wilson(above, below)
+                results.append(Result(period, segment, above / below * 100, max(round(below), 1), low, high))
+            else:  # rate: events per unit, n = the units (a u-chart's sample size)
+                if above < 0:
+                    raise ValueError(f"on {period} the count of events is negative ({above:g})")
+                low, high = poisson_rate_interval(above, below)
+                results.append(Result(period, segment, above / below, max(round(below), 1), low, high))
         return results
     for period, segment, rows in _grouped(frame, segment_by):
         if calculator == "count":
@@ -246,14 +331,48 @@ def revenue_at_risk(
 MAX_DRIVERS = 12  # the Shapley decomposition visits 2^p subsets
 
 
-def r_squared(corr: np.ndarray, target: int, predictors: tuple[int, ...]) -> float:
-    """R² of the linear regression of one variable on others, from their correlation matrix."""
-    if not predictors:
-        return 0.0
-    idx = list(predictors)
-    r_xy = corr[idx, target]
-    solution = np.linalg.lstsq(corr[np.ix_(idx, idx)], r_xy, rcond=None)[0]
-    return float(r_xy @ solution)
+@functools.cache
+def _subsets(p: int) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Every subset of p drivers as a bit mask 0 .. 2^p − 1, each one's size, and per size the
+    masks with their members' positions (worked out once per p)."""
+    masks = np.arange(2**p)
+    bits = (masks[:, None] >> np.arange(p)) & 1
+    sizes = bits.sum(axis=1)
+    groups = []
+    for size in range(1, p + 1):
+        chosen = masks[sizes == size]
+        groups.append((chosen, np.nonzero(bits[chosen])[1].reshape(len(chosen), size)))
+    return masks, sizes, groups
+
+
+def subset_r_squared(corr: np.ndarray) -> np.ndarray:
+    """R² of the outcome (row and column 0 of ``corr``) on every subset of the drivers, indexed
+    by the subset's bit mask; the subsets of one size are solved together in one batched call."""
+    p = corr.shape[0] - 1
+    r_xx, r_xy = corr[1:, 1:], corr[1:, 0]
+    r2 = np.zeros(2**p)
+    for chosen, members in _subsets(p)[2]:
+        a = r_xx[members[:, :, None], members[:, None, :]]
+        b = r_xy[members][:, :, None]
+        try:
+            solution = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:  # collinear drivers: the least-squares answer, as lstsq gives
+            solution = np.linalg.pinv(a) @ b
+        r2[chosen] = np.einsum("ck,ck->c", b[:, :, 0], solution[:, :, 0])
+    return r2
+
+
+def lmg_from_correlations(corr: np.ndarray) -> tuple[np.ndarray, float]:
+    """Each driver's LMG share of R² from the correlation matrix (outcome first), and R²."""
+    p = corr.shape[0] - 1
+    r2 = subset_r_squared(corr)
+    masks, sizes, _ = _subsets(p)
+    weights = np.array([math.factorial(k) * math.factorial(p - k - 1) / math.factorial(p) for k in range(p)])
+    parts = np.empty(p)
+    for j in range(p):
+        without = masks[(masks >> j & 1) == 0]
+        parts[j] = np.sum(weights[sizes[without]] * (r2[without | 1 << j] - r2[without]))
+    return parts, float(r2[-1])
 
 
 def relative_importance(frame: pd.DataFrame, outcome: str) -> tuple[dict[str, float], float]:
@@ -261,31 +380,11 @@ def relative_importance(frame: pd.DataFrame, outcome: str) -> tuple[dict[str, fl
     measure of Lindeman, Merenda and Gold, 1980; a Shapley decomposition of R²).
 
     Returns ({driver: contribution to R²}, R²); the contributions add up to R²."""
-    from itertools import combinations
-    from math import factorial
-
     drivers = [c for c in frame.columns if c != outcome]
     if not drivers or len(drivers) > MAX_DRIVERS:
         raise ValueError(f"key-driver analysis needs 1 to {MAX_DRIVERS} drivers, got {len(drivers)}")
     corr = np.corrcoef(frame[[outcome, *drivers]].to_numpy(dtype=float), rowvar=False)
     if np.isnan(corr).any():
         raise ValueError("a driver or the outcome does not vary, so its importance is undefined")
-    p = len(drivers)
-    positions = range(1, p + 1)
-    cache: dict[tuple[int, ...], float] = {}
-
-    def r2(subset: tuple[int, ...]) -> float:
-        if subset not in cache:
-            cache[subset] = r_squared(corr, 0, subset)
-        return cache[subset]
-
-    contributions = {}
-    for j in positions:
-        others = [k for k in positions if k != j]
-        total = 0.0
-        for size in range(p):
-            weight = factorial(size) * factorial(p - size - 1) / factorial(p)
-            for subset in combinations(others, size):
-                total += weight * (r2(tuple(sorted((*subset, j)))) - r2(subset))
-        contributions[drivers[j - 1]] = total
-    return contributions, r2(tuple(positions))
+    parts, r2 = lmg_from_correlations(corr)
+    return dict(zip(drivers, (float(x) for x in parts), strict=True)), r2

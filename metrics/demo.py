@@ -37,6 +37,8 @@ REVIEWS_MAPPING = ingestion.Mapping(
         "product": "Class Name",
     },
     constants={"scale": "csat", "channel": "Online store", "touchpoint": "Product review"},
+    # Numbers a key-driver analysis or a proportion can read (Recommended IND is 1 or 0).
+    fields={"age": "Age", "recommended": "Recommended IND"},
     dates_from=(SNAPSHOT - timedelta(days=365)).isoformat(),
     dates_to=SNAPSHOT.isoformat(),
 )
@@ -80,6 +82,7 @@ def load(*, stdout) -> None:
 
 
 # name: (slug, calculator, kind, timing, direction, unit, source, segment_by, target, amber, red, owner, north star)
+# A proportion's condition (field, values that count) is in DEMO_CONDITIONS.
 DEMO_METRICS = {
     "Online store review CSAT": (
         "review-csat",
@@ -126,6 +129,21 @@ DEMO_METRICS = {
         "product",
         False,
     ),
+    "Reviews not recommending": (
+        "reviews-not-recommending",
+        "proportion",
+        "outcome",
+        "leading",
+        "lower",
+        "%",
+        REVIEWS_SOURCE,
+        "segment",
+        15,
+        20,
+        25,
+        "retail-sales",
+        False,
+    ),
     "Customer lifetime value": (
         "customer-lifetime-value",
         "clv",
@@ -142,6 +160,7 @@ DEMO_METRICS = {
         False,
     ),
 }
+DEMO_CONDITIONS = {"reviews-not-recommending": ("recommended", "0")}
 
 
 def load_metrics(*, stdout) -> None:
@@ -184,6 +203,7 @@ def load_metrics(*, stdout) -> None:
                 "owning_function": owners.get(owner),
                 "north_star": star,
                 "granularity": "month",
+                **dict(zip(("condition_field", "condition_values"), DEMO_CONDITIONS.get(slug, ()), strict=False)),
             },
         )
         if metric.owning_function_id:

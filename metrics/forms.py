@@ -6,7 +6,8 @@ from django.conf import settings
 from cxgov.lib import bounds
 from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import Function
-from metrics import dates, ingestion
+from metrics import calculations, dates, ingestion
+from metrics import drivers as kda
 from metrics.models import DataKind, Metric
 
 
@@ -124,6 +125,14 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
                 label="Driver ratings (1-5)",
                 help_text="One per line: driver name=column, e.g. billing clarity=Q4.",
             )
+            self.fields["other_fields"] = forms.CharField(
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial="\n".join(f"{k}={v}" for k, v in mapping.fields.items()),
+                label="Other fields (numbers or categories)",
+                help_text="One per line: field name=column, e.g. spend=Spend or sentiment=Sentiment. Numbers can be "
+                "key-driver outcomes and drivers; any field can define a proportion (“sentiment is negative”).",
+            )
             self.fields["dates_from"] = forms.DateField(
                 required=False,
                 initial=mapping.dates_from or None,
@@ -163,6 +172,22 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             raise forms.ValidationError(f"{len(drivers)} driver ratings; at most {bounds.MAX_DRIVERS}.")
         return drivers
 
+    def clean_other_fields(self):
+        found = {}
+        for number, line in enumerate(self.cleaned_data["other_fields"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, column = line.partition("=")
+            if not sep or not name.strip() or column.strip() not in self.columns:
+                raise forms.ValidationError(f"Line {number}: write “field name=column” with a column of the file.")
+            problem = bounds.attributes_problem({name.strip(): 1})
+            if problem:
+                raise forms.ValidationError(f"Line {number}: {problem}")
+            found[name.strip()] = column.strip()
+        if len(found) > bounds.MAX_ATTRIBUTES:
+            raise forms.ValidationError(f"{len(found)} fields; at most {bounds.MAX_ATTRIBUTES}.")
+        return found
+
     def clean(self):
         data = super().clean()
         values = [v.strip() for v in (data.get("filter_values") or "").splitlines() if v.strip()]
@@ -181,6 +206,7 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             columns={k[4:]: v for k, v in data.items() if k.startswith("col_") and v},
             constants={k[6:]: v for k, v in data.items() if k.startswith("const_") and v},
             drivers=data.get("drivers") or {},
+            fields=data.get("other_fields") or {},
             dates_from=data["dates_from"].isoformat() if data.get("dates_from") else "",
             dates_to=data["dates_to"].isoformat() if data.get("dates_to") else "",
             snapshot=data["snapshot"].isoformat() if data.get("snapshot") else "",
@@ -192,3 +218,40 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             label_column=data.get("label_column") or "",
             label_driver=(data.get("label_driver") or "").strip() if data.get("label_column") else "",
         )
+
+
+class DriverAnalysisForm(forms.Form):
+    """What a key-driver analysis on any numeric data reads: the data, the outcome, the drivers and
+    the method. Bound to GET: the page and the API read it, nothing is stored. The outcome and
+    driver choices are the numeric fields of the chosen data (choose the data first)."""
+
+    data = forms.ChoiceField(label="Data", help_text="Responses of a source, or observation series joined per period.")
+    outcome = forms.ChoiceField(label="Outcome", help_text="The number to explain (read as continuous).")
+    drivers = forms.MultipleChoiceField(
+        label="Drivers", widget=forms.CheckboxSelectMultiple, help_text="What might move it (at least one)."
+    )
+    method = forms.ChoiceField(
+        label="Method",
+        choices=list(kda.METHODS.items()),
+        initial=kda.LMG,
+        required=False,
+    )
+
+    def __init__(self, *args, data_choices: list[tuple[str, str]], fields: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["data"].choices = data_choices
+        self.fields["outcome"].choices = [(f, f) for f in fields]
+        self.fields["drivers"].choices = [(f, f) for f in fields]
+
+    def clean(self):
+        cleaned = super().clean()
+        outcome, chosen = cleaned.get("outcome"), cleaned.get("drivers") or []
+        if outcome and chosen:
+            chosen = [d for d in chosen if d != outcome]
+            if not chosen:
+                self.add_error("drivers", "Choose at least one driver other than the outcome.")
+            elif len(chosen) > calculations.MAX_DRIVERS:
+                self.add_error("drivers", f"{len(chosen)} drivers; at most {calculations.MAX_DRIVERS} at once.")
+            cleaned["drivers"] = chosen
+        cleaned["method"] = cleaned.get("method") or kda.LMG
+        return cleaned

@@ -90,6 +90,64 @@ LABELS = {
 }
 
 
+# What each field takes, for the import page's guide and the downloadable templates.
+HELP = {
+    "external_id": "Your id of the row (response id, tweet id, customer id). Re-importing an id updates it.",
+    "score": "A whole number on the scale. Leave it out for comments without a score (social media, complaints).",
+    "responded_at": "When it was said. ISO, 24/02/2015, 2/24/2015 11:15 AM, Excel serial numbers or Unix seconds: "
+    "the format is detected from the values. Without a date column, rows are spread over days you give.",
+    "scale": "nps (0-10), csat (1-5) or ces (1-7); usually one value for every row.",
+    "customer_id": "The customer's id, to link revenue and churn.",
+    "comment": "The customer's words, kept exactly as written (@mentions, +44 numbers, = and - included).",
+    "segment": "Customer category or segment.",
+    "channel": "Where it came from (email survey, Twitter, store).",
+    "product": "Product or brand.",
+    "touchpoint": "The moment of the journey.",
+    "category": "Customer category.",
+    "started_on": "First day as a customer.",
+    "tenure_months": "Months a customer before the snapshot date (instead of a start date).",
+    "ended_on": "Last day, for customers who left.",
+    "churned": "Yes/No: left in the snapshot month (instead of an end date).",
+    "monthly_revenue": "Revenue per month (1,250.50 and 12,5 are read as people write them).",
+    "monthly_margin": "Margin per month; may be negative.",
+    "observed_at": "When the value was measured (any date format, as above).",
+    "value": "The number.",
+}
+EXAMPLES = {
+    "responses": {
+        "external_id": "R-1001",
+        "score": "3",
+        "responded_at": "2026-10-01 14:30",
+        "scale": "nps",
+        "customer_id": "C-42",
+        "comment": "@support my refund is 3 weeks late",
+        "segment": "Consumer",
+        "channel": "Email survey",
+        "product": "Broadband",
+        "touchpoint": "Billing",
+    },
+    "customers": {
+        "external_id": "C-42",
+        "category": "Consumer",
+        "started_on": "2024-03-01",
+        "tenure_months": "",
+        "ended_on": "",
+        "churned": "No",
+        "monthly_revenue": "49.90",
+        "monthly_margin": "12.40",
+    },
+    "observations": {
+        "external_id": "2026-10-01-billing-calls",
+        "observed_at": "2026-10-01",
+        "value": "1250",
+        "segment": "",
+        "channel": "Phone",
+        "product": "",
+        "touchpoint": "Billing",
+    },
+}
+
+
 # Text limits of the fields rows are written to (a longer value is reported, never cut).
 MAX_LENGTHS = {
     kind: {
@@ -130,6 +188,7 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     drivers: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)  # responses: other fields (numbers or categories)
     dates_from: str = ""  # responses without a date column: spread by row order over [from, to]
     dates_to: str = ""
     snapshot: str = ""  # customers: tenure and churn flags are relative to this day
@@ -407,7 +466,13 @@ def _read_xlsx(path: Path) -> Table:
 def missing_columns(table: Table, mapping: Mapping) -> list[str]:
     """Mapped columns that the file does not have."""
     present = {column_label(i, h) for i, h in enumerate(table.header)}
-    wanted = [*mapping.columns.values(), *mapping.drivers.values(), mapping.filter_column, mapping.label_column]
+    wanted = [
+        *mapping.columns.values(),
+        *mapping.drivers.values(),
+        *mapping.fields.values(),
+        mapping.filter_column,
+        mapping.label_column,
+    ]
     return sorted({c for c in wanted if c and c not in present})
 
 
@@ -579,8 +644,11 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
             low, high = SCALE_BOUNDS[scale]
             if not low <= score <= high:
                 errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
-    if score is None and not get["score"] and not get["comment"]:
-        errors.append((col["score"], "is empty and so is the comment: a response needs a score, a comment or both"))
+    attributes = _fields(mapping, raw, index, errors)
+    if score is None and not get["score"] and not get["comment"] and not attributes:
+        errors.append(
+            (col["score"], "is empty and so is the comment: a response needs a score, a comment or another field")
+        )
     when = (
         spread[0] + spread[1] * (number - 2)
         if spread
@@ -612,8 +680,25 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         score=int(score) if score is not None else None,
         scale=scale if scale in SCALE_BOUNDS else "",
         driver_ratings=drivers,
+        attributes=attributes,
         **texts,
     )
+
+
+def _fields(mapping: Mapping, raw: list[str], index: dict[str, int], errors: list) -> dict:
+    """The response's other fields: a number where the cell reads as one (a spend, a handle time,
+    a yes/no written 1/0), else its text (a category, "negative"); empty cells are left out."""
+    values = {}
+    for name, column in mapping.fields.items():
+        cell = (raw[index[column]] if index[column] < len(raw) else "").strip()
+        if not cell:
+            continue
+        number = _number(cell, column, scratch := [])
+        values[name] = float(number) if not scratch and number is not None else _text(cell, column, errors)
+    problem = bounds.attributes_problem(values)
+    if problem:
+        errors.append((", ".join(mapping.fields.values()), problem))
+    return values
 
 
 def _customer(external_id, get, col, errors, snapshot, check_date, formats):

@@ -121,6 +121,9 @@ class Calculator(models.TextChoices):
     COUNT = "count", "Count"
     SUM = "sum", "Sum of a series"
     RATIO = "ratio", "Ratio of two series"
+    PROPORTION = "proportion", "Proportion of responses (a field has a value)"
+    SERIES_PROPORTION = "series_proportion", "Proportion of two series (part / whole, %)"
+    RATE = "rate", "Rate per unit (events / units)"
     CHURN = "churn", "Churn rate"
     CLV = "clv", "Customer lifetime value"
     REVENUE_AT_RISK = "revenue_at_risk", "Revenue at risk"
@@ -164,6 +167,8 @@ class Metric(models.Model):
         "calculator",
         "source",
         "denominator_source",
+        "condition_field",
+        "condition_values",
         "unit_cost",
         "filter_segment",
         "filter_channel",
@@ -190,7 +195,22 @@ class Metric(models.Model):
     source = models.CharField(
         max_length=64, blank=True, help_text="Survey source or series key the metric reads (blank: all surveys)."
     )
-    denominator_source = models.CharField(max_length=64, blank=True, help_text="Series key of a ratio's denominator.")
+    denominator_source = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Series key of the denominator: of a ratio, of a proportion (the whole) or of a rate (the units).",
+    )
+    condition_field = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Proportion of responses: the field to look at — segment, channel, product, touchpoint, score, "
+        "or a field mapped at import / sent as an attribute (e.g. sentiment).",
+    )
+    condition_values = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Proportion of responses: the values that count, separated by commas (e.g. negative; or Yes).",
+    )
     unit_cost = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, help_text="Cost per contact, for failure demand."
     )

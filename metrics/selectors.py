@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from cxgov.models import Function, PendingTask
-from metrics import calculations
+from metrics import calculations, drivers
 from metrics.models import Customer, ImportJob, ImportStatus, Kind, Metric, MetricValue, SurveyResponse
 
 SPARK_POINTS = 12
@@ -177,12 +178,57 @@ def metric_values(*, metric_id: int | None = None, segment: str | None = None) -
 
 
 KDA_MAX_RESPONSES = 20_000
-KDA_MIN_RESPONSES = 30
+KDA_MIN_RESPONSES = drivers.MIN_ROWS
+KDA_FIELD_SAMPLE = 500  # the latest responses of a source whose fields are offered
+SCORE = "score"
+GRANULARITIES = ("day", "week", "month")
+PER_CUSTOMER = "customer"  # series joined on the customer_id dimension of their observations
 
 
-def key_drivers(*, metric: Metric) -> dict:
-    """Relative importance of each driver rating for the metric's score, with R², and each
-    driver's performance (mean rating and % rating 4-5), for its most recent responses."""
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _analysis_answer(analysis: drivers.Analysis, frame: pd.DataFrame | None = None) -> dict:
+    """The analysis as pages and the API show it; with ``frame`` (driver ratings 1-5), each driver's
+    performance too (mean rating, % rated 4-5) and where it falls on importance × performance."""
+    table = [
+        {
+            "driver": d.driver,
+            "importance": d.importance,
+            "share": d.share,
+            "share_low": d.share_low,
+            "share_high": d.share_high,
+            "mean": d.mean,
+        }
+        for d in analysis.drivers
+    ]
+    if frame is not None:
+        median_share = float(np.median([t["share"] for t in table]))
+        median_perf = float(np.median([t["mean"] for t in table]))
+        for t in table:
+            t["top_two"] = float((frame[t["driver"]].dropna() >= 4).mean() * 100)
+            important, weak = t["share"] >= median_share, t["mean"] < median_perf
+            t["quadrant"] = (
+                "Fix first" if important and weak else "Keep up" if important else "Watch" if weak else "Maintain"
+            )
+    return {
+        "method": analysis.method,
+        "method_name": drivers.METHODS[analysis.method],
+        "outcome": analysis.outcome,
+        "drivers": table,
+        "r2": analysis.r2,
+        "r2_low": analysis.r2_low,
+        "r2_high": analysis.r2_high,
+        "n": analysis.n,
+        "resamples": analysis.resamples,
+    }
+
+
+def key_drivers(*, metric: Metric, method: str = drivers.LMG) -> dict:
+    """Relative importance of each driver rating for the metric's score, with R², n and bootstrap
+    intervals, and each driver's performance (mean rating and % rating 4-5), for its most recent
+    responses."""
     from metrics.services import RESPONSE_CALCULATORS, SCORE_SCALES, _filters
 
     if metric.calculator not in RESPONSE_CALCULATORS:
@@ -198,37 +244,100 @@ def key_drivers(*, metric: Metric) -> dict:
             "error": f"{len(rows)} response(s) carry driver ratings; at least {KDA_MIN_RESPONSES} are needed. "
             "Map driver columns when importing survey files."
         }
-    frame = pd.DataFrame([{**ratings, "__score": score} for score, ratings in rows])
+    frame = pd.DataFrame([{**ratings, SCORE: score} for score, ratings in rows])
     counts = frame.count()
-    drivers = [c for c in frame.columns if c != "__score" and counts[c] >= KDA_MIN_RESPONSES]
-    frame = frame[[*drivers, "__score"]].dropna()
-    if len(frame) < KDA_MIN_RESPONSES or not drivers:
+    names = [c for c in frame.columns if c != SCORE and counts[c] >= KDA_MIN_RESPONSES]
+    frame = frame[[*names, SCORE]].dropna()
+    if len(frame) < KDA_MIN_RESPONSES or not names:
         return {"error": "Too few responses rate every driver to compare them."}
-    drivers = drivers[: calculations.MAX_DRIVERS]
+    names = names[: calculations.MAX_DRIVERS]
     try:
-        shares, r2 = calculations.relative_importance(frame[[*drivers, "__score"]], "__score")
-    except ValueError as exc:
-        return {"error": str(exc).capitalize() + "."}
-    table = []
-    for driver in drivers:
-        table.append(
-            {
-                "driver": driver,
-                "importance": shares[driver],
-                "share": shares[driver] / r2 * 100 if r2 else 0.0,
-                "mean": float(frame[driver].mean()),
-                "top_two": float((frame[driver] >= 4).mean() * 100),
-            }
-        )
-    median_share = float(np.median([t["share"] for t in table]))
-    median_perf = float(np.median([t["mean"] for t in table]))
-    for t in table:
-        important, weak = t["share"] >= median_share, t["mean"] < median_perf
-        t["quadrant"] = (
-            "Fix first" if important and weak else "Keep up" if important else "Watch" if weak else "Maintain"
-        )
-    table.sort(key=lambda t: -t["share"])
-    return {"drivers": table, "r2": r2, "n": len(frame)}
+        analysis = drivers.analyse(frame, SCORE, names, method=method)
+    except drivers.NotEnoughData as exc:
+        return {"error": str(exc)}
+    return _analysis_answer(analysis, frame)
+
+
+def driver_data_choices() -> list[tuple[str, str]]:
+    """What a key-driver analysis can read: each survey source's responses, or the observation
+    series summed per day, week or month (two queries)."""
+    from metrics.models import Observation
+
+    sources = SurveyResponse.objects.order_by("source").values_list("source", flat=True).distinct()
+    choices = [(f"responses:{s}", f"Responses of “{s}”") for s in sources]
+    if Observation.objects.exists():
+        choices += [(f"series:{g}", f"Observation series, joined per {g}") for g in GRANULARITIES]
+        choices.append((f"series:{PER_CUSTOMER}", "Observation series, joined per customer (customer_id dimension)"))
+    return choices
+
+
+def driver_fields(*, data: str) -> list[str]:
+    """The numeric fields of ``data`` (see ``driver_data_choices``) that can be an outcome or a driver:
+    for responses the score, the driver ratings and numeric attributes of the latest responses;
+    for series, the series keys (one query)."""
+    from metrics.models import Observation
+
+    kind, _, key = data.partition(":")
+    if kind == "series":
+        return list(Observation.objects.order_by("source").values_list("source", flat=True).distinct())
+    names: dict[str, None] = {}
+    rows = (
+        SurveyResponse.objects.filter(source=key)
+        .order_by("-responded_at")
+        .values_list("score", "driver_ratings", "attributes")[:KDA_FIELD_SAMPLE]
+    )
+    for score, ratings, attributes in rows:
+        if score is not None:
+            names[SCORE] = None
+        names.update(dict.fromkeys(k for k, v in (ratings or {}).items() if _number(v)))
+        names.update(dict.fromkeys(k for k, v in (attributes or {}).items() if _number(v)))
+    return sorted(names, key=lambda n: (n != SCORE, n.lower()))
+
+
+def _driver_frame(data: str, columns: list[str]) -> pd.DataFrame:
+    """One row per response (its numeric fields) or per period (each series' sum), one column per field."""
+    from django.conf import settings
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Trunc
+
+    from metrics.models import Observation
+
+    kind, _, key = data.partition(":")
+    if kind == "series":
+        series = Observation.objects.filter(source__in=columns)
+        if key == PER_CUSTOMER:
+            series = series.filter(dimensions__has_key="customer_id").annotate(joined=KT("dimensions__customer_id"))
+        else:
+            series = series.annotate(joined=Trunc("observed_at", key, tzinfo=ZoneInfo(settings.TIME_ZONE)))
+        rows = series.values_list("joined", "source").annotate(total=Sum("value")).order_by()
+        frame = pd.DataFrame(list(rows), columns=["joined", "source", "total"])
+        return frame.pivot(index="joined", columns="source", values="total").reindex(columns=columns)
+    rows = (
+        SurveyResponse.objects.filter(source=key)
+        .order_by("-responded_at")
+        .values_list("score", "driver_ratings", "attributes")[:KDA_MAX_RESPONSES]
+    )
+    records = []
+    for score, ratings, attributes in rows:
+        fields = {k: v for k, v in (attributes or {}).items() if _number(v)}
+        fields.update(ratings or {})
+        fields[SCORE] = score
+        records.append([fields.get(c) for c in columns])
+    return pd.DataFrame(records, columns=columns, dtype=float)
+
+
+def driver_analysis(*, data: str, outcome: str, driver_names: list[str], method: str = drivers.LMG) -> dict:
+    """Key-driver analysis of any numeric data: ``outcome`` on ``driver_names`` read as continuous
+    numbers, over the responses of a source or the observation series joined per period or per
+    customer (each series summed per customer_id dimension).
+    The caller has checked the names against ``driver_fields``; "not enough data" is an answer."""
+    driver_names = [d for d in dict.fromkeys(driver_names) if d != outcome]
+    frame = _driver_frame(data, [outcome, *driver_names])
+    try:
+        analysis = drivers.analyse(frame, outcome, driver_names, method=method)
+    except drivers.NotEnoughData as exc:
+        return {"error": str(exc), "n": int(len(frame[[outcome, *driver_names]].dropna()))}
+    return _analysis_answer(analysis)
 
 
 def metric_schedule_entry(*, metric: Metric):

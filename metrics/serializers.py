@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from cxgov.lib.serializers import StrictModelSerializer
 from cxgov.serializers import FunctionSummarySerializer
-from metrics import ingestion, services
+from metrics import drivers, ingestion, services
 from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
 
 
@@ -62,8 +62,10 @@ class SurveyResponseInSerializer(PlainTextMixin, StrictModelSerializer):
     def validate(self, data):
         data = super().validate(data)
         if data.get("score") is None:
-            if not data.get("comment"):
-                raise serializers.ValidationError({"score": "A response needs a score, a comment or both."})
+            if not data.get("comment") and not data.get("attributes"):
+                raise serializers.ValidationError(
+                    {"score": "A response needs a score, a comment or attributes (e.g. a spend to analyse)."}
+                )
             return data
         if not data.get("scale"):
             raise serializers.ValidationError({"scale": "A score needs its scale (nps, csat or ces)."})
@@ -145,16 +147,26 @@ class IngestResultSerializer(_ReadOnly):
 class DriverImportanceSerializer(_ReadOnly):
     driver = serializers.CharField()
     importance = serializers.FloatField(help_text="The driver's part of R².")
-    share = serializers.FloatField(help_text="Percent of the explained variance.")
-    mean = serializers.FloatField(help_text="Mean rating.")
-    top_two = serializers.FloatField(help_text="Percent rating 4 or 5.")
-    quadrant = serializers.ChoiceField(choices=["Fix first", "Keep up", "Watch", "Maintain"])
+    share = serializers.FloatField(help_text="Percent of the explained variance (all drivers add up to 100).")
+    share_low = serializers.FloatField(allow_null=True, help_text="95% bootstrap interval of the share: low end.")
+    share_high = serializers.FloatField(allow_null=True, help_text="95% bootstrap interval of the share: high end.")
+    mean = serializers.FloatField(help_text="The driver's mean value (mean rating for 1-5 ratings).")
+    top_two = serializers.FloatField(required=False, help_text="Driver ratings only: percent rating 4 or 5.")
+    quadrant = serializers.ChoiceField(
+        choices=["Fix first", "Keep up", "Watch", "Maintain"], required=False, help_text="Driver ratings only."
+    )
 
 
 class KeyDriversSerializer(_ReadOnly):
-    """Key-driver analysis: the drivers ranked with R² and the sample size, or why it cannot be made."""
+    """Key-driver analysis: the drivers ranked with R², n and bootstrap intervals, or why it cannot be made."""
 
-    error = serializers.CharField(required=False, help_text="Present (alone) when there is too little data.")
+    error = serializers.CharField(required=False, help_text="Present when there is not enough data: what is missing.")
+    method = serializers.ChoiceField(choices=list(drivers.METHODS), required=False)
+    method_name = serializers.CharField(required=False)
+    outcome = serializers.CharField(required=False)
     drivers = DriverImportanceSerializer(many=True, required=False)
     r2 = serializers.FloatField(required=False)
-    n = serializers.IntegerField(required=False, help_text="Responses analysed.")
+    r2_low = serializers.FloatField(required=False, allow_null=True, help_text="95% bootstrap interval of R².")
+    r2_high = serializers.FloatField(required=False, allow_null=True)
+    n = serializers.IntegerField(required=False, help_text="Rows analysed (with the outcome and every driver).")
+    resamples = serializers.IntegerField(required=False, help_text="Bootstrap resamples behind the intervals.")

@@ -24,7 +24,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cxgov.lib import dispatch, permissions
+from cxgov.lib import bounds, dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.services import accountability_link, accountability_unlink
@@ -137,7 +137,8 @@ metric_recalculated = Signal()
 
 SCORE_SCALES = {"nps": ["nps"], "csat": ["csat"]}
 RESPONSE_CALCULATORS = {"nps", "csat", "mean"}
-SERIES_CALCULATORS = {"count", "sum", "ratio", "failure_cost"}
+SERIES_CALCULATORS = {"count", "sum", "ratio", "series_proportion", "rate", "failure_cost"}
+RESPONSE_FIELDS = {"segment", "channel", "product", "touchpoint", "score", "scale"}  # read without "attributes"
 CUSTOMER_CALCULATORS = {"churn", "clv", "revenue_at_risk"}
 DISSATISFIED = Q(scale="nps", score__lte=6) | Q(scale="csat", score__lte=2) | Q(scale="ces", score__gte=5)
 
@@ -213,6 +214,29 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
                 results.append(calculations.Result(period, row.get(segment_by, ""), value, n, low, high))
         return sorted(results, key=lambda r: (r.period, r.segment))
 
+    if metric.calculator == "proportion":
+        # Responses whose field has a value at all are the sample; those with a chosen value count.
+        field = metric.condition_field
+        column = field if field in RESPONSE_FIELDS else f"attributes__{field}"
+        qs = SurveyResponse.objects.filter(
+            **_filters(metric), **_window(period_from, period_to, metric.granularity, "responded_at")
+        )
+        if metric.source:
+            qs = qs.filter(source=metric.source)
+        if field == "score":
+            qs = qs.scored()
+        elif field in RESPONSE_FIELDS:
+            qs = qs.exclude(**{field: ""})
+        else:
+            qs = qs.filter(attributes__has_key=field)
+        frame = _frame(qs.order_by(), ["responded_at", column, *([segment_by] if segment_by else [])])
+        frame = frame[frame[column].notna() & (frame[column].map(str).str.strip() != "")]
+        if frame.empty:
+            return []
+        frame["period"] = calculations.period_starts(frame["responded_at"], metric.granularity, settings.TIME_ZONE)
+        frame["hit"] = calculations.matches(frame[column], metric.condition_values.split(","))
+        return calculations.proportion_metric(frame, segment_by)
+
     if metric.calculator in SERIES_CALCULATORS:
 
         def series(source: str) -> pd.DataFrame:
@@ -227,7 +251,8 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
             return frame
 
         frame = series(metric.source)
-        denominator = series(metric.denominator_source) if metric.calculator == "ratio" else None
+        two = metric.calculator in calculations.TWO_SERIES_CALCULATORS
+        denominator = series(metric.denominator_source) if two else None
         if frame.empty and (denominator is None or denominator.empty):
             return []
         if frame.empty:
@@ -359,6 +384,19 @@ def _check_definition(metric: Metric) -> None:
     errors = {}
     if metric.calculator in SERIES_CALCULATORS and not metric.source:
         errors["source"] = "This calculator reads a series: name its source key."
+    if metric.calculator == "proportion":
+        if not metric.condition_field:
+            errors["condition_field"] = "A proportion of responses needs the field to look at (e.g. sentiment)."
+        elif "__" in metric.condition_field or bounds.name_problem(metric.condition_field):
+            errors["condition_field"] = f"“{metric.condition_field}” cannot be a field name."
+        if not [v for v in metric.condition_values.split(",") if v.strip()]:
+            errors["condition_values"] = "Give the values that count (e.g. negative), separated by commas."
+    if metric.calculator in {"series_proportion", "rate"} and not metric.denominator_source:
+        errors["denominator_source"] = (
+            "A proportion of two series needs the series key of the whole."
+            if metric.calculator == "series_proportion"
+            else "A rate needs the series key of the units (orders, contacts, hours...)."
+        )
     if metric.calculator == "ratio" and not metric.denominator_source:
         errors["denominator_source"] = "A ratio needs the series key of its denominator."
     if metric.calculator == "failure_cost" and metric.unit_cost is None:
@@ -470,7 +508,9 @@ def metrics_touched(
         return  # no dated row was written
     if kind == "responses":
         responses_changed.send(sender=SurveyResponse, sources=sources, first=first, last=last)
-        metrics = Metric.objects.filter(active=True, calculator__in=RESPONSE_CALCULATORS | {"revenue_at_risk"})
+        metrics = Metric.objects.filter(
+            active=True, calculator__in=RESPONSE_CALCULATORS | {"revenue_at_risk", "proportion"}
+        )
         metrics = metrics.filter(Q(source="") | Q(source__in=sources))
     elif kind == "observations":
         metrics = Metric.objects.filter(active=True).filter(Q(source__in=sources) | Q(denominator_source__in=sources))
@@ -688,8 +728,8 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
     def given(name: str) -> bool:
         return bool(mapping.columns.get(name) or mapping.constants.get(name))
 
-    if job.kind == "responses" and not (given("score") or given("comment")):
-        missing.append("Score or Comment (a comment-only source maps no score)")
+    if job.kind == "responses" and not (given("score") or given("comment") or mapping.fields):
+        missing.append("Score, Comment or other fields (a comment-only source maps no score)")
     if job.kind == "responses" and given("score") and not given("scale"):
         missing.append("Scale")
     if missing:

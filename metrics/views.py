@@ -1,13 +1,18 @@
+import csv
+import io
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
 
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
+from metrics import drivers as kda
 from metrics import ingestion, selectors, services
-from metrics.forms import ImportMappingForm, ImportUploadForm, MetricForm
-from metrics.models import ImportJob, ImportMapping, ImportStatus, Metric
+from metrics.forms import DriverAnalysisForm, ImportMappingForm, ImportUploadForm, MetricForm
+from metrics.models import DataKind, ImportJob, ImportMapping, ImportStatus, Metric
 
 
 def metric_list(request):
@@ -75,11 +80,16 @@ def metric_edit(request, slug=None):
 
 def key_drivers(request, slug):
     metric = get_object_or_404(Metric.objects.select_related("owning_function"), slug=slug)
-    analysis = selectors.key_drivers(metric=metric)
+    method = request.GET.get("method") if request.GET.get("method") in kda.METHODS else kda.LMG
+    analysis = selectors.key_drivers(metric=metric, method=method)
     chart = [
         {"x": round(d["mean"], 3), "y": round(d["share"], 2), "label": d["driver"]} for d in analysis.get("drivers", [])
     ]
-    return render(request, "metrics/key_drivers.html", {"metric": metric, "analysis": analysis, "chart": chart})
+    return render(
+        request,
+        "metrics/key_drivers.html",
+        {"metric": metric, "analysis": analysis, "chart": chart, "methods": list(kda.METHODS.items())},
+    )
 
 
 def kpi_audit(request):
@@ -112,7 +122,40 @@ def import_list(request):
             return redirect("import-detail", pk=job.pk)
     jobs = ImportJob.objects.select_related("created_by")[:30]
     mappings = ImportMapping.objects.order_by("kind", "source")
-    return render(request, "metrics/import_list.html", {"form": form, "jobs": jobs, "mappings": mappings})
+    guide = [
+        {
+            "kind": kind,
+            "label": label,
+            "fields": [
+                {"name": name, "label": ingestion.LABELS[name], "required": name in ingestion.FIELDS[kind]["required"]}
+                | {"help": ingestion.HELP.get(name, "")}
+                for name in ingestion.FIELDS[kind]["required"] + ingestion.FIELDS[kind]["optional"]
+            ],
+        }
+        for kind, label in DataKind.choices
+    ]
+    return render(
+        request, "metrics/import_list.html", {"form": form, "jobs": jobs, "mappings": mappings, "guide": guide}
+    )
+
+
+@require_GET
+def import_template(request):
+    """A CSV with the columns one kind of file takes and an example row, ready to fill in."""
+    _require_importer(request.user)
+    kind = request.GET.get("kind", "responses")
+    if kind not in ingestion.FIELDS:
+        raise Http404("Choose responses, customers or observations.")
+    spec = ingestion.FIELDS[kind]
+    names = spec["required"] + spec["optional"]
+    example = ingestion.EXAMPLES[kind]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow(names)
+    writer.writerow([example.get(name, "") for name in names])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cxgov-{kind}-template.csv"'
+    return response
 
 
 def import_detail(request, pk):
@@ -155,4 +198,40 @@ def import_progress(request, pk):
     job = get_object_or_404(ImportJob, pk=pk)
     return render(
         request, "metrics/partials/import_progress.html", {"job": job, "activity": selectors.import_activity(job)}
+    )
+
+
+def _importance_chart(analysis: dict | None) -> list[dict]:
+    return [
+        {
+            "driver": d["driver"],
+            "share": round(d["share"], 2),
+            "low": None if d["share_low"] is None else round(d["share_low"], 2),
+            "high": None if d["share_high"] is None else round(d["share_high"], 2),
+        }
+        for d in (analysis or {}).get("drivers", [])
+    ]
+
+
+def driver_analysis(request):
+    """Key drivers of any numeric outcome: choose the data, the outcome, the drivers and the method."""
+    choices = selectors.driver_data_choices()
+    data = request.GET.get("data") or (choices[0][0] if choices else "")
+    fields = selectors.driver_fields(data=data) if data in dict(choices) else []
+    bound = "outcome" in request.GET
+    form = DriverAnalysisForm(
+        request.GET if bound else None, data_choices=choices, fields=fields, initial={"data": data}
+    )
+    analysis = None
+    if bound and form.is_valid():
+        analysis = selectors.driver_analysis(
+            data=form.cleaned_data["data"],
+            outcome=form.cleaned_data["outcome"],
+            driver_names=form.cleaned_data["drivers"],
+            method=form.cleaned_data["method"],
+        )
+    return render(
+        request,
+        "metrics/driver_analysis.html",
+        {"form": form, "analysis": analysis, "chart": _importance_chart(analysis), "has_data": bool(choices)},
     )

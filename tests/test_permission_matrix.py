@@ -108,7 +108,9 @@ ENDPOINTS: dict[str, Row] = {
     "metric-create": Row(form("configure_organisation")),
     "kpi-audit": Row(read()),
     "business-impact": Row(read()),
+    "driver-analysis": Row(read()),
     "import-list": Row(form("import_data")),
+    "import-template": Row({"GET": "import_data"}),
     "import-detail": Row(form("import_data"), obj="import_job"),
     "import-progress": Row(form("import_data"), obj="import_job"),
     "metric-detail": Row(read(), obj="metric"),
@@ -129,8 +131,13 @@ ENDPOINTS: dict[str, Row] = {
     "sub-theme-edit": Row(form("edit_taxonomy"), obj="sub_theme"),
     "untagged": Row(read()),
     "tag": Row(
-        post("edit_taxonomy"), data={"POST": lambda w: {"response": w["response"].pk, "sub_theme": w["sub_theme"].pk}}
+        post("tag_comments"), data={"POST": lambda w: {"response": w["response"].pk, "sub_theme": w["sub_theme"].pk}}
     ),
+    "comments": Row(read()),
+    "comments-bulk": Row(
+        post("tag_comments"), data={"POST": lambda w: {"action": "add", "sub_theme": w["sub_theme"].pk}}
+    ),
+    "bulk-job-progress": Row(read(), obj="bulk_job"),
     "pareto": Row({"GET": "view", "POST": "save_pareto_snapshots"}),
     "decision-points": Row(read()),
     "workflow-create": Row(form(CHANGE)),
@@ -216,6 +223,7 @@ ENDPOINTS: dict[str, Row] = {
     "api:metric-list": Row(api_list("configure_organisation")),
     "api:metric-detail": Row(api_detail("configure_organisation", delete="configure_organisation"), obj="metric"),
     "api:metric-drivers": Row(VIEW, obj="metric"),
+    "api:driver-analysis": Row(VIEW),
     "api:metricvalue-list": Row(VIEW),
     "api:metricvalue-detail": Row(VIEW, obj="metric_value"),
     "api:customercategory-list": Row(api_list("write_canvases")),
@@ -226,6 +234,19 @@ ENDPOINTS: dict[str, Row] = {
     "api:canvas-retire": Row(post("write_canvases"), obj="canvas"),
     "api:keydriver-list": Row(VIEW),
     "api:keydriver-detail": Row(VIEW, obj="key_driver"),
+    "api:comment-list": Row(VIEW),
+    "api:comment-detail": Row(VIEW, obj="response"),
+    "api:commenttag-list": Row(
+        api_list("tag_comments"),
+        data={"POST": lambda w: {"response": w["response"].pk, "sub_theme": w["sub_theme"].pk}},
+    ),
+    "api:commenttag-detail": Row(VIEW, obj="comment_tag"),
+    "api:commenttag-remove": Row(post("tag_comments"), obj="comment_tag"),
+    "api:commenttag-bulk": Row(
+        post("tag_comments"), data={"POST": lambda w: {"action": "add", "sub_theme": w["sub_theme"].pk}}
+    ),
+    "api:bulktagjob-list": Row(VIEW),
+    "api:bulktagjob-detail": Row(VIEW, obj="bulk_job"),
     "api:workflow-list": Row(VIEW),
     "api:workflow-detail": Row(VIEW, obj="workflow"),
     "api:issue-list": Row(
@@ -383,7 +404,16 @@ def _build_world() -> dict:
     from digests.models import DigestDelivery
     from metrics.models import ImportJob, Metric, MetricValue, SurveyResponse
     from outcomes.models import Canvas, CustomerCategory
-    from rootcause.models import ActionItem, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
+    from rootcause.models import (
+        ActionItem,
+        BulkTagJob,
+        CommentTag,
+        DecisionPoint,
+        Issue,
+        KeyDriver,
+        SubTheme,
+        Workflow,
+    )
 
     def person(username, role, **extra):
         user = User(username=username, role=role, first_name=username.title(), **extra)
@@ -420,10 +450,12 @@ def _build_world() -> dict:
         "delivery": DigestDelivery.objects.create(
             user=users["other_leader"], period="weekly:2026-11-23", frequency="weekly", since=now - timedelta(days=7)
         ),
+        "bulk_job": BulkTagJob.objects.create(action="add", sub_theme=sub_theme, total=1, created_by=users["cx"]),
         "token": "not-a-real-token",
         "export": "csv",
         "unknown_address": "no-such-endpoint/",
     }
+    shared["comment_tag"] = CommentTag.objects.create(response=shared["response"], sub_theme=sub_theme)
     world = {"users": users}
     for variant, (name, leader) in {"own": ("Billing", "leader"), "other": ("Logistics", "other_leader")}.items():
         function = Function.objects.create(name=name, slug=name.lower(), leader=users[leader])

@@ -90,3 +90,13 @@ def test_demo_keeps_an_accountability_the_user_moved(loaded, capsys):
     call_command("load_demo")
     assert Accountability.objects.get(subject="Invoice accuracy", role="A").function.slug == "finance"
     assert "Kept your changes to: Invoice accuracy" in capsys.readouterr().out
+
+
+def test_demo_reviews_carry_age_and_recommendation_and_a_proportion_reads_them(loaded):
+    from metrics.models import Metric, MetricValue
+
+    assert SurveyResponse.objects.filter(attributes__recommended=1.0).count() == 818  # the README's figure
+    metric = Metric.objects.get(slug="reviews-not-recommending")
+    overall = MetricValue.objects.filter(metric=metric, segment="")
+    assert sum(v.sample_size for v in overall) == 1000
+    assert round(sum(v.value * v.sample_size / 100 for v in overall)) == 182
