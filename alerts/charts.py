@@ -130,11 +130,12 @@ class ChartResult:
     limits: Limits
     signals: list[Signal] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self._by_index: dict[int, list[Signal]] = {}
+        for s in self.signals:
+            self._by_index.setdefault(s.index, []).append(s)
+
     def at(self, index: int) -> list[Signal]:
-        if not hasattr(self, "_by_index"):
-            self._by_index: dict[int, list[Signal]] = {}
-            for s in self.signals:
-                self._by_index.setdefault(s.index, []).append(s)
         return self._by_index.get(index, [])
 
 

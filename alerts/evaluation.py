@@ -235,7 +235,7 @@ def checks(rule: RuleSpec, metric, points: list[Point], granularity: str) -> lis
                 bool(found),
                 not found,
                 f"{drawn.kind} chart{provisional}, {note}" if found else "",
-                drawn.limits_at(j),
+                drawn.limits_at(j) if found or j == 0 else None,  # kept where an alert may store them
             )
         return out
     by_period = {p.period: p.value for p in points}

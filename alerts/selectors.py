@@ -159,7 +159,7 @@ def rule_chart(*, rule: AlertRule, metric: Metric, alert: Alert | None = None) -
     for j, i in enumerate(drawn.known):
         limits = drawn.limits_at(j)
         centre[i], upper[i], lower[i] = round(limits["centre"], 4), round(limits["upper"], 4), round(limits["lower"], 4)
-    label = "provisional limits" if drawn.provisional else "limits"
+    label = "provisional limits today" if drawn.provisional else "limits today"
     chart["limits"] = {"kind": drawn.kind, "centre": centre, "upper": upper, "lower": lower, "label": label}
     return chart
 

@@ -157,3 +157,27 @@ def test_too_few_points_or_missing_sample_sizes_are_refused_clearly():
 def test_p_chart_limits_stay_between_zero_and_one():
     limits = charts.p_limits([1.0, 0.5, 0.9], [2, 2, 2])
     assert limits.ucl() == 1.0 and limits.lcl() == 0.0
+
+
+def test_on_the_textbook_p_chart_rule_1_alone_flags_15_and_23_and_all_four_rules_add_22_and_24():
+    sizes = [50] * len(NIST_P)
+    flagged = {s.index + 1 for s in charts.chart(charts.P_CHART, NIST_P, sizes, rules=(1,)).signals}
+    assert flagged == {15, 23}
+    everything = {s.index + 1 for s in charts.chart(charts.P_CHART, NIST_P, sizes).signals}
+    assert {22, 24} <= everything - flagged
+
+
+@pytest.mark.parametrize(
+    ("values", "test", "at"),
+    [
+        ([5, 1, 2, 3, 4, 5, 6, 9, 3], 5, 6),  # six points steadily rising (the sixth is index 6)
+        ([0, 1] * 7 + [0], 6, 13),  # fourteen points alternating up and down
+        ([0.1, -0.1] * 8, 7, 14),  # fifteen points hugging the centre line
+        ([2, -2] * 5, 8, 7),  # eight points beyond 1σ on both sides, none near the centre
+    ],
+)
+def test_nelson_tests_5_to_8_fire_where_their_pattern_completes(values, test, at):
+    limits = charts.Limits(0.0, [1.0] * len(values))
+    found = charts.western_electric(values, limits, rules=(test,))
+    assert found and found[0].index == at and found[0].rule == test
+    assert charts.rule_name(test) == f"Nelson test {test}"

@@ -163,3 +163,54 @@ def test_with_too_few_periods_a_rule_says_it_cannot_judge_yet(org, client, api_f
         format="json",
     )
     assert bad.status_code == 400 and "chart_periods" in bad.json()
+
+
+def test_an_alert_keeps_and_draws_the_limits_it_was_judged_with_after_new_values_move_them(org):
+    from alerts import selectors
+    from alerts.tests.factories import add_values, rule_on
+
+    stable = [50.1, 49.8, 50.3, 49.9, 50.2, 49.7, 50.0, 50.4, 49.6, 50.1, 49.9, 50.2]
+    metric = metric_with(org, [*stable, 47.0], calculator="mean", target=None, amber_threshold=None, red_threshold=None)
+    rule_on(metric, kind="control", chart="individuals", chart_tests=[1])
+    services.metric_evaluate(metric=metric, today=_day(13))
+    alert = Alert.objects.get()
+    judged = dict(alert.limits)
+    add_values(metric, [40.0, 60.0, 41.0, 59.0], start=_day(13))  # wild values widen today's limits
+    services.metric_evaluate(metric=metric, today=_day(17))
+    alert.refresh_from_db()
+    assert alert.limits == judged
+    drawn = selectors.alert_chart(alert=alert)["limits"]
+    assert set(drawn["lower"]) == {judged["lower"]} and drawn["label"] == "limits when it fired"
+    assert 47.0 < judged["lower"] == drawn["lower"][12]  # the point that fired is drawn below its own limit
+    today = selectors.rule_chart(rule=alert.rule, metric=metric)["limits"]
+    assert today["lower"][12] < judged["lower"] and today["label"] == "limits today"
+
+
+def test_the_rule_form_chooses_the_tests_and_the_periods(org, client):
+    metric = metric_with(org, [80, 70])
+    client.force_login(org["cx"])
+    response = client.post(
+        reverse("alert-rule-create", args=[metric.slug]),
+        {
+            "name": "Plain 3 sigma",
+            "kind": "control",
+            "severity": "warning",
+            "chart": "p",
+            "chart_tests": ["1", "5"],
+            "chart_periods": 12,
+            "provisional_periods": 6,
+            "min_periods": 1,
+            "clear_periods": 1,
+            "hysteresis": 0,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    rule = AlertRule.objects.get()
+    assert (rule.chart_tests, rule.chart_periods, rule.provisional_periods) == ([1, 5], 12, 6)
+    none = client.post(
+        reverse("alert-rule-edit", args=[rule.pk]),
+        {"name": "Plain 3 sigma", "kind": "control", "severity": "warning", "chart": "p", "min_periods": 1,
+         "clear_periods": 1, "hysteresis": 0, "active": "on"},
+    )  # fmt: skip
+    assert none.status_code == 200 and "Choose one or more of the tests" in none.content.decode()
