@@ -75,9 +75,11 @@ def test_key_driver_page_gives_johnsons_weights_of_mtcars(mtcars_imported, djang
     assert "29.80%" in html and "200 resamples" in html
 
 
-def test_key_driver_api_gives_lmg_of_mtcars_by_default(mtcars_imported, org, api_for):
+def test_key_driver_api_gives_lmg_of_mtcars_by_default(mtcars_imported, org, api_for, django_assert_num_queries):
     query = "data=responses:mtcars&outcome=mpg&drivers=cyl,disp,hp,gear"
-    body = api_for(org["stakeholder"]).get(f"/api/driver-analysis/?{query}").json()
+    api = api_for(org["stakeholder"])
+    with django_assert_num_queries(5):  # token, sources, has series, fields, rows
+        body = api.get(f"/api/driver-analysis/?{query}").json()
     assert body["method"] == "lmg" and body["n"] == 32 and body["resamples"] == 200
     assert body["r2"] == pytest.approx(MTCARS_R2, abs=5e-8)
     assert {d["driver"]: round(d["share"], 5) for d in body["drivers"]} == MTCARS_LMG
