@@ -144,7 +144,9 @@ def test_observation_series_joined_per_customer_use_the_customer_id_dimension(or
     assert {d["driver"]: round(d["share"], 5) for d in body["drivers"]} == MTCARS_LMG
 
 
-def test_a_metric_key_driver_page_offers_johnsons_weights_with_intervals(org, client_for, api_for):
+def test_a_metric_key_driver_page_offers_johnsons_weights_with_intervals(
+    org, client_for, api_for, django_assert_num_queries
+):
     import numpy as np
     from django.utils import timezone
 
@@ -167,7 +169,9 @@ def test_a_metric_key_driver_page_offers_johnsons_weights_with_intervals(org, cl
             )
         )
     SurveyResponse.objects.bulk_create(rows)
-    page = client_for(org["leader"]).get("/metrics/pulse/drivers/?method=johnson")
+    client = client_for(org["leader"])
+    with django_assert_num_queries(4):  # session, user, metric, responses
+        page = client.get("/metrics/pulse/drivers/?method=johnson")
     analysis = page.context["analysis"]
     assert analysis["method"] == "johnson" and analysis["n"] == 200
     assert [d["driver"] for d in analysis["drivers"]] == ["billing", "delivery"]
