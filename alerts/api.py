@@ -47,6 +47,14 @@ class AlertRuleViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.rule_delete(user=self.request.user, rule=instance)
 
+    @extend_schema(request=None, responses={200: AlertRuleSerializer})
+    @action(detail=True, methods=["post"])
+    def replay(self, request, pk=None):
+        """Judge every past period again: episodes not yet recorded are recorded as history (no
+        notice for closed ones; one still open is told once). Runs with the next evaluation."""
+        rule = services.rule_replay(user=request.user, rule=self.get_object())
+        return Response(AlertRuleSerializer(rule, context={"request": request}).data)
+
 
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     """Alerts (episodes of a rule): filter by state, metric, rule, severity or scope; acknowledge and mute."""

@@ -143,7 +143,18 @@ RULES = {
     2: "2 of 3 points beyond 2σ on one side",
     3: "4 of 5 points beyond 1σ on one side",
     4: "8 points in a row on one side of the centre line",
+    # Nelson's further tests (his rules 3, 4, 7 and 8), numbered on from Western Electric's.
+    5: "6 points in a row steadily rising or falling",
+    6: "14 points in a row alternating up and down",
+    7: "15 points in a row within 1σ of the centre line",
+    8: "8 points in a row beyond 1σ, on either side",
 }
+WESTERN_ELECTRIC = (1, 2, 3, 4)
+
+
+def rule_name(number: int) -> str:
+    """How a message names a test: "Western Electric rule 2", "Nelson test 5"."""
+    return f"Western Electric rule {number}" if number in WESTERN_ELECTRIC else f"Nelson test {number}"
 
 
 def _side(value: float, limits: Limits, i: int, k: float) -> int:
@@ -157,7 +168,7 @@ def _side(value: float, limits: Limits, i: int, k: float) -> int:
     return 0
 
 
-def western_electric(values: list[float], limits: Limits, rules: tuple[int, ...] = (1, 2, 3, 4)) -> list[Signal]:
+def western_electric(values: list[float], limits: Limits, rules: tuple[int, ...] = WESTERN_ELECTRIC) -> list[Signal]:
     """Every point at which one of the Western Electric rules is broken.
 
     Rule 1 uses the (possibly clipped) 3σ limits; zone rules 2-3 use centre ± kσ on the side
@@ -183,6 +194,26 @@ def western_electric(values: list[float], limits: Limits, rules: tuple[int, ...]
             run = centre_side[i - 7 : i + 1]
             if run[0] != 0 and all(s == run[0] for s in run):
                 signals.append(Signal(i, 4, f"{RULES[4]} ({'above' if run[0] > 0 else 'below'})"))
+        if 5 in rules and i >= 5:
+            steps = [b - a for a, b in zip(values[i - 5 : i], values[i - 4 : i + 1], strict=True)]
+            if all(d > 0 for d in steps) or all(d < 0 for d in steps):
+                signals.append(Signal(i, 5, f"{RULES[5]} ({'rising' if steps[0] > 0 else 'falling'})"))
+        if 6 in rules and i >= 13:
+            steps = [b - a for a, b in zip(values[i - 13 : i], values[i - 12 : i + 1], strict=True)]
+            turns = all(d != 0 for d in steps) and all(
+                (a > 0) != (b > 0) for a, b in zip(steps, steps[1:], strict=False)
+            )
+            if turns:
+                signals.append(Signal(i, 6, RULES[6]))
+        hugging = (
+            7 in rules
+            and i >= 14
+            and all(abs(values[j] - limits.centre) < limits.sigmas[j] for j in range(i - 14, i + 1))
+        )
+        if hugging:
+            signals.append(Signal(i, 7, RULES[7]))
+        if 8 in rules and i >= 7 and all(beyond[1][j] != 0 for j in range(i - 7, i + 1)):
+            signals.append(Signal(i, 8, RULES[8]))
     return signals
 
 
@@ -191,7 +222,7 @@ def chart(
     values: list[float],
     sizes: list[int] | None = None,
     baseline: slice | None = None,
-    rules: tuple[int, ...] = (1, 2, 3, 4),
+    rules: tuple[int, ...] = WESTERN_ELECTRIC,
 ) -> ChartResult:
     """Limits and signals of a chart of ``kind`` over ``values``; limits from ``values[baseline]``.
 

@@ -23,7 +23,7 @@ RAG_RANK = {"green": 0, "amber": 1, "red": 2}
 # Which calculators take which charts is said once, in metrics.calculations (chart_kinds and the
 # PROPORTION_, COUNT_ and RATE_CALCULATORS imported above).
 LANEY_MIN_SAMPLE = 1000  # average sample size from which the auto chart is Laney's p′
-MIN_CHART_POINTS = 10
+CHART_PERIODS, PROVISIONAL_PERIODS = 10, 5  # the documented defaults (alerts.models)
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Check:
     bad: bool | None
     clear: bool | None
     note: str = ""
+    limits: dict | None = None  # control charts: the centre and limits this period was judged with
 
 
 UNKNOWN = Check(None, None)
@@ -68,6 +69,65 @@ class RuleSpec:
     chart: str = "auto"
     baseline_from: date | None = None
     baseline_to: date | None = None
+    chart_periods: int = CHART_PERIODS
+    provisional_periods: int = PROVISIONAL_PERIODS
+    chart_tests: tuple[int, ...] = (1, 2, 3, 4)
+
+
+class NotEnoughData(ValueError):
+    """Too few periods to judge: ``have`` of the ``need`` the rule asks for."""
+
+    def __init__(self, have: int, need: int, what: str = "periods with values in the baseline"):
+        self.have, self.need = have, need
+        super().__init__(f"cannot judge yet: {have} of {need} {what}")
+
+
+@dataclass
+class ControlChart:
+    kind: str
+    known: list[int]  # indices into the points that the chart covers
+    result: charts.ChartResult
+    base_count: int  # periods in the baseline
+    need: int  # periods the rule wants for firm limits
+    baseline: tuple[date, date]
+
+    @property
+    def provisional(self) -> bool:
+        return self.base_count < self.need
+
+    @property
+    def scale(self) -> float:
+        return 100 if self.kind in (charts.P_CHART, charts.LANEY) else 1
+
+    def limits_at(self, j: int) -> dict:
+        """The centre and 3σ limits at the chart's j-th point, in the metric's units."""
+        low, high = self.result.limits.band(j, 3)
+        return {
+            "chart": self.kind,
+            "centre": round(self.result.limits.centre * self.scale, 6),
+            "lower": round(low * self.scale, 6),
+            "upper": round(high * self.scale, 6),
+            "sigma_z": self.result.limits.sigma_z,
+            "provisional": self.provisional,
+            "periods": self.base_count,
+            "needed": self.need,
+            "baseline": [self.baseline[0].isoformat(), self.baseline[1].isoformat()],
+        }
+
+
+def value_unit(unit: str) -> str:
+    """The unit written after a value: "72 %", "3.1 days" ("" without a unit)."""
+    return f" {unit}" if unit else ""
+
+
+def change_unit(change_mode: str, unit: str) -> str:
+    """The unit of a change: "%" when relative; when absolute, "points" on a metric measured in %
+    (a CSAT drop from 80 % to 70 % is 10 points, not 10 %), otherwise the metric's own unit."""
+    if change_mode == "percent":
+        return "%"
+    if unit.strip() in ("%", "percent", "pp", "points"):
+        return " points"
+    return value_unit(unit)
 
 
 def shift_year(period: date, granularity: str) -> date:
@@ -113,10 +173,12 @@ def chart_kind(rule: RuleSpec, calculator: str, points: list[Point]) -> str:
     return charts.INDIVIDUALS
 
 
-def control_chart(rule: RuleSpec, calculator: str, points: list[Point]) -> tuple[str, list[int], charts.ChartResult]:
-    """The chart of the known points: its kind, the indices (into ``points``) it covers, its result.
+def control_chart(rule: RuleSpec, calculator: str, points: list[Point]) -> ControlChart:
+    """The chart of the known points, limits from the rule's baseline window (phase I) applied to
+    every point (phase II). With fewer baseline periods than ``chart_periods`` but at least
+    ``provisional_periods`` the limits are provisional.
 
-    Raises ValueError when there are too few points or a p-chart lacks sample sizes."""
+    Raises NotEnoughData below the provisional minimum, ValueError when a p-chart lacks sample sizes."""
     kind = chart_kind(rule, calculator, points)
     proportions = kind in (charts.P_CHART, charts.LANEY)
     sized = proportions or kind == charts.U_CHART  # the chart needs each point's n (sample or units)
@@ -128,20 +190,25 @@ def control_chart(rule: RuleSpec, calculator: str, points: list[Point]) -> tuple
         if (rule.baseline_from is None or points[i].period >= rule.baseline_from)
         and (rule.baseline_to is None or points[i].period <= rule.baseline_to)
     ]
-    if len(in_base) < MIN_CHART_POINTS:
-        raise ValueError(f"a control chart needs {MIN_CHART_POINTS} periods with values in its baseline")
+    need = max(rule.chart_periods, 2)
+    if len(in_base) < max(min(rule.provisional_periods, need), 2):
+        raise NotEnoughData(len(in_base), need)
     base = slice(in_base[0], in_base[-1] + 1)
     sizes = [points[i].sample_size for i in known] if sized else None
-    return kind, known, charts.chart(kind, values, sizes, base)
+    tests = tuple(rule.chart_tests or ()) or (1,)
+    result = charts.chart(kind, values, sizes, base, rules=tests)
+    window = (points[known[in_base[0]]].period, points[known[in_base[-1]]].period)
+    return ControlChart(kind, known, result, len(in_base), need, window)
 
 
 def _signal_text(signal: charts.Signal, scale: float, unit: str) -> str:
     """A signal in the metric's own units (a p-chart works on 0-1, the metric shows %)."""
+    name = charts.rule_name(signal.rule)
     if signal.value is None:
-        return f"rule {signal.rule}: {signal.text}"
+        return f"{name}: {signal.text}"
     side = "above the upper" if signal.value > signal.limit else "below the lower"
     return (
-        f"rule {signal.rule}: {charts.RULES[signal.rule]}, {signal.value * scale:.4g}{unit} {side} "
+        f"{name}: {charts.RULES[signal.rule]}, {signal.value * scale:.4g}{unit} {side} "
         f"control limit {signal.limit * scale:.4g}{unit}"
     )
 
@@ -150,21 +217,26 @@ def checks(rule: RuleSpec, metric, points: list[Point], granularity: str) -> lis
     """The condition of each period. ``metric`` gives ``rag(value)``, ``target``, ``direction``
     and ``calculator``."""
     sign = 1 if metric.direction == "higher" else -1
-    unit = f" {metric.unit}" if getattr(metric, "unit", "") else ""
+    unit = value_unit(getattr(metric, "unit", ""))
     kind = rule.kind
     if kind == "missing":
         return [Check(p.value is None, p.value is not None, "no value" if p.value is None else "") for p in points]
     if kind == "control":
         try:
-            chart_name, known, result = control_chart(rule, metric.calculator, points)
+            drawn = control_chart(rule, metric.calculator, points)
         except ValueError:
             return [UNKNOWN] * len(points)
-        scale = 100 if chart_name in (charts.P_CHART, charts.LANEY) else 1
         out = [UNKNOWN] * len(points)
-        for j, i in enumerate(known):
-            found = result.at(j)
-            note = "; ".join(_signal_text(s, scale, unit) for s in found)
-            out[i] = Check(bool(found), not found, f"{chart_name} chart, {note}" if found else "")
+        provisional = f" (provisional limits: {drawn.base_count} of {drawn.need} periods)" if drawn.provisional else ""
+        for j, i in enumerate(drawn.known):
+            found = drawn.result.at(j)
+            note = "; ".join(_signal_text(s, drawn.scale, unit) for s in found)
+            out[i] = Check(
+                bool(found),
+                not found,
+                f"{drawn.kind} chart{provisional}, {note}" if found else "",
+                drawn.limits_at(j),
+            )
         return out
     by_period = {p.period: p.value for p in points}
     out = []
@@ -197,12 +269,13 @@ def checks(rule: RuleSpec, metric, points: list[Point], granularity: str) -> lis
                 continue
             change = v - ref if rule.change_mode == "absolute" else (v - ref) / abs(ref) * 100
             worse = -sign * change
-            label = f"{change:+.4g}{'%' if rule.change_mode == 'percent' else unit}"
+            by = change_unit(rule.change_mode, getattr(metric, "unit", ""))
             out.append(
                 Check(
                     worse >= rule.change_limit,
                     worse < rule.change_limit - rule.hysteresis,
-                    f"{v:.4g}{unit}, {label} against {ref:.4g}",
+                    f"{v:.4g}{unit}, {change:+.4g}{by} against {ref:.4g}{unit} "
+                    f"(fires at {rule.change_limit:g}{by} worse)",
                 )
             )
         else:
@@ -234,3 +307,36 @@ def episodes(rule: RuleSpec, conditions: list[Check]) -> list[Episode]:
                 open_episode.notes[i] = check.note
                 open_episode, clear_run = None, 0
     return found
+
+
+def verdict(rule: RuleSpec, metric, points: list[Point], conditions: list[Check]) -> tuple[str, str]:
+    """Whether the rule could judge the data, never a silent "OK": ``waiting`` ("cannot judge
+    yet: N of M periods"), ``provisional`` (a control chart on fewer periods than it wants), or
+    ``judged``; with the text to show."""
+    if rule.kind == "control":
+        limits = next((c.limits for c in conditions if c.limits), None)
+        if limits is None:  # the chart could not be drawn: say why
+            try:
+                control_chart(rule, metric.calculator, points)
+            except NotEnoughData as short:
+                return "waiting", f"Cannot judge yet: {short.have} of {short.need} periods with values in the baseline."
+            except ValueError as problem:
+                return "waiting", f"Cannot judge yet: {problem}."
+            return "waiting", "Cannot judge yet: no period with a value."
+        chart, (start, end) = limits["chart"], limits["baseline"]
+        if limits["provisional"]:
+            return "provisional", (
+                f"Provisional limits: {limits['periods']} of {limits['needed']} periods "
+                f"({chart} chart, baseline {start} to {end})."
+            )
+        return "judged", f"{chart} chart, limits from {limits['periods']} periods, {start} to {end}."
+    judged = sum(1 for c in conditions if c.bad is not None)
+    if rule.kind == "missing":
+        return ("judged", "") if points else ("waiting", "Cannot judge yet: no complete period.")
+    if judged == 0:
+        if rule.kind == "change":
+            return "waiting", "Cannot judge yet: 0 of 2 periods with values to compare."
+        if rule.kind == "target" and getattr(metric, "target", None) is None:
+            return "waiting", "Cannot judge: the metric has no target."
+        return "waiting", "Cannot judge yet: 0 of 1 periods with a value."
+    return "judged", f"{judged} period{'s' if judged != 1 else ''} judged."

@@ -1,5 +1,6 @@
 from django import forms
 
+from alerts import charts
 from alerts.models import AlertRule
 from alerts.services import RULE_FIELDS
 from cxgov.lib.forms import BoundedFormMixin
@@ -15,6 +16,14 @@ class AlertRuleForm(BoundedFormMixin, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="Notified as well as the owning function's leader.",
     )
+    chart_tests = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Control-chart tests that fire",
+        choices=[(n, f"{charts.rule_name(n)}: {text}") for n, text in charts.RULES.items()],
+        help_text="Western Electric rules 1-4 by default; rule 1 alone is the plain 3σ test.",
+    )
 
     class Meta:
         model = AlertRule
@@ -24,6 +33,10 @@ class AlertRuleForm(BoundedFormMixin, forms.ModelForm):
             "clear_periods": "Clear periods in a row before resolving",
             "hysteresis": "Margin to resolve (hysteresis)",
             "change_limit": "Change that fires",
+            "chart_periods": "Periods for firm control limits",
+            "provisional_periods": "Periods to judge with provisional limits",
+            "baseline_from": "Baseline (phase I) from",
+            "baseline_to": "Baseline (phase I) to: limits are frozen from this window",
         }
         widgets = {
             "baseline_from": forms.DateInput(attrs={"type": "date"}),
@@ -35,9 +48,12 @@ class AlertRuleForm(BoundedFormMixin, forms.ModelForm):
         self.fields["subscribers"].queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
         if self.instance.pk:
             self.initial.setdefault("subscribers", list(self.instance.subscribers.all()))
+        self.initial.setdefault("chart_tests", list(self.instance.chart_tests or []))
         self.fields["segment"] = forms.ChoiceField(
             choices=[("", "Everyone")] + [(s, s) for s in segments], required=False
         )
+        for name in ("chart_periods", "provisional_periods"):
+            self.fields[name].required = False  # blank: the documented default
         for name in ("level", "comparison", "change_mode", "chart"):
             self.fields[name].required = False
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]

@@ -44,6 +44,23 @@ class ChartKind(models.TextChoices):
     C = "c", "c-chart"
 
 
+# Control charts: the periods a baseline needs before its limits are trusted, and the fewer it may
+# judge with, marked provisional (documented defaults; each rule may change both).
+CHART_PERIODS = 10
+PROVISIONAL_PERIODS = 5
+
+
+def default_chart_tests() -> list[int]:
+    return [1, 2, 3, 4]
+
+
+class Verdict(models.TextChoices):
+    PENDING = "pending", "Not evaluated yet"
+    WAITING = "waiting", "Cannot judge yet"
+    PROVISIONAL = "provisional", "Judged with provisional limits"
+    JUDGED = "judged", "Judged"
+
+
 class AlertRule(models.Model):
     """A condition on a metric that, when it holds, raises an alert to the metric's owner and subscribers."""
 
@@ -61,6 +78,22 @@ class AlertRule(models.Model):
     chart = models.CharField(max_length=12, choices=ChartKind.choices, default=ChartKind.AUTO, blank=True)
     baseline_from = models.DateField(null=True, blank=True, help_text="Control limits from periods on or after.")
     baseline_to = models.DateField(null=True, blank=True, help_text="Control limits from periods on or before.")
+    chart_periods = models.PositiveSmallIntegerField(
+        default=CHART_PERIODS,
+        help_text=f"Control charts: periods with values the baseline needs for firm limits (default {CHART_PERIODS}).",
+    )
+    provisional_periods = models.PositiveSmallIntegerField(
+        default=PROVISIONAL_PERIODS,
+        help_text=(
+            "Control charts: with at least this many periods (and fewer than the above) the rule judges "
+            f"with limits marked provisional; with fewer it cannot judge yet (default {PROVISIONAL_PERIODS})."
+        ),
+    )
+    chart_tests = models.JSONField(
+        default=default_chart_tests,
+        blank=True,
+        help_text="Control charts: which Western Electric / Nelson tests apply (numbers, see alerts/charts.py).",
+    )
     min_periods = models.PositiveSmallIntegerField(
         default=1, help_text="Consecutive periods the condition must hold before the alert fires."
     )
@@ -74,10 +107,16 @@ class AlertRule(models.Model):
     subscribers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="alert_subscriptions")
     muted_until = models.DateField(null=True, blank=True, help_text="No notifications until the end of this day.")
     active = models.BooleanField(default=True)
+    replay_pending = models.BooleanField(
+        default=True, help_text="The next evaluation judges every past period and records past episodes."
+    )
+    verdict = models.CharField(max_length=12, choices=Verdict.choices, default=Verdict.PENDING, editable=False)
+    verdict_note = models.CharField(max_length=200, blank=True, editable=False)
+    judged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = ConfigHistory()
+    history = ConfigHistory(excluded_fields=["replay_pending", "verdict", "verdict_note", "judged_at"])
 
     class Meta:
         ordering = ["metric__name", "name"]
@@ -86,6 +125,10 @@ class AlertRule(models.Model):
             models.CheckConstraint(condition=Q(min_periods__gte=1), name="alert_rule_min_periods_positive"),
             models.CheckConstraint(condition=Q(clear_periods__gte=1), name="alert_rule_clear_periods_positive"),
             models.CheckConstraint(condition=Q(hysteresis__gte=0), name="alert_rule_hysteresis_not_negative"),
+            models.CheckConstraint(
+                condition=Q(provisional_periods__gte=2, chart_periods__gte=F("provisional_periods")),
+                name="alert_rule_chart_periods_sane",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,6 +155,14 @@ class Alert(models.Model):
     resolved_period = models.DateField(null=True, blank=True)
     message = models.TextField()
     values = models.JSONField(default=list, help_text="The periods and values that triggered it.")
+    limits = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Control charts: the centre and limits it was judged with, kept as they were.",
+    )
+    from_history = models.BooleanField(
+        default=False, help_text="Recorded by replaying history after it had closed: nobody was told."
+    )
     fired_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from alerts import evaluation
@@ -13,7 +13,35 @@ from alerts.models import Alert, AlertEvent, AlertRule, AlertState, Delivery, Ev
 from cxgov.lib import permissions
 from metrics.models import Metric, MetricValue
 
-SCOPES = {"mine": "Mine", "functions": "My functions'", "all": "All"}
+SCOPES = {"mine": "Concerning me", "functions": "My functions'", "all": "All"}
+
+
+def concerning(user) -> Q:
+    """THE answer to "which alerts concern this person", used by the home page, the inbox and the
+    digest alike: alerts on metrics their functions own, alerts of rules they subscribe to, and
+    alerts a notice was sent to them about."""
+    if not permissions.is_active_user(user):
+        return Q(pk__in=[])
+    return (
+        Q(metric__owning_function_id__in=permissions.function_ids(user))
+        | Q(Exists(AlertRule.subscribers.through.objects.filter(alertrule_id=OuterRef("rule_id"), user_id=user.pk)))
+        | Q(Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient_id=user.pk)))
+    )
+
+
+def firing_concerning(user) -> QuerySet[Alert]:
+    """The firing alerts that concern ``user``, most severe first then newest (home page summary,
+    digest)."""
+    severity = Case(When(severity="critical", then=Value(0)), When(severity="warning", then=Value(1)), default=Value(2))
+    return (
+        Alert.objects.filter(concerning(user), state=AlertState.FIRING)
+        .select_related("rule", "metric__owning_function", "acknowledged_by")
+        .annotate(
+            unread=Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user, read_at__isnull=True)),
+            rank=severity,
+        )
+        .order_by("rank", "-fired_at", "-pk")
+    )
 
 
 def rule_list(*, metric: Metric) -> list[AlertRule]:
@@ -32,14 +60,20 @@ def rule_list(*, metric: Metric) -> list[AlertRule]:
     return rules
 
 
+def rule_episodes(*, rule: AlertRule, limit: int = 200) -> list[Alert]:
+    """The rule's episodes, newest first, history included (one query)."""
+    return list(Alert.objects.filter(rule=rule).order_by("-opened_period", "-pk")[:limit])
+
+
 def alert_list(*, user, scope: str = "all", state: str = "", metric_id: int | None = None) -> QuerySet[Alert]:
-    """Alerts for the inbox: ``mine`` (sent to me), ``functions`` (metrics owned by my functions) or ``all``;
+    """Alerts for the inbox: ``mine`` (those that concern me: see ``concerning``), ``functions``
+    (metrics owned by my functions) or ``all``;
     ``alert.unread`` when a notice of it to ``user`` has not been opened."""
     alerts = Alert.objects.select_related("rule", "metric__owning_function", "acknowledged_by").annotate(
         unread=Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user, read_at__isnull=True))
     )
     if scope == "mine":
-        alerts = alerts.filter(Exists(Delivery.objects.filter(alert=OuterRef("pk"), recipient=user)))
+        alerts = alerts.filter(concerning(user))
     elif scope == "functions":
         alerts = alerts.filter(metric__owning_function_id__in=permissions.function_ids(user))
     if state in AlertState.values:
@@ -63,9 +97,15 @@ def alert_detail(*, pk: int) -> Alert:
 
 
 def alert_chart(*, alert: Alert) -> dict:
-    """The metric's values (the rule's segment) with this rule's episodes marked, and the control
-    limits when the rule is a control chart."""
-    rule, metric = alert.rule, alert.metric
+    """The chart of an alert: its rule's chart, with this alert's own limits (those it was judged
+    with, as stored when it fired) drawn, not today's."""
+    return rule_chart(rule=alert.rule, metric=alert.metric, alert=alert)
+
+
+def rule_chart(*, rule: AlertRule, metric: Metric, alert: Alert | None = None) -> dict:
+    """The metric's values (the rule's segment) with every episode of the rule marked (where it
+    fired and resolved, history included). Control limits: the alert's stored ones when drawing an
+    alert, otherwise the rule's current limits (marked provisional when they are)."""
     values = list(
         MetricValue.objects.filter(metric=metric, segment=rule.segment)
         .order_by("period_start")
@@ -82,7 +122,7 @@ def alert_chart(*, alert: Alert) -> dict:
         for pk, opened, resolved in episodes:
             period = pick(opened, resolved)
             if period in index:
-                out[index[period]] = {"this": pk == alert.pk}
+                out[index[period]] = {"this": alert is not None and pk == alert.pk}
         return out
 
     fired = [round(values[i][1], 4) if m else None for i, m in enumerate(marks(lambda o, r: o))]
@@ -92,7 +132,7 @@ def alert_chart(*, alert: Alert) -> dict:
         "values": [round(v, 4) for _, v, _ in values],
         "fired": fired,
         "resolved": resolved,
-        "this": alert.opened_period.isoformat(),
+        "this": alert.opened_period.isoformat() if alert else None,
         "unit": metric.unit,
         "limits": None,
         "lines": [],
@@ -105,20 +145,45 @@ def alert_chart(*, alert: Alert) -> dict:
                 ("Red threshold", metric.red_threshold, "#dc3545"),
             ]
         chart["lines"] = [{"label": label, "value": v, "color": c} for label, v, c in lines if v is not None]
-    if rule.kind == "control" and values:
-        points = [evaluation.Point(p, v, n) for p, v, n in values]
-        try:
-            kind, known, result = evaluation.control_chart(rule, metric.calculator, points)
-        except ValueError:
-            return chart
-        scale = 100 if kind in ("p", "laney") else 1
-        centre, upper, lower = [None] * len(values), [None] * len(values), [None] * len(values)
-        for j, i in enumerate(known):
-            low, high = result.limits.band(j, 3)
-            centre[i] = round(result.limits.centre * scale, 4)
-            upper[i], lower[i] = round(high * scale, 4), round(low * scale, 4)
-        chart["limits"] = {"kind": kind, "centre": centre, "upper": upper, "lower": lower}
+    if rule.kind != "control" or not values:
+        return chart
+    if alert is not None and alert.limits:
+        chart["limits"] = _stored_limits(alert.limits, values)
+        return chart
+    points = [evaluation.Point(p, v, n) for p, v, n in values]
+    try:
+        drawn = evaluation.control_chart(rule, metric.calculator, points)
+    except ValueError:
+        return chart
+    centre, upper, lower = [None] * len(values), [None] * len(values), [None] * len(values)
+    for j, i in enumerate(drawn.known):
+        limits = drawn.limits_at(j)
+        centre[i], upper[i], lower[i] = round(limits["centre"], 4), round(limits["upper"], 4), round(limits["lower"], 4)
+    label = "provisional limits" if drawn.provisional else "limits"
+    chart["limits"] = {"kind": drawn.kind, "centre": centre, "upper": upper, "lower": lower, "label": label}
     return chart
+
+
+def _stored_limits(stored: dict, values: list[tuple]) -> dict:
+    """The limits an alert was judged with, over the whole chart: constant for individuals and
+    c-charts; for p-charts the stored centre with each period's own sample size (and the stored
+    Laney factor), as the chart had them when the alert fired."""
+    kind, centre = stored["chart"], stored["centre"]
+    upper, lower = [], []
+    for _, _value, n in values:
+        if kind in ("p", "laney") and n:
+            p = centre / 100
+            sigma = (p * (1 - p) / n) ** 0.5 * (stored.get("sigma_z") or 1) * 100
+            upper.append(round(min(centre + 3 * sigma, 100), 4))
+            lower.append(round(max(centre - 3 * sigma, 0), 4))
+        elif kind in ("p", "laney"):
+            upper.append(None)
+            lower.append(None)
+        else:
+            upper.append(stored["upper"])
+            lower.append(stored["lower"])
+    label = "limits when it fired" + (" (provisional)" if stored.get("provisional") else "")
+    return {"kind": kind, "centre": [centre] * len(values), "upper": upper, "lower": lower, "label": label}
 
 
 def _unresolved_failure() -> Q:

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from alerts import services
+from alerts import charts, services
 from alerts.models import Alert, AlertRule
 from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
 from cxgov.models import User
@@ -10,11 +10,33 @@ class AlertRuleSerializer(StrictModelSerializer):
     subscribers = serializers.PrimaryKeyRelatedField(
         many=True, queryset=User.objects.filter(is_active=True), required=False
     )
+    chart_tests = serializers.ListField(
+        child=serializers.IntegerField(min_value=min(charts.RULES), max_value=max(charts.RULES)),
+        required=False,
+        help_text="Control charts: the tests that fire (1-4 Western Electric, 5-8 Nelson's further tests).",
+    )
+    verdict = serializers.CharField(
+        read_only=True,
+        help_text="pending (not evaluated yet), waiting (cannot judge yet), provisional (provisional limits), judged.",
+    )
+    verdict_note = serializers.CharField(read_only=True, help_text='For example "Cannot judge yet: 6 of 10 periods".')
 
     class Meta:
         model = AlertRule
-        fields = ["id", "metric", *services.RULE_FIELDS, "subscribers", "muted_until", "created_at", "updated_at"]
-        read_only_fields = ["muted_until", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "metric",
+            *services.RULE_FIELDS,
+            "subscribers",
+            "muted_until",
+            "verdict",
+            "verdict_note",
+            "judged_at",
+            "replay_pending",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["muted_until", "judged_at", "replay_pending", "created_at", "updated_at"]
         validators = []  # the service explains the unique name
 
     def validate_metric(self, metric):
@@ -51,6 +73,8 @@ class AlertSerializer(serializers.ModelSerializer):
             "resolved_period",
             "message",
             "values",
+            "limits",
+            "from_history",
             "fired_at",
             "resolved_at",
             "acknowledged_by",

@@ -15,8 +15,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from alerts import emails, evaluation
+from alerts import charts, emails, evaluation
 from alerts.models import (
+    CHART_PERIODS,
+    PROVISIONAL_PERIODS,
     Alert,
     AlertEvent,
     AlertRule,
@@ -48,6 +50,9 @@ RULE_FIELDS = [
     "chart",
     "baseline_from",
     "baseline_to",
+    "chart_periods",
+    "provisional_periods",
+    "chart_tests",
     "min_periods",
     "clear_periods",
     "hysteresis",
@@ -68,6 +73,12 @@ def _check_rule(rule: AlertRule) -> None:
     for name, default in CHOICE_DEFAULTS.items():
         if not getattr(rule, name):
             setattr(rule, name, default)
+    if rule.chart_periods is None:
+        rule.chart_periods = CHART_PERIODS
+    if rule.provisional_periods is None:
+        rule.provisional_periods = min(PROVISIONAL_PERIODS, rule.chart_periods)
+    if not rule.chart_tests and rule.kind != RuleKind.CONTROL:
+        rule.chart_tests = list(charts.WESTERN_ELECTRIC)
     errors = {}
     if rule.kind == RuleKind.THRESHOLD and metric.amber_threshold is None and metric.target is None:
         errors["kind"] = f"“{metric}” has no target or thresholds, so its RAG status cannot worsen."
@@ -93,6 +104,15 @@ def _check_rule(rule: AlertRule) -> None:
             )
         if rule.baseline_from and rule.baseline_to and rule.baseline_from > rule.baseline_to:
             errors["baseline_to"] = "The baseline ends before it starts."
+        tests = rule.chart_tests if isinstance(rule.chart_tests, list) else None
+        if not tests or any(not isinstance(t, int) or isinstance(t, bool) or t not in charts.RULES for t in tests):
+            errors["chart_tests"] = f"Choose one or more of the tests {', '.join(map(str, charts.RULES))}."
+        else:
+            rule.chart_tests = sorted(set(tests))
+        if rule.provisional_periods is None or rule.provisional_periods < 2:
+            errors["provisional_periods"] = "A chart needs at least 2 periods, even provisionally."
+        elif rule.chart_periods is None or rule.chart_periods < rule.provisional_periods:
+            errors["chart_periods"] = "The full number of periods cannot be below the provisional one."
     if rule.segment and not MetricValue.objects.filter(metric=metric, segment=rule.segment).exists():
         errors["segment"] = f"“{metric}” has no values for the segment “{rule.segment}”."
     if errors:
@@ -168,6 +188,18 @@ def _close_open_episode(*, rule: AlertRule, user: User) -> None:
             AlertEvent.objects.create(
                 alert=alert, kind=EventKind.RESOLVED, at=now, by=user, note="Closed: the rule was switched off."
             )
+
+
+def rule_replay(*, user: User, rule: AlertRule) -> AlertRule:
+    """Judge every past period of the rule again at its next evaluation (queued now): episodes not
+    yet recorded are recorded as history, with no notice for those already closed."""
+    if not permissions.can_write_alert_rules(user):
+        raise PermissionDenied("Only administrators and the CX team replay alert rules.")
+    with transaction.atomic():
+        AlertRule.objects.filter(pk=rule.pk).update(replay_pending=True)
+        evaluation_request(metric_id=rule.metric_id)
+    rule.refresh_from_db()
+    return rule
 
 
 def rule_delete(*, user: User, rule: AlertRule) -> None:
@@ -327,16 +359,22 @@ def _recipients(rule: AlertRule, leader: User | None) -> list[User]:
     return list(people.values())
 
 
-def _values_json(points: list[evaluation.Point], indices: list[int], notes: dict[int, str]) -> list[dict]:
-    return [
-        {
+def _values_json(
+    points: list[evaluation.Point], indices: list[int], notes: dict[int, str], conditions=None
+) -> list[dict]:
+    out = []
+    for i in indices:
+        row = {
             "period": points[i].period.isoformat(),
             "value": points[i].value,
             "sample_size": points[i].sample_size,
             "note": notes.get(i, ""),
         }
-        for i in indices
-    ]
+        if conditions is not None and conditions[i].limits:
+            limits = conditions[i].limits
+            row.update(centre=limits["centre"], lower=limits["lower"], upper=limits["upper"])
+        out.append(row)
+    return out
 
 
 def _message(rule: AlertRule, metric: Metric, values: list[dict], fired: bool) -> str:
@@ -387,17 +425,20 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
                 periods = evaluation.complete_periods(start, today, metric.granularity)
                 series_points[key] = [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
             points = series_points[key]
-            found = evaluation.episodes(rule, evaluation.checks(rule, metric, points, metric.granularity))
-            plans.append((rule, points, found))
-        candidates = {points[f[-1].opened].period for _, points, f in plans if f and f[-1].resolved is None}
+            conditions = evaluation.checks(rule, metric, points, metric.granularity)
+            found = evaluation.episodes(rule, conditions)
+            plans.append((rule, points, found, conditions))
+        _record_verdicts(metric, plans)
+        now = timezone.now()
+        _replay_history(metric, [plan for plan in plans if plan[0].replay_pending], now)
+        candidates = {points[f[-1].opened].period for _, points, f, _ in plans if f and f[-1].resolved is None}
         seen = {
             (rule_id, period): state
             for rule_id, period, state in Alert.objects.filter(
                 rule__in=rules, opened_period__in=candidates
             ).values_list("rule_id", "opened_period", "state")
         }
-        now = timezone.now()
-        for rule, points, found in plans:
+        for rule, points, found, conditions in plans:
             recorded = open_alerts.get(rule.pk)
             last = found[-1] if found else None
             firing = last is not None and last.resolved is None
@@ -418,20 +459,85 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
                     continue
                 _resolve(rule, metric, recorded, points, cleared[0], now, today)
             if firing and (rule.pk, opened) not in seen:
-                _fire(rule, metric, leader, points, last, now, today)
+                _fire(rule, metric, leader, points, last, now, today, conditions)
             elif firing and recorded is None and seen[(rule.pk, opened)] == AlertState.RESOLVED:
                 # Its alert was closed (the rule was switched off, or the data could not be judged)
                 # while the trouble went on: a new episode opens at the latest period, and is told.
-                _fire(rule, metric, leader, points, last, now, today, opened_at=points[-1].period)
+                _fire(rule, metric, leader, points, last, now, today, conditions, opened_at=points[-1].period)
     return len(rules)
+
+
+def _record_verdicts(metric: Metric, plans) -> None:
+    """Store whether each rule could judge its data ("cannot judge yet: N of M periods",
+    provisional limits, judged) where the page, the API and the rule's health read it."""
+    changed = []
+    for rule, points, _, conditions in plans:
+        verdict, note = evaluation.verdict(rule, metric, points, conditions)
+        if (verdict, note[:200]) != (rule.verdict, rule.verdict_note):
+            rule.verdict, rule.verdict_note, rule.judged_at = verdict, note[:200], timezone.now()
+            changed.append(rule)
+    if changed:
+        AlertRule.objects.bulk_update(changed, ["verdict", "verdict_note", "judged_at"])
+
+
+def _replay_history(metric: Metric, plans, now) -> None:
+    """Record the episodes a rule would have had over every past period (a new rule, or "replay
+    history"): the closed ones as history, with no notice (they are over); the one still open, if
+    any, is left to the normal path, which tells its people once. Episodes overlapping one already
+    recorded are not recorded again, so replaying twice changes nothing."""
+    if not plans:
+        return
+    recorded: dict[int, list[tuple]] = {}
+    for rule_id, opened, resolved in Alert.objects.filter(rule__in=[p[0] for p in plans]).values_list(
+        "rule_id", "opened_period", "resolved_period"
+    ):
+        recorded.setdefault(rule_id, []).append((opened, resolved))
+    new = []
+    for rule, points, found, conditions in plans:
+        for episode in found:
+            if episode.resolved is None:
+                continue
+            opened, resolved = points[episode.opened].period, points[episode.resolved].period
+            if any(o <= resolved and (r is None or r >= opened) for o, r in recorded.get(rule.pk, [])):
+                continue
+            values = _values_json(points, [*episode.trigger, episode.resolved], episode.notes, conditions)
+            text = _message(rule, metric, values[:-1], fired=True)
+            new.append(
+                Alert(
+                    rule=rule,
+                    metric=metric,
+                    severity=rule.severity,
+                    state=AlertState.RESOLVED,
+                    opened_period=opened,
+                    resolved_period=resolved,
+                    message=f"{text} Resolved at {resolved}. Recorded from history: nobody was told.",
+                    values=values[:-1],
+                    limits=conditions[episode.opened].limits or {},
+                    from_history=True,
+                    fired_at=now,
+                    resolved_at=now,
+                )
+            )
+    alerts = Alert.objects.bulk_create(new, batch_size=500)
+    events = []
+    for alert in alerts:
+        note = "Recorded from history (replayed when the rule was created or asked to replay); no notice."
+        events.append(
+            AlertEvent(
+                alert=alert, kind=EventKind.FIRED, at=now, period=alert.opened_period, note=note, values=alert.values
+            )
+        )
+        events.append(AlertEvent(alert=alert, kind=EventKind.RESOLVED, at=now, period=alert.resolved_period, note=note))
+    AlertEvent.objects.bulk_create(events, batch_size=1000)
+    AlertRule.objects.filter(pk__in=[p[0].pk for p in plans]).update(replay_pending=False)
 
 
 def _muted(rule: AlertRule, today: date) -> bool:
     return rule.muted_until is not None and rule.muted_until >= today
 
 
-def _fire(rule, metric, leader, points, episode, now, today, opened_at: date | None = None) -> None:
-    values = _values_json(points, episode.trigger, episode.notes)
+def _fire(rule, metric, leader, points, episode, now, today, conditions=None, opened_at: date | None = None) -> None:
+    values = _values_json(points, episode.trigger, episode.notes, conditions)
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
@@ -441,6 +547,7 @@ def _fire(rule, metric, leader, points, episode, now, today, opened_at: date | N
                 opened_period=opened_at or points[episode.opened].period,
                 message=_message(rule, metric, values, fired=True),
                 values=values,
+                limits=(conditions[episode.opened].limits or {}) if conditions else {},
                 fired_at=now,
             )
     except IntegrityError:

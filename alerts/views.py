@@ -99,6 +99,29 @@ def rule_list(request, slug):
     )
 
 
+def rule_detail(request, pk):
+    rule = get_object_or_404(AlertRule.objects.select_related("metric__owning_function"), pk=pk)
+    return render(
+        request,
+        "alerts/rule_detail.html",
+        {
+            "rule": rule,
+            "metric": rule.metric,
+            "chart": selectors.rule_chart(rule=rule, metric=rule.metric),
+            "episodes": selectors.rule_episodes(rule=rule),
+            "can_write": permissions.can_write_alert_rules(request.user),
+        },
+    )
+
+
+@require_POST
+def rule_replay(request, pk):
+    rule = get_object_or_404(AlertRule.objects.select_related("metric"), pk=pk)
+    services.rule_replay(user=request.user, rule=rule)
+    messages.success(request, f"“{rule.name}” will judge its whole history at its next evaluation (queued).")
+    return redirect("alert-rule-detail", pk=pk)
+
+
 def _segments(metric: Metric) -> list[str]:
     return list(
         MetricValue.objects.filter(metric=metric)

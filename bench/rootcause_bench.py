@@ -6,16 +6,22 @@ comment), with the demo taxonomy (11 sub-themes, rootcause/demo.py):
 - tagging: ``comments_tag`` (read the comments in chunks, match, write the tags idempotently)
   against matching the same comments in memory with the same compiled rules (no database);
 - Pareto: ``pareto_analysis`` over every comment (counts per sub-theme, the vital few, sample
-  verbatims, comment totals) against one SQL GROUP BY counting the same tag rows.
+  verbatims, comment totals) against one SQL GROUP BY counting the same tag rows;
+- bulk tagging: a ``BulkTagJob`` adding a sub-theme to ``--bulk`` comments (100,000) chosen by a
+  filter, in chunks with its progress recorded after each, then removing it, against one
+  ``INSERT ... SELECT`` of the same tags and one ``UPDATE`` of them.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
+from datetime import UTC, datetime
 
 from django.db import connection
+from django.utils import timezone
 
+from cxgov.models import Role, User
 from metrics.models import SurveyResponse
 from rootcause import selectors, services, tagging
 from rootcause.demo import TAXONOMY
@@ -87,4 +93,71 @@ def bench_pareto() -> list[tuple]:
     return [
         (f"one SQL GROUP BY over {tags:,} tags of {n:,} comments (baseline)", baseline, 1.0),
         (f"pareto_analysis: counts, vital few ({vital}), verbatims, totals", ours, ours / baseline),
+    ]
+
+
+BULK_SOURCE = "bulk-bench"
+
+
+def _bulk_comments(n: int) -> None:
+    for first in range(0, n, 20_000):
+        SurveyResponse.objects.bulk_create(
+            SurveyResponse(
+                source=BULK_SOURCE,
+                external_id=str(i),
+                responded_at=datetime(2026, 1 + i % 12, 1 + i % 28, tzinfo=UTC),
+                score=i % 11,
+                scale="nps",
+                comment=f"Comment {i}: the courier came {'late' if i % 2 else 'early'}",
+            )
+            for i in range(first, min(first + 20_000, n))
+        )
+
+
+def bench_bulk_tagging(n: int = 100_000) -> list[tuple]:
+    """A bulk job over ``n`` comments (filtered by source) against hand-written SQL doing the same."""
+    _bulk_comments(n)
+    theme = SubTheme.objects.create(
+        driver=KeyDriver.objects.create(name="Bulk bench", slug="bulk-bench"),
+        name="Courier",
+        slug="courier",
+        keywords="zzz-never-matches",
+    )
+    cx = User.objects.create(username="bench-cx", role=Role.CX_TEAM)
+    insert = (
+        "INSERT INTO rootcause_commenttag (response_id, sub_theme_id, origin, rejected, tagged_at) "
+        "SELECT id, %s, 'manual', %s, %s FROM metrics_surveyresponse WHERE source = %s AND comment <> ''"
+    )
+    update = "UPDATE rootcause_commenttag SET rejected = %s, origin = 'manual', tagged_at = %s WHERE sub_theme_id = %s"
+
+    def sql(statement, params):
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+        return time.perf_counter() - start
+
+    base_add = sql(insert, [theme.pk, False, timezone.now(), BULK_SOURCE])
+    base_remove = sql(update, [True, timezone.now(), theme.pk])
+    CommentTag.objects.filter(sub_theme=theme).delete()
+
+    def job(action):
+        start = time.perf_counter()
+        started = services.bulk_tag_start(user=cx, action=action, sub_theme=theme, filters={"source": BULK_SOURCE})
+        done = services.bulk_tag_run(job_id=started.pk)
+        return time.perf_counter() - start, done
+
+    add, added = job("add")
+    assert (added.done, added.changed, added.percent) == (n, n, 100)
+    assert CommentTag.objects.filter(sub_theme=theme, rejected=False, origin="manual").count() == n
+    again, repeated = job("add")
+    assert repeated.changed == 0
+    remove, removed = job("remove")
+    assert removed.changed == n and not CommentTag.objects.filter(sub_theme=theme, rejected=False).exists()
+    chunks = -(-n // services.BULK_CHUNK)
+    return [
+        (f"one INSERT ... SELECT of {n:,} tags (baseline)", base_add, n / base_add, 1.0),
+        (f"bulk job: add to {n:,} comments, progress x{chunks}", add, n / add, add / base_add),
+        ("bulk job again: nothing to change", again, n / again, again / base_add),
+        (f"one UPDATE rejecting {n:,} tags (baseline)", base_remove, n / base_remove, 1.0),
+        (f"bulk job: remove from {n:,} comments", remove, n / remove, remove / base_remove),
     ]

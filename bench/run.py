@@ -24,6 +24,7 @@ def _setup(database_url: str | None) -> None:
     var.mkdir(parents=True, exist_ok=True)
     os.environ["CXGOV_VAR_DIR"] = str(var)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings")
+    os.environ.setdefault("IMPORT_MAX_MB", "10000")  # a million labelled rows is past the upload limit
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     else:
@@ -87,16 +88,19 @@ def _print_alerts() -> None:
     from bench.alerts_bench import DAYS, bench_alerts
 
     print(
-        f"\nAlert evaluation over {DAYS:,} daily values per metric, 10 rules per metric (ratio to reading the values)"
+        f"\nAlert evaluation over {DAYS:,} daily values per metric, 10 rules per metric (ratio to reading the values);"
+        "\n  the 1st run is new rules judging their whole history, then 'replay history' on every rule, then a rerun"
     )
     print(
-        f"  {'rules':>6} {'read values':>12} {'1st run':>9} {'ratio':>7} {'ms/rule':>8} {'queries/rule':>13} "
-        f"{'episodes':>9} {'rerun':>8} {'queries/rule':>13}"
+        f"  {'rules':>6} {'read values':>12} {'1st run':>9} {'ratio':>7} {'ms/rule':>8} {'q/rule':>7} "
+        f"{'episodes':>9} {'history':>8} {'replay':>8} {'ratio':>7} {'q/rule':>7} "
+        f"{'rerun':>8} {'ratio':>7} {'q/rule':>7}"
     )
-    for rules, base, first, first_q, episodes, again, again_q in bench_alerts():
+    for rules, base, first, first_q, episodes, history, replay, replay_q, again, again_q in bench_alerts():
         print(
-            f"  {rules:>6,} {base:10.2f} s {first:7.2f} s   x{first / base:5.1f} {first / rules * 1000:8.2f} "
-            f"{first_q / rules:13.2f} {episodes:9,} {again:6.2f} s {again_q / rules:13.2f}"
+            f"  {rules:>6,} {base:10.3f} s {first:7.2f} s  x{first / base:5.0f} {first / rules * 1000:8.2f} "
+            f"{first_q / rules:7.2f} {episodes:9,} {history:8,} {replay:6.2f} s  x{replay / base:5.0f} "
+            f"{replay_q / rules:7.2f} {again:6.2f} s  x{again / base:5.0f} {again_q / rules:7.2f}"
         )
 
 
@@ -114,6 +118,14 @@ def _print_digests() -> None:
         )
 
 
+def _print_labelled_import(n: int) -> None:
+    from bench import imports_bench
+
+    print(f"\nImport of a {n:,}-row labelled social-media export (ratio to the baseline in this run)")
+    for label, seconds, rate, ratio in imports_bench.bench_labelled_import(n, ROOT / "var" / "bench"):
+        print(f"  {label:<72} {seconds:8.2f} s {rate:>10,.0f} rows/s   x{ratio:5.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -126,7 +138,19 @@ def main() -> None:
         default=50_000,
         help="survey responses in the ingestion and recalculation benchmarks (1000000 with BENCH_DATABASE_URL)",
     )
-    parser.add_argument("--only", choices=["all", "alerts", "digests"], default="all", help="run one section only")
+    parser.add_argument(
+        "--labelled",
+        type=int,
+        default=50_000,
+        help="labelled social-media comments in the labelled-import benchmark (1000000 with BENCH_DATABASE_URL)",
+    )
+    parser.add_argument("--bulk", type=int, default=100_000, help="comments in the bulk-tagging benchmark")
+    parser.add_argument(
+        "--only",
+        choices=["all", "alerts", "digests", "imports", "tagging"],
+        default="all",
+        help="run one section only",
+    )
     args = parser.parse_args()
     _setup(os.environ.get("BENCH_DATABASE_URL"))
 
@@ -135,6 +159,11 @@ def main() -> None:
     if args.only == "alerts":
         print(f"cxgov benchmarks: alerts only, database {connection.vendor}")
         _print_alerts()
+        return
+
+    if args.only == "imports":
+        print(f"cxgov benchmarks: labelled import only, database {connection.vendor}")
+        _print_labelled_import(args.labelled)
         return
 
     from bench.generate import generate
@@ -146,12 +175,20 @@ def main() -> None:
     if args.only == "digests":
         _print_digests()
         return
+    if args.only == "tagging":
+        from bench import rootcause_bench
+
+        print(f"Bulk tagging of {args.bulk:,} comments as a background job (ratio to the SQL baseline in this run)")
+        for label, seconds, rate, ratio in rootcause_bench.bench_bulk_tagging(args.bulk):
+            print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} comments/s   x{ratio:5.2f}")
+        return
 
     from bench import metrics_bench
 
     print(f"Ingestion of a {args.responses:,}-row CSV (ratio to the baseline in this run)")
     for label, seconds, rate, ratio in metrics_bench.bench_ingestion(args.responses, ROOT / "var" / "bench"):
         print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} rows/s   x{ratio:5.2f}")
+    _print_labelled_import(args.labelled)
     print("\nRecalculation (ratio to the baseline in this run)")
     for label, seconds, ratio in metrics_bench.bench_recalculation():
         print(f"  {label:<80} {seconds:8.2f} s   x{ratio:5.2f}")
@@ -164,6 +201,9 @@ def main() -> None:
     print("\nPareto analysis of every comment (median of 5; ratio to the baseline in this run)")
     for label, seconds, ratio in rootcause_bench.bench_pareto():
         print(f"  {label:<80} {seconds:8.3f} s   x{ratio:5.2f}")
+    print(f"\nBulk tagging of {args.bulk:,} comments as a background job (ratio to the SQL baseline in this run)")
+    for label, seconds, rate, ratio in rootcause_bench.bench_bulk_tagging(args.bulk):
+        print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} comments/s   x{ratio:5.2f}")
     _print_alerts()
     _print_digests()
 

@@ -5,6 +5,9 @@ class CxgovConfig(AppConfig):
     name = "cxgov"
     verbose_name = "Organisation"
 
+    def ready(self):
+        from cxgov.lib import schema  # noqa: F401 - registers the schema's serializer extension
+
     @property
     def health_checks(self):
         from cxgov.lib import dispatch

@@ -197,14 +197,13 @@ def _newly_assigned(function_ids, since: datetime, now: datetime) -> list:
 
 
 def _alerts(user: User, function_ids, since: datetime, now: datetime) -> list:
-    """Alerts that fired or resolved in the window on metrics the reader's functions own or whose
-    rules they subscribe to; one that fired and resolved since the last digest shows as resolved."""
+    """The alerts that concern the reader (the same selector as the home page and the inbox):
+    every one still firing, and those that resolved in the window."""
     from django.db.models import Q
 
     from alerts.models import Alert
+    from alerts.selectors import concerning
 
-    window = Q(fired_at__gt=since, fired_at__lte=now) | Q(resolved_at__gt=since, resolved_at__lte=now)
-    mine = Q(metric__owning_function_id__in=function_ids) | Q(rule__subscribers=user)
-    ids = Alert.objects.filter(window).filter(mine).values("pk")
-    alerts = Alert.objects.filter(pk__in=ids).select_related("metric", "rule").order_by("-fired_at", "-pk")
-    return list(alerts[:LIST_LIMIT])
+    now_or_window = Q(state="firing") | Q(resolved_at__gt=since, resolved_at__lte=now)
+    alerts = Alert.objects.filter(concerning(user)).filter(now_or_window).select_related("metric", "rule")
+    return list(alerts.order_by("-fired_at", "-pk")[:LIST_LIMIT])

@@ -90,6 +90,64 @@ LABELS = {
 }
 
 
+# What each field takes, for the import page's guide and the downloadable templates.
+HELP = {
+    "external_id": "Your id of the row (response id, tweet id, customer id). Re-importing an id updates it.",
+    "score": "A whole number on the scale. Leave it out for comments without a score (social media, complaints).",
+    "responded_at": "When it was said. ISO, 24/02/2015, 2/24/2015 11:15 AM, Excel serial numbers or Unix seconds: "
+    "the format is detected from the values. Without a date column, rows are spread over days you give.",
+    "scale": "nps (0-10), csat (1-5) or ces (1-7); usually one value for every row.",
+    "customer_id": "The customer's id, to link revenue and churn.",
+    "comment": "The customer's words, kept exactly as written (@mentions, +44 numbers, = and - included).",
+    "segment": "Customer category or segment.",
+    "channel": "Where it came from (email survey, Twitter, store).",
+    "product": "Product or brand.",
+    "touchpoint": "The moment of the journey.",
+    "category": "Customer category.",
+    "started_on": "First day as a customer.",
+    "tenure_months": "Months a customer before the snapshot date (instead of a start date).",
+    "ended_on": "Last day, for customers who left.",
+    "churned": "Yes/No: left in the snapshot month (instead of an end date).",
+    "monthly_revenue": "Revenue per month (1,250.50 and 12,5 are read as people write them).",
+    "monthly_margin": "Margin per month; may be negative.",
+    "observed_at": "When the value was measured (any date format, as above).",
+    "value": "The number.",
+}
+EXAMPLES = {
+    "responses": {
+        "external_id": "R-1001",
+        "score": "3",
+        "responded_at": "2026-10-01 14:30",
+        "scale": "nps",
+        "customer_id": "C-42",
+        "comment": "@support my refund is 3 weeks late",
+        "segment": "Consumer",
+        "channel": "Email survey",
+        "product": "Broadband",
+        "touchpoint": "Billing",
+    },
+    "customers": {
+        "external_id": "C-42",
+        "category": "Consumer",
+        "started_on": "2024-03-01",
+        "tenure_months": "",
+        "ended_on": "",
+        "churned": "No",
+        "monthly_revenue": "49.90",
+        "monthly_margin": "12.40",
+    },
+    "observations": {
+        "external_id": "2026-10-01-billing-calls",
+        "observed_at": "2026-10-01",
+        "value": "1250",
+        "segment": "",
+        "channel": "Phone",
+        "product": "",
+        "touchpoint": "Billing",
+    },
+}
+
+
 # Text limits of the fields rows are written to (a longer value is reported, never cut).
 MAX_LENGTHS = {
     kind: {

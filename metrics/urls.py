@@ -9,6 +9,7 @@ urlpatterns = [
     path("business-impact/", views.business_impact, name="business-impact"),
     path("driver-analysis/", views.driver_analysis, name="driver-analysis"),
     path("imports/", views.import_list, name="import-list"),
+    path("imports/template/", views.import_template, name="import-template"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("<slug:slug>/", views.metric_detail, name="metric-detail"),

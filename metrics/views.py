@@ -1,14 +1,18 @@
+import csv
+import io
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
 
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
 from metrics import drivers as kda
 from metrics import ingestion, selectors, services
 from metrics.forms import DriverAnalysisForm, ImportMappingForm, ImportUploadForm, MetricForm
-from metrics.models import ImportJob, ImportMapping, ImportStatus, Metric
+from metrics.models import DataKind, ImportJob, ImportMapping, ImportStatus, Metric
 
 
 def metric_list(request):
@@ -118,7 +122,40 @@ def import_list(request):
             return redirect("import-detail", pk=job.pk)
     jobs = ImportJob.objects.select_related("created_by")[:30]
     mappings = ImportMapping.objects.order_by("kind", "source")
-    return render(request, "metrics/import_list.html", {"form": form, "jobs": jobs, "mappings": mappings})
+    guide = [
+        {
+            "kind": kind,
+            "label": label,
+            "fields": [
+                {"name": name, "label": ingestion.LABELS[name], "required": name in ingestion.FIELDS[kind]["required"]}
+                | {"help": ingestion.HELP.get(name, "")}
+                for name in ingestion.FIELDS[kind]["required"] + ingestion.FIELDS[kind]["optional"]
+            ],
+        }
+        for kind, label in DataKind.choices
+    ]
+    return render(
+        request, "metrics/import_list.html", {"form": form, "jobs": jobs, "mappings": mappings, "guide": guide}
+    )
+
+
+@require_GET
+def import_template(request):
+    """A CSV with the columns one kind of file takes and an example row, ready to fill in."""
+    _require_importer(request.user)
+    kind = request.GET.get("kind", "responses")
+    if kind not in ingestion.FIELDS:
+        raise Http404("Choose responses, customers or observations.")
+    spec = ingestion.FIELDS[kind]
+    names = spec["required"] + spec["optional"]
+    example = ingestion.EXAMPLES[kind]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow(names)
+    writer.writerow([example.get(name, "") for name in names])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cxgov-{kind}-template.csv"'
+    return response
 
 
 def import_detail(request, pk):

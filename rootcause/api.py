@@ -1,17 +1,23 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet, StrictBooleanFilter
 from cxgov.lib.api import ReadBackMixin
+from cxgov.lib.permissions import TagCommentsPermission
 from rootcause import selectors, services
-from rootcause.models import CLOSED_STATES, ActionItem, Issue, KeyDriver, Workflow
+from rootcause.models import CLOSED_STATES, ActionItem, CommentTag, Issue, KeyDriver, Workflow
 from rootcause.serializers import (
     ActionItemHistorySerializer,
     ActionItemSerializer,
     ActionUpdateSerializer,
+    BulkTagJobSerializer,
+    BulkTagSerializer,
+    CommentFilterSerializer,
+    CommentSerializer,
+    CommentTagSerializer,
     IssueSerializer,
     KeyDriverSerializer,
     ParetoQuerySerializer,
@@ -49,6 +55,7 @@ class ParetoView(APIView):
             responses=selectors.responses_for(
                 start=data.get("start"),
                 end=data.get("end"),
+                source=data["source"],
                 segment=data["segment"],
                 product=data["product"],
                 dissatisfied_only=data["dissatisfied_only"],
@@ -115,7 +122,7 @@ class IssueViewSet(ReadBackMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=issue.pk)).data)
 
     @extend_schema(request=WhySerializer(many=True), responses={200: WhySerializer(many=True)})
-    @action(detail=True, methods=["put"])
+    @action(detail=True, methods=["put"], pagination_class=None, filter_backends=[])
     def whys(self, request, pk=None):
         issue = self.get_object()
         body = WhySerializer(data=request.data, many=True)
@@ -172,3 +179,69 @@ class ActionItemViewSet(viewsets.ModelViewSet):
         item = self.get_object()
         records = item.history.select_related("history_user").order_by("history_date", "history_id")
         return Response(ActionItemHistorySerializer(records, many=True).data)
+
+
+class CommentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Customer comments with their sub-themes, filtered as on the comments page (source, segment,
+    start, end, q, sub_theme, untagged, origin)."""
+
+    serializer_class = CommentSerializer
+    filter_backends = []  # the comment filters below, validated (a bad value is a 400, not every row)
+
+    @extend_schema(parameters=[CommentFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.comment_page(selectors.comments_matching())
+        params = {k: v for k, v in self.request.query_params.items() if k != self.paginator.page_query_param}
+        query = CommentFilterSerializer(data=params)
+        query.is_valid(raise_exception=True)
+        return selectors.comment_page(selectors.comments_matching(**query.validated_data))
+
+
+class CommentTagFilter(FilterSet):
+    class Meta:
+        model = CommentTag
+        fields = ["response", "sub_theme", "origin", "rejected"]
+
+
+class CommentTagViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Sub-themes on comments. Everyone reads; the CX team and administrators add one
+    (``POST``: the tag becomes theirs, origin manual), remove one (``POST …/{id}/remove/``: kept as
+    rejected so the rules do not put it back), or add or remove a sub-theme on every comment a
+    filter matches (``POST …/bulk/``: a background job, followed at ``/api/tag-jobs/{id}/``)."""
+
+    queryset = CommentTag.objects.select_related("response", "sub_theme__driver").order_by("-pk")
+    serializer_class = CommentTagSerializer
+    filterset_class = CommentTagFilter
+    permission_classes = [TagCommentsPermission]
+
+    @extend_schema(request=None, responses={200: CommentTagSerializer})
+    @action(detail=True, methods=["post"])
+    def remove(self, request, pk=None):
+        tag = self.get_object()
+        tag = services.tag_set(user=request.user, response=tag.response, sub_theme=tag.sub_theme, present=False)
+        return Response(CommentTagSerializer(tag).data)
+
+    @extend_schema(request=BulkTagSerializer, responses={202: BulkTagJobSerializer})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        body = BulkTagSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        job = services.bulk_tag_start(
+            user=request.user, action=data["action"], sub_theme=data["sub_theme"], filters=data["filters"]
+        )
+        return Response(BulkTagJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class BulkTagJobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Bulk tagging jobs and their progress (comments done of the total)."""
+
+    queryset = selectors.bulk_tag_jobs()
+    serializer_class = BulkTagJobSerializer
+    filter_backends = []

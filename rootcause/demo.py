@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from cxgov.models import Function, User
+from metrics.demo import REVIEWS_SOURCE
 from metrics.models import Metric, SurveyResponse
 from rootcause import services
 from rootcause.models import ActionItem, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
@@ -138,8 +139,9 @@ def load(*, stdout) -> None:
     functions = {f.slug: f for f in Function.objects.all()}
     created = 0
     for driver_name, themes in TAXONOMY.items():
+        # Written for the clothing reviews: other sources' comments (an airline's, say) are not tagged.
         driver, _ = KeyDriver.objects.get_or_create(
-            slug=driver_name.lower().replace(" ", "-"), defaults={"name": driver_name}
+            slug=driver_name.lower().replace(" ", "-"), defaults={"name": driver_name, "sources": [REVIEWS_SOURCE]}
         )
         for name, keywords, negatives, owner in themes:
             slug = name.lower().replace(" ", "-")

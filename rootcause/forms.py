@@ -4,18 +4,45 @@ from cxgov.lib import permissions
 from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import User
 from metrics.models import Metric
-from rootcause.models import ActionItem, ActionStatus, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
+from rootcause.models import (
+    ActionItem,
+    ActionStatus,
+    BulkAction,
+    DecisionPoint,
+    Issue,
+    KeyDriver,
+    SubTheme,
+    TagOrigin,
+    Workflow,
+)
 from rootcause.services import ACTION_FIELDS, ISSUE_FIELDS
 
 
+def source_choices() -> list[tuple[str, str]]:
+    """Every source comments came from (one query), for a filter's drop-down."""
+    from metrics.models import SurveyResponse
+
+    sources = SurveyResponse.objects.order_by("source").values_list("source", flat=True).distinct()
+    return [("", "All sources"), *((s, s) for s in sources)]
+
+
 class ParetoForm(forms.Form):
+    # The fields that choose comments (``selectors.responses_for``); an issue opened from a Pareto
+    # row carries them into its evidence.
+    FILTERS = ("start", "end", "source", "segment", "product", "dissatisfied_only")
+
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.ChoiceField(required=False, widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
     segment = forms.CharField(required=False, max_length=100)
     product = forms.CharField(required=False, max_length=100)
     dissatisfied_only = forms.BooleanField(required=False, label="Dissatisfied only (NPS 0-6, CSAT 1-2)")
     weight_by_revenue = forms.BooleanField(required=False, label="Weight by customers' monthly revenue")
     cutoff = forms.FloatField(required=False, min_value=1, max_value=100, initial=80, label="Vital-few cut-off (%)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = source_choices()  # read once, whatever renders or validates it
 
     def clean(self):
         data = super().clean()
@@ -23,11 +50,82 @@ class ParetoForm(forms.Form):
             raise forms.ValidationError("The start is after the end.")
         return data
 
+    def comment_filters(self) -> dict:
+        """The filters that are set, as ``selectors.responses_for`` takes them (valid forms only)."""
+        return {name: self.cleaned_data[name] for name in self.FILTERS if self.cleaned_data.get(name)}
+
+
+class LinesField(forms.CharField):
+    """A list of names written one per line (blank lines and repeats dropped)."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value) -> list[str]:
+        lines = (line.strip() for line in (super().to_python(value) or "").splitlines())
+        return list(dict.fromkeys(line for line in lines if line))
+
+
+def _select(**attrs) -> forms.Select:
+    return forms.Select(attrs={"class": "form-select form-select-sm", **attrs})
+
+
+class CommentFilterForm(forms.Form):
+    """The comments page's filters (the same as the comments API's)."""
+
+    source = forms.ChoiceField(required=False, widget=_select())
+    segment = forms.ChoiceField(required=False, widget=_select())
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(required=False, max_length=200, label="Text contains")
+    sub_theme = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, widget=_select())
+    origin = forms.ChoiceField(
+        required=False, choices=[("", "Any origin"), *TagOrigin.choices], widget=_select(), label="Tagged by"
+    )
+    untagged = forms.BooleanField(required=False, label="Untagged only")
+
+    def __init__(self, *args, themes: list[SubTheme], **kwargs):
+        from metrics.models import SurveyResponse
+
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = source_choices()
+        segments = SurveyResponse.objects.exclude(segment="").order_by("segment").values_list("segment", flat=True)
+        self.fields["segment"].choices = [("", "All segments"), *((s, s) for s in segments.distinct())]
+        self.fields["sub_theme"].choices = [("", "Any sub-theme"), *((t.pk, str(t)) for t in themes)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The start is after the end.")
+        return data
+
+    def comment_filters(self) -> dict:
+        """The filters that are set, as ``selectors.comments_matching`` takes them (valid forms only)."""
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class BulkTagForm(forms.Form):
+    action = forms.ChoiceField(choices=BulkAction.choices, widget=_select())
+    sub_theme = forms.TypedChoiceField(coerce=int, widget=_select(), label="Sub-theme")
+
+    def __init__(self, *args, themes: list[SubTheme], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sub_theme"].choices = [(t.pk, str(t)) for t in themes]
+
 
 class KeyDriverForm(BoundedFormMixin, forms.ModelForm):
+    sources = LinesField(
+        required=False,
+        help_text="One source per line (e.g. clothing-reviews): its sub-themes tag only those sources' comments. "
+        "Empty: every source.",
+    )
+    segments = LinesField(required=False, help_text="Optionally, one customer segment per line. Empty: every segment.")
+
     class Meta:
         model = KeyDriver
-        fields = ["name", "slug", "description"]
+        fields = ["name", "slug", "description", "sources", "segments"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"slug": "Leave empty to derive it from the name."}
 

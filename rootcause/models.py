@@ -10,11 +10,18 @@ from cxgov.lib.history import ConfigHistory
 
 
 class KeyDriver(models.Model):
-    """The first level of the comment taxonomy: what drives the customer's experience."""
+    """The first level of the comment taxonomy: what drives the customer's experience, for the
+    sources (and segments) it is written for."""
 
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
+    sources = models.JSONField(
+        default=list, blank=True, help_text="The sources whose comments it tags; empty for every source."
+    )
+    segments = models.JSONField(
+        default=list, blank=True, help_text="The customer segments whose comments it tags; empty for every segment."
+    )
     history = ConfigHistory()
 
     class Meta:
@@ -22,6 +29,15 @@ class KeyDriver(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def applies_to(self, source: str, segment: str) -> bool:
+        """Is a comment from this source and segment within this driver's scope?"""
+        return (not self.sources or source in self.sources) and (not self.segments or segment in self.segments)
+
+    @property
+    def scope_label(self) -> str:
+        sources = ", ".join(self.sources) if self.sources else "every source"
+        return sources + (f" (segments: {', '.join(self.segments)})" if self.segments else "")
 
 
 class SubTheme(models.Model):
@@ -394,3 +410,43 @@ class TaggingRun(models.Model):
     @property
     def percent(self) -> int:
         return 100 if self.finished_at else int(self.done * 100 / self.total) if self.total else 0
+
+
+class BulkAction(models.TextChoices):
+    ADD = "add", "Add the sub-theme"
+    REMOVE = "remove", "Remove the sub-theme"
+
+
+class BulkTagJob(models.Model):
+    """The CX team adding a sub-theme to, or removing it from, every comment a filter matches: a
+    background job with its progress. It resumes after ``last_response_id``, so a second run (a
+    redelivered task, a second worker) continues where the first stopped and changes nothing twice."""
+
+    action = models.CharField(max_length=6, choices=BulkAction.choices)
+    sub_theme = models.ForeignKey(SubTheme, on_delete=models.CASCADE, related_name="bulk_jobs")
+    filters = models.JSONField(default=dict, blank=True, help_text="The comment filters, as on the comments page.")
+    total = models.PositiveIntegerField(default=0, help_text="Matching comments in the key driver's scope.")
+    out_of_scope = models.PositiveIntegerField(
+        default=0, help_text="Matching comments the key driver does not apply to."
+    )
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    last_response_id = models.PositiveBigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        "cxgov.User", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} “{self.sub_theme_id}” on {self.total} comments"
+
+    @property
+    def percent(self) -> int:
+        if self.finished_at and not self.error:
+            return 100
+        return min(100, int(self.done * 100 / self.total)) if self.total else 0

@@ -4,15 +4,34 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from itertools import accumulate
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from metrics.models import Customer, SurveyResponse
 from rootcause.models import CommentTag, DecisionPoint, KeyDriver, ParetoSnapshot, SubTheme, Workflow
-from rootcause.pareto import ParetoRow, pareto
+from rootcause.pareto import ParetoRow, pareto, ranked
 
 SAMPLES = 3
 
@@ -37,10 +56,76 @@ def untagged_comments() -> QuerySet[SurveyResponse]:
     )
 
 
+def comments_matching(
+    *,
+    source: str = "",
+    segment: str = "",
+    start: date | None = None,
+    end: date | None = None,
+    q: str = "",
+    sub_theme: int | None = None,
+    untagged: bool = False,
+    origin: str = "",
+) -> QuerySet[SurveyResponse]:
+    """Comments for the comments page, the tags API and bulk tagging: from a source and segment,
+    within dates, containing a text, carrying a sub-theme (with tags of an origin), or untagged."""
+    qs = SurveyResponse.objects.exclude(comment="")
+    if source:
+        qs = qs.filter(source=source)
+    if segment:
+        qs = qs.filter(segment=segment)
+    if start:
+        qs = qs.filter(responded_at__date__gte=start)
+    if end:
+        qs = qs.filter(responded_at__date__lte=end)
+    if q:
+        qs = qs.filter(comment__icontains=q)
+    live = CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
+    if sub_theme or origin:
+        qs = qs.filter(
+            Exists(
+                live.filter(
+                    **({"sub_theme_id": sub_theme} if sub_theme else {}), **({"origin": origin} if origin else {})
+                )
+            )
+        )
+    if untagged:
+        qs = qs.filter(~Exists(live))
+    return qs
+
+
+def in_scope(responses: QuerySet[SurveyResponse], driver: KeyDriver) -> QuerySet[SurveyResponse]:
+    """The responses a key driver applies to (its sources and segments; all when it names none)."""
+    if driver.sources:
+        responses = responses.filter(source__in=driver.sources)
+    if driver.segments:
+        responses = responses.filter(segment__in=driver.segments)
+    return responses
+
+
+def comment_page(responses: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
+    """Comments as the page and the API list them, newest first, with their live tags: two queries
+    a page whatever its length."""
+    tags = CommentTag.objects.filter(rejected=False).select_related("sub_theme__driver").order_by("sub_theme__name")
+    return (
+        responses.order_by("-responded_at", "-pk")
+        .only("pk", "source", "external_id", "responded_at", "score", "scale", "comment", "segment", "product")
+        .prefetch_related(Prefetch("tags", queryset=tags, to_attr="live_tags"))
+    )
+
+
+def bulk_tag_jobs() -> QuerySet:
+    """Bulk tagging jobs, newest first, with their sub-theme and author."""
+    from rootcause.models import BulkTagJob
+
+    return BulkTagJob.objects.select_related("sub_theme__driver", "created_by").order_by("-created_at", "-pk")
+
+
 def responses_for(
     *,
     start: date | None = None,
     end: date | None = None,
+    source: str = "",
     segment: str = "",
     channel: str = "",
     product: str = "",
@@ -52,7 +137,7 @@ def responses_for(
         qs = qs.filter(responded_at__date__gte=start)
     if end:
         qs = qs.filter(responded_at__date__lte=end)
-    for name, value in (("segment", segment), ("channel", channel), ("product", product)):
+    for name, value in (("source", source), ("segment", segment), ("channel", channel), ("product", product)):
         if value:
             qs = qs.filter(**{name: value})
     if dissatisfied_only:
@@ -62,32 +147,73 @@ def responses_for(
     return qs
 
 
+def _revenue(customer_field: str) -> Subquery:
+    """A customer's monthly revenue, looked up by the response's customer id."""
+    found = Customer.objects.filter(external_id=OuterRef(customer_field)).values("monthly_revenue")[:1]
+    return Subquery(found, output_field=DecimalField())
+
+
 def pareto_analysis(
     *, responses: QuerySet[SurveyResponse], weight_by_revenue: bool = False, cutoff: float = 80.0
 ) -> dict:
     """Comments per sub-theme (or their customers' monthly revenue), the Pareto rows, and sample
-    verbatims for each sub-theme: a fixed number of queries whatever the data."""
+    verbatims for each sub-theme: a fixed number of queries whatever the data.
+
+    Shares are of comments: a comment with several sub-themes counts in each of its rows, the total
+    is the number of comments that carry a sub-theme, and the cumulative share counts each comment
+    once (the comments the top rows cover together), so the vital few cover the cut-off of comments."""
     tags = CommentTag.objects.filter(rejected=False, response__in=responses.values("pk"))
     if weight_by_revenue:
-        revenue = Customer.objects.filter(external_id=OuterRef("response__customer_id")).values("monthly_revenue")[:1]
         totals = tags.values("sub_theme").annotate(
-            v=Coalesce(Sum(Subquery(revenue, output_field=DecimalField())), 0, output_field=DecimalField())
+            v=Coalesce(Sum(_revenue("response__customer_id")), 0, output_field=DecimalField())
         )
     else:
         totals = tags.values("sub_theme").annotate(v=Count("pk"))
     values = {row["sub_theme"]: float(row["v"]) for row in totals.order_by()}
     themes = {t.pk: t for t in SubTheme.objects.filter(pk__in=values).select_related("driver", "suggested_function")}
-    rows: list[ParetoRow] = pareto({pk: (str(themes[pk]), v) for pk, v in values.items()}, cutoff=cutoff)
+    labelled = {pk: (str(themes[pk]), v) for pk, v in values.items()}
+    order = ranked(labelled)
+    per_rank, tagged, total = _coverage(responses, order, weight_by_revenue)
+    covered = list(accumulate(per_rank.get(i, 0.0) for i in range(len(order))))
+    rows: list[ParetoRow] = pareto(labelled, cutoff=cutoff, total=total, covered=covered)
     samples = defaultdict(list)
     for theme_id, _, comment, score, scale in sorted(_samples(tags, list(values)), key=lambda r: (r[0], -r[1])):
         samples[theme_id].append({"comment": comment, "score": score, "scale": scale})
     return {
         "rows": [{"row": r, "theme": themes[r.key], "samples": samples.get(r.key, [])} for r in rows],
         "comments": responses.count(),
-        "tagged": responses.filter(tags__rejected=False).distinct().count(),
+        "tagged": tagged,
         "cutoff": cutoff,
         "weighted": weight_by_revenue,
     }
+
+
+def _coverage(responses, order: list[int], weighted: bool) -> tuple[dict[int, float], int, float]:
+    """For each Pareto rank, the comments (or revenue) whose best-ranked sub-theme is that row; the
+    number of tagged comments and the total (comments or revenue) they weigh: one query."""
+    if not order:
+        return {}, 0, 0.0
+    rank = Case(*(When(sub_theme_id=pk, then=Value(i)) for i, pk in enumerate(order)), output_field=IntegerField())
+    best = (
+        CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
+        .order_by()
+        .values("response")
+        .annotate(r=Min(rank))
+        .values("r")
+    )
+    weight = Coalesce(Sum(_revenue("customer_id")), 0, output_field=DecimalField()) if weighted else Count("pk")
+    rows = (
+        responses.annotate(best=Subquery(best, output_field=IntegerField()))
+        .filter(best__isnull=False)
+        .values("best")
+        .annotate(n=Count("pk"), v=weight)
+        .order_by()
+    )
+    per_rank, tagged = {}, 0
+    for row in rows:
+        per_rank[row["best"]] = float(row["v"])
+        tagged += row["n"]
+    return per_rank, tagged, sum(per_rank.values())
 
 
 def _samples(tags, theme_ids: list[int]) -> list[tuple]:
@@ -142,10 +268,20 @@ def decision_point_register(*, function_id: int | None = None, kind: str = "") -
 EVIDENCE_DAYS = 90
 
 
-def issue_evidence(*, sub_theme: SubTheme | None = None, metric=None, period: date | None = None) -> dict:
+def issue_evidence(
+    *,
+    sub_theme: SubTheme | None = None,
+    metric=None,
+    period: date | None = None,
+    filters: dict | None = None,
+) -> dict:
     """What an issue is opened with: for a sub-theme its comment counts now and before, the monthly
     trend, sample verbatims and the revenue at risk (customers who raised it); for a metric its recent
-    values around the period. Stored on the issue, so it shows what was known when it was opened."""
+    values around the period. Stored on the issue, so it shows what was known when it was opened.
+
+    ``filters`` are those of the Pareto the issue is opened from (``responses_for`` arguments): the
+    counts and verbatims are then those of the comments that filter keeps, and the filters are
+    stored with them."""
     from datetime import timedelta
 
     from django.db.models.functions import TruncMonth
@@ -155,6 +291,9 @@ def issue_evidence(*, sub_theme: SubTheme | None = None, metric=None, period: da
     evidence: dict = {}
     if sub_theme is not None:
         tags = CommentTag.objects.filter(sub_theme=sub_theme, rejected=False)
+        if filters:
+            tags = tags.filter(response__in=responses_for(**filters).values("pk"))
+            evidence["filters"] = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in filters.items()}
         last = tags.aggregate(last=Max("response__responded_at"))["last"]
         if last:
             end = last.date()

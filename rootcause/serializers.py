@@ -2,15 +2,20 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
+from metrics.models import SurveyResponse
 from rootcause import services
 from rootcause.models import (
     ActionItem,
     ActionStatus,
     ActionUpdate,
+    BulkAction,
+    BulkTagJob,
+    CommentTag,
     DecisionPoint,
     Issue,
     KeyDriver,
     SubTheme,
+    TagOrigin,
     Verdict,
     Why,
     Workflow,
@@ -28,7 +33,7 @@ class KeyDriverSerializer(StrictModelSerializer):
 
     class Meta:
         model = KeyDriver
-        fields = ["id", "name", "slug", "description", "sub_themes"]
+        fields = ["id", "name", "slug", "description", "sources", "segments", "sub_themes"]
 
 
 class DecisionPointSerializer(StrictModelSerializer):
@@ -48,6 +53,7 @@ class WorkflowSerializer(StrictModelSerializer):
 class ParetoQuerySerializer(serializers.Serializer):
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
+    source = serializers.CharField(required=False, default="")
     segment = serializers.CharField(required=False, default="")
     product = serializers.CharField(required=False, default="")
     dissatisfied_only = serializers.BooleanField(required=False, default=False)
@@ -193,3 +199,119 @@ class ParetoSerializer(serializers.Serializer):
     tagged = serializers.IntegerField()
     cutoff = serializers.FloatField()
     rows = ParetoRowSerializer(many=True)
+
+
+class CommentFilterSerializer(serializers.Serializer):
+    """The comment filters of the comments page (all optional; set ones combine)."""
+
+    source = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    segment = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    start = serializers.DateField(required=False, allow_null=True)
+    end = serializers.DateField(required=False, allow_null=True)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Text the comment contains.")
+    sub_theme = serializers.PrimaryKeyRelatedField(
+        queryset=SubTheme.objects.all(), required=False, allow_null=True, help_text="Comments carrying it."
+    )
+    untagged = serializers.BooleanField(required=False, default=False, help_text="Comments with no sub-theme.")
+    origin = serializers.ChoiceField(
+        choices=TagOrigin.choices, required=False, allow_blank=True, help_text="Comments with a tag of this origin."
+    )
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"end": "The end is before the start."})
+        if attrs.get("sub_theme"):
+            attrs["sub_theme"] = attrs["sub_theme"].pk
+        return attrs
+
+
+class CommentTagSerializer(StrictModelSerializer):
+    """A sub-theme on a comment, with where it came from (matching rule, CX team, import)."""
+
+    class Meta:
+        model = CommentTag
+        fields = ["id", "response", "sub_theme", "origin", "rejected", "tagged_at"]
+        read_only_fields = ["origin", "rejected", "tagged_at"]
+        validators = []  # adding a tag a comment already has (or had) is allowed: it becomes the CX team's
+
+    def save(self, **kwargs):
+        data = self.validated_data
+        user = self.context["request"].user
+        self.instance = services.tag_set(
+            user=user, response=data["response"], sub_theme=data["sub_theme"], present=True
+        )
+        return self.instance
+
+
+class LiveTagSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sub_theme = serializers.IntegerField(source="sub_theme_id")
+    label = serializers.CharField(source="sub_theme.__str__")
+    origin = serializers.CharField()
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """A customer comment with the sub-themes it carries."""
+
+    tags = LiveTagSerializer(source="live_tags", many=True, read_only=True)
+
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "id",
+            "source",
+            "external_id",
+            "responded_at",
+            "score",
+            "scale",
+            "segment",
+            "product",
+            "comment",
+            "tags",
+        ]
+        read_only_fields = fields
+
+
+class BulkFilterSerializer(CommentFilterSerializer):
+    """The filters of a bulk change: an unknown or misspelt one is refused, never ignored (ignoring it
+    would change every comment)."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(str(key)[:100] for key in data if key not in self.fields) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                {key: [f"Unknown filter; use {', '.join(self.fields)}."] for key in unknown[:20]}
+            )
+        return super().to_internal_value(data)
+
+
+class BulkTagSerializer(StrictSerializer):
+    action = serializers.ChoiceField(choices=BulkAction.choices)
+    sub_theme = serializers.PrimaryKeyRelatedField(queryset=SubTheme.objects.select_related("driver"))
+    filters = BulkFilterSerializer(required=False, default=dict)
+
+
+class BulkTagJobSerializer(serializers.ModelSerializer):
+    """A bulk tagging job and its progress."""
+
+    percent = serializers.IntegerField(read_only=True)
+    created_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = BulkTagJob
+        fields = [
+            "id",
+            "action",
+            "sub_theme",
+            "filters",
+            "total",
+            "out_of_scope",
+            "done",
+            "changed",
+            "percent",
+            "created_by",
+            "created_at",
+            "finished_at",
+            "error",
+        ]
+        read_only_fields = fields

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cxgov.lib import dispatch, permissions
@@ -18,6 +19,8 @@ from rootcause.models import (
     ActionItem,
     ActionStatus,
     ActionUpdate,
+    BulkAction,
+    BulkTagJob,
     CommentTag,
     DecisionPoint,
     Issue,
@@ -36,27 +39,41 @@ from rootcause.models import (
 
 def _rules() -> list[tagging.Rule]:
     return tagging.compile_rules(
-        [(s.pk, SubTheme.phrases(s.keywords), SubTheme.phrases(s.negative_keywords)) for s in SubTheme.objects.all()]
+        [
+            (
+                s.pk,
+                SubTheme.phrases(s.keywords),
+                SubTheme.phrases(s.negative_keywords),
+                s.driver.sources,
+                s.driver.segments,
+            )
+            for s in SubTheme.objects.select_related("driver")
+        ]
     )
 
 
 def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict[str, int]:
     """Apply the matching rules to comments (all, or a queryset of responses); safe to run again.
 
-    Rule tags are added where the rules match and removed where they no longer do; tags set or
-    removed by the CX team (origin manual) and tags from imported labels (origin imported) are left
-    exactly as they are."""
+    Rule tags are added where the rules match and removed where they no longer do (a key driver
+    applies only to the sources and segments it is written for: outside them its rule tags go);
+    tags set or removed by the CX team (origin manual) and tags from imported labels (origin
+    imported) are left exactly as they are."""
     rules = _rules()
     qs = (responses if responses is not None else SurveyResponse.objects.all()).exclude(comment="").order_by("pk")
     stats = {"comments": 0, "added": 0, "removed": 0}
     last_pk = 0
     while True:
-        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment")[:chunk])
+        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment", "source", "segment")[:chunk])
         if not rows:
             break
         last_pk = rows[-1][0]
-        wanted = {(pk, theme) for pk, comment in rows for theme in tagging.match(comment, rules)}
-        ids = [pk for pk, _ in rows]
+        wanted = {
+            (pk, theme)
+            for pk, comment, source, segment in rows
+            for theme in tagging.match(comment, rules, source=source, segment=segment)
+        }
+        ids = [row[0] for row in rows]
         with transaction.atomic():
             existing = {
                 (r, t): origin
@@ -94,7 +111,10 @@ def labels_import(*, source: str, driver: str, labels: dict[str, str], chunk: in
 
     key_driver = KeyDriver.objects.filter(name__iexact=driver).first()
     if key_driver is None:
-        key_driver = KeyDriver.objects.create(name=driver, slug=_free_slug(KeyDriver, slugify(driver) or "driver"))
+        # Written for this source's labels: scoped to it, so it never tags another source's comments.
+        key_driver = KeyDriver.objects.create(
+            name=driver, slug=_free_slug(KeyDriver, slugify(driver) or "driver"), sources=[source]
+        )
     themes = {t.name.casefold(): t for t in SubTheme.objects.filter(driver=key_driver)}
     created = []
     for name in sorted({label for label in labels.values() if label}, key=str.casefold):
@@ -157,29 +177,152 @@ def _free_slug(model, base: str) -> str:
 
 def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: bool) -> CommentTag:
     """The CX team puts a sub-theme on a comment or takes it off; the rules never undo it."""
-    if not permissions.can_edit_taxonomy(user):
+    if not permissions.can_tag_comments(user):
         raise PermissionDenied("Only the CX team and administrators correct tags.")
+    driver = sub_theme.driver
+    if present and not driver.applies_to(response.source, response.segment):
+        raise ValidationError(
+            {"sub_theme": f"“{driver}” is written for {driver.scope_label}, not for this comment ({response.source})."}
+        )
     tag, _ = CommentTag.objects.update_or_create(
         response=response, sub_theme=sub_theme, defaults={"origin": TagOrigin.MANUAL, "rejected": not present}
     )
     return tag
 
 
+# The comment filters of the comments page, the tags API and bulk jobs (selectors.comments_matching).
+COMMENT_FILTERS = ("source", "segment", "start", "end", "q", "sub_theme", "untagged", "origin")
+BULK_CHUNK = 5000
+
+
+def _stored(filters: dict) -> dict:
+    """Filters as a job keeps them (JSON): set ones only, dates as ISO text, a sub-theme by id."""
+    stored = {}
+    for name, value in filters.items():
+        if value in (None, "", False):
+            continue
+        stored[name] = value.isoformat() if hasattr(value, "isoformat") else getattr(value, "pk", value)
+    return stored
+
+
+def _parsed(stored: dict) -> dict:
+    from datetime import date
+
+    return {k: date.fromisoformat(v) if k in ("start", "end") else v for k, v in stored.items()}
+
+
+@transaction.atomic
+def bulk_tag_start(*, user, action: str, sub_theme: SubTheme, filters: dict) -> BulkTagJob:
+    """Add a sub-theme to, or remove it from, every comment the filters match (within its key
+    driver's scope), as a background job; the tags are the CX team's own (origin manual)."""
+    from rootcause import selectors
+
+    if not permissions.can_tag_comments(user):
+        raise PermissionDenied("Only the CX team and administrators tag comments.")
+    if action not in BulkAction.values:
+        raise ValidationError({"action": f"“{action}” is not a bulk action; use add or remove."})
+    unknown = sorted(set(filters) - set(COMMENT_FILTERS))
+    if unknown:
+        raise ValidationError({"filters": f"Unknown filter(s): {', '.join(unknown)}."})
+    stored = _stored(filters)
+    matching = selectors.comments_matching(**_parsed(stored))
+    total = selectors.in_scope(matching, sub_theme.driver).count()
+    out_of_scope = matching.count() - total
+    if not total:
+        where = f" in “{sub_theme.driver}”'s scope ({sub_theme.driver.scope_label})" if out_of_scope else ""
+        raise ValidationError({"filters": f"No comment{where} matches these filters: nothing to change."})
+    job = BulkTagJob.objects.create(
+        action=action, sub_theme=sub_theme, filters=stored, total=total, out_of_scope=out_of_scope, created_by=user
+    )
+    dispatch.enqueue("rootcause.bulk_tag", {"job_id": job.pk})
+    return job
+
+
+def _bulk_add(chunk, sub_theme_id: int, now) -> int:
+    """Put the sub-theme on every comment of ``chunk`` (a queryset of responses); how many got it."""
+    tags = CommentTag.objects.filter(response__in=chunk.values("pk"), sub_theme_id=sub_theme_id)
+    revived = tags.filter(rejected=True).update(origin=TagOrigin.MANUAL, rejected=False, tagged_at=now)
+    # Rule tags become the CX team's, so a later change of rules keeps them; imported ones stay imported.
+    tags.filter(origin=TagOrigin.RULE).update(origin=TagOrigin.MANUAL, tagged_at=now)
+    # One INSERT ... SELECT for the comments that do not have it yet (the unique pair skips the rest).
+    select, params = chunk.order_by().values("pk").query.sql_with_params()
+    table = CommentTag._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (response_id, sub_theme_id, origin, rejected, tagged_at) "  # noqa: S608 (names, not input)
+            # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+            f"SELECT id, %s, %s, %s, %s FROM {SurveyResponse._meta.db_table} WHERE id IN ({select}) "
+            "ON CONFLICT (response_id, sub_theme_id) DO NOTHING",
+            [sub_theme_id, TagOrigin.MANUAL, False, now, *params],
+        )
+        inserted = cursor.rowcount
+    return revived + inserted
+
+
+def _bulk_remove(chunk, sub_theme_id: int, now) -> int:
+    # Kept as rejected by the CX team, so the rules do not put it back.
+    return CommentTag.objects.filter(response__in=chunk.values("pk"), sub_theme_id=sub_theme_id, rejected=False).update(
+        origin=TagOrigin.MANUAL, rejected=True, tagged_at=now
+    )
+
+
+def bulk_tag_run(*, job_id: int, chunk: int = BULK_CHUNK) -> BulkTagJob | None:
+    """Work through a bulk job in chunks of comments (by id), recording progress with each chunk in
+    the same transaction. Safe to run twice, even at once: each chunk first takes the job's row, so
+    a second runner waits and then continues after the first one's last comment; a finished job is
+    left alone."""
+    from rootcause import selectors
+
+    job = BulkTagJob.objects.select_related("sub_theme__driver").filter(pk=job_id).first()
+    if job is None or job.finished_at:
+        return job
+    comments = selectors.in_scope(selectors.comments_matching(**_parsed(job.filters)), job.sub_theme.driver)
+    write = _bulk_add if job.action == BulkAction.ADD else _bulk_remove
+    rows = BulkTagJob.objects.filter(pk=job_id)
+    try:
+        while True:
+            with transaction.atomic():
+                now = timezone.now()
+                rows.update(done=F("done"))  # a write first: locks the row (SQLite: the database) for this chunk
+                last, finished = rows.select_for_update().values_list("last_response_id", "finished_at").get()
+                if finished:
+                    break
+                # A chunk is a range of response ids (read from the primary key alone, which stays fast
+                # whatever the filter), then the filter within it.
+                upper = SurveyResponse.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk]
+                upper = max(upper, default=None)
+                if upper is None:
+                    rows.update(finished_at=now)
+                    break
+                part = comments.filter(pk__gt=last, pk__lte=upper)
+                matched = part.count()
+                changed = write(part, job.sub_theme_id, now) if matched else 0
+                rows.update(last_response_id=upper, done=F("done") + matched, changed=F("changed") + changed)
+    except Exception as exc:
+        rows.update(error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
+        raise
+    job.refresh_from_db()
+    return job
+
+
 @transaction.atomic
 def theme_save(*, user, instance, fields: dict):
-    """Create or change a key driver or sub-theme (CX team, administrators). Changed rules re-tag
-    every comment in the background (manual tags are kept)."""
+    """Create or change a key driver or sub-theme (CX team, administrators). Changed rules or a
+    driver's changed scope re-tag every comment in the background (manual tags are kept)."""
     from django.utils.text import slugify
 
     if not permissions.can_edit_taxonomy(user):
         raise PermissionDenied("Only the CX team and administrators edit themes.")
+    # A new driver has no sub-themes yet: only an existing one's changed scope re-tags.
+    scope = (instance.sources, instance.segments) if isinstance(instance, KeyDriver) and instance.pk else None
     for key, value in fields.items():
         setattr(instance, key, value)
     if not instance.slug:
         instance.slug = slugify(instance.name)[:120]
     instance.full_clean()
     record_as(instance, user).save()
-    if isinstance(instance, SubTheme):
+    rescoped = scope is not None and scope != (instance.sources, instance.segments)
+    if isinstance(instance, SubTheme) or rescoped:
         run = TaggingRun.objects.create()
         dispatch.enqueue("rootcause.tag_comments", {"run_id": run.pk})
     return instance

@@ -38,6 +38,12 @@ def tag_comments(
     TaggingRun.objects.filter(pk=run_id).update(finished_at=timezone.now())
 
 
+@shared_task(name="rootcause.bulk_tag", ignore_result=True, acks_late=True)
+def bulk_tag(job_id: int) -> None:
+    """Add or remove a sub-theme on the comments of a bulk job (resumes where a previous run stopped)."""
+    services.bulk_tag_run(job_id=job_id)
+
+
 @shared_task(name="rootcause.verify_issues", ignore_result=True)
 def verify_issues() -> int:
     """Periodic: verify every open issue whose check window has ended and has no result yet."""

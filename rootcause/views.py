@@ -2,7 +2,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
@@ -15,6 +17,8 @@ from rootcause import selectors, services
 from rootcause.forms import (
     ActionItemForm,
     ActionUpdateForm,
+    BulkTagForm,
+    CommentFilterForm,
     DecisionPointForm,
     IssueForm,
     KeyDriverForm,
@@ -96,12 +100,86 @@ def untagged(request):
     )
 
 
+def _comment_filters(request, themes) -> tuple[CommentFilterForm, dict | None]:
+    """The comments page's filter form and its filters (None when they are not valid)."""
+    form = CommentFilterForm(request.GET or None, themes=themes)
+    if not request.GET:
+        return form, {}
+    return form, form.comment_filters() if form.is_valid() else None
+
+
+def comments(request):
+    """Every comment, filtered, with its sub-themes; the CX team adds or removes a sub-theme on all
+    the matching comments at once (a background job whose progress shows here)."""
+    themes = list(SubTheme.objects.select_related("driver").order_by("driver__name", "name"))
+    form, filters = _comment_filters(request, themes)
+    responses = selectors.comments_matching(**filters) if filters is not None else SurveyResponse.objects.none()
+    page = Paginator(selectors.comment_page(responses), 25).get_page(request.GET.get("page"))
+    can_tag = permissions.can_tag_comments(request.user)
+    job = None
+    if can_tag:
+        job = selectors.bulk_tag_jobs().filter(pk=positive_id(request.GET.get("job")) or 0).first()
+    query = request.GET.copy()
+    for name in ("page", "job"):
+        query.pop(name, None)
+    return render(
+        request,
+        "rootcause/comments.html",
+        {
+            "form": form,
+            "page": page,
+            "can_tag": can_tag,
+            "bulk_form": BulkTagForm(themes=themes) if can_tag else None,
+            "job": job,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@require_POST
+def comments_bulk(request):
+    """Start a bulk job on the comments the page's filters (in the query string) match."""
+    if not permissions.can_tag_comments(request.user):
+        raise PermissionDenied("Only the CX team and administrators tag comments.")
+    themes = list(SubTheme.objects.select_related("driver"))
+    form, filters = _comment_filters(request, themes)
+    bulk = BulkTagForm(request.POST, themes=themes)
+    query = request.GET.copy()
+    for name in ("page", "job"):
+        query.pop(name, None)
+    back = f"{reverse('comments')}?{query.urlencode()}"
+    if filters is None or not bulk.is_valid():
+        messages.error(request, "Choose an action and a sub-theme, and correct the filters.")
+        return redirect(back)
+    theme = next(t for t in themes if t.pk == bulk.cleaned_data["sub_theme"])
+    try:
+        job = services.bulk_tag_start(
+            user=request.user, action=bulk.cleaned_data["action"], sub_theme=theme, filters=filters
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    query["job"] = job.pk
+    return redirect(f"{reverse('comments')}?{query.urlencode()}")
+
+
+def bulk_job_progress(request, pk):
+    job = get_object_or_404(selectors.bulk_tag_jobs(), pk=pk)
+    return render(request, "rootcause/partials/bulk_progress.html", {"job": job})
+
+
 @require_POST
 def tag(request):
     response = get_object_or_404(SurveyResponse, pk=positive_id(request.POST.get("response")) or 0)
     theme = get_object_or_404(SubTheme, pk=positive_id(request.POST.get("sub_theme")) or 0)
-    services.tag_set(user=request.user, response=response, sub_theme=theme, present=request.POST.get("present") != "0")
-    messages.success(request, f"Tagged “{theme}”; the matching rules will leave this tag alone.")
+    try:
+        services.tag_set(
+            user=request.user, response=response, sub_theme=theme, present=request.POST.get("present") != "0"
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Tagged “{theme}”; the matching rules will leave this tag alone.")
     return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/rootcause/") else "untagged")
 
 
@@ -110,13 +188,8 @@ def pareto(request):
     analysis = None
     if form.is_valid() or not request.GET:
         data = form.cleaned_data if request.GET else {}
-        responses = selectors.responses_for(
-            start=data.get("start"),
-            end=data.get("end"),
-            segment=data.get("segment", ""),
-            product=data.get("product", ""),
-            dissatisfied_only=data.get("dissatisfied_only", False),
-        )
+        comment_filters = form.comment_filters() if request.GET else {}
+        responses = selectors.responses_for(**comment_filters)
         analysis = selectors.pareto_analysis(
             responses=responses,
             weight_by_revenue=data.get("weight_by_revenue", False),
@@ -138,6 +211,10 @@ def pareto(request):
         )
         for item in analysis["rows"]:
             item["issue"] = open_issues.get(item["theme"].pk)
+        # "Open an issue" carries the filter, so the issue's evidence is that of these comments.
+        carried = QueryDict(mutable=True)
+        carried.update({name: request.GET[name] for name in comment_filters})
+        analysis["filter_query"] = carried.urlencode()
         analysis["chart"] = {
             "labels": [r["theme"].name for r in analysis["rows"]],
             "values": [r["row"].value for r in analysis["rows"]],
@@ -280,12 +357,18 @@ def issue_create(request):
         )
     if permissions.can_be_cx_owner(request.user):
         initial["cx_owner"] = request.user.pk
+    # Opened from a Pareto row: the evidence is that of the comments its filter keeps.
+    pareto_form = ParetoForm(request.GET)
+    comment_filters = pareto_form.comment_filters() if pareto_form.is_valid() else {}
     form = IssueForm(request.POST or None, initial=initial, functions=functions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         issue = Issue(
             evidence=selectors.issue_evidence(
-                sub_theme=data.get("sub_theme"), metric=data.get("metric"), period=data.get("period")
+                sub_theme=data.get("sub_theme"),
+                metric=data.get("metric"),
+                period=data.get("period"),
+                filters=comment_filters,
             ),
             alert_id=positive_id(request.POST.get("alert")),
         )
@@ -296,7 +379,7 @@ def issue_create(request):
         else:
             messages.success(request, f"Opened “{issue}”.")
             return redirect("issue-detail", issue.pk)
-    source = selectors.issue_evidence(sub_theme=sub_theme, metric=metric, period=period)
+    source = selectors.issue_evidence(sub_theme=sub_theme, metric=metric, period=period, filters=comment_filters)
     return render(
         request,
         "rootcause/issue_form.html",

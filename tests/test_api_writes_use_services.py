@@ -20,6 +20,7 @@ def test_every_create_and_update_saves_through_a_service():
         if not issubclass(viewset, mixins.CreateModelMixin | mixins.UpdateModelMixin):
             continue
         assert viewset.perform_create is mixins.CreateModelMixin.perform_create, prefix  # no logic there
-        assert viewset.perform_update is mixins.UpdateModelMixin.perform_update, prefix
+        if issubclass(viewset, mixins.UpdateModelMixin):  # some create without updating (comment tags)
+            assert viewset.perform_update is mixins.UpdateModelMixin.perform_update, prefix
         # ...because the serializer's save calls the app's service instead of writing the model itself
         assert viewset.serializer_class.save is not serializers.BaseSerializer.save, prefix

@@ -110,6 +110,7 @@ ENDPOINTS: dict[str, Row] = {
     "business-impact": Row(read()),
     "driver-analysis": Row(read()),
     "import-list": Row(form("import_data")),
+    "import-template": Row({"GET": "import_data"}),
     "import-detail": Row(form("import_data"), obj="import_job"),
     "import-progress": Row(form("import_data"), obj="import_job"),
     "metric-detail": Row(read(), obj="metric"),
@@ -130,8 +131,13 @@ ENDPOINTS: dict[str, Row] = {
     "sub-theme-edit": Row(form("edit_taxonomy"), obj="sub_theme"),
     "untagged": Row(read()),
     "tag": Row(
-        post("edit_taxonomy"), data={"POST": lambda w: {"response": w["response"].pk, "sub_theme": w["sub_theme"].pk}}
+        post("tag_comments"), data={"POST": lambda w: {"response": w["response"].pk, "sub_theme": w["sub_theme"].pk}}
     ),
+    "comments": Row(read()),
+    "comments-bulk": Row(
+        post("tag_comments"), data={"POST": lambda w: {"action": "add", "sub_theme": w["sub_theme"].pk}}
+    ),
+    "bulk-job-progress": Row(read(), obj="bulk_job"),
     "pareto": Row({"GET": "view", "POST": "save_pareto_snapshots"}),
     "decision-points": Row(read()),
     "workflow-create": Row(form(CHANGE)),
@@ -167,6 +173,8 @@ ENDPOINTS: dict[str, Row] = {
     "alert-rule-create": Row(form("write_alert_rules"), obj="metric"),
     "alert-rule-edit": Row(form("write_alert_rules"), obj="alert_rule"),
     "alert-rule-delete": Row(post("write_alert_rules"), obj="alert_rule"),
+    "alert-rule-detail": Row(read(), obj="alert_rule"),
+    "alert-rule-replay": Row(post("write_alert_rules"), obj="alert_rule"),
     # --- ownership -----------------------------------------------------------------------------
     "ownership:map": Row(read()),
     "ownership:map-export": Row(VIEW, obj="export"),
@@ -226,6 +234,19 @@ ENDPOINTS: dict[str, Row] = {
     "api:canvas-retire": Row(post("write_canvases"), obj="canvas"),
     "api:keydriver-list": Row(VIEW),
     "api:keydriver-detail": Row(VIEW, obj="key_driver"),
+    "api:comment-list": Row(VIEW),
+    "api:comment-detail": Row(VIEW, obj="response"),
+    "api:commenttag-list": Row(
+        api_list("tag_comments"),
+        data={"POST": lambda w: {"response": w["response"].pk, "sub_theme": w["sub_theme"].pk}},
+    ),
+    "api:commenttag-detail": Row(VIEW, obj="comment_tag"),
+    "api:commenttag-remove": Row(post("tag_comments"), obj="comment_tag"),
+    "api:commenttag-bulk": Row(
+        post("tag_comments"), data={"POST": lambda w: {"action": "add", "sub_theme": w["sub_theme"].pk}}
+    ),
+    "api:bulktagjob-list": Row(VIEW),
+    "api:bulktagjob-detail": Row(VIEW, obj="bulk_job"),
     "api:workflow-list": Row(VIEW),
     "api:workflow-detail": Row(VIEW, obj="workflow"),
     "api:issue-list": Row(
@@ -258,6 +279,7 @@ ENDPOINTS: dict[str, Row] = {
     "api:digestdelivery-detail": Row({"GET": "configure_organisation"}, obj="delivery"),
     "api:alertrule-list": Row(api_list("write_alert_rules")),
     "api:alertrule-detail": Row(api_detail("write_alert_rules", delete="write_alert_rules"), obj="alert_rule"),
+    "api:alertrule-replay": Row(post("write_alert_rules"), obj="alert_rule"),
     "api:alert-list": Row(VIEW),
     "api:alert-detail": Row(VIEW, obj="alert"),
     "api:alert-acknowledge": Row(post("acknowledge_alerts"), obj="alert", owned=True),
@@ -382,7 +404,16 @@ def _build_world() -> dict:
     from digests.models import DigestDelivery
     from metrics.models import ImportJob, Metric, MetricValue, SurveyResponse
     from outcomes.models import Canvas, CustomerCategory
-    from rootcause.models import ActionItem, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
+    from rootcause.models import (
+        ActionItem,
+        BulkTagJob,
+        CommentTag,
+        DecisionPoint,
+        Issue,
+        KeyDriver,
+        SubTheme,
+        Workflow,
+    )
 
     def person(username, role, **extra):
         user = User(username=username, role=role, first_name=username.title(), **extra)
@@ -419,10 +450,12 @@ def _build_world() -> dict:
         "delivery": DigestDelivery.objects.create(
             user=users["other_leader"], period="weekly:2026-11-23", frequency="weekly", since=now - timedelta(days=7)
         ),
+        "bulk_job": BulkTagJob.objects.create(action="add", sub_theme=sub_theme, total=1, created_by=users["cx"]),
         "token": "not-a-real-token",
         "export": "csv",
         "unknown_address": "no-such-endpoint/",
     }
+    shared["comment_tag"] = CommentTag.objects.create(response=shared["response"], sub_theme=sub_theme)
     world = {"users": users}
     for variant, (name, leader) in {"own": ("Billing", "leader"), "other": ("Logistics", "other_leader")}.items():
         function = Function.objects.create(name=name, slug=name.lower(), leader=users[leader])

@@ -103,10 +103,10 @@ def test_change_against_previous_period_and_same_period_last_year(org):
     )
     add_values(metric, [90, 85, 84], start=date(2025, 1, 1))
     _evaluate(metric, date(2026, 4, 2))
-    fired = dict(Alert.objects.values_list("rule__name", "opened_period"))
+    fired = dict(Alert.objects.filter(state="firing").values_list("rule__name", "opened_period"))
     # 74 vs 79 is -5 (fires at 4); vs March 2025 (84) it is -11.9% (fires at 10%); Feb: -7.1%, no.
     assert fired == {"drop vs previous": date(2026, 3, 1), "drop vs last year": date(2026, 3, 1)}
-    assert "-11.9%" in Alert.objects.get(rule__name="drop vs last year").message
+    assert "-11.9%" in Alert.objects.get(rule__name="drop vs last year", state="firing").message
 
 
 def test_improvement_is_not_a_worsening_change(org):
@@ -132,14 +132,26 @@ def test_control_chart_rule_fires_on_a_shift_and_names_the_western_electric_rule
     _evaluate(metric, day(13))
     alert = Alert.objects.get()
     assert alert.opened_period == day(12)
-    assert "individuals chart, rule 1: one point beyond 3σ" in alert.message
+    assert "individuals chart, Western Electric rule 1: one point beyond 3σ" in alert.message
+    assert alert.limits["lower"] == pytest.approx(48.93, abs=0.005) and not alert.limits["provisional"]
 
 
-def test_a_new_rule_on_an_already_bad_metric_fires_once_but_old_episodes_are_not_replayed(org):
+def test_a_new_rule_records_past_episodes_as_history_untold_and_tells_the_open_one_once(org):
     metric = metric_with(org, [70, 80, 80, 70, 70])
     rule_on(metric, level="red")
     _evaluate(metric, day(5))
-    assert list(Alert.objects.values_list("opened_period", flat=True)) == [day(3)]
+    _evaluate(metric, day(5))  # replaying is done once
+    past, current = Alert.objects.order_by("opened_period")
+    assert (past.opened_period, past.resolved_period, past.state, past.from_history) == (
+        day(0),
+        day(1),
+        "resolved",
+        True,
+    )
+    assert "Recorded from history" in past.message and not past.deliveries.exists()
+    assert (current.opened_period, current.state, current.from_history) == (day(3), "firing", False)
+    assert list(Delivery.objects.values_list("alert_id", "kind")) == [(current.pk, "fire")]
+    assert len(mail.outbox) + Email.objects.filter(status="sent").count() <= 1
 
 
 def test_muted_rule_records_the_episode_but_tells_nobody(org):

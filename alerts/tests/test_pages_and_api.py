@@ -161,12 +161,12 @@ def test_inbox_tabs(org, client_for, firing):
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        ("/alerts/?scope=mine", 4),
+        ("/alerts/?scope=mine", 5),
         ("/alerts/?scope=functions", 5),
         ("/alerts/?scope=all", 4),
         ("/alerts/{alert}/", 9),
         ("/alerts/metric/{slug}/", 7),
-        ("/api/alerts/?scope=mine", 4),
+        ("/api/alerts/?scope=mine", 5),
         ("/api/alert-rules/", 5),
     ],
 )

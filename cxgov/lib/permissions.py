@@ -51,6 +51,9 @@ CAPABILITIES: dict[str, Rule] = {
     "read_audit": _rule(ADMIN, allows="read the audit trail: who changed the configuration, and what"),
     "import_data": _rule(ADMIN, CX, allows="push customer data: file imports and the bulk ingestion API"),
     "edit_taxonomy": _rule(ADMIN, CX, allows="write key drivers and sub-themes, and correct comment tags"),
+    "tag_comments": _rule(
+        ADMIN, CX, allows="put sub-themes on comments or take them off, one by one or in bulk (comments page, tags API)"
+    ),
     "save_pareto_snapshots": _rule(ADMIN, CX, allows="keep a Pareto analysis to compare later ones with"),
     "write_canvases": _rule(ADMIN, CX, allows="write customer categories and outcome canvases"),
     "write_alert_rules": _rule(ADMIN, CX, allows="write alert rules on metrics"),
@@ -195,6 +198,11 @@ def can_write_canvases(user) -> bool:
     return holds(user, "write_canvases")
 
 
+def can_tag_comments(user) -> bool:
+    """May this user put sub-themes on comments or take them off, one by one or in bulk?"""
+    return holds(user, "tag_comments")
+
+
 def can_write_alert_rules(user) -> bool:
     """May this user write alert rules on metrics?"""
     return holds(user, "write_alert_rules")
@@ -326,6 +334,12 @@ class CanvasPermission(CapabilityPermission):
     """Customer categories and canvases: everyone reads; canvas writers write."""
 
     capability = "write_canvases"
+
+
+class TagCommentsPermission(CapabilityPermission):
+    """Comment tags: everyone reads; those who tag comments add and remove them."""
+
+    capability = "tag_comments"
 
 
 class IngestPermission(drf_permissions.BasePermission):

@@ -10,6 +10,7 @@ one view at a time.
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework.settings import api_settings
 
 ERROR = "Error"
@@ -94,3 +95,15 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
                 # A view may describe an error in its own words; its body is still the shared shape.
                 declared.setdefault("content", answer["content"])
     return result
+
+
+class StrictSerializerExtension(OpenApiSerializerExtension):
+    """Strict serializers (``cxgov.lib.serializers``) refuse fields they do not know: their schema
+    says so (``additionalProperties: false``), so a client generated from it never sends one."""
+
+    target_class = "cxgov.lib.serializers.StrictMixin"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}

@@ -690,3 +690,57 @@ def test_a_row_filter_imports_only_the_chosen_rows_and_is_saved_with_the_mapping
     _upload(client, "responses", "pulse", "repeats.csv", REPEATS.encode())
     page = client.get(f"/metrics/imports/{ImportJob.objects.latest('pk').pk}/").content.decode()
     assert "the row filter keeps <strong>3</strong> (“sentiment” is Negative)" in page
+
+
+# --- issue 14, "What to build" 10: the import page explains itself
+
+
+def test_the_import_page_says_what_each_kind_needs_and_offers_templates(org, client_for):
+    client = client_for(org["cx"])
+    page = client.get("/metrics/imports/").content.decode()
+    assert "What each kind of file needs" in page
+    for kind in ("responses", "customers", "observations"):
+        assert f"/metrics/imports/template/?kind={kind}" in page
+    assert "Comments without a score" in page
+
+
+@pytest.mark.parametrize("kind", ["responses", "customers", "observations"])
+def test_a_filled_in_template_imports_as_it_is(org, client_for, kind):
+    client = client_for(org["cx"])
+    response = client.get("/metrics/imports/template/", {"kind": kind})
+    assert response["Content-Disposition"] == f'attachment; filename="cxgov-{kind}-template.csv"'
+    source = "" if kind == "customers" else "template"
+    client.post(
+        "/metrics/imports/",
+        {"kind": kind, "source": source, "file": SimpleUploadedFile("t.csv", response.content)},
+    )
+    job = ImportJob.objects.get()
+    mapping = ingestion.Mapping.from_json(job.mapping)
+    assert set(mapping.columns) == set(ingestion.FIELDS[kind]["required"] + ingestion.FIELDS[kind]["optional"])
+    form = {f"col_{k}": v for k, v in mapping.columns.items()}
+    if kind == "customers":
+        form["snapshot"] = "2026-10-31"
+    assert client.post(f"/metrics/imports/{job.pk}/", form).status_code == 302
+    job = services.import_run(job_id=job.pk)
+    assert (job.status, job.written_rows) == ("done", 1), (job.message, job.errors)
+
+
+def test_an_unknown_template_kind_is_not_found(org, client_for):
+    assert client_for(org["cx"]).get("/metrics/imports/template/", {"kind": "x"}).status_code == 404
+    assert client_for(org["leader"]).get("/metrics/imports/template/", {"kind": "responses"}).status_code == 403
+
+
+def test_the_bulk_api_takes_comments_without_a_score_but_not_empty_responses(org, api_for):
+    base = {"source": "tweets", "responded_at": "2026-10-01T10:00:00Z"}
+    rows = [base | {"external_id": "1", "comment": "@airline lost my bag"}]
+    response = api_for(org["cx"]).post("/api/ingest/responses/", rows, format="json")
+    assert response.status_code in (200, 201), response.content
+    assert SurveyResponse.objects.get().score is None
+    response = api_for(org["cx"]).post("/api/ingest/responses/", [base | {"external_id": "2"}], format="json")
+    assert response.status_code == 400
+    assert response.json()["rows"][0]["errors"]["score"] == ["A response needs a score, a comment or both."]
+    response = api_for(org["cx"]).post(
+        "/api/ingest/responses/", [base | {"external_id": "3", "score": 9}], format="json"
+    )
+    assert response.json()["rows"][0]["errors"]["scale"] == ["A score needs its scale (nps, csat or ces)."]
+    assert SurveyResponse.objects.count() == 1

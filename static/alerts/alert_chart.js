@@ -19,9 +19,10 @@
   }
   if (d.limits) {
     const line = (label, data, color, dash) => ({ label: label, data: data, borderColor: color, backgroundColor: color, borderDash: dash, pointRadius: 0, stepped: true, order: 4 });
-    datasets.push(line("Centre", d.limits.centre, "#6c757d", []));
-    datasets.push(line("Upper control limit", d.limits.upper, "#dc3545", [6, 4]));
-    datasets.push(line("Lower control limit", d.limits.lower, "#dc3545", [6, 4]));
+    const which = d.limits.label ? " (" + d.limits.label + ")" : "";
+    datasets.push(line("Centre" + which, d.limits.centre, "#6c757d", []));
+    datasets.push(line("Upper control limit" + which, d.limits.upper, "#dc3545", [6, 4]));
+    datasets.push(line("Lower control limit" + which, d.limits.lower, "#dc3545", [6, 4]));
   }
   new Chart(canvas, {
     type: "line",
