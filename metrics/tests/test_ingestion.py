@@ -738,7 +738,9 @@ def test_the_bulk_api_takes_comments_without_a_score_but_not_empty_responses(org
     assert SurveyResponse.objects.get().score is None
     response = api_for(org["cx"]).post("/api/ingest/responses/", [base | {"external_id": "2"}], format="json")
     assert response.status_code == 400
-    assert response.json()["rows"][0]["errors"]["score"] == ["A response needs a score, a comment or both."]
+    assert response.json()["rows"][0]["errors"]["score"] == [
+        "A response needs a score, a comment or attributes (e.g. a spend to analyse)."
+    ]
     response = api_for(org["cx"]).post(
         "/api/ingest/responses/", [base | {"external_id": "3", "score": 9}], format="json"
     )
