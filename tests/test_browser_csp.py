@@ -19,6 +19,7 @@ PAGES = [
     "/rootcause/pareto/",
     "/metrics/",
     "/metrics/csat/",
+    "/metrics/driver-analysis/",
     "/alerts/",
     "/digests/",
     "/digests/preview/",

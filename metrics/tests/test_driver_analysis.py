@@ -75,9 +75,11 @@ def test_key_driver_page_gives_johnsons_weights_of_mtcars(mtcars_imported, djang
     assert "29.80%" in html and "200 resamples" in html
 
 
-def test_key_driver_api_gives_lmg_of_mtcars_by_default(mtcars_imported, org, api_for):
+def test_key_driver_api_gives_lmg_of_mtcars_by_default(mtcars_imported, org, api_for, django_assert_num_queries):
     query = "data=responses:mtcars&outcome=mpg&drivers=cyl,disp,hp,gear"
-    body = api_for(org["stakeholder"]).get(f"/api/driver-analysis/?{query}").json()
+    api = api_for(org["stakeholder"])
+    with django_assert_num_queries(5):  # token, sources, has series, fields, rows
+        body = api.get(f"/api/driver-analysis/?{query}").json()
     assert body["method"] == "lmg" and body["n"] == 32 and body["resamples"] == 200
     assert body["r2"] == pytest.approx(MTCARS_R2, abs=5e-8)
     assert {d["driver"]: round(d["share"], 5) for d in body["drivers"]} == MTCARS_LMG
@@ -142,7 +144,9 @@ def test_observation_series_joined_per_customer_use_the_customer_id_dimension(or
     assert {d["driver"]: round(d["share"], 5) for d in body["drivers"]} == MTCARS_LMG
 
 
-def test_a_metric_key_driver_page_offers_johnsons_weights_with_intervals(org, client_for, api_for):
+def test_a_metric_key_driver_page_offers_johnsons_weights_with_intervals(
+    org, client_for, api_for, django_assert_num_queries
+):
     import numpy as np
     from django.utils import timezone
 
@@ -165,7 +169,9 @@ def test_a_metric_key_driver_page_offers_johnsons_weights_with_intervals(org, cl
             )
         )
     SurveyResponse.objects.bulk_create(rows)
-    page = client_for(org["leader"]).get("/metrics/pulse/drivers/?method=johnson")
+    client = client_for(org["leader"])
+    with django_assert_num_queries(4):  # session, user, metric, responses
+        page = client.get("/metrics/pulse/drivers/?method=johnson")
     analysis = page.context["analysis"]
     assert analysis["method"] == "johnson" and analysis["n"] == 200
     assert [d["driver"] for d in analysis["drivers"]] == ["billing", "delivery"]

@@ -169,3 +169,73 @@ def test_the_metric_page_says_what_a_proportion_counts(org, client_for):
     _define(org, name="Negative", calculator="proportion", condition_field="sentiment", condition_values="negative")
     page = client_for(org["leader"]).get("/metrics/negative/").content.decode()
     assert '<span id="metric-condition">sentiment is negative</span>' in page
+
+
+def test_nist_p_chart_as_two_series_alerts_at_points_15_and_23_without_invented_responses(org, api_for):
+    from alerts.models import Alert
+    from alerts.tests.test_charts import NIST_P
+    from alerts.tests.test_history_and_nist import _at, _day, _rule_through_api
+
+    rows = [
+        row
+        for i, p in enumerate(NIST_P)
+        for row in (
+            {"source": "misregistered", "external_id": str(i), "observed_at": _at(i), "value": round(p * 50)},
+            {"source": "inspected", "external_id": str(i), "observed_at": _at(i), "value": 50},
+        )
+    ]
+    assert api_for(org["cx"]).post("/api/ingest/observations/", rows, format="json").json() == {"written": 60}
+    metric = Metric.objects.create(
+        name="Misregistered wafers",
+        slug="misregistered",
+        kind="output",
+        granularity="day",
+        direction="lower",
+        unit="%",
+        calculator="series_proportion",
+        source="misregistered",
+        denominator_source="inspected",
+        owning_function=org["billing"],
+    )
+    episodes = _rule_through_api(org, api_for, metric, len(NIST_P), chart_tests=[1])
+    assert [(opened, resolved) for opened, resolved, _ in episodes] == [(_day(14), _day(15)), (_day(22), _day(23))]
+    first = Alert.objects.order_by("opened_period").first()
+    assert first.limits["chart"] == "p"  # chosen automatically for a proportion
+    assert first.limits["centre"] == pytest.approx(23.1333, abs=1e-4)
+    assert first.limits["upper"] == pytest.approx(41.02, abs=0.005)
+
+
+def test_a_rate_per_unit_is_judged_on_a_u_chart(org, api_for):
+    from alerts.models import Alert
+    from alerts.tests.test_history_and_nist import _at, _day, _rule_through_api
+    from alerts.tests.test_u_chart import PC_NONCONFORMITIES
+
+    counts = [*PC_NONCONFORMITIES, 25]  # the 21st sample of 5 computers: 5 nonconformities per computer
+    rows = [
+        row
+        for i, count in enumerate(counts)
+        for row in (
+            {"source": "nonconformities", "external_id": str(i), "observed_at": _at(i), "value": count},
+            {"source": "computers", "external_id": str(i), "observed_at": _at(i), "value": 5},
+        )
+    ]
+    api_for(org["cx"]).post("/api/ingest/observations/", rows, format="json")
+    metric = Metric.objects.create(
+        name="Nonconformities per computer",
+        slug="nonconformities",
+        kind="output",
+        granularity="day",
+        direction="lower",
+        unit="per computer",
+        calculator="rate",
+        source="nonconformities",
+        denominator_source="computers",
+        owning_function=org["billing"],
+    )
+    episodes = _rule_through_api(org, api_for, metric, len(counts), chart_tests=[1])
+    assert [opened for opened, _, _ in episodes] == [_day(20)]
+    alert = Alert.objects.get()
+    u_bar = sum(counts) / (5 * len(counts))
+    assert alert.limits["chart"] == "u"
+    assert alert.limits["centre"] == pytest.approx(u_bar)
+    assert alert.limits["upper"] == pytest.approx(u_bar + 3 * (u_bar / 5) ** 0.5)
