@@ -656,7 +656,8 @@ def import_wait_seconds(job: ImportJob) -> float | None:
     if job.status not in (ImportStatus.VALIDATING, ImportStatus.WRITING) or import_takeable(job):
         return None
     remaining = (job.lease_until - timezone.now()).total_seconds() if job.lease_until else 0
-    return max(remaining, 0) + 1
+    # Past its lease but alive (a long SQLite write): look again a renewal period later, not at once.
+    return max(remaining, settings.JOB_LEASE_SECONDS / 3) + 1
 
 
 class _LeaseKeeper:
@@ -712,8 +713,8 @@ def imports_requeue_stuck() -> int:
             worker="",
             lease_until=None,
             updated_at=now,
-            message=f"The worker running this import stopped at {timezone.localtime(now):%H:%M:%S}; "
-            "it was handed to another worker.",
+            message=f"The worker running this import stopped (last sign of life before "
+            f"{timezone.localtime(job.lease_until or now):%H:%M:%S}); it was handed to another worker.",
         ):
             dispatch.enqueue("metrics.import_file", {"job_id": job.pk})
             count += 1
