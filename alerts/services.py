@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from alerts import emails, evaluation
@@ -32,7 +32,7 @@ from alerts.models import (
 from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
-from cxgov.models import Role, User
+from cxgov.models import User
 from metrics.models import Metric, MetricValue
 
 RULE_FIELDS = [
@@ -268,7 +268,7 @@ def evaluation_record_failure(*, evaluation_id: int, error: str, final: bool) ->
     )
     if previous == EvaluationStatus.FAILED:
         return  # the administrators already know this metric's evaluation is failing
-    admins = User.objects.filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True), is_active=True)
+    admins = permissions.holders("configure_organisation")
     with transaction.atomic():  # each notice and its email in the outbox, together and once
         FailureNotice.objects.bulk_create(
             [FailureNotice(evaluation=failed, recipient=a, created_at=now) for a in admins], ignore_conflicts=True

@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from cxgov.lib import outbox
 from cxgov.lib.admin import ReadOnlyAdminMixin
-from cxgov.models import Accountability, Function, Heartbeat, Membership, User
+from cxgov.models import Accountability, Email, Function, Heartbeat, Membership, User
 
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -42,3 +43,19 @@ class AccountabilityAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "seen_at", "hostname"]
+
+
+@admin.register(Email)
+class EmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The outbox: what waits, what was sent, what failed and why; failed ones can be sent again
+    (through the outbox's own ``retry_failed``, as it has no page of its own)."""
+
+    list_display = ["subject", "kind", "status", "attempts", "created_at", "next_attempt_at", "sent_at", "error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["subject", "to", "key"]
+    actions = ["send_again"]
+
+    @admin.action(description="Send the selected failed emails again")
+    def send_again(self, request, queryset):
+        count = outbox.retry_failed(email_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} email(s) will be sent again.")

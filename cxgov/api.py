@@ -2,12 +2,13 @@ from rest_framework import viewsets
 
 from cxgov import selectors, services
 from cxgov.filters import AccountabilityFilter, FunctionFilter, MembershipFilter
+from cxgov.lib.api import ReadBackMixin
 from cxgov.lib.permissions import ConfigurationPermission, ObjectPermission
 from cxgov.models import Membership
 from cxgov.serializers import AccountabilitySerializer, FunctionSerializer, MembershipSerializer
 
 
-class FunctionViewSet(viewsets.ModelViewSet):
+class FunctionViewSet(ReadBackMixin, viewsets.ModelViewSet):
     """Functions (teams and departments). Everyone reads; administrators change and delete them, and a
     function's leader may change its description (``services.function_save`` and
     ``services.function_delete`` decide; a function still in use is not deleted: 409)."""

@@ -1,6 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
 from alerts import api as alerts_api
@@ -11,6 +14,14 @@ from metrics import api as metrics_api
 from outcomes import api as outcomes_api
 from ownership import api as ownership_api
 from rootcause import api as rootcause_api
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+def not_found(request, path=""):
+    """Any other address under /api/ answers as the API does (``{"detail": ...}``), not with a page."""
+    raise NotFound()
+
 
 router = DefaultRouter()
 router.register("functions", api.FunctionViewSet)
@@ -36,8 +47,14 @@ urlpatterns = [
     path("ingest/observations/", metrics_api.ObservationsIngest.as_view(), name="ingest-observations"),
     path("ingest/customers/", metrics_api.CustomersIngest.as_view(), name="ingest-customers"),
     path("pareto/", rootcause_api.ParetoView.as_view(), name="pareto"),
+    path("north-star/", outcomes_api.NorthStarView.as_view(), name="north-star"),
+    path("kpi-audit/", metrics_api.KpiAuditView.as_view(), name="kpi-audit"),
+    path("business-impact/", metrics_api.BusinessImpactView.as_view(), name="business-impact"),
     path("ownership/map/", ownership_api.OwnershipMapView.as_view(), name="ownership-map"),
     path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
     path("audit/", audit_api.AuditView.as_view(), name="audit"),
     path("", include(router.urls)),
+    # Only addresses ending in a slash: one without (``/api/functions``) is still redirected to its
+    # slashed form by APPEND_SLASH.
+    re_path(r"^(?P<path>.*/)$", not_found, name="not-found"),
 ]

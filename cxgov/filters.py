@@ -1,6 +1,8 @@
 import django_filters
 from django import forms
 from django.db import models
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 
 from cxgov.models import Accountability, Function, Membership
 
@@ -28,13 +30,32 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+MAX_ID = 2**63 - 1  # the largest id the databases store; larger ones are refused with a 400
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A filter on a related object's id. Any id is a valid question: one that names nothing finds
+    nothing (a choice filter would answer 400 "Select a valid choice" and cost a query per value)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
 class FilterSet(django_filters.FilterSet):
-    """The project's filter sets: boolean fields (and ``__isnull`` lookups) refuse unknown values."""
+    """The project's filter sets: boolean fields (and ``__isnull`` lookups) refuse unknown values;
+    related objects are filtered by id."""
 
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": StrictBooleanFilter},
         models.NullBooleanField: {"filter_class": StrictBooleanFilter},
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
     }
 
 
@@ -54,3 +75,9 @@ class AccountabilityFilter(FilterSet):
     class Meta:
         model = Accountability
         fields = {"function": ["exact"], "role": ["exact"], "subject": ["exact", "icontains"]}
+
+
+class FilterBackend(DjangoFilterBackend):
+    """The API's filter backend: filters declared with ``filterset_fields`` follow the same rules."""
+
+    filterset_base = FilterSet

@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
+from cxgov.lib import permissions
 from cxgov.lib.forms import BoundedFormMixin
-from cxgov.models import Function, Raci, Role, User
+from cxgov.models import Function, Raci, User
 
 
 class FunctionForm(BoundedFormMixin, forms.ModelForm):
@@ -16,9 +17,7 @@ class FunctionForm(BoundedFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
-        self.fields["leader"].queryset = User.objects.filter(is_active=True, role=Role.LEADER).order_by(
-            "first_name", "last_name"
-        )
+        self.fields["leader"].queryset = permissions.holders("lead_functions").order_by("first_name", "last_name")
         self.fields["leader"].help_text = "People with the functional leader role."
         parents = Function.objects.order_by("name")
         if self.instance.pk:
@@ -58,7 +57,7 @@ class PersonForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "first_name", "last_name", "email", "title", "role", "is_active"]
-        widgets = {"role": forms.RadioSelect(choices=Role.choices)}
+        widgets = {"role": forms.RadioSelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

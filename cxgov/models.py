@@ -30,10 +30,6 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
-    @property
-    def is_administrator(self) -> bool:
-        return self.is_superuser or self.role == Role.ADMINISTRATOR
-
 
 class Function(models.Model):
     """A team or department (billing, logistics, IT...); has a leader; customer-facing or not."""

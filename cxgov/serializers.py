@@ -13,8 +13,17 @@ class PersonSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "username", "name", "title", "role"]
 
 
+class FunctionSummarySerializer(serializers.ModelSerializer):
+    """A function as other answers name it."""
+
+    class Meta:
+        model = Function
+        fields = ["id", "name", "slug", "customer_facing"]
+        read_only_fields = fields
+
+
 class FunctionSerializer(StrictModelSerializer):
-    leader_detail = PersonSummarySerializer(source="leader", read_only=True)
+    leader_detail = PersonSummarySerializer(source="leader", read_only=True, allow_null=True)
     member_count = serializers.IntegerField(read_only=True)
     accountability_count = serializers.IntegerField(read_only=True)
 
@@ -58,7 +67,7 @@ class MembershipSerializer(StrictModelSerializer):
 class AccountabilitySerializer(StrictModelSerializer):
     function_name = serializers.CharField(source="function.name", read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
-    subject_type = serializers.SlugRelatedField(slug_field="model", read_only=True)
+    subject_type = serializers.SlugRelatedField(slug_field="model", read_only=True, allow_null=True)
 
     class Meta:
         model = Accountability

@@ -16,7 +16,7 @@ from simple_history.utils import bulk_create_with_history
 from cxgov.lib import permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
-from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, Role, User
+from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, User
 
 FUNCTION_FIELDS = ("name", "slug", "description", "customer_facing", "parent", "leader")
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
@@ -46,7 +46,7 @@ def function_save(*, user: User, function: Function, fields: dict) -> Function:
     a function's own leader may change its description only (other fields sent unchanged are fine)."""
     changed = model_update(function, fields, fields=FUNCTION_FIELDS)
     if function.pk is None or set(changed) - {"description"}:
-        permissions.require_configure(user)
+        permissions.require_configure_organisation(user)
     else:
         permissions.require_change(user, function)
     if not function.slug:
@@ -77,7 +77,7 @@ def function_delete(*, user: User, function: Function) -> None:
     """Delete a function (administrators: it is configuration). Refused while anything but its
     memberships still refers to it (workflows, issues, action items, register entries, metrics,
     canvases, sub-functions...): those are moved or removed first, so nothing is lost by accident."""
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     in_use, examples = [], []
     for relation in Function._meta.related_objects:
         name = relation.get_accessor_name()
@@ -103,7 +103,7 @@ def function_delete(*, user: User, function: Function) -> None:
 @transaction.atomic
 def membership_save(*, user: User, membership: Membership, fields: dict) -> Membership:
     """Put a person in a function, or change their position in it (administrators)."""
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     model_update(membership, fields, fields=("person", "function", "position", "joined_on"))
     membership.full_clean()
     record_as(membership, user).save()
@@ -113,20 +113,21 @@ def membership_save(*, user: User, membership: Membership, fields: dict) -> Memb
 @transaction.atomic
 def membership_delete(*, user: User, membership: Membership) -> None:
     """Take a person out of a function (administrators)."""
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     record_as(membership, user).delete()
 
 
 @transaction.atomic
 def person_save(*, user: User, person: User, fields: dict, function_ids: set[int], password: str = "") -> User:
     """Create or change a person: identity, role, functions and (optionally) password."""
-    permissions.require_configure(user)
-    if person.is_superuser and not user.is_superuser:
+    permissions.require_configure_organisation(user)
+    if not permissions.can_change_person(user, person):
         raise PermissionDenied("Only a superuser may change a superuser.")
     for key, value in fields.items():
         setattr(person, key, value)
     # Administrators use the Django admin for configuration; nobody else needs it.
-    person.is_staff = person.is_superuser or person.role == Role.ADMINISTRATOR
+    admin_site = permissions.may_use_admin_site(person)
+    person.is_staff = admin_site
     if password:
         person.set_password(password)
     elif person.pk is None:
@@ -135,7 +136,7 @@ def person_save(*, user: User, person: User, fields: dict, function_ids: set[int
     record_as(person, user, "Password set" if password else "").save()
     # Administrators configure in the Django admin (schedules, tokens, metrics): give them
     # its permissions with the role, and take them away with it.
-    if person.role == Role.ADMINISTRATOR:
+    if admin_site:
         person.user_permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
     else:
         person.user_permissions.clear()
@@ -146,7 +147,7 @@ def person_save(*, user: User, person: User, fields: dict, function_ids: set[int
 @transaction.atomic
 def membership_set(*, user: User, person: User, function_ids: set[int]) -> None:
     """Make a person a member of exactly these functions."""
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     current = set(Membership.objects.filter(person=person).values_list("function_id", flat=True))
     for membership in Membership.objects.filter(person=person, function_id__in=current - function_ids):
         record_as(membership, user).delete()  # one by one, so the history records each removal

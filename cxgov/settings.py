@@ -137,6 +137,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "cxgov.lib.middleware.PageMethodsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -345,6 +346,7 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},
     # Every minute: emails whose send failed, or whose worker died, are tried again when due.
     "outbox-send-due": {"task": "cxgov.outbox_send_due", "schedule": _int("OUTBOX_SWEEP_INTERVAL", 60)},
+    "outbox-prune": {"task": "cxgov.outbox_prune", "schedule": 60 * 60},
 }
 # Task intents (cxgov/lib/dispatch.py): a sender holds a stored task this long while it tries the
 # broker; tasks the broker has not accepted for DISPATCH_HEALTH_MAX_AGE seconds fail /healthz.
@@ -375,7 +377,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cxgov.lib.permissions.ObjectPermission"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "cxgov.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
@@ -409,6 +411,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation's error answers (400 field errors, 403/404/409/... {"detail": ...}) in one place.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "cxgov.lib.schema.add_error_responses"],
     # Several models have a "status" or "state" field with different choices: name each set.
     "ENUM_NAME_OVERRIDES": {
         "ActionItemStatusEnum": "rootcause.models.ActionStatus",
@@ -416,6 +420,7 @@ SPECTACULAR_SETTINGS = {
         "DigestDeliveryStatusEnum": "digests.models.DeliveryStatus",
         "CanvasStateEnum": "outcomes.models.CanvasState",
         "AlertStateEnum": "alerts.models.AlertState",
+        "MetricKindEnum": "metrics.models.Kind",
         "AuditActionEnum": "audit.selectors.ACTION_CHOICES",
     },
 }

@@ -18,7 +18,11 @@ def outbox_send(email_id: int) -> None:
 
 @shared_task(name="cxgov.outbox_send_due", ignore_result=True)
 def outbox_send_due() -> None:
-    """Periodic: send every email that is due (retries after back-off, sends whose worker died),
-    and forget old sent ones."""
+    """Periodic: send every email that is due (retries after back-off, sends whose worker died)."""
     outbox.send_due()
+
+
+@shared_task(name="cxgov.outbox_prune", ignore_result=True)
+def outbox_prune() -> None:
+    """Periodic: forget emails sent long ago."""
     outbox.prune()

@@ -12,7 +12,7 @@ from cxgov import selectors, services
 from cxgov.forms import AccountabilityForm, FunctionForm, FunctionProfileForm, PersonForm
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors, positive_id
-from cxgov.models import Accountability, Function, Raci, Role, User
+from cxgov.models import Accountability, Function, Raci, User
 
 
 def _search(request) -> str:
@@ -28,13 +28,9 @@ def home(request):
     administrators keep the organisation overview."""
     from ownership import views as ownership_views
 
-    role_home = {
-        Role.LEADER: ownership_views.workspace,
-        Role.CX_TEAM: ownership_views.triage,
-        Role.STAKEHOLDER: ownership_views.executive,
-    }.get(request.user.role)
-    if role_home is not None and not request.user.is_superuser:
-        return role_home(request)
+    role_home = permissions.home_page(request.user)
+    if role_home is not None:
+        return getattr(ownership_views, role_home)(request)
     return render(request, "cxgov/home.html", {"summary": selectors.home_summary(user=request.user)})
 
 
@@ -48,7 +44,7 @@ def function_list(request):
             "functions": functions,
             "facing": request.GET.get("customer_facing", ""),
             "q": request.GET.get("q", ""),
-            "can_configure": permissions.can_configure(request.user),
+            "can_configure": permissions.can_configure_organisation(request.user),
         },
     )
 
@@ -63,8 +59,8 @@ def function_detail(request, slug):
         "cxgov/function_detail.html",
         {
             "function": function,
-            "can_configure": permissions.can_configure(request.user),
-            "can_edit_profile": permissions.can_change(request.user, function),
+            "can_configure": permissions.can_configure_organisation(request.user),
+            "can_edit_profile": permissions.can_edit_function_profile(request.user, function),
             "can_change_accountabilities": permissions.can_change_function(request.user, function.pk),
         },
     )
@@ -73,9 +69,9 @@ def function_detail(request, slug):
 def function_edit(request, slug=None):
     """Administrators create and change functions; a function's leader edits its description."""
     function = get_object_or_404(Function, slug=slug) if slug else Function()
-    if permissions.can_configure(request.user):
+    if permissions.can_configure_organisation(request.user):
         form_class = FunctionForm
-    elif function.pk and permissions.can_change(request.user, function):
+    elif function.pk and permissions.can_edit_function_profile(request.user, function):
         form_class = FunctionProfileForm
     else:
         raise PermissionDenied("You may not change this function.")
@@ -157,13 +153,13 @@ def people_list(request):
         "cxgov/people_list.html",
         {
             "page": Paginator(selectors.people_list(), 50).get_page(request.GET.get("page")),
-            "can_configure": permissions.can_configure(request.user),
+            "can_configure": permissions.can_configure_organisation(request.user),
         },
     )
 
 
 def person_edit(request, pk=None):
-    permissions.require_configure(request.user)
+    permissions.require_configure_organisation(request.user)
     person = get_object_or_404(User, pk=pk) if pk else User()
     form = PersonForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():

@@ -18,11 +18,11 @@ class PreferenceView(APIView):
 
     @extend_schema(responses={200: PreferenceSerializer})
     def get(self, request):
-        own = DigestPreference.objects.filter(user=request.user).first()
-        if own:
-            return Response(PreferenceSerializer(own).data | {"own": True})
-        plan = selectors.plans([request.user])[request.user.pk]
-        return Response({name: getattr(plan, name) for name in SCHEDULE_FIELDS} | {"own": False})
+        preference = DigestPreference.objects.filter(user=request.user).first()
+        if preference is None:
+            plan = selectors.plans([request.user])[request.user.pk]
+            preference = DigestPreference(user=request.user, **{name: getattr(plan, name) for name in SCHEDULE_FIELDS})
+        return Response(PreferenceSerializer(preference).data)
 
     @extend_schema(request=PreferenceSerializer, responses={200: PreferenceSerializer})
     def put(self, request):
@@ -47,4 +47,4 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         qs = super().get_queryset()
-        return qs if permissions.can_configure(self.request.user) else qs.filter(user=self.request.user)
+        return qs if permissions.can_configure_organisation(self.request.user) else qs.filter(user=self.request.user)

@@ -141,7 +141,7 @@ def digest_content(user: User, since: datetime, shared: dict, time_zone: str | N
     soon = list(items.filter(due_date__gte=today, due_date__lte=today + timedelta(days=SOON_DAYS))[:LIST_LIMIT])
     assigned = _newly_assigned(function_ids, since, now) if function_ids else []
     unowned = []
-    if permissions.can_triage(user):
+    if permissions.can_assign_issues(user):
         unowned = list(
             Issue.objects.exclude(state__in=CLOSED_STATES).filter(function__isnull=True).order_by("-pk")[:LIST_LIMIT]
         )

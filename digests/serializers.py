@@ -6,10 +6,16 @@ from digests.selectors import STATES
 
 
 class PreferenceSerializer(StrictModelSerializer):
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)  # null: your role's default
+    own = serializers.SerializerMethodField()
+
     class Meta:
         model = DigestPreference
-        fields = ["frequency", "weekday", "day_of_month", "hour", "time_zone", "updated_at"]
-        read_only_fields = ["updated_at"]
+        fields = ["frequency", "weekday", "day_of_month", "hour", "time_zone", "updated_at", "own"]
+
+    def get_own(self, preference) -> bool:
+        """Whether this is a schedule you saved (false: your role's default)."""
+        return preference.pk is not None
 
 
 class DeliverySerializer(serializers.ModelSerializer):

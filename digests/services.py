@@ -43,7 +43,7 @@ def preference_save(*, user: User, fields: dict) -> DigestPreference:
 
 def default_save(*, user: User, role: str, fields: dict) -> DigestDefault:
     """An administrator sets the schedule of everyone with a role who has not chosen their own."""
-    if not permissions.can_configure(user):
+    if not permissions.can_configure_organisation(user):
         raise PermissionDenied("Only administrators set the digest defaults.")
     default = DigestDefault.objects.filter(role=role).first() or DigestDefault(role=role)
     for key, value in fields.items():

@@ -41,7 +41,7 @@ def preferences(request):
 def preview(request):
     """The next digest as it would be sent now (administrators may preview anyone's)."""
     user = request.user
-    if request.GET.get("user") and permissions.can_configure(request.user):
+    if request.GET.get("user") and permissions.can_configure_organisation(request.user):
         user = get_object_or_404(User, pk=positive_id(request.GET["user"]) or 0)
     now = timezone.now()
     plan = selectors.plans([user])[user.pk]
@@ -82,7 +82,7 @@ def unsubscribe(request, token):
 
 def deliveries(request):
     qs = DigestDelivery.objects.select_related("user", "email").defer("email__body", "email__html")
-    everyone = permissions.can_configure(request.user)
+    everyone = permissions.can_configure_organisation(request.user)
     if not everyone:
         qs = qs.filter(user=request.user)
     status = request.GET.get("status", "")
@@ -96,7 +96,7 @@ def deliveries(request):
 
 
 def defaults(request):
-    if not permissions.can_configure(request.user):
+    if not permissions.can_configure_organisation(request.user):
         raise PermissionDenied("Only administrators set the digest defaults.")
     role = request.POST.get("role") or request.GET.get("role") or Role.LEADER
     if role not in Role.values:

@@ -10,7 +10,11 @@ from cxgov.lib.permissions import ConfigurationPermission, IngestPermission, Obj
 from metrics import selectors, services
 from metrics.models import Customer, Metric, MetricValue, Observation, SurveyResponse
 from metrics.serializers import (
+    BusinessImpactSerializer,
     CustomerInSerializer,
+    IngestResultSerializer,
+    KeyDriversSerializer,
+    KpiAuditRowSerializer,
     MetricSerializer,
     MetricValueSerializer,
     ObservationInSerializer,
@@ -47,7 +51,7 @@ class MetricViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.metric_delete(user=self.request.user, metric=instance)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: KeyDriversSerializer})
     @action(detail=True, methods=["get"])
     def drivers(self, request, slug=None):
         """Key-driver analysis: each driver's share of R², its mean rating and % rated 4-5."""
@@ -101,22 +105,40 @@ class BulkIngest(APIView):
         return Response({"written": written}, status=status.HTTP_200_OK)
 
 
-@extend_schema(request=SurveyResponseInSerializer(many=True), responses={200: dict})
+@extend_schema(request=SurveyResponseInSerializer(many=True), responses={200: IngestResultSerializer})
 class ResponsesIngest(BulkIngest):
     row_serializer = SurveyResponseInSerializer
     model = SurveyResponse
     kind = "responses"
 
 
-@extend_schema(request=ObservationInSerializer(many=True), responses={200: dict})
+@extend_schema(request=ObservationInSerializer(many=True), responses={200: IngestResultSerializer})
 class ObservationsIngest(BulkIngest):
     row_serializer = ObservationInSerializer
     model = Observation
     kind = "observations"
 
 
-@extend_schema(request=CustomerInSerializer(many=True), responses={200: dict})
+@extend_schema(request=CustomerInSerializer(many=True), responses={200: IngestResultSerializer})
 class CustomersIngest(BulkIngest):
     row_serializer = CustomerInSerializer
     model = Customer
     kind = "customers"
+
+
+class KpiAuditView(APIView):
+    """The KPI audit, as on its page: each function's mix of outcome, output and business metrics,
+    non-customer-facing functions first; functions that watch mostly outputs are flagged."""
+
+    @extend_schema(responses={200: KpiAuditRowSerializer(many=True)})
+    def get(self, request):
+        return Response(KpiAuditRowSerializer(selectors.kpi_audit(), many=True).data)
+
+
+class BusinessImpactView(APIView):
+    """Business impact, as on its page: churn, lifetime value, revenue lost and revenue at risk by
+    customer category for the latest month with churn."""
+
+    @extend_schema(responses={200: BusinessImpactSerializer})
+    def get(self, request):
+        return Response(BusinessImpactSerializer({"risk_known": False, **selectors.business_impact()}).data)

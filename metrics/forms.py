@@ -1,9 +1,12 @@
+from zoneinfo import available_timezones
+
 from django import forms
+from django.conf import settings
 
 from cxgov.lib import bounds
 from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import Function
-from metrics import ingestion
+from metrics import dates, ingestion
 from metrics.models import DataKind, Metric
 
 
@@ -56,6 +59,22 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
                 label=f"{ingestion.LABELS[name]}: value for every row",
                 initial=mapping.constants.get(name, ""),
                 help_text="Used when no column is chosen above" + (" (nps, csat or ces)." if name == "scale" else "."),
+            )
+        for name in ingestion.DATE_FIELDS[kind]:
+            self.fields[f"fmt_{name}"] = forms.ChoiceField(
+                choices=[("", "Detect from the values")] + list(dates.FORMATS.items()),
+                required=False,
+                label=f"{ingestion.LABELS[name]}: date format",
+                initial=mapping.date_formats.get(name, ""),
+                help_text="Detected from the column's values (see the preview); choose one when they read both ways.",
+            )
+        if kind != "customers":
+            self.fields["time_zone"] = forms.ChoiceField(
+                choices=[("", f"The site's ({settings.TIME_ZONE})")] + [(z, z) for z in sorted(available_timezones())],
+                required=False,
+                initial=mapping.time_zone,
+                label="Time zone of this source",
+                help_text="Times written without a zone (2/24/2015 11:15) are read in this zone.",
             )
         if kind == "responses":
             self.fields["drivers"] = forms.CharField(
@@ -113,4 +132,6 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             dates_from=data["dates_from"].isoformat() if data.get("dates_from") else "",
             dates_to=data["dates_to"].isoformat() if data.get("dates_to") else "",
             snapshot=data["snapshot"].isoformat() if data.get("snapshot") else "",
+            date_formats={k[4:]: v for k, v in data.items() if k.startswith("fmt_") and v},
+            time_zone=data.get("time_zone") or "",
         )

@@ -17,23 +17,33 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 
 from cxgov.lib import bounds
-from metrics.models import Customer, Observation, Scale, SurveyResponse
+from metrics import dates
+from metrics.models import Customer, Observation, SurveyResponse
 
 SCALE_BOUNDS = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-text_problem = bounds.text_problem  # the same guard as the API and the forms
+text_problem = bounds.text_problem  # the same rule as the API: text as written, only NUL refused
 
 FIELDS = {
     "responses": {
-        "required": ["external_id", "score"],
-        "optional": ["responded_at", "scale", "customer_id", "comment", "segment", "channel", "product", "touchpoint"],
-        "constants": ["scale", "channel", "touchpoint", "segment", "product"],
+        "required": ["external_id"],
+        "optional": [
+            "score",
+            "responded_at",
+            "scale",
+            "customer_id",
+            "comment",
+            "segment",
+            "channel",
+            "product",
+            "touchpoint",
+        ],
     },
     "customers": {
         "required": ["external_id"],
@@ -46,14 +56,16 @@ FIELDS = {
             "monthly_revenue",
             "monthly_margin",
         ],
-        "constants": ["category"],
     },
     "observations": {
         "required": ["external_id", "observed_at", "value"],
         "optional": ["segment", "channel", "product", "touchpoint"],
-        "constants": ["segment", "channel", "product", "touchpoint"],
     },
 }
+# Any field but the id can take one value for every row instead of a column (a comment-only
+# source has no score column; a file of one brand has no brand column).
+for _spec in FIELDS.values():
+    _spec["constants"] = [name for name in _spec["required"] + _spec["optional"] if name != "external_id"]
 LABELS = {
     "external_id": "External id",
     "score": "Score",
@@ -109,6 +121,8 @@ class Mapping:
     dates_from: str = ""  # responses without a date column: spread by row order over [from, to]
     dates_to: str = ""
     snapshot: str = ""  # customers: tenure and churn flags are relative to this day
+    date_formats: dict[str, str] = field(default_factory=dict)  # field: a metrics.dates format; absent: detect
+    time_zone: str = ""  # the zone of times written without one; blank: the site's
 
     @classmethod
     def from_json(cls, data: dict) -> Mapping:
@@ -116,6 +130,64 @@ class Mapping:
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+DATE_FIELDS = {
+    "responses": ["responded_at"],
+    "customers": ["started_on", "ended_on"],
+    "observations": ["observed_at"],
+}
+
+
+def date_columns(kind: str, mapping: Mapping) -> dict[str, str]:
+    """{field: column} of the mapped date columns whose format is to be detected."""
+    return {
+        name: mapping.columns[name]
+        for name in DATE_FIELDS[kind]
+        if mapping.columns.get(name) and not mapping.date_formats.get(name)
+    }
+
+
+def scan(kind: str, table: Table, mapping: Mapping, limit: int | None = None) -> tuple[int, dict[str, dates.Evidence]]:
+    """One pass over the rows (all, or the first ``limit``): how many have something in them, and
+    the evidence of each date column whose format is to be detected."""
+    wanted = date_columns(kind, mapping)
+    index = {column_label(i, h): i for i, h in enumerate(table.header)}
+    positions = {name: index[column] for name, column in wanted.items() if column in index}
+    evidence = {name: dates.Evidence() for name in positions}
+    total = 0
+    for row in table.rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        total += 1
+        for name, position in positions.items():
+            if position < len(row):
+                evidence[name].feed(row[position])
+        if limit and total >= limit:
+            close = getattr(table.rows, "close", None)
+            if close:
+                close()
+            break
+    return total, evidence
+
+
+def resolve_formats(kind: str, mapping: Mapping, evidence: dict[str, dates.Evidence]) -> dict[str, str]:
+    """Every mapped date field's format: the chosen one, else the detected one; raises FileProblem
+    naming the column when its values cannot decide (the person importing chooses)."""
+    formats = {name: mapping.date_formats[name] for name in DATE_FIELDS[kind] if mapping.date_formats.get(name)}
+    for name, found in evidence.items():
+        fmt, why = found.decide()
+        if fmt is None:
+            raise FileProblem(f"The date column “{mapping.columns[name]}” {why}.")
+        formats[name] = fmt
+    return formats
+
+
+def time_zone(mapping: Mapping) -> ZoneInfo:
+    try:
+        return ZoneInfo(mapping.time_zone or settings.TIME_ZONE)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        raise FileProblem(f"“{mapping.time_zone}” is not a time zone (e.g. Europe/London, America/New_York).") from None
 
 
 def column_label(index: int, name: str) -> str:
@@ -273,24 +345,17 @@ def _text(value: str, column: str, errors: list) -> str:
     return value
 
 
-def _parse(raw: str):
-    """A date or date-time from ISO text, or None; impossible dates (30 February) are None too."""
-    try:
-        if "T" in raw or " " in raw.strip():
-            return parse_datetime(raw.strip())
-        return parse_date(raw.strip())
-    except ValueError:
-        return None
+def _format_hint(fmt: str) -> str:
+    return dates.FORMATS[fmt] if fmt != dates.ISO else "use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
 
 
-def _when(raw: str, column: str, errors: list, tz: ZoneInfo, check) -> datetime | None:
-    parsed = _parse(raw) if raw.strip() else None
+def _when(raw: str, column: str, errors: list, tz: ZoneInfo, check, fmt: str = dates.ISO) -> datetime | None:
+    parsed = dates.parse(raw, fmt, tz) if raw.strip() else None
     if parsed is None:
-        errors.append((column, f"“{raw}” is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])"))
+        errors.append((column, f"“{raw}” is not a date ({_format_hint(fmt)})"))
         return None
     if not isinstance(parsed, datetime):
-        parsed = datetime.combine(parsed, time(12))
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+        parsed = datetime.combine(parsed, time(12), tzinfo=tz)
     problem = check(parsed)
     if problem:
         errors.append((column, problem))
@@ -298,11 +363,11 @@ def _when(raw: str, column: str, errors: list, tz: ZoneInfo, check) -> datetime 
     return parsed
 
 
-def _day(raw: str, column: str, errors: list, check) -> date | None:
-    """A calendar day; a spreadsheet's date-time cell (2024-01-05T00:00:00) counts as its day."""
-    parsed = _parse(raw)
+def _day(raw: str, column: str, errors: list, check, fmt: str = dates.ISO) -> date | None:
+    """A calendar day; a date-time cell (2024-01-05T00:00:00, 1/5/2024 0:00) counts as its day."""
+    parsed = dates.parse(raw, fmt, UTC)
     if parsed is None:
-        errors.append((column, f"“{raw}” is not a date (YYYY-MM-DD)"))
+        errors.append((column, f"“{raw}” is not a date ({_format_hint(fmt) if fmt != dates.ISO else 'YYYY-MM-DD'})"))
         return None
     day = parsed.date() if isinstance(parsed, datetime) else parsed
     problem = check(day)
@@ -348,12 +413,19 @@ def _number(raw: str, column: str, errors: list, *, whole: bool = False) -> Deci
     return int(number) if whole else number
 
 
-def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: int | None = None):
+def build_rows(
+    kind: str, source: str, table: Table, mapping: Mapping, total: int | None = None, formats: dict | None = None
+):
     """Yield (line number, row, errors) for each data row; line 2 is the first data row.
 
+    ``formats`` gives each date field's format (``resolve_formats``); a field without one is ISO.
     The row (a dict of field values) is built even when it has errors, so duplicates are still
     found; it must not be written unless its errors are empty."""
-    tz = ZoneInfo(settings.TIME_ZONE)
+    tz = time_zone(mapping)
+    unknown = sorted(set(mapping.date_formats.values()) - dates.FORMATS.keys())
+    if unknown:
+        raise FileProblem(f"“{unknown[0]}” is not a date format ({', '.join(dates.FORMATS)}).")
+    formats = {**dict.fromkeys(DATE_FIELDS[kind], dates.ISO), **mapping.date_formats, **(formats or {})}
     check_date = bounds.date_checker()
     problem = bounds.identifier_problem(source)
     if problem:
@@ -362,7 +434,7 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
         raise FileProblem(f"{len(mapping.drivers)} driver rating columns; at most {bounds.MAX_DRIVERS}.")
     index = {column_label(i, h): i for i, h in enumerate(table.header)}
     spread = None
-    if kind == "responses" and "responded_at" not in mapping.columns:
+    if kind == "responses" and not (mapping.columns.get("responded_at") or mapping.constants.get("responded_at")):
         start, end = parse_date(mapping.dates_from or ""), parse_date(mapping.dates_to or "")
         if not (start and end and start <= end and total):
             raise FileProblem("There is no date column: give the first and last day to spread the rows over.")
@@ -392,12 +464,24 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
             errors.append((labels["external_id"], "is empty"))
         if kind == "responses":
             instance = _response(
-                source, external_id, values, labels, errors, tz, mapping, raw, index, spread, number, check_date
+                source,
+                external_id,
+                values,
+                labels,
+                errors,
+                tz,
+                mapping,
+                raw,
+                index,
+                spread,
+                number,
+                check_date,
+                formats,
             )
         elif kind == "customers":
-            instance = _customer(external_id, values, labels, errors, snapshot, check_date)
+            instance = _customer(external_id, values, labels, errors, snapshot, check_date, formats)
         else:
-            instance = _observation(source, external_id, values, labels, errors, tz, check_date)
+            instance = _observation(source, external_id, values, labels, errors, tz, check_date, formats)
         for name, limit in MAX_LENGTHS[kind].items():
             value = instance.get(name)
             problem = bounds.length_problem(value, limit) if isinstance(value, str) else None
@@ -406,21 +490,22 @@ def build_rows(kind: str, source: str, table: Table, mapping: Mapping, total: in
         yield number, instance, errors
 
 
-def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number, check_date):
+def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number, check_date, formats):
     scale = (get["scale"] or "").lower()
-    if scale not in SCALE_BOUNDS:
-        errors.append((col["scale"], f"“{scale}” is not a scale (nps, csat or ces)"))
-    score = _number(get["score"], col["score"], errors, whole=True)
-    if score is None and not any(c == col["score"] for c, _ in errors):
-        errors.append((col["score"], "is empty"))
-    elif score is not None and scale in SCALE_BOUNDS:
-        low, high = SCALE_BOUNDS[scale]
-        if not low <= score <= high:
-            errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
+    score = _number(get["score"], col["score"], errors, whole=True) if get["score"] else None
+    if score is not None or scale:
+        if scale not in SCALE_BOUNDS:
+            errors.append((col["scale"], f"“{scale}” is not a scale (nps, csat or ces)"))
+        elif score is not None:
+            low, high = SCALE_BOUNDS[scale]
+            if not low <= score <= high:
+                errors.append((col["score"], f"{score} is outside the {scale} scale ({low}-{high})"))
+    if score is None and not get["score"] and not get["comment"]:
+        errors.append((col["score"], "is empty and so is the comment: a response needs a score, a comment or both"))
     when = (
         spread[0] + spread[1] * (number - 2)
         if spread
-        else _when(get["responded_at"], col["responded_at"], errors, tz, check_date)
+        else _when(get["responded_at"], col["responded_at"], errors, tz, check_date, formats["responded_at"])
     )
     drivers = {}
     for name, column in mapping.drivers.items():
@@ -437,17 +522,17 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         source=source,
         external_id=external_id,
         responded_at=when,
-        score=int(score) if score is not None else 0,
-        scale=scale or Scale.CSAT,
+        score=int(score) if score is not None else None,
+        scale=scale if scale in SCALE_BOUNDS else "",
         driver_ratings=drivers,
         **texts,
     )
 
 
-def _customer(external_id, get, col, errors, snapshot, check_date):
+def _customer(external_id, get, col, errors, snapshot, check_date, formats):
     started = ended = None
     if get["started_on"]:
-        started = _day(get["started_on"], col["started_on"], errors, check_date)
+        started = _day(get["started_on"], col["started_on"], errors, check_date, formats["started_on"])
     elif get["tenure_months"]:
         months = _number(get["tenure_months"], col["tenure_months"], errors, whole=True)
         if months is not None and snapshot is None:
@@ -461,7 +546,7 @@ def _customer(external_id, get, col, errors, snapshot, check_date):
             else:
                 started = date(year, month + 1, 1)
     if get["ended_on"]:
-        ended = _day(get["ended_on"], col["ended_on"], errors, check_date)
+        ended = _day(get["ended_on"], col["ended_on"], errors, check_date, formats["ended_on"])
     elif get["churned"]:
         flag = get["churned"].lower()
         if flag not in {"yes", "no", "1", "0", "true", "false", "y", "n"}:
@@ -490,8 +575,8 @@ def _customer(external_id, get, col, errors, snapshot, check_date):
     }
 
 
-def _observation(source, external_id, get, col, errors, tz, check_date):
-    when = _when(get["observed_at"], col["observed_at"], errors, tz, check_date)
+def _observation(source, external_id, get, col, errors, tz, check_date, formats):
+    when = _when(get["observed_at"], col["observed_at"], errors, tz, check_date, formats["observed_at"])
     value = _number(get["value"], col["value"], errors)
     if value is None and not any(c == col["value"] for c, _ in errors):
         errors.append((col["value"], "is empty"))

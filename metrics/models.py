@@ -29,15 +29,22 @@ class Scale(models.TextChoices):
     CES = "ces", "1-7 effort"
 
 
+class SurveyResponseQuerySet(models.QuerySet):
+    def scored(self):
+        """Responses with a score: what score metrics (NPS, CSAT, mean) read."""
+        return self.filter(score__isnull=False)
+
+
 class SurveyResponse(models.Model):
-    """One customer's answer to a survey: a score on a scale, optional driver ratings and a comment."""
+    """One customer's answer to a survey or a comment: a score on a scale (none for a comment-only
+    source such as social listening), optional driver ratings and the comment."""
 
     source = models.CharField(max_length=64)
     external_id = models.CharField(max_length=128)
     customer_id = models.CharField(max_length=64, blank=True, db_index=True)
     responded_at = models.DateTimeField(db_index=True)
-    score = models.SmallIntegerField()
-    scale = models.CharField(max_length=8, choices=Scale.choices)
+    score = models.SmallIntegerField(null=True, blank=True, help_text="Blank for a comment without a score.")
+    scale = models.CharField(max_length=8, choices=Scale.choices, blank=True)
     driver_ratings = models.JSONField(default=dict, blank=True)
     comment = models.TextField(blank=True)
     segment = models.CharField(max_length=100, blank=True)
@@ -46,13 +53,16 @@ class SurveyResponse(models.Model):
     touchpoint = models.CharField(max_length=100, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
 
+    objects = SurveyResponseQuerySet.as_manager()
+
     class Meta:
         ordering = ["-responded_at"]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="response_unique_source_external_id"),
             models.CheckConstraint(
                 condition=(
-                    models.Q(scale="nps", score__gte=0, score__lte=10)
+                    models.Q(score__isnull=True)
+                    | models.Q(scale="nps", score__gte=0, score__lte=10)
                     | models.Q(scale="csat", score__gte=1, score__lte=5)
                     | models.Q(scale="ces", score__gte=1, score__lte=7)
                 ),

@@ -54,6 +54,18 @@ def metric_detail(*, slug: str, segment: str = "") -> tuple[Metric, list[MetricV
     return metric, values, segments
 
 
+def metric_unscored(*, metric: Metric) -> int:
+    """How many responses a score metric (NPS, CSAT, mean) reads but skips: comments without a score."""
+    from metrics.services import RESPONSE_CALCULATORS, _filters
+
+    if metric.calculator not in RESPONSE_CALCULATORS:
+        return 0
+    qs = SurveyResponse.objects.filter(score__isnull=True, **_filters(metric))
+    if metric.source:
+        qs = qs.filter(source=metric.source)
+    return qs.count()
+
+
 def kpi_audit() -> list[dict]:
     """Each function's mix of outcome / output / business metrics; mostly-output functions flagged."""
     counts = defaultdict(lambda: dict.fromkeys(Kind.values, 0))
@@ -175,7 +187,7 @@ def key_drivers(*, metric: Metric) -> dict:
 
     if metric.calculator not in RESPONSE_CALCULATORS:
         return {"error": "Key-driver analysis needs a metric computed from survey scores (NPS, CSAT or mean)."}
-    qs = SurveyResponse.objects.filter(**_filters(metric)).exclude(driver_ratings={})
+    qs = SurveyResponse.objects.scored().filter(**_filters(metric)).exclude(driver_ratings={})
     if metric.source:
         qs = qs.filter(source=metric.source)
     if metric.calculator in SCORE_SCALES:

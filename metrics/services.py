@@ -27,7 +27,7 @@ from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.services import accountability_link, accountability_unlink
-from metrics import calculations, ingestion
+from metrics import calculations, dates, ingestion
 from metrics.models import (
     Customer,
     ImportJob,
@@ -165,7 +165,7 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
     if metric.calculator in RESPONSE_CALCULATORS:
         # Aggregated in the database (one query overall, one per segment); only the interval
         # arithmetic happens here, so millions of responses never travel to Python.
-        qs = SurveyResponse.objects.filter(
+        qs = SurveyResponse.objects.scored().filter(
             **_filters(metric), **_window(period_from, period_to, metric.granularity, "responded_at")
         )
         if metric.source:
@@ -397,7 +397,7 @@ def metric_schedule(*, metric: Metric) -> None:
 @transaction.atomic
 def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
     """Create or change a metric definition (administrators), keep its schedule and accountability."""
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     for key, value in fields.items():
         setattr(metric, key, value)
     if not metric.slug:
@@ -432,7 +432,7 @@ def metric_delete(*, user, metric: Metric) -> None:
     """Remove a metric with its values, its schedule and its place in the accountability register."""
     from django_celery_beat.models import PeriodicTask
 
-    permissions.require_configure(user)
+    permissions.require_configure_organisation(user)
     # Lock first: a running recalculation finishes storing its values, then all of them go with
     # the metric (deleting before the lock would miss them and fail on their foreign key).
     if not list(Metric.objects.select_for_update().filter(pk=metric.pk).values_list("pk")):
@@ -509,7 +509,7 @@ def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
 
 def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
     """Store an uploaded file and read its header; the mapping starts from the saved one."""
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if kind != "customers" and not source:
         raise ValidationError({"source": "Name the source (survey name or series key) the rows belong to."})
@@ -545,6 +545,10 @@ def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
     )
 
 
+# The preview detects date formats from this many rows; the import itself reads every row.
+PREVIEW_SCAN = 5000
+
+
 def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
     """The file's columns and its first rows, as read and as the mapping turns them into data."""
     table = ingestion.read_table(Path(job.stored_path))
@@ -555,11 +559,44 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
         if len(raw) >= limit:
             break
     preview = ingestion.Table(table.header, iter(raw), table.delimiter)
+    _, evidence = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping, limit=PREVIEW_SCAN)
+    date_formats, formats = [], {}
+    for name in ingestion.DATE_FIELDS[job.kind]:
+        column = mapping.columns.get(name)
+        if not column:
+            continue
+        chosen = mapping.date_formats.get(name)
+        found = evidence.get(name)
+        fmt, why = (
+            (chosen, "chosen") if chosen else found.decide() if found else (None, "the column is not in the file")
+        )
+        if fmt:
+            formats[name] = fmt
+        date_formats.append(
+            {
+                "field": ingestion.LABELS[name],
+                "column": column,
+                "format": fmt,
+                "text": (found.describe(fmt) if found and fmt else dates.FORMATS.get(fmt, "")),
+                "why": why,
+            }
+        )
     try:
-        built = list(ingestion.build_rows(job.kind, job.source, preview, mapping, total=max(job.total_rows, limit)))
+        built = list(
+            ingestion.build_rows(
+                job.kind,
+                job.source,
+                preview,
+                mapping,
+                total=max(job.total_rows, limit),
+                formats=formats,
+            )
+        )
     except (ingestion.FileProblem, KeyError):
         built = []
     return {
+        "date_formats": date_formats,
+        "time_zone": mapping.time_zone or settings.TIME_ZONE,
         "columns": [ingestion.column_label(i, h) for i, h in enumerate(table.header)],
         "raw": raw,
         "built": built,
@@ -580,7 +617,7 @@ def import_reject(*, job: ImportJob, problem: str) -> ImportJob:
 
 def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
     """Save the mapping for this source (reused next time) and queue the import."""
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError("This import has already been started.")
@@ -588,7 +625,13 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
     missing = [
         ingestion.LABELS[f] for f in spec["required"] if not mapping.columns.get(f) and not mapping.constants.get(f)
     ]
-    if job.kind == "responses" and not (mapping.columns.get("scale") or mapping.constants.get("scale")):
+
+    def given(name: str) -> bool:
+        return bool(mapping.columns.get(name) or mapping.constants.get(name))
+
+    if job.kind == "responses" and not (given("score") or given("comment")):
+        missing.append("Score or Comment (a comment-only source maps no score)")
+    if job.kind == "responses" and given("score") and not given("scale"):
         missing.append("Scale")
     if missing:
         raise ValidationError(f"Map a column (or give a value) for: {', '.join(missing)}.")
@@ -596,6 +639,14 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
     absent = ingestion.missing_columns(table, mapping)
     if absent:
         raise ValidationError(f"The file has no column {', '.join(absent)}.")
+    _, evidence = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping)
+    undecided = {}
+    for name, found in evidence.items():
+        fmt, why = found.decide()
+        if fmt is None:
+            undecided[f"fmt_{name}"] = f"The column “{mapping.columns[name]}” {why}."
+    if undecided:
+        raise ValidationError(undecided)
     with transaction.atomic():
         ImportMapping.objects.update_or_create(
             kind=job.kind, source=job.source, defaults={"mapping": mapping.to_json()}
@@ -843,9 +894,10 @@ def import_path(
     ``on_check(rows_checked, total)`` and ``on_write(rows_written)`` report progress. Raises
     ``ingestion.FileProblem`` when the file as a whole is unreadable."""
     outcome = ImportOutcome()
-    outcome.total = sum(1 for row in ingestion.read_table(path).rows if any(c.strip() for c in row))
+    outcome.total, evidence = ingestion.scan(kind, ingestion.read_table(path), mapping)
     if not outcome.total:
         raise ingestion.FileProblem(ingestion.NO_ROWS)
+    formats = ingestion.resolve_formats(kind, mapping, evidence)
     model, keys, fields = IMPORT_TABLES[kind]
     columns = keys + fields
     json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
@@ -857,7 +909,7 @@ def import_path(
         if len(outcome.errors) < MAX_STORED_ERRORS:
             outcome.errors.append({"row": line, "column": column, "message": message})
 
-    rows = ingestion.build_rows(kind, source, ingestion.read_table(path), mapping, total=outcome.total)
+    rows = ingestion.build_rows(kind, source, ingestion.read_table(path), mapping, total=outcome.total, formats=formats)
     for checked, (line, row, row_errors) in enumerate(rows, start=1):
         for column, message in row_errors:
             problem(line, column, message)

@@ -14,7 +14,7 @@ def metric_list(request):
     return render(
         request,
         "metrics/metric_list.html",
-        {"metrics": selectors.metric_list(), "can_configure": permissions.can_configure(request.user)},
+        {"metrics": selectors.metric_list(), "can_configure": permissions.can_configure_organisation(request.user)},
     )
 
 
@@ -35,24 +35,27 @@ def metric_detail(request, slug):
         "red": metric.red_threshold,
         "unit": metric.unit,
     }
-    schedule = selectors.metric_schedule_entry(metric=metric) if permissions.can_configure(request.user) else None
+    schedule = (
+        selectors.metric_schedule_entry(metric=metric) if permissions.can_configure_organisation(request.user) else None
+    )
     return render(
         request,
         "metrics/metric_detail.html",
         {
             "schedule": schedule,
             "metric": metric,
+            "unscored": selectors.metric_unscored(metric=metric),
             "values": values,
             "segments": segments,
             "segment": segment,
             "chart": chart,
-            "can_configure": permissions.can_configure(request.user),
+            "can_configure": permissions.can_configure_organisation(request.user),
         },
     )
 
 
 def metric_edit(request, slug=None):
-    permissions.require_configure(request.user)
+    permissions.require_configure_organisation(request.user)
     metric = get_object_or_404(Metric, slug=slug) if slug else Metric()
     form = MetricForm(request.POST or None, instance=metric)
     if request.method == "POST" and form.is_valid():
@@ -88,7 +91,7 @@ def business_impact(request):
 
 
 def _require_importer(user):
-    if not permissions.can_import(user):
+    if not permissions.can_import_data(user):
         raise PermissionDenied("Only administrators and the CX team import data.")
 
 

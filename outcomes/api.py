@@ -1,25 +1,16 @@
 import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions as drf_permissions
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet
-from cxgov.lib import permissions
-from outcomes import services
+from cxgov.lib.permissions import CanvasPermission
+from outcomes import selectors, services
 from outcomes.models import Canvas, CustomerCategory, MomentOfTruth
-from outcomes.serializers import CanvasSerializer, CustomerCategorySerializer
-
-
-class CanvasWriters(drf_permissions.BasePermission):
-    """Everyone reads; the CX team and administrators write categories (permissions module)."""
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in drf_permissions.SAFE_METHODS:
-            return permissions.can_view(request.user)
-        return permissions.can_write_canvases(request.user)
+from outcomes.serializers import CanvasSerializer, CustomerCategorySerializer, NorthStarSerializer
 
 
 class CustomerCategoryViewSet(viewsets.ModelViewSet):
@@ -27,7 +18,7 @@ class CustomerCategoryViewSet(viewsets.ModelViewSet):
 
     queryset = CustomerCategory.objects.order_by("name")
     serializer_class = CustomerCategorySerializer
-    permission_classes = [CanvasWriters]
+    permission_classes = [CanvasPermission]
     lookup_field = "slug"
 
     def perform_destroy(self, instance):
@@ -60,7 +51,7 @@ class CanvasViewSet(viewsets.ModelViewSet):
     )
     serializer_class = CanvasSerializer
     filterset_class = CanvasFilter
-    permission_classes = [CanvasWriters]
+    permission_classes = [CanvasPermission]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def _lifecycle(self, change):
@@ -77,3 +68,13 @@ class CanvasViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
         return self._lifecycle(services.canvas_retire)
+
+
+class NorthStarView(APIView):
+    """The North Star and its line of sight, as on the North Star page: the metric with its latest
+    value, status and recent values, and every approved canvas that uses it with its measures,
+    accountable functions and the open issues (with overdue action items) touching its measures."""
+
+    @extend_schema(responses={200: NorthStarSerializer})
+    def get(self, request):
+        return Response(NorthStarSerializer({"canvases": [], **selectors.north_star_line_of_sight()}).data)

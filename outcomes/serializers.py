@@ -1,8 +1,11 @@
 from rest_framework import serializers
 
 from cxgov.lib.serializers import StrictModelSerializer
+from cxgov.serializers import FunctionSummarySerializer
+from metrics.models import Kind, Rag
 from outcomes import services
 from outcomes.models import Canvas, CustomerCategory, MomentOfTruth, Need
+from rootcause.models import IssueState
 
 
 class CustomerCategorySerializer(StrictModelSerializer):
@@ -95,3 +98,80 @@ class CanvasSerializer(StrictModelSerializer):
 
 
 NEED_FIELDS = ["text", "specific", "measurable", "achievable", "relevant", "time_bound", "due_on"]
+
+
+class _ReadOnly(serializers.Serializer):
+    """Answers only: these serializers describe what a read endpoint returns."""
+
+    def create(self, validated_data):  # pragma: no cover - never written through
+        raise NotImplementedError
+
+    def update(self, instance, validated_data):  # pragma: no cover - never written through
+        raise NotImplementedError
+
+
+class StarMetricSerializer(_ReadOnly):
+    """The North Star metric with its latest overall value, status and recent values (oldest first)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    unit = serializers.CharField()
+    target = serializers.FloatField(allow_null=True)
+    latest = serializers.FloatField(allow_null=True)
+    latest_period = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=Rag.choices, allow_null=True)
+    recent = serializers.ListField(child=serializers.FloatField(), source="spark")
+
+
+class MeasureSerializer(_ReadOnly):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    owning_function = FunctionSummarySerializer(allow_null=True)
+
+
+class OverdueItemSerializer(_ReadOnly):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    due_date = serializers.DateField()
+    function = FunctionSummarySerializer()
+    owner = serializers.StringRelatedField(allow_null=True)
+
+
+class SightIssueSerializer(_ReadOnly):
+    """An open issue on one of the canvas's measures, with its overdue action items."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    state = serializers.ChoiceField(choices=IssueState.choices)
+    metric = serializers.SlugField(source="metric.slug")
+    function = FunctionSummarySerializer(allow_null=True)
+    overdue_items = OverdueItemSerializer(many=True)
+
+
+class CategorySummarySerializer(_ReadOnly):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+
+
+class SightCanvasSerializer(_ReadOnly):
+    """An approved canvas that uses the North Star: its measures, accountable functions and the
+    open issues touching its measures."""
+
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    category = CategorySummarySerializer()
+    measures = MeasureSerializer(many=True, source="measures.all")
+    accountable_functions = FunctionSummarySerializer(many=True, source="accountable_functions.all")
+    open_issues = SightIssueSerializer(many=True)
+    overdue_items = serializers.IntegerField(source="overdue_count", help_text="Overdue action items of those issues.")
+
+
+class NorthStarSerializer(_ReadOnly):
+    """The North Star page: the metric (null until an administrator chooses one) and its line of sight."""
+
+    star = StarMetricSerializer(allow_null=True)
+    canvases = SightCanvasSerializer(many=True)

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from cxgov.lib import permissions
 from ownership import selectors
 from ownership.forms import STATE_CHOICES
+from ownership.serializers import OwnershipMapSerializer, ScorecardSerializer
 
 MAX_ID = 2**63 - 1  # larger ids are refused with a 400, not sent to the database
 
@@ -52,7 +53,7 @@ class OwnershipMapView(APIView):
     """Every function (non-customer-facing first) against the issues it owns, the unowned issues, and
     the share of open issues and revenue at risk owned by non-customer-facing functions."""
 
-    @extend_schema(parameters=[MapQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[MapQuerySerializer], responses={200: OwnershipMapSerializer})
     def get(self, request):
         query = MapQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -89,7 +90,7 @@ class ScorecardView(APIView):
     caller's own functions: on-time completion, overdue items, average days per state, share of
     closed issues verified effective, issues reopened."""
 
-    @extend_schema(parameters=[ScorecardQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[ScorecardQuerySerializer], responses={200: ScorecardSerializer})
     def get(self, request):
         query = ScorecardQuerySerializer(data={"function": request.query_params.getlist("function")})
         query.is_valid(raise_exception=True)

@@ -8,15 +8,9 @@ from io import BytesIO
 
 from django.http import HttpResponse, StreamingHttpResponse
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from cxgov.lib.spreadsheet import safe_cell
 
-
-def safe_cell(value):
-    """A cell a spreadsheet will not run: text starting like a formula gets a leading quote.
-    Numbers stay numbers (a negative number is data, not a formula)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+__all__ = ["csv_response", "safe_cell", "xlsx_response"]
 
 
 class _Echo:
@@ -25,7 +19,7 @@ class _Echo:
 
 
 def csv_response(rows: Iterable[list], filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_NONNUMERIC)  # every text cell quoted, as OWASP advises
     response = StreamingHttpResponse(
         (writer.writerow([safe_cell(v) for v in row]) for row in rows), content_type="text/csv; charset=utf-8"
     )

@@ -19,7 +19,7 @@ def issues_assign(*, user: User, issue_ids: list[int], function: Function, owner
     recorded in the issue's history and the register (``issue_save``); the function's leader and the
     named person each get one email listing the issues now theirs, stored in the outbox with the
     change and sent by a worker (a mail server that is down delays it, never fails the request)."""
-    if not permissions.can_triage(user):
+    if not permissions.can_assign_issues(user):
         raise PermissionDenied("Only the CX team and administrators assign owners from triage.")
     ids = sorted(set(issue_ids))
     if not ids:

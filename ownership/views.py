@@ -110,7 +110,7 @@ def item_update(request, pk):
 
 
 def _require_triage(user) -> None:
-    if not permissions.can_triage(user):
+    if not permissions.can_assign_issues(user):
         raise PermissionDenied("CX triage is for the CX team and administrators.")
 
 

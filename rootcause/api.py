@@ -5,14 +5,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet, StrictBooleanFilter
+from cxgov.lib.api import ReadBackMixin
 from rootcause import selectors, services
 from rootcause.models import CLOSED_STATES, ActionItem, Issue, KeyDriver, Workflow
 from rootcause.serializers import (
+    ActionItemHistorySerializer,
     ActionItemSerializer,
     ActionUpdateSerializer,
     IssueSerializer,
     KeyDriverSerializer,
     ParetoQuerySerializer,
+    ParetoSerializer,
     TransitionSerializer,
     WhySerializer,
     WorkflowSerializer,
@@ -37,7 +40,7 @@ class WorkflowViewSet(viewsets.ReadOnlyModelViewSet):
 class ParetoView(APIView):
     """The Pareto analysis of comment themes for the given filters (as on the Pareto page)."""
 
-    @extend_schema(parameters=[ParetoQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[ParetoQuerySerializer], responses={200: ParetoSerializer})
     def get(self, request):
         query = ParetoQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -87,7 +90,7 @@ class IssueFilter(FilterSet):
         return queryset.exclude(state__in=CLOSED_STATES) if value else queryset.filter(state__in=CLOSED_STATES)
 
 
-class IssueViewSet(viewsets.ModelViewSet):
+class IssueViewSet(ReadBackMixin, viewsets.ModelViewSet):
     """Root-cause issues. The CX team opens and assigns any; a functional leader changes the issues
     of the functions they lead. ``POST …/transition/`` moves the state (``close`` closes as verified);
     ``PUT …/whys/`` replaces the 5-whys chain."""
@@ -145,7 +148,8 @@ class ActionItemViewSet(viewsets.ModelViewSet):
     ordering_fields = ["due_date", "status", "created_at"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
-    @extend_schema(request=ActionUpdateSerializer, responses={201: ActionUpdateSerializer})
+    @extend_schema(methods=["GET"], responses={200: ActionUpdateSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=ActionUpdateSerializer, responses={201: ActionUpdateSerializer})
     @action(detail=True, methods=["get", "post"])
     def updates(self, request, pk=None):
         item = self.get_object()
@@ -162,22 +166,9 @@ class ActionItemViewSet(viewsets.ModelViewSet):
         )
         return Response(ActionUpdateSerializer(update).data, status=201)
 
+    @extend_schema(responses={200: ActionItemHistorySerializer(many=True)})
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         item = self.get_object()
         records = item.history.select_related("history_user").order_by("history_date", "history_id")
-        return Response(
-            [
-                {
-                    "at": r.history_date,
-                    "by": str(r.history_user) if r.history_user else None,
-                    "type": {"+": "created", "~": "changed", "-": "deleted"}[r.history_type],
-                    "status": r.status,
-                    "due_date": r.due_date,
-                    "function": r.function_id,
-                    "owner": r.owner_id,
-                    "title": r.title,
-                }
-                for r in records
-            ]
-        )
+        return Response(ActionItemHistorySerializer(records, many=True).data)

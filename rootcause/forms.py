@@ -1,7 +1,8 @@
 from django import forms
 
+from cxgov.lib import permissions
 from cxgov.lib.forms import BoundedFormMixin
-from cxgov.models import Role, User
+from cxgov.models import User
 from metrics.models import Metric
 from rootcause.models import ActionItem, ActionStatus, DecisionPoint, Issue, KeyDriver, SubTheme, Workflow
 from rootcause.services import ACTION_FIELDS, ISSUE_FIELDS
@@ -104,7 +105,7 @@ class IssueForm(BoundedFormMixin, forms.ModelForm):
         self.fields["function"].queryset = functions
         people = User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
         self.fields["owner"].queryset = people
-        self.fields["cx_owner"].queryset = people.filter(role__in=[Role.CX_TEAM, Role.ADMINISTRATOR])
+        self.fields["cx_owner"].queryset = people.filter(pk__in=permissions.holders("be_cx_owner"))
         self.fields["sub_theme"].queryset = SubTheme.objects.select_related("driver")
         self.fields["decision_point"].queryset = DecisionPoint.objects.select_related("workflow__function")
         self.fields["metric"].queryset = Metric.objects.order_by("name")

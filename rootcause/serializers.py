@@ -1,8 +1,20 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
 from rootcause import services
-from rootcause.models import ActionItem, ActionUpdate, DecisionPoint, Issue, KeyDriver, SubTheme, Why, Workflow
+from rootcause.models import (
+    ActionItem,
+    ActionStatus,
+    ActionUpdate,
+    DecisionPoint,
+    Issue,
+    KeyDriver,
+    SubTheme,
+    Verdict,
+    Why,
+    Workflow,
+)
 
 
 class SubThemeSerializer(StrictModelSerializer):
@@ -52,8 +64,11 @@ class WhySerializer(StrictModelSerializer):
 
 class IssueSerializer(StrictModelSerializer):
     whys = WhySerializer(many=True, read_only=True)
-    function_customer_facing = serializers.BooleanField(source="function.customer_facing", read_only=True)
+    function_customer_facing = serializers.BooleanField(
+        source="function.customer_facing", read_only=True, allow_null=True
+    )  # null: no owning function yet
     overdue_items = serializers.IntegerField(source="items_overdue", read_only=True)
+    verdict = serializers.ChoiceField(choices=Verdict.choices, allow_blank=True, read_only=True)  # "" until verified
 
     class Meta:
         model = Issue
@@ -108,6 +123,26 @@ class ActionUpdateSerializer(StrictModelSerializer):
         extra_kwargs = {"text": {"required": False, "allow_blank": True}, "status": {"required": False}}
 
 
+HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+class ActionItemHistorySerializer(serializers.Serializer):
+    """One recorded change of an action item (its history lists them oldest first)."""
+
+    at = serializers.DateTimeField(source="history_date")
+    by = serializers.StringRelatedField(source="history_user", allow_null=True)
+    type = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=ActionStatus.choices)
+    due_date = serializers.DateField()
+    function = serializers.IntegerField(source="function_id")
+    owner = serializers.IntegerField(source="owner_id", allow_null=True)
+    title = serializers.CharField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=list(HISTORY_TYPES.values())))
+    def get_type(self, record) -> str:
+        return HISTORY_TYPES[record.history_type]
+
+
 class ActionItemSerializer(StrictModelSerializer):
     overdue = serializers.SerializerMethodField()
 
@@ -139,3 +174,22 @@ class ActionItemSerializer(StrictModelSerializer):
         user = self.context["request"].user
         self.instance = services.action_item_save(user=user, item=item, fields=data)
         return self.instance
+
+
+class ParetoRowSerializer(serializers.Serializer):
+    sub_theme = serializers.SlugField()
+    label = serializers.CharField()
+    value = serializers.FloatField(help_text="Comments (or their customers' revenue when weighted).")
+    share = serializers.FloatField(help_text="Percent of the total.")
+    cumulative = serializers.FloatField(help_text="Cumulative percent.")
+    vital = serializers.BooleanField(help_text="One of the vital few (within the cutoff).")
+    samples = serializers.ListField(child=serializers.CharField(), help_text="A few of its comments.")
+
+
+class ParetoSerializer(serializers.Serializer):
+    """The Pareto analysis of comment themes, as on the Pareto page."""
+
+    comments = serializers.IntegerField()
+    tagged = serializers.IntegerField()
+    cutoff = serializers.FloatField()
+    rows = ParetoRowSerializer(many=True)

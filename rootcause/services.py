@@ -77,7 +77,7 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
 
 def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: bool) -> CommentTag:
     """The CX team puts a sub-theme on a comment or takes it off; the rules never undo it."""
-    if not permissions.can_write_canvases(user):
+    if not permissions.can_edit_taxonomy(user):
         raise PermissionDenied("Only the CX team and administrators correct tags.")
     tag, _ = CommentTag.objects.update_or_create(
         response=response, sub_theme=sub_theme, defaults={"origin": TagOrigin.MANUAL, "rejected": not present}
@@ -91,7 +91,7 @@ def theme_save(*, user, instance, fields: dict):
     every comment in the background (manual tags are kept)."""
     from django.utils.text import slugify
 
-    if not permissions.can_write_canvases(user):
+    if not permissions.can_edit_taxonomy(user):
         raise PermissionDenied("Only the CX team and administrators edit themes.")
     for key, value in fields.items():
         setattr(instance, key, value)
@@ -107,7 +107,7 @@ def theme_save(*, user, instance, fields: dict):
 
 def pareto_snapshot_save(*, user, filters: dict, analysis: dict) -> ParetoSnapshot:
     """Keep a Pareto analysis as it is now, to see later which sub-themes entered or left the vital few."""
-    if not permissions.can_write_canvases(user):
+    if not permissions.can_save_pareto_snapshots(user):
         raise PermissionDenied("Only the CX team and administrators save Pareto snapshots.")
     return ParetoSnapshot.objects.create(
         filters=filters,
@@ -257,9 +257,8 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
         issue.function_id = issue.decision_point.workflow.function_id
     if old is None:
         issue.created_by = user
-        if not permissions.can_write_canvases(user):
-            _require_issue_write(user, issue.function_id)
-    elif issue.function_id != before and not permissions.can_write_canvases(user):
+        _require_issue_write(user, issue.function_id)
+    elif issue.function_id != before and not permissions.can_assign_issues(user):
         # Only the CX team hands an issue to another function (a leader of two included).
         raise PermissionDenied("Only the CX team and administrators move an issue to another function.")
     if old is not None and issue.verdict and _measure_changed(old, issue):
@@ -410,7 +409,7 @@ def action_item_save(*, user, item: ActionItem, fields: dict) -> ActionItem:
     _require_open_issue(item.issue_id)
     if not permissions.can_change_function(user, item.function_id):
         raise PermissionDenied("You may only create action items in functions you lead.")
-    if old_function is not None and item.function_id != old_function and not permissions.can_write_canvases(user):
+    if old_function is not None and item.function_id != old_function and not permissions.can_assign_issues(user):
         raise PermissionDenied("Only the CX team and administrators move an action item to another function.")
     created = item.pk is None
     if created:

@@ -47,14 +47,14 @@ def taxonomy(request):
         "rootcause/taxonomy.html",
         {
             "drivers": selectors.taxonomy(),
-            "can_edit": permissions.can_write_canvases(request.user),
+            "can_edit": permissions.can_edit_taxonomy(request.user),
             "retag": TaggingRun.objects.order_by("-started_at", "-pk").first(),
         },
     )
 
 
 def _theme_edit(request, form_class, instance, title):
-    if not permissions.can_write_canvases(request.user):
+    if not permissions.can_edit_taxonomy(request.user):
         raise PermissionDenied("Only the CX team and administrators edit themes.")
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -91,7 +91,7 @@ def untagged(request):
         {
             "page": page,
             "themes": SubTheme.objects.select_related("driver").order_by("driver__name", "name"),
-            "can_tag": permissions.can_write_canvases(request.user),
+            "can_tag": permissions.can_edit_taxonomy(request.user),
         },
     )
 
@@ -150,7 +150,7 @@ def pareto(request):
         {
             "form": form,
             "analysis": analysis,
-            "can_save": permissions.can_write_canvases(request.user),
+            "can_save": permissions.can_save_pareto_snapshots(request.user),
             "can_open": permissions.changeable_functions(request.user).exists(),
         },
     )
@@ -278,7 +278,7 @@ def issue_create(request):
             title=initial.get("title") or f"{metric.name} off track",
             measure_kind=initial.get("measure_kind") or MeasureKind.METRIC,
         )
-    if permissions.can_write_canvases(request.user):
+    if permissions.can_be_cx_owner(request.user):
         initial["cx_owner"] = request.user.pk
     form = IssueForm(request.POST or None, initial=initial, functions=functions)
     if request.method == "POST" and form.is_valid():
@@ -316,7 +316,7 @@ def issue_edit(request, pk):
     issue = get_object_or_404(Issue, pk=pk)
     permissions.require_change(request.user, issue)
     functions = permissions.changeable_functions(request.user)
-    if issue.function_id and not permissions.can_write_canvases(request.user):
+    if issue.function_id and not permissions.can_assign_issues(request.user):
         functions = Function.objects.filter(pk=issue.function_id)
     form = IssueForm(request.POST or None, instance=issue, functions=functions)
     if request.method == "POST" and form.is_valid():

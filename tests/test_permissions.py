@@ -1,5 +1,8 @@
 """The permissions matrix: what each role may change, through the module, the pages and the API."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from cxgov.lib import permissions
@@ -20,7 +23,7 @@ def test_module_answers_per_role(org, username, own_function, other_function, co
     assert permissions.can_view(user, org["delivery"])
     assert permissions.can_change(user, org["invoice"]) is own_function
     assert permissions.can_change(user, org["delivery"]) is other_function
-    assert permissions.can_configure(user) is configure
+    assert permissions.can_configure_organisation(user) is configure
 
 
 def test_inactive_user_may_do_nothing(org):
@@ -272,3 +275,111 @@ def test_malformed_ids_elsewhere_give_a_page_not_a_crash(org, client_for, value)
     client = client_for(org["cx"])
     assert client.get(f"/outcomes/m/?version={value}").status_code == 200
     assert client.post("/rootcause/tags/", {"response": value, "sub_theme": value}).status_code == 404
+
+
+# --- the capability table ---------------------------------------------------------------------
+
+
+def test_rules_come_from_the_table_so_changing_a_row_changes_pages_and_api(org, client_for, api_for, monkeypatch):
+    """The table is the one place: take a capability away from the CX team there, and the page, the
+    service and the template all follow."""
+    from cxgov.lib.permissions import ADMIN, CAPABILITIES, Rule
+
+    client = client_for(org["cx"])
+    assert client.get("/rootcause/themes/drivers/new/").status_code == 200
+    monkeypatch.setitem(CAPABILITIES, "edit_taxonomy", Rule(frozenset({ADMIN}), allows="test"))
+    assert client.get("/rootcause/themes/drivers/new/").status_code == 403
+    assert 'href="/rootcause/themes/drivers/new/"' not in client.get("/rootcause/themes/").content.decode()
+    monkeypatch.setitem(CAPABILITIES, "write_canvases", Rule(frozenset({ADMIN}), allows="test"))
+    response = api_for(org["cx"]).post("/api/customer-categories/", {"name": "Households"}, format="json")
+    assert response.status_code == 403
+
+
+def test_themes_no_longer_borrow_the_canvas_rule(org, monkeypatch):
+    """Editing the taxonomy and writing canvases are separate rules that happen to share roles."""
+    from cxgov.lib.permissions import ADMIN, CAPABILITIES, Rule
+
+    monkeypatch.setitem(CAPABILITIES, "write_canvases", Rule(frozenset({ADMIN}), allows="test"))
+    assert permissions.can_edit_taxonomy(org["cx"])
+    assert not permissions.can_write_canvases(org["cx"])
+
+
+def test_a_superuser_of_any_role_holds_what_administrators_hold(org):
+    org["stakeholder"].is_superuser = True
+    assert permissions.can_configure_organisation(org["stakeholder"])
+    assert permissions.can_change(org["stakeholder"], org["delivery"])
+    assert permissions.home_page(org["stakeholder"]) is None  # the organisation overview
+
+
+def test_each_role_has_its_own_home(org):
+    assert [permissions.home_page(org[name]) for name in ("admin", "cx", "leader", "stakeholder")] == [
+        None,
+        "triage",
+        "workspace",
+        "executive",
+    ]
+
+
+def test_holders_are_the_people_a_capability_can_be_given_to(org):
+    assert set(permissions.holders("be_cx_owner")) == {org["admin"], org["cx"]}
+    assert set(permissions.holders("lead_functions")) == {org["leader"], org["other_leader"]}
+    org["cx"].is_active = False
+    org["cx"].save()
+    assert set(permissions.holders("be_cx_owner")) == {org["admin"]}
+
+
+def test_leaders_hold_function_rules_only_for_the_functions_they_lead(org):
+    leader = org["leader"]
+    assert permissions.holds(leader, "change_function", org["billing"].pk)
+    assert not permissions.holds(leader, "change_function", org["logistics"].pk)
+    assert not permissions.holds(leader, "change_function", None)
+    assert permissions.holds(leader, "change_function", anywhere=True)
+    assert not permissions.holds(org["stakeholder"], "change_function", anywhere=True)
+
+
+def test_the_template_filter_asks_the_table_and_refuses_unknown_names(org):
+    from django.template import Context, Template, TemplateSyntaxError
+
+    template = Template('{% load cxgov_tags %}{% if user|can:"import_data" %}yes{% else %}no{% endif %}')
+    assert template.render(Context({"user": org["cx"]})) == "yes"
+    assert template.render(Context({"user": org["leader"]})) == "no"
+    with pytest.raises(TemplateSyntaxError, match="Unknown capability"):
+        Template('{% load cxgov_tags %}{{ user|can:"import_dta" }}').render(Context({"user": org["cx"]}))
+
+
+# Role comparisons: the permissions module decides; models define the roles; tests, the demo data and
+# the benchmarks create people with roles. Digest defaults are settings kept per role (a table keyed by
+# role, not a rule about what a role may do).
+ROLE_COMPARISON = re.compile(
+    r"\.role\s*(==|!=|\bin\b)|\brole\s*(==|!=)\s*[\"']|Role\.(ADMINISTRATOR|CX_TEAM|LEADER|STAKEHOLDER)\b"
+    r"|\.is_superuser\b|role__in\b|\buser\.role\b"
+)
+ROLE_COMPARISON_ALLOWED = (
+    "cxgov/lib/permissions.py",
+    "cxgov/demo.py",
+    "digests/selectors.py",
+    "digests/views.py",
+    "conftest.py",
+)
+
+
+def test_no_role_comparison_outside_the_permissions_module():
+    root = Path(__file__).resolve().parents[1]
+    skipped = {"migrations", "tests", "bench", "var", "static", "node_modules"}
+    top = [d for d in root.iterdir() if d.is_dir() and not d.is_symlink() and not d.name.startswith(".")]
+    sources = [
+        path
+        for directory in top
+        if directory.name not in skipped
+        for path in directory.rglob("*")
+        if path.suffix in (".py", ".html") and not skipped & set(path.relative_to(root).parts)
+    ]
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in sources
+        if str(path.relative_to(root)) not in ROLE_COMPARISON_ALLOWED and path.name != "models.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if ROLE_COMPARISON.search(line)
+    ]
+    assert len(sources) > 50
+    assert not found, "Ask cxgov.lib.permissions instead:\n" + "\n".join(found)

@@ -35,7 +35,7 @@ IDENTIFIERS = frozenset({"source", "external_id", "customer_id", "denominator_so
 # (revenue, cost per contact) may not.
 SIGNED_MONEY = frozenset({"monthly_margin"})
 
-# A spreadsheet formula (=SUM(...), +cmd|..., @HYPERLINK(...)) or markup that would run in a browser.
+# A spreadsheet formula (=SUM(...), +cmd|..., @HYPERLINK(...)) or markup: refused in names only.
 FORMULA = re.compile(r"^\s*(?:[=+@]|-[^\s\d.]|-[\d.]+\s*[-+*/^&|(])")
 NUMBER = re.compile(r"^\s*[-+]?\d[\d,.]*\s*$")
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!]")
@@ -43,7 +43,21 @@ NOT_AN_IDENTIFIER = re.compile(r"^[=+\-@\s]|[\x00-\x1f\x7f<>]|\s$")
 
 
 def text_problem(value: str) -> str | None:
-    """Why a text value may not be stored (a spreadsheet formula or HTML markup), or None."""
+    """Why a text value (what a customer wrote, a label) may not be stored, or None.
+
+    Text is kept as given: a comment may start with an @mention, a +44 number, = or -, and may
+    contain markup (pages escape it, so it shows as text). Formula protection belongs to the
+    exports (``cxgov.lib.spreadsheet``). Only a NUL character is refused: no database stores it."""
+    if value and "\x00" in value:
+        return "contains a NUL character (\\0), which cannot be stored; remove it"
+    return None
+
+
+def name_problem(value: str) -> str | None:
+    """Why a name that becomes a column or a key elsewhere (a driver or attribute name) may not be
+    one: a spreadsheet formula or markup, strict like an identifier; or None."""
+    if text_problem(value):
+        return text_problem(value)
     if not value or (value[0] not in "=+-@ \t" and "<" not in value):
         return None  # the common case, without a regular expression
     if FORMULA.match(value) and not NUMBER.match(value):
@@ -126,7 +140,7 @@ def _key_problem(key) -> str | None:
         return "names must be non-empty text"
     if len(key) > KEY_MAX:
         return f"“{key[:40]}…” is longer than {KEY_MAX} characters"
-    problem = text_problem(key)
+    problem = name_problem(key)
     return f"“{key[:40]}” {problem}" if problem else None
 
 

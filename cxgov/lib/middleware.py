@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.urls import get_resolver
 
 NUL = "\x00"
@@ -49,3 +49,29 @@ class AppNotFoundPageMiddleware:
 
 
 _TECHNICAL_404_MARK = b"<code>DEBUG = True</code>"
+
+
+PAGE_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+
+
+class PageMethodsMiddleware:
+    """Pages answer GET and POST (forms) only; PUT, PATCH and DELETE belong to the API.
+
+    Without this a page view that checks ``request.method == "POST"`` answers any other method as a
+    read, which hides what the page allows (the permission matrix tests every method)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from rest_framework.views import APIView
+
+        api_view = getattr(view_func, "cls", None)
+        if isinstance(api_view, type) and issubclass(api_view, APIView):
+            return None
+        if request.method not in PAGE_METHODS:
+            return HttpResponseNotAllowed(PAGE_METHODS)
+        return None

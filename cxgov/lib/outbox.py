@@ -8,11 +8,14 @@ moves it a lease ahead, so a second worker or a second beat finds nothing due an
 attempts faster. A send whose worker died is due again when its lease ends. A failure waits
 longer after each attempt (1, 2, 4 … minutes, at most ``OUTBOX_MAX_BACKOFF``) and is retried for
 ``OUTBOX_RETRY_FOR`` (a day) before the email is given up; a recipient the server refuses for good
-(5xx) is given up at once. ``health`` reports what waits and what failed on ``/healthz``.
+(5xx) is given up at once. When a send works again after the server could not be reached, the
+emails that waited for it are sent at once, not at the end of their back-off. ``health`` reports
+what waits and what failed on ``/healthz``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import uuid
@@ -29,6 +32,7 @@ from cxgov.models import Email, EmailStatus
 log = logging.getLogger(__name__)
 
 PENDING = [EmailStatus.WAITING, EmailStatus.SENDING]
+UNREACHABLE = "Mail server unreachable: "
 
 
 def enqueue(message: EmailMessage, *, kind: str, key: str | None = None, send: bool = True) -> Email:
@@ -100,13 +104,20 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
     the mail server cannot be reached the run stops there: the rest wait for the next run without
     spending an attempt."""
     now = timezone.now()
+    retried_for = now - timedelta(seconds=settings.OUTBOX_RETRY_FOR)
+    # An email whose sends keep killing their worker (the lease ends each time) is given up too.
+    Email.objects.filter(status=EmailStatus.SENDING, next_attempt_at__lte=now, created_at__lt=retried_for).update(
+        status=EmailStatus.FAILED,
+        error="Given up: its last send never finished (its worker stopped) and its retries are over.",
+    )
     due = Email.objects.filter(status__in=PENDING, next_attempt_at__lte=now)
     if ids is not None:
         due = due.filter(pk__in=ids)
     sent = 0
     connection = get_connection()
     try:
-        for email_id in due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]:
+        batch = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+        for email_id in batch:
             if not _claim(email_id, timezone.now()):
                 continue  # another worker took it
             email = Email.objects.get(pk=email_id)
@@ -114,16 +125,31 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
                 connection.open()  # kept open for the next email; reopened after a failure
                 _message(email, connection).send()
             except Exception as exc:
-                connection.close()
                 _record_failure(email, exc)
+                with contextlib.suppress(Exception):  # a broken session may not even quit cleanly
+                    connection.close()
                 if _unreachable(exc):
                     break
                 continue
             Email.objects.filter(pk=email_id).update(status=EmailStatus.SENT, sent_at=timezone.now(), error="")
             sent += 1
     finally:
-        connection.close()
+        with contextlib.suppress(Exception):
+            connection.close()
+    # More are due than one run takes (a morning's digests), or some waited for the server: go on.
+    if sent and (len(batch) == limit or _release_waiting_for_the_server()):
+        dispatch()
     return sent
+
+
+def _release_waiting_for_the_server() -> int:
+    """A send just worked, so the mail server is back: the emails that failed only because it could
+    not be reached are due now rather than at the end of their back-off (a fresh email, tried at
+    once, is the probe; no waiting email spends an attempt to find out)."""
+    now = timezone.now()
+    return Email.objects.filter(
+        status=EmailStatus.WAITING, next_attempt_at__gt=now, error__startswith=UNREACHABLE
+    ).update(next_attempt_at=now)
 
 
 def _message(email: Email, connection) -> EmailMultiAlternatives:
@@ -162,7 +188,7 @@ def _record_failure(email: Email, exc: Exception) -> None:
     Email.objects.filter(pk=email.pk).update(
         status=EmailStatus.FAILED if give_up else EmailStatus.WAITING,
         next_attempt_at=now + backoff(email.attempts),
-        error=f"{type(exc).__name__}: {exc}"[:2000],
+        error=(UNREACHABLE if _unreachable(exc) else "") + f"{type(exc).__name__}: {exc}"[:2000],
     )
 
 
@@ -175,9 +201,10 @@ def retry_failed(*, email_ids: list[int]) -> int:
 
 
 def prune() -> int:
-    """Forget emails sent more than ``OUTBOX_KEEP_DAYS`` ago (failures stay until pruned the same way)."""
+    """Forget emails sent more than ``OUTBOX_KEEP_DAYS`` ago (a notice or digest whose email is gone
+    counts as sent); failures stay, so what was never delivered is still known."""
     cutoff = timezone.now() - timedelta(days=settings.OUTBOX_KEEP_DAYS)
-    deleted, _ = Email.objects.filter(status__in=[EmailStatus.SENT, EmailStatus.FAILED], created_at__lt=cutoff).delete()
+    deleted, _ = Email.objects.filter(status=EmailStatus.SENT, sent_at__lt=cutoff).delete()
     return deleted
 
 

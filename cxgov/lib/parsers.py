@@ -47,8 +47,27 @@ class DepthLimitedJSONParser(JSONParser):
             raise ParseError(f"JSON parse error - the body nests arrays or objects more than {limit} levels deep.")
         parse_constant = json.strict_constant if self.strict else None
         try:
-            return json.loads(text, parse_constant=parse_constant)
+            data = json.loads(text, parse_constant=parse_constant)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
         except RecursionError:  # cannot happen below the limit; never let it become a 500
             raise ParseError(f"JSON parse error - the body nests more than {limit} levels deep.") from None
+        # PostgreSQL cannot hold NUL in text; a key or value with one would fail deep in a query.
+        if "\\u0000" in text and _holds_nul(data):
+            raise ParseError("JSON parse error - a name or value contains a NUL character (\\u0000).")
+        return data
+
+
+def _holds_nul(data) -> bool:
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False

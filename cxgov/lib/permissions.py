@@ -1,30 +1,90 @@
 """The one place that decides what a user may see and change.
 
-Views, the API, digests and exports all ask this module; none writes its own rule.
+Views, the API, forms, digests and exports all ask this module; none compares roles itself.
 
-The rules, by role:
-- administrators see and change everything, including the organisation's configuration
-  (functions, people, memberships);
-- the CX team sees everything and changes the governed work (accountabilities and, later,
-  themes, issues, action items, canvases), but not the organisation's configuration;
-- a functional leader sees everything and changes only things owned by the functions
-  they lead, including those functions' profiles (membership alone gives no write access);
-- a stakeholder reads.
+Every rule is a *capability* named for what it allows, with one row in ``CAPABILITIES``: the
+roles that hold it everywhere, and whether a functional leader also holds it for the things of
+the functions they lead (membership alone gives no write access). The ``can_*`` functions below
+read that table, the ``can`` template filter reads it, and ``tests/test_permission_matrix.py``
+generates its expectations from it. A superuser counts as an administrator; an inactive or
+anonymous user holds nothing.
 
-An object is "owned by a function" through its ``owning_function_id`` attribute; objects
-without one can be changed only by the roles above that change everything. A model that is
-configuration (``is_configuration = True``, e.g. metric definitions) is for administrators.
+An object is "owned by a function" through its ``owning_function_id`` attribute. A model that
+is configuration (``is_configuration = True``, e.g. metric definitions, or people and
+memberships) is changed by those who configure the organisation.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework import permissions as drf_permissions
 
 from cxgov.models import Function, Membership, Role, User
 
-# Organisation configuration: only administrators change these.
+ADMIN, CX, LEADER, STAKEHOLDER = Role.ADMINISTRATOR, Role.CX_TEAM, Role.LEADER, Role.STAKEHOLDER
+ROLES: tuple[str, ...] = (ADMIN, CX, LEADER, STAKEHOLDER)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who holds a capability: these roles for everything; leaders too, for their own functions."""
+
+    roles: frozenset[str]
+    led_functions: bool = False  # a functional leader holds it for the functions they lead
+    allows: str = ""
+
+
+def _rule(*roles: str, led_functions: bool = False, allows: str) -> Rule:
+    return Rule(frozenset(roles), led_functions, allows)
+
+
+CAPABILITIES: dict[str, Rule] = {
+    "view": _rule(*ROLES, allows="read the organisation's work: pages, the API, exports, one's own digest schedule"),
+    "configure_organisation": _rule(
+        ADMIN,
+        allows="change functions' structure, people, roles, memberships, metric definitions and digest "
+        "defaults; read everyone's digests",
+    ),
+    "read_audit": _rule(ADMIN, allows="read the audit trail: who changed the configuration, and what"),
+    "import_data": _rule(ADMIN, CX, allows="push customer data: file imports and the bulk ingestion API"),
+    "edit_taxonomy": _rule(ADMIN, CX, allows="write key drivers and sub-themes, and correct comment tags"),
+    "save_pareto_snapshots": _rule(ADMIN, CX, allows="keep a Pareto analysis to compare later ones with"),
+    "write_canvases": _rule(ADMIN, CX, allows="write customer categories and outcome canvases"),
+    "write_alert_rules": _rule(ADMIN, CX, allows="write alert rules on metrics"),
+    "assign_issues": _rule(
+        ADMIN,
+        CX,
+        allows="assign issues and action items to any function (CX triage, moving them), see unowned issues",
+    ),
+    "be_cx_owner": _rule(ADMIN, CX, allows="be named an issue's CX owner"),
+    "lead_functions": _rule(LEADER, allows="be named a function's leader"),
+    "change_function": _rule(
+        ADMIN,
+        CX,
+        led_functions=True,
+        allows="record and change a function's governed work: accountabilities, workflows, decision points, "
+        "issues, 5 whys, action items",
+    ),
+    "add_action_items": _rule(
+        ADMIN,
+        CX,
+        led_functions=True,
+        allows="add action items to an issue (a leader: to the issues of the functions they lead; the item's "
+        "own function is checked by change_function)",
+    ),
+    "edit_function_profile": _rule(ADMIN, led_functions=True, allows="change a function's description"),
+    "acknowledge_alerts": _rule(
+        ADMIN, CX, led_functions=True, allows="acknowledge or mute an alert on a function's metric"
+    ),
+}
+
+# Role homes: where "/" takes each role (administrators keep the organisation overview).
+HOMES: dict[str, str] = {LEADER: "workspace", CX: "triage", STAKEHOLDER: "executive"}
+
+# Organisation configuration: only those who configure the organisation change these.
 CONFIGURATION_MODELS: tuple[type, ...] = (User, Membership)
 
 
@@ -32,16 +92,42 @@ def is_active_user(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
-def is_administrator(user) -> bool:
-    return is_active_user(user) and (user.is_superuser or user.role == Role.ADMINISTRATOR)
+def role_of(user) -> str | None:
+    """The role the rules apply to: none for anonymous or inactive users; superusers are administrators."""
+    if not is_active_user(user):
+        return None
+    return ADMIN if user.is_superuser else user.role
 
 
-def is_cx_team(user) -> bool:
-    return is_active_user(user) and user.role == Role.CX_TEAM
+def holds(user, capability: str, function_id: int | None = None, *, anywhere: bool = False) -> bool:
+    """Does this user hold this capability, for things of the function with this id?
+
+    ``anywhere=True`` asks whether they hold it for some function at all (their role allows it);
+    objects decide the rest."""
+    rule = CAPABILITIES[capability]
+    role = role_of(user)
+    if role is None:
+        return False
+    if role in rule.roles:
+        return True
+    if rule.led_functions and role == LEADER:
+        return anywhere or (function_id is not None and function_id in led_function_ids(user))
+    return False
 
 
-def is_leader(user) -> bool:
-    return is_active_user(user) and user.role == Role.LEADER
+def holders(capability: str) -> QuerySet[User]:
+    """The active people whose role gives them this capability (everywhere, or for functions they lead)."""
+    rule = CAPABILITIES[capability]
+    roles = set(rule.roles) | ({LEADER} if rule.led_functions else set())
+    who = Q(role__in=sorted(roles))
+    if ADMIN in roles:
+        who |= Q(is_superuser=True)
+    return User.objects.filter(who, is_active=True)
+
+
+def home_page(user) -> str | None:
+    """The name of this user's home view in the ``ownership`` app, or None for the organisation overview."""
+    return HOMES.get(role_of(user))
 
 
 def function_ids(user) -> frozenset[int]:
@@ -70,83 +156,114 @@ def led_function_ids(user) -> frozenset[int]:
     return cached
 
 
-def can_configure(user) -> bool:
-    """May this user change the organisation itself: functions, people, memberships, roles?"""
-    return is_administrator(user)
+# --- The capabilities, one function each ----------------------------------------------------------
+
+
+def can_view(user, obj=None) -> bool:
+    """May this user see this object? Every active user reads the organisation's work."""
+    return holds(user, "view")
+
+
+def can_configure_organisation(user) -> bool:
+    """May this user change the organisation itself: functions, people, memberships, roles, metric
+    definitions, digest defaults?"""
+    return holds(user, "configure_organisation")
 
 
 def can_read_audit(user) -> bool:
-    """May this user read the audit trail (who changed the configuration, and what)? Administrators."""
-    return is_administrator(user)
+    """May this user read the audit trail (who changed the configuration, and what)?"""
+    return holds(user, "read_audit")
 
 
-def can_import(user) -> bool:
-    """May this user push customer data (files, the bulk API)? Administrators and the CX team."""
-    return is_administrator(user) or is_cx_team(user)
+def can_import_data(user) -> bool:
+    """May this user push customer data (files, the bulk API)?"""
+    return holds(user, "import_data")
+
+
+def can_edit_taxonomy(user) -> bool:
+    """May this user write key drivers and sub-themes and correct comment tags?"""
+    return holds(user, "edit_taxonomy")
+
+
+def can_save_pareto_snapshots(user) -> bool:
+    """May this user keep a Pareto analysis to compare later ones with?"""
+    return holds(user, "save_pareto_snapshots")
 
 
 def can_write_canvases(user) -> bool:
-    """May this user write outcome canvases and customer categories? The CX team and administrators."""
-    return is_administrator(user) or is_cx_team(user)
+    """May this user write outcome canvases and customer categories?"""
+    return holds(user, "write_canvases")
 
 
 def can_write_alert_rules(user) -> bool:
-    """May this user write alert rules on metrics? Administrators and the CX team."""
-    return is_administrator(user) or is_cx_team(user)
+    """May this user write alert rules on metrics?"""
+    return holds(user, "write_alert_rules")
 
 
-def can_acknowledge_alert(user, alert) -> bool:
-    """May this user acknowledge or mute an alert? Its owner (the leader of the metric's owning
-    function), the CX team and administrators."""
-    return can_change_function(user, alert.owning_function_id)
+def can_assign_issues(user) -> bool:
+    """May this user assign issues and action items to any function (CX triage, or moving one to
+    another function)? Leaders change their own functions' issues on the issue pages instead."""
+    return holds(user, "assign_issues")
 
 
-def can_triage(user) -> bool:
-    """May this user assign owning functions and people to issues from CX triage? The CX team and
-    administrators; leaders change their own functions' issues on the issue pages instead."""
-    return is_administrator(user) or is_cx_team(user)
+def can_be_cx_owner(user) -> bool:
+    """May this user be named an issue's CX owner?"""
+    return holds(user, "be_cx_owner")
+
+
+def can_lead_functions(user) -> bool:
+    """May this user be named a function's leader (and have a leader's workspace)?"""
+    return holds(user, "lead_functions")
+
+
+def can_change_function(user, function_id: int | None) -> bool:
+    """May this user change things owned by the function with this id (or create them there)?"""
+    return holds(user, "change_function", function_id)
 
 
 def can_add_action_item(user, issue) -> bool:
     """May this user add an action item to this issue? Only someone who may change the issue: a
     leader may not put work on another function's issue (and move it on by finishing that work)."""
-    return can_change(user, issue)
+    return holds(user, "add_action_items", issue.owning_function_id)
 
 
-def can_view(user, obj=None) -> bool:
-    """May this user see this object? Every active user reads the organisation's work."""
-    return is_active_user(user)
+def can_edit_function_profile(user, function: Function) -> bool:
+    """May this user change this function's description (its leader, or an administrator)?"""
+    return holds(user, "edit_function_profile", function.pk)
 
 
-def can_change_function(user, function_id: int | None) -> bool:
-    """May this user change things owned by the function with this id (or create them there)?"""
-    if is_administrator(user):
-        return True
-    if is_cx_team(user):
-        return True
-    if is_leader(user):
-        return function_id is not None and function_id in led_function_ids(user)
-    return False
+def can_acknowledge_alert(user, alert) -> bool:
+    """May this user acknowledge or mute an alert? The leader of the metric's owning function, the
+    CX team and administrators."""
+    return holds(user, "acknowledge_alerts", alert.owning_function_id)
+
+
+def can_change_person(user, person: User) -> bool:
+    """May this user change this person? Those who configure the organisation; a superuser only by a superuser."""
+    return can_configure_organisation(user) and (user.is_superuser or not person.is_superuser)
+
+
+def may_use_admin_site(person: User) -> bool:
+    """Does this person get the Django admin (schedules, tokens) with their role? Administrators do."""
+    return person.is_superuser or person.role == ADMIN
 
 
 def can_change(user, obj) -> bool:
-    """May this user change (edit or delete) this object?"""
-    if is_administrator(user):
-        return True
+    """May this user change (edit or delete) this object? Configuration is for those who configure
+    the organisation, a function's profile for its leader, everything else for its owning function."""
     if isinstance(obj, CONFIGURATION_MODELS) or getattr(obj, "is_configuration", False):
-        return False
+        return can_configure_organisation(user)
     if isinstance(obj, Function):
-        # A function's profile belongs to its own leader; structure belongs to administrators.
-        return is_leader(user) and obj.pk in led_function_ids(user)
+        return can_edit_function_profile(user, obj)
     return can_change_function(user, getattr(obj, "owning_function_id", None))
 
 
 def changeable_functions(user) -> QuerySet[Function]:
     """The functions in which this user may change or create things."""
     functions = Function.objects.order_by("name")
-    if is_administrator(user) or is_cx_team(user):
+    if holds(user, "change_function"):
         return functions
-    if is_leader(user):
+    if holds(user, "change_function", anywhere=True):
         return functions.filter(pk__in=led_function_ids(user))
     return functions.none()
 
@@ -156,25 +273,25 @@ def require_change(user, obj) -> None:
         raise PermissionDenied(f"You may not change {obj}.")
 
 
-def require_configure(user) -> None:
-    if not can_configure(user):
+def require_configure_organisation(user) -> None:
+    if not can_configure_organisation(user):
         raise PermissionDenied("Only administrators change the organisation's configuration.")
 
 
-class ObjectPermission(drf_permissions.BasePermission):
-    """DRF permission backed by this module: reads for every active user, writes per object.
+# --- DRF permission classes, backed by the same table ---------------------------------------------
 
-    Creation is decided by the view's serializer, which knows the function the new object
-    will belong to (see ``require_function_for_create``); configuration endpoints add
-    ``ConfigurationPermission``.
+
+class ObjectPermission(drf_permissions.BasePermission):
+    """Reads for every active user; writes for those who change some function's work, per object.
+
+    Creation is decided by the view's service, which knows the function the new object will
+    belong to; configuration endpoints add ``ConfigurationPermission``.
     """
 
     def has_permission(self, request, view) -> bool:
-        if not is_active_user(request.user):
-            return False
         if request.method in drf_permissions.SAFE_METHODS:
-            return True
-        return request.user.role != Role.STAKEHOLDER or request.user.is_superuser
+            return can_view(request.user)
+        return holds(request.user, "change_function", anywhere=True)
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in drf_permissions.SAFE_METHODS:
@@ -182,24 +299,37 @@ class ObjectPermission(drf_permissions.BasePermission):
         return can_change(request.user, obj)
 
 
-class ConfigurationPermission(drf_permissions.BasePermission):
-    """Writes to the organisation's configuration are for administrators only."""
+class CapabilityPermission(drf_permissions.BasePermission):
+    """Everyone active reads; writes need ``capability`` (set on a subclass)."""
+
+    capability: str
 
     def has_permission(self, request, view) -> bool:
-        return request.method in drf_permissions.SAFE_METHODS or can_configure(request.user)
+        if request.method in drf_permissions.SAFE_METHODS:
+            return can_view(request.user)
+        return holds(request.user, self.capability)
 
 
-class AlertRulePermission(drf_permissions.BasePermission):
-    """Alert rules: everyone reads; administrators and the CX team write."""
+class ConfigurationPermission(CapabilityPermission):
+    """Writes to the organisation's configuration."""
 
-    def has_permission(self, request, view) -> bool:
-        if not is_active_user(request.user):
-            return False
-        return request.method in drf_permissions.SAFE_METHODS or can_write_alert_rules(request.user)
+    capability = "configure_organisation"
+
+
+class AlertRulePermission(CapabilityPermission):
+    """Alert rules: everyone reads; those who write alert rules write."""
+
+    capability = "write_alert_rules"
+
+
+class CanvasPermission(CapabilityPermission):
+    """Customer categories and canvases: everyone reads; canvas writers write."""
+
+    capability = "write_canvases"
 
 
 class IngestPermission(drf_permissions.BasePermission):
-    """Pushing customer data (survey tools, CRMs): administrators and the CX team."""
+    """Pushing customer data (survey tools, CRMs): reads and writes need ``import_data``."""
 
     def has_permission(self, request, view) -> bool:
-        return can_import(request.user)
+        return can_import_data(request.user)

@@ -32,32 +32,13 @@ def rag(status):
     return {"status": status}
 
 
-@register.simple_tag
-def can_import(user) -> bool:
+@register.filter
+def can(user, capability: str) -> bool:
+    """``{% if user|can:"edit_taxonomy" %}``: does this user hold the capability (for some function at
+    least, for those a leader holds in the functions they lead)? Names come from
+    ``cxgov.lib.permissions.CAPABILITIES``; an unknown name is an error, not a silent "no"."""
     from cxgov.lib import permissions
 
-    return permissions.can_import(user)
-
-
-@register.simple_tag
-def can_configure(user) -> bool:
-    """For templates: may this user change the organisation's configuration (the permissions module)?"""
-    from cxgov.lib import permissions
-
-    return permissions.can_configure(user)
-
-
-@register.simple_tag
-def can_read_audit(user) -> bool:
-    """For templates: may this user read the audit trail (the permissions module)?"""
-    from cxgov.lib import permissions
-
-    return permissions.can_read_audit(user)
-
-
-@register.simple_tag
-def can_triage(user) -> bool:
-    """For templates: does this user assign owners and see unowned issues (the permissions module)?"""
-    from cxgov.lib import permissions
-
-    return permissions.can_triage(user)
+    if capability not in permissions.CAPABILITIES:
+        raise template.TemplateSyntaxError(f"Unknown capability {capability!r}; see cxgov.lib.permissions.")
+    return permissions.holds(user, capability, anywhere=True)

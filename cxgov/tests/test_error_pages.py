@@ -70,3 +70,12 @@ def test_server_error_page_needs_no_database_and_offers_a_way_back(org, client_f
     assert response.status_code == 500
     page = response.content.decode()
     assert "Something went wrong on our side" in page and 'href="/"' in page and "navbar" in page
+
+
+def test_a_form_without_its_csrf_token_is_refused_in_the_layout(db):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This form could not be accepted" in page and "Back to your home page" in page and "navbar" in page

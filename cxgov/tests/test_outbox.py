@@ -90,6 +90,28 @@ def test_two_beats_do_not_spend_attempts_faster_during_a_mail_outage(smtp, clock
     assert sorted(m["To"] for m in smtp.messages) == [f"person{i}@example.com" for i in range(4)]
 
 
+def test_when_a_fresh_email_gets_through_those_waiting_for_the_server_go_at_once(smtp, clock, monkeypatch):
+    from cxgov import tasks
+
+    monkeypatch.setattr(tasks.outbox_send_due, "delay", lambda: None)  # the run that follows is below
+    smtp.stop()
+    _queue(3)
+    for _ in range(3):
+        outbox.send_due()
+    Email.objects.filter(key="test:2").update(error="SMTPRecipientsRefused: 451 mailbox busy")  # not the server
+    smtp.start()
+    clock.advance(seconds=5)  # long before the end of any back-off
+    [fresh] = _queue(key="test:fresh")
+    assert outbox.send(email_id=fresh.pk) is True  # mail is back: the probe costs no waiting email an attempt
+    assert outbox.send_due() == 2
+    assert sorted(m["To"] for m in smtp.messages) == [
+        "person0@example.com",
+        "person0@example.com",
+        "person1@example.com",
+    ]
+    assert Email.objects.get(key="test:2").status == "waiting"  # its own trouble keeps its back-off
+
+
 def test_a_claimed_email_is_not_claimed_again_by_a_second_beat(clock):
     [email] = _queue()
     assert outbox._claim(email.pk, clock.now) is True
@@ -140,6 +162,17 @@ def test_a_send_whose_worker_died_is_retried_after_its_lease(clock, settings):
     assert email.status == "sent" and email.attempts == 2 and len(mail.outbox) == 1
 
 
+def test_a_send_that_keeps_killing_its_worker_is_given_up_after_a_day(clock, settings):
+    settings.OUTBOX_RETRY_FOR, settings.OUTBOX_LEASE = 24 * 60 * 60, 600
+    [email] = _queue()
+    clock.advance(hours=23, minutes=55)
+    assert outbox._claim(email.pk, clock.now)  # its worker dies once more
+    clock.advance(minutes=11)
+    assert outbox.send_due() == 0 and mail.outbox == []
+    email.refresh_from_db()
+    assert email.status == "failed" and "its worker stopped" in email.error
+
+
 def test_the_health_page_names_what_waits_and_for_how_long(client, clock, settings):
     settings.OUTBOX_HEALTH_MAX_WAIT = 15 * 60
     assert outbox.health() == {"ok": True, "waiting": 0, "oldest_waiting_seconds": None, "failed": 0}
@@ -167,3 +200,28 @@ def test_a_broker_that_does_not_answer_only_delays_the_email(monkeypatch, django
     email.refresh_from_db()
     assert email.status == "waiting"
     assert outbox.send_due() == 1  # the periodic sweep sends it
+
+
+def test_an_administrator_sends_failed_emails_again_from_the_admin(client):
+    from cxgov.models import User
+
+    [failed, sent] = _queue(2)
+    Email.objects.filter(pk=failed.pk).update(status="failed", error="SMTPDataError: 550")
+    Email.objects.filter(pk=sent.pk).update(status="sent")
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    page = client.get("/admin/cxgov/email/?status__exact=failed")
+    assert page.status_code == 200 and "Notice 0" in page.content.decode()
+    client.post("/admin/cxgov/email/", {"action": "send_again", "_selected_action": [failed.pk, sent.pk]})
+    assert dict(Email.objects.values_list("pk", "status")) == {failed.pk: "waiting", sent.pk: "sent"}
+    assert outbox.send_due() == 1 and mail.outbox[0].subject == "Notice 0"
+
+
+def test_old_sent_emails_are_forgotten_and_failures_kept(clock, settings):
+    settings.OUTBOX_KEEP_DAYS = 30
+    [sent, failed, recent] = _queue(3)
+    Email.objects.filter(pk__in=[sent.pk, recent.pk]).update(status="sent", sent_at=clock.now)
+    Email.objects.filter(pk=failed.pk).update(status="failed")
+    clock.advance(days=31)
+    Email.objects.filter(pk=recent.pk).update(sent_at=clock.now)
+    assert outbox.prune() == 1
+    assert set(Email.objects.values_list("pk", flat=True)) == {failed.pk, recent.pk}

@@ -40,6 +40,29 @@ def test_json_within_the_depth_limit_still_reads_and_brackets_in_text_do_not_cou
     assert response.status_code == 400 and "more than 1 levels deep" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/functions/billing/", '{"description": "bill\\u0000ing"}'),
+        ("/api/ingest/responses/", '[{"external_id": "r1", "driver_ratings": {"pri\\u0000ce": 3}}]'),
+    ],
+)
+def test_a_nul_character_in_a_json_name_or_value_is_a_bad_request(org, api_for, path, body):
+    response = api_for(org["admin"]).generic(
+        "PATCH" if "functions" in path else "POST", path, body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "NUL character" in response.json()["detail"]
+
+
+def test_text_that_merely_mentions_an_escape_is_kept(org, api_for):
+    body = '{"description": "escape it as \\\\u0000"}'
+    response = api_for(org["leader"]).patch("/api/functions/billing/", body, content_type="application/json")
+    assert response.status_code == 200
+    org["billing"].refresh_from_db()
+    assert org["billing"].description == "escape it as \\u0000"
+
+
 def test_form_encoded_bodies_are_not_api_input(org, api_for):
     response = api_for(org["leader"]).patch(
         "/api/functions/billing/", "description=x", content_type="application/x-www-form-urlencoded"

@@ -30,6 +30,7 @@ def test_administrators_set_defaults_per_role(org, client_for):
         "day_of_month": 3,
         "hour": 6,
         "time_zone": "UTC",
+        "updated_at": None,  # a default, never saved
         "own": False,
     }
 

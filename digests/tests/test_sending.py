@@ -291,7 +291,7 @@ def test_a_broken_digest_is_recorded_and_the_others_still_go(people, smtp, monke
     assert stats["failed"] == 1 and _only(smtp, "cx@example.com")
 
 
-def test_an_unreachable_smtp_server_leaves_each_digest_waiting_in_the_outbox(people, smtp):
+def test_an_unreachable_smtp_server_leaves_each_digest_waiting_in_the_outbox(people, smtp, client_for):
     from cxgov.lib import outbox as the_outbox
 
     smtp.stop()
@@ -301,6 +301,10 @@ def test_an_unreachable_smtp_server_leaves_each_digest_waiting_in_the_outbox(peo
     assert "Connection refused" in waiting.order_by("attempts").last().error
     health = the_outbox.health()
     assert health["waiting"] == waiting.count() and health["oldest_waiting_seconds"] is not None
+    page = client_for(people["admin"]).get("/digests/deliveries/?status=waiting").content.decode()
+    assert page.count("Waiting to be sent") >= stats["queued"] and "Connection refused" in page
+    api = client_for(people["admin"]).get("/api/digest-deliveries/").json()
+    assert {d["state"] for d in api["results"]} == {"waiting"} and "next_attempt_at" in api["results"][0]
     smtp.start()
     Email.objects.update(next_attempt_at=timezone.now())
     assert outbox.send_due() == waiting.count() and outbox.send_due() == 0

@@ -1,13 +1,6 @@
 from django import template
 
-from cxgov.lib import permissions
-
 register = template.Library()
-
-
-@register.simple_tag
-def can_triage(user) -> bool:
-    return permissions.can_triage(user)
 
 
 @register.filter

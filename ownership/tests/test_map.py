@@ -77,7 +77,7 @@ def test_map_page_filters_through_the_query_string(work, org, client_for):
 
 
 def test_formula_like_text_is_neutralised():
-    assert [safe_cell(v) for v in ["=1+1", "+1", "-x", "@SUM", "\tx", "\rx", "fine", -5, 2.5]] == [
+    assert [safe_cell(v) for v in ["=1+1", "+1", "-x", "@SUM", "\tx", "\rx", "fine", -5, 2.5, "-5"]] == [
         "'=1+1",
         "'+1",
         "'-x",
@@ -87,6 +87,18 @@ def test_formula_like_text_is_neutralised():
         "fine",
         -5,
         2.5,
+        "-5",
+    ]
+
+
+def test_a_formula_after_a_separator_or_quote_is_neutralised_as_owasp_says():
+    risky = ["refund;=cmd|' /C calc'!A0", "ok,@SUM(A1)", 'said "=1+1', "line\n+44 20 7946 0958", "a; -2+3"]
+    assert [safe_cell(v) for v in risky] == ["'" + v for v in risky]
+    assert [safe_cell(v) for v in ["a;b", "5 stars, well done", "3-4 days", "a - b"]] == [
+        "a;b",
+        "5 stars, well done",
+        "3-4 days",
+        "a - b",
     ]
 
 
