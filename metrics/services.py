@@ -26,6 +26,7 @@ from django.utils.text import slugify
 from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
+from cxgov.lib.services import model_update
 from cxgov.services import accountability_link, accountability_unlink
 from metrics import calculations, dates, ingestion
 from metrics.models import (
@@ -398,8 +399,7 @@ def metric_schedule(*, metric: Metric) -> None:
 def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
     """Create or change a metric definition (administrators), keep its schedule and accountability."""
     permissions.require_configure_organisation(user)
-    for key, value in fields.items():
-        setattr(metric, key, value)
+    model_update(metric, fields, fields=Metric.DEFINITION_FIELDS)
     if not metric.slug:
         metric.slug = slugify(metric.name)[:120]
     _check_definition(metric)

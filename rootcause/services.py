@@ -20,6 +20,7 @@ from rootcause.models import (
     DecisionPoint,
     Issue,
     IssueState,
+    KeyDriver,
     MeasureKind,
     ParetoSnapshot,
     SubTheme,
@@ -85,6 +86,12 @@ def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: boo
     return tag
 
 
+THEME_FIELDS = {
+    KeyDriver: ("name", "slug", "description"),
+    SubTheme: ("driver", "name", "slug", "keywords", "negative_keywords", "suggested_function"),
+}
+
+
 @transaction.atomic
 def theme_save(*, user, instance, fields: dict):
     """Create or change a key driver or sub-theme (CX team, administrators). Changed rules re-tag
@@ -93,8 +100,7 @@ def theme_save(*, user, instance, fields: dict):
 
     if not permissions.can_edit_taxonomy(user):
         raise PermissionDenied("Only the CX team and administrators edit themes.")
-    for key, value in fields.items():
-        setattr(instance, key, value)
+    model_update(instance, fields, fields=THEME_FIELDS[type(instance)])
     if not instance.slug:
         instance.slug = slugify(instance.name)[:120]
     instance.full_clean()
