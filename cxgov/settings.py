@@ -67,6 +67,15 @@ def _embedded_secret_key(path: Path) -> str:
     return key
 
 
+def _rate(name: str, default: str) -> str:
+    """An API throttle rate, "N/second|minute|hour|day" (checked here: DRF would fail each request)."""
+    raw = env.str(name, default=default).strip()
+    number, _, period = raw.partition("/")
+    if not (number.isdigit() and period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate: use requests/period, e.g. 1000/hour or 20/minute.")
+    return raw
+
+
 DEBUG = _bool("DEBUG", True)
 PRODUCTION = not DEBUG  # as started; test runners switch DEBUG off but this stays
 VAR_DIR = Path(env.str("CXGOV_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -391,9 +400,9 @@ REST_FRAMEWORK = {
     # Requests per person (or per address when not logged in); "ingest" is the bulk-ingestion
     # endpoints, on top of the person's own rate. Counted in the cache (Redis when REDIS_URL is set).
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("API_THROTTLE_ANON", default="100/hour"),
-        "user": env.str("API_THROTTLE_USER", default="5000/hour"),
-        "ingest": env.str("API_THROTTLE_INGEST", default="600/hour"),
+        "anon": _rate("API_THROTTLE_ANON", "100/hour"),
+        "user": _rate("API_THROTTLE_USER", "5000/hour"),
+        "ingest": _rate("API_THROTTLE_INGEST", "600/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API reads JSON only; so do its tests
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -476,6 +485,8 @@ PERMISSIONS_POLICY = {
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers and probes ask for the health page over plain HTTP, behind the TLS proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -54,6 +54,15 @@ class Schedule(models.Model):
 class DigestDefault(Schedule):
     """The schedule of everyone with a role who has not chosen their own (set by administrators)."""
 
+    # Before an administrator sets a role's default: the CX team chases work daily, the others weekly.
+    BUILT_IN = {
+        Role.ADMINISTRATOR: Frequency.WEEKLY,
+        Role.CX_TEAM: Frequency.DAILY,
+        Role.LEADER: Frequency.WEEKLY,
+        Role.STAKEHOLDER: Frequency.WEEKLY,
+    }
+    FIRST_SHOWN = Role.LEADER  # the defaults page opens on the role most digests go to
+
     role = models.CharField(max_length=12, choices=Role.choices, unique=True)
     history = ConfigHistory()
 

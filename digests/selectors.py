@@ -9,19 +9,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cxgov.lib import permissions
-from cxgov.models import EmailStatus, Role, User
+from cxgov.models import EmailStatus, User
 from digests.models import DeliveryStatus, DigestDefault, DigestDelivery, DigestPreference, Frequency
 from digests.schedule import Plan
 
 SOON_DAYS = 7
 LIST_LIMIT = 10
 
-BUILT_IN = {
-    Role.ADMINISTRATOR: Frequency.WEEKLY,
-    Role.CX_TEAM: Frequency.DAILY,
-    Role.LEADER: Frequency.WEEKLY,
-    Role.STAKEHOLDER: Frequency.WEEKLY,
-}
+BUILT_IN = DigestDefault.BUILT_IN
 
 
 def _plan(schedule) -> Plan:
@@ -34,9 +29,10 @@ def plans(users: list[User]) -> dict[int, Plan]:
     defaults = {d.role: d for d in DigestDefault.objects.all()}
     result = {}
     for user in users:
-        chosen = own.get(user.pk) or defaults.get(user.role)
+        role = permissions.role_of(user)
+        chosen = own.get(user.pk) or defaults.get(role)
         result[user.pk] = (
-            _plan(chosen) if chosen else Plan(BUILT_IN.get(user.role, Frequency.WEEKLY), time_zone=settings.TIME_ZONE)
+            _plan(chosen) if chosen else Plan(BUILT_IN.get(role, Frequency.WEEKLY), time_zone=settings.TIME_ZONE)
         )
     return result
 

@@ -98,9 +98,9 @@ def deliveries(request):
 def defaults(request):
     if not permissions.can_configure_organisation(request.user):
         raise PermissionDenied("Only administrators set the digest defaults.")
-    role = request.POST.get("role") or request.GET.get("role") or Role.LEADER
+    role = request.POST.get("role") or request.GET.get("role")
     if role not in Role.values:
-        role = Role.LEADER
+        role = DigestDefault.FIRST_SHOWN
     current = DigestDefault.objects.filter(role=role).first()
     form = DefaultForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():

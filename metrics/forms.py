@@ -41,7 +41,9 @@ class ImportUploadForm(BoundedFormMixin, forms.Form):
 class ImportMappingForm(BoundedFormMixin, forms.Form):
     """Which column feeds each field (built from the file's header), constants and date options."""
 
-    def __init__(self, *args, kind: str, columns: list[str], mapping: ingestion.Mapping, **kwargs):
+    def __init__(
+        self, *args, kind: str, columns: list[str], mapping: ingestion.Mapping, drivers: list[str] = (), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         spec = ingestion.FIELDS[kind]
         choices = [("", "— not in the file —")] + [(c, c) for c in columns]
@@ -76,7 +78,45 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
                 label="Time zone of this source",
                 help_text="Times written without a zone (2/24/2015 11:15) are read in this zone.",
             )
+        self.fields["duplicates"] = forms.ChoiceField(
+            choices=list(ingestion.DUPLICATE_CHOICES.items()),
+            initial=mapping.duplicates,
+            required=False,
+            widget=forms.RadioSelect,
+            label="Rows that repeat an id with other values",
+            help_text="Exact copies of a row are always imported once.",
+        )
+        self.fields["filter_column"] = forms.ChoiceField(
+            choices=[("", "— import every row —")] + [(c, c) for c in columns],
+            required=False,
+            initial=mapping.filter_column,
+            label="Import only rows whose column…",
+        )
+        self.fields["filter_values"] = forms.CharField(
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            initial="\n".join(mapping.filter_values),
+            label="…is one of these values",
+            help_text="One per line, e.g. negative. Case and surrounding spaces are ignored.",
+        )
         if kind == "responses":
+            self.fields["label_column"] = forms.ChoiceField(
+                choices=[("", "— none —")] + [(c, c) for c in columns],
+                required=False,
+                initial=mapping.label_column,
+                label="Labels that become sub-themes",
+                help_text="A column of your own categories (e.g. a complaint reason): each label becomes the "
+                "sub-theme of its comment; labels not yet in the taxonomy are created.",
+            )
+            self.fields["label_driver"] = forms.CharField(
+                required=False,
+                max_length=120,
+                initial=mapping.label_driver,
+                label="…under the key driver",
+                help_text="An existing key driver"
+                + (f" ({', '.join(sorted(drivers)[:12])})" if drivers else "")
+                + " or the name of a new one.",
+            )
             self.fields["drivers"] = forms.CharField(
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
@@ -123,6 +163,18 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             raise forms.ValidationError(f"{len(drivers)} driver ratings; at most {bounds.MAX_DRIVERS}.")
         return drivers
 
+    def clean(self):
+        data = super().clean()
+        values = [v.strip() for v in (data.get("filter_values") or "").splitlines() if v.strip()]
+        if data.get("filter_column") and not values:
+            self.add_error("filter_values", "Give the values to keep (one per line).")
+        if values and not data.get("filter_column"):
+            self.add_error("filter_column", "Choose the column the values are in.")
+        data["filter_values"] = values
+        if data.get("label_column") and not (data.get("label_driver") or "").strip():
+            self.add_error("label_driver", "Name the key driver the labels belong to.")
+        return data
+
     def mapping(self) -> ingestion.Mapping:
         data = self.cleaned_data
         return ingestion.Mapping(
@@ -134,4 +186,9 @@ class ImportMappingForm(BoundedFormMixin, forms.Form):
             snapshot=data["snapshot"].isoformat() if data.get("snapshot") else "",
             date_formats={k[4:]: v for k, v in data.items() if k.startswith("fmt_") and v},
             time_zone=data.get("time_zone") or "",
+            duplicates=data.get("duplicates") or ingestion.REFUSE,
+            filter_column=data.get("filter_column") or "",
+            filter_values=data.get("filter_values") or [],
+            label_column=data.get("label_column") or "",
+            label_driver=(data.get("label_driver") or "").strip() if data.get("label_column") else "",
         )

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -111,6 +112,17 @@ class Table:
     delimiter: str | None = None
 
 
+CELLS = "_cells"  # a built row's fingerprint of its cells (never written)
+LABEL = "_label"  # a built response's label from the label column (becomes a sub-theme tag)
+LABEL_MAX = 120  # a sub-theme's name
+REFUSE = "refuse"
+KEEP_LAST = "keep_last"
+DUPLICATE_CHOICES = {
+    REFUSE: "Refuse the file (nothing is written)",
+    KEEP_LAST: "Keep the last row of each repeated id",
+}
+
+
 @dataclass
 class Mapping:
     """Which column feeds which field, constant values, and how to date rows without dates."""
@@ -123,6 +135,11 @@ class Mapping:
     snapshot: str = ""  # customers: tenure and churn flags are relative to this day
     date_formats: dict[str, str] = field(default_factory=dict)  # field: a metrics.dates format; absent: detect
     time_zone: str = ""  # the zone of times written without one; blank: the site's
+    duplicates: str = REFUSE  # rows repeating an id with other values: refuse the file, or keep the last
+    filter_column: str = ""  # import only the rows whose value in this column is one of filter_values
+    filter_values: list[str] = field(default_factory=list)
+    label_column: str = ""  # responses: a column of labels (the company's own categories) ...
+    label_driver: str = ""  # ... that become sub-themes under the key driver of this name
 
     @classmethod
     def from_json(cls, data: dict) -> Mapping:
@@ -148,27 +165,83 @@ def date_columns(kind: str, mapping: Mapping) -> dict[str, str]:
     }
 
 
-def scan(kind: str, table: Table, mapping: Mapping, limit: int | None = None) -> tuple[int, dict[str, dates.Evidence]]:
-    """One pass over the rows (all, or the first ``limit``): how many have something in them, and
-    the evidence of each date column whose format is to be detected."""
+def row_filter(table: Table, mapping: Mapping):
+    """A test of a raw row against the mapping's row filter (None when there is none): the cell,
+    trimmed and compared without regard to case, is one of the values."""
+    if not mapping.filter_column:
+        return None
+    index = {column_label(i, h): i for i, h in enumerate(table.header)}
+    if mapping.filter_column not in index:
+        raise FileProblem(f"The file has no column “{mapping.filter_column}” to filter rows on.")
+    position = index[mapping.filter_column]
+    wanted = {v.strip().casefold() for v in mapping.filter_values}
+
+    def keep(raw: list[str]) -> bool:
+        return position < len(raw) and raw[position].strip().casefold() in wanted
+
+    return keep
+
+
+@dataclass
+class Scan:
+    """What one pass over a file found: rows, rows the filter keeps, repeated ids, date evidence."""
+
+    total: int = 0  # rows with something in them
+    kept: int = 0  # of those, rows the filter keeps
+    exact_duplicates: int = 0  # rows identical to an earlier row
+    conflicting_rows: int = 0  # rows repeating an earlier row's id with other values
+    conflicting_ids: int = 0
+    example: str = ""  # an id repeated with other values
+    evidence: dict = field(default_factory=dict)
+    labels: Counter = field(default_factory=Counter)  # label: rows (kept rows, from the label column)
+    complete: bool = True  # False when only the first rows were read
+
+
+def scan(kind: str, table: Table, mapping: Mapping, limit: int | None = None) -> Scan:
+    """One pass over the rows (all, or the first ``limit``): how many have something in them and
+    pass the row filter, the ids they repeat (exact copies of a row, or other values under one id),
+    and the evidence of each date column whose format is to be detected."""
+    found = Scan()
     wanted = date_columns(kind, mapping)
     index = {column_label(i, h): i for i, h in enumerate(table.header)}
     positions = {name: index[column] for name, column in wanted.items() if column in index}
-    evidence = {name: dates.Evidence() for name in positions}
-    total = 0
+    found.evidence = {name: dates.Evidence() for name in positions}
+    keep = row_filter(table, mapping)
+    id_position = index.get(mapping.columns.get("external_id", ""))
+    label_position = index.get(mapping.label_column) if kind == "responses" and mapping.label_column else None
+    seen: dict[str, int] = {}
+    conflicting: set[str] = set()
     for row in table.rows:
         if not any(cell.strip() for cell in row):
             continue
-        total += 1
+        found.total += 1
+        if keep and not keep(row):
+            continue
+        found.kept += 1
         for name, position in positions.items():
             if position < len(row):
-                evidence[name].feed(row[position])
-        if limit and total >= limit:
+                found.evidence[name].feed(row[position])
+        if label_position is not None and label_position < len(row) and row[label_position].strip():
+            found.labels[row[label_position].strip()] += 1
+        if id_position is not None and id_position < len(row) and row[id_position].strip():
+            key, digest = row[id_position].strip(), hash(tuple(cell.strip() for cell in row))
+            earlier = seen.get(key)
+            if earlier is None:
+                seen[key] = digest
+            elif earlier == digest:
+                found.exact_duplicates += 1
+            else:
+                found.conflicting_rows += 1
+                conflicting.add(key)
+                found.example = found.example or key
+        if limit and found.total >= limit:
+            found.complete = False
             close = getattr(table.rows, "close", None)
             if close:
                 close()
             break
-    return total, evidence
+    found.conflicting_ids = len(conflicting)
+    return found
 
 
 def resolve_formats(kind: str, mapping: Mapping, evidence: dict[str, dates.Evidence]) -> dict[str, str]:
@@ -334,7 +407,7 @@ def _read_xlsx(path: Path) -> Table:
 def missing_columns(table: Table, mapping: Mapping) -> list[str]:
     """Mapped columns that the file does not have."""
     present = {column_label(i, h) for i, h in enumerate(table.header)}
-    wanted = list(mapping.columns.values()) + list(mapping.drivers.values())
+    wanted = [*mapping.columns.values(), *mapping.drivers.values(), mapping.filter_column, mapping.label_column]
     return sorted({c for c in wanted if c and c not in present})
 
 
@@ -430,6 +503,8 @@ def build_rows(
     problem = bounds.identifier_problem(source)
     if problem:
         raise FileProblem(f"The source {problem}.")
+    if kind == "responses" and bool(mapping.label_column) != bool(mapping.label_driver.strip()):
+        raise FileProblem("A label column needs the key driver its labels belong to, and the other way round.")
     if len(mapping.drivers) > bounds.MAX_DRIVERS:
         raise FileProblem(f"{len(mapping.drivers)} driver rating columns; at most {bounds.MAX_DRIVERS}.")
     index = {column_label(i, h): i for i, h in enumerate(table.header)}
@@ -451,7 +526,10 @@ def build_rows(
     positions = [(name, index[mapping.columns[name]]) for name in names if mapping.columns.get(name)]
     constants = {name: mapping.constants.get(name, "") for name in names if not mapping.columns.get(name)}
     labels = {name: mapping.columns.get(name) or name for name in names}
+    keep = row_filter(table, mapping)
     for number, raw in enumerate(table.rows, start=2):
+        if keep and not keep(raw):
+            continue
         errors: list[tuple[str, str]] = []
         width = len(raw)
         values = dict(constants)
@@ -487,6 +565,7 @@ def build_rows(
             problem = bounds.length_problem(value, limit) if isinstance(value, str) else None
             if problem:
                 errors.append((labels.get(name, name), problem))
+        instance[CELLS] = hash(tuple(cell.strip() for cell in raw))  # tells an exact copy of a row
         yield number, instance, errors
 
 
@@ -518,7 +597,15 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         name: _text(get[name], col[name], errors) for name in ("comment", "segment", "channel", "product", "touchpoint")
     }
     texts["customer_id"] = _identifier(get["customer_id"], col["customer_id"], errors)
+    label = ""
+    if mapping.label_column:
+        position = index[mapping.label_column]
+        label = _text(raw[position].strip() if position < len(raw) else "", mapping.label_column, errors)
+        problem = bounds.length_problem(label, LABEL_MAX)
+        if problem:
+            errors.append((mapping.label_column, f"{problem} (a sub-theme's name)"))
     return dict(
+        _label=label,
         source=source,
         external_id=external_id,
         responded_at=when,

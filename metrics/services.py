@@ -1,5 +1,6 @@
 """Writes of customer data; idempotent on external ids (re-sending updates, never duplicates)."""
 
+import dataclasses
 import json
 import logging
 import os
@@ -109,6 +110,24 @@ def rows_upsert(*, kind: str, rows: list[dict], notify: bool = True, chunk: int 
 # Sent (inside the writing transaction) when survey responses were added or changed, with their
 # sources and time span; other apps (comment tagging) listen without metrics importing them.
 responses_changed = Signal()
+
+# Sent inside an import's writing transaction when a label column is mapped, with the source,
+# the key driver's name and {external id: label}; the comment taxonomy (rootcause) answers with
+# {"tagged": n, "created": [new sub-theme names]} after tagging those responses, so a failure
+# there rolls the whole import back. Metrics never imports the taxonomy.
+labels_imported = Signal()
+
+# Sent to ask for the key drivers imported labels can go under: receivers answer
+# {driver name: [its sub-theme names]}, for the preview to list the labels that are new.
+label_taxonomy = Signal()
+
+
+def label_vocabulary() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for _, answer in label_taxonomy.send(sender=SurveyResponse):
+        found.update(answer or {})
+    return found
+
 
 # Sent (inside the writing transaction) after a metric's values were recomputed, with its id;
 # alert rules listen (and queue their evaluation on commit) without metrics knowing about them.
@@ -490,6 +509,15 @@ def duplicate_keys(model: type, rows: list[dict]) -> list[dict]:
 MAX_STORED_ERRORS = 500
 
 
+# Column names that real exports (survey tools, social listening, review sites) give these fields.
+GUESS_ALIASES = {
+    "external_id": ["id", "response id", "respondent id", "review id", "tweet id", "ticket id"],
+    "comment": ["text", "comments", "review text", "verbatim", "feedback"],
+    "responded_at": ["date", "when", "created at", "tweet created", "submitted at", "timestamp"],
+    "score": ["rating", "nps"],
+}
+
+
 def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
     """Match columns to fields by name (case and punctuation ignored)."""
 
@@ -500,7 +528,7 @@ def _guess_mapping(kind: str, header: list[str]) -> ingestion.Mapping:
     spec = ingestion.FIELDS[kind]
     guessed = {}
     for name in spec["required"] + spec["optional"]:
-        for candidate in (name, ingestion.LABELS[name], name.replace("_", "")):
+        for candidate in (name, ingestion.LABELS[name], name.replace("_", ""), *GUESS_ALIASES.get(name, ())):
             if norm(candidate) in columns:
                 guessed[name] = columns[norm(candidate)]
                 break
@@ -545,8 +573,8 @@ def import_create(*, user, kind: str, source: str, upload) -> ImportJob:
     )
 
 
-# The preview detects date formats from this many rows; the import itself reads every row.
-PREVIEW_SCAN = 5000
+# The preview detects date formats and counts repeated ids in this many rows; the import reads every row.
+PREVIEW_SCAN = 200_000
 
 
 def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
@@ -559,17 +587,20 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
         if len(raw) >= limit:
             break
     preview = ingestion.Table(table.header, iter(raw), table.delimiter)
-    _, evidence = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping, limit=PREVIEW_SCAN)
+    try:
+        found = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping, limit=PREVIEW_SCAN)
+    except ingestion.FileProblem:  # the saved row filter names a column this file lacks (shown as missing)
+        mapping = dataclasses.replace(mapping, filter_column="")
+        found = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping, limit=PREVIEW_SCAN)
+    evidence = found.evidence
     date_formats, formats = [], {}
     for name in ingestion.DATE_FIELDS[job.kind]:
         column = mapping.columns.get(name)
         if not column:
             continue
         chosen = mapping.date_formats.get(name)
-        found = evidence.get(name)
-        fmt, why = (
-            (chosen, "chosen") if chosen else found.decide() if found else (None, "the column is not in the file")
-        )
+        seen = evidence.get(name)
+        fmt, why = (chosen, "chosen") if chosen else seen.decide() if seen else (None, "the column is not in the file")
         if fmt:
             formats[name] = fmt
         date_formats.append(
@@ -577,7 +608,7 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
                 "field": ingestion.LABELS[name],
                 "column": column,
                 "format": fmt,
-                "text": (found.describe(fmt) if found and fmt else dates.FORMATS.get(fmt, "")),
+                "text": (seen.describe(fmt) if seen and fmt else dates.FORMATS.get(fmt, "")),
                 "why": why,
             }
         )
@@ -594,7 +625,23 @@ def import_preview(*, job: ImportJob, limit: int = 8) -> dict:
         )
     except (ingestion.FileProblem, KeyError):
         built = []
+    taxonomy = label_vocabulary()
+    labels = None
+    if job.kind == "responses" and mapping.label_column:
+        drivers = {name.casefold(): name for name in taxonomy}
+        driver = drivers.get(mapping.label_driver.casefold())
+        known = {name.casefold() for name in taxonomy.get(driver, [])} if driver else set()
+        counts = found.labels.most_common()
+        labels = {
+            "driver": driver or mapping.label_driver,
+            "driver_new": driver is None,
+            "counts": counts,
+            "new": sorted((label for label, _ in counts if label.casefold() not in known), key=str.casefold),
+        }
     return {
+        "taxonomy": taxonomy,
+        "labels": labels,
+        "scan": found,
         "date_formats": date_formats,
         "time_zone": mapping.time_zone or settings.TIME_ZONE,
         "columns": [ingestion.column_label(i, h) for i, h in enumerate(table.header)],
@@ -611,6 +658,18 @@ def import_reject(*, job: ImportJob, problem: str) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
         status=ImportStatus.INVALID, message=problem, updated_at=timezone.now(), finished_at=timezone.now()
     )
+    job.refresh_from_db()
+    return job
+
+
+def import_remap(*, user, job: ImportJob, mapping: ingestion.Mapping) -> ImportJob:
+    """Try a mapping on an uploaded file without starting the import: the preview then reads the
+    file with it (dates, repeated ids, the row filter, the labels that would become sub-themes)."""
+    if not permissions.can_import(user):
+        raise PermissionDenied("Only administrators and the CX team import data.")
+    if job.status != ImportStatus.UPLOADED:
+        raise ValidationError("This import has already been started.")
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(mapping=mapping.to_json())
     job.refresh_from_db()
     return job
 
@@ -639,9 +698,11 @@ def import_configure(*, user, job: ImportJob, mapping: ingestion.Mapping) -> Imp
     absent = ingestion.missing_columns(table, mapping)
     if absent:
         raise ValidationError(f"The file has no column {', '.join(absent)}.")
-    _, evidence = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping)
+    scanned = ingestion.scan(job.kind, ingestion.read_table(Path(job.stored_path)), mapping)
+    if mapping.filter_column and not scanned.kept:
+        raise ValidationError({"filter_values": "No row has one of these values: the filter leaves nothing to import."})
     undecided = {}
-    for name, found in evidence.items():
+    for name, found in scanned.evidence.items():
         fmt, why = found.decide()
         if fmt is None:
             undecided[f"fmt_{name}"] = f"The column “{mapping.columns[name]}” {why}."
@@ -788,6 +849,28 @@ class ImportOutcome:
     written: int = 0
     error_count: int = 0
     errors: list = field(default_factory=list)
+    filtered: int = 0  # rows the row filter left out
+    collapsed: int = 0  # exact copies of an earlier row, written once
+    replaced: int = 0  # rows repeating an id with other values, the last kept (as the mapping chose)
+    labelled: dict = field(default_factory=dict)  # {"tagged": n, "driver": name, "created": [names]}
+
+    def notes(self) -> list[str]:
+        """What the import did besides writing rows, in words for the result."""
+        notes = []
+        if self.filtered:
+            notes.append(f"{self.filtered} row(s) left out by the row filter")
+        if self.collapsed:
+            notes.append(f"{self.collapsed} exact duplicate row(s) collapsed into the first")
+        if self.replaced:
+            notes.append(f"{self.replaced} row(s) repeating an id with other values: the last of each kept")
+        if self.labelled:
+            created = self.labelled.get("created") or []
+            notes.append(
+                f"{self.labelled.get('tagged', 0)} comment(s) tagged from their labels under "
+                f"“{self.labelled.get('driver', '')}”"
+                + (f" ({len(created)} new sub-theme(s): {', '.join(created[:20])})" if created else "")
+            )
+        return notes
 
 
 # Columns written by file imports, and the natural key each upsert is idempotent on.
@@ -893,14 +976,23 @@ def import_path(
     ``on_check(rows_checked, total)`` and ``on_write(rows_written)`` report progress. Raises
     ``ingestion.FileProblem`` when the file as a whole is unreadable."""
     outcome = ImportOutcome()
-    outcome.total, evidence = ingestion.scan(kind, ingestion.read_table(path), mapping)
+    found = ingestion.scan(kind, ingestion.read_table(path), mapping)
+    outcome.total = found.total
     if not outcome.total:
         raise ingestion.FileProblem(ingestion.NO_ROWS)
-    formats = ingestion.resolve_formats(kind, mapping, evidence)
+    outcome.filtered = found.total - found.kept
+    if not found.kept:
+        raise ingestion.FileProblem(
+            f"No row has {' or '.join(mapping.filter_values) or 'nothing'} in “{mapping.filter_column}”: "
+            "the row filter leaves nothing to import."
+        )
+    formats = ingestion.resolve_formats(kind, mapping, found.evidence)
     model, keys, fields = IMPORT_TABLES[kind]
     columns = keys + fields
     json_positions = [i for i, c in enumerate(columns) if c in JSON_FIELDS]
-    seen: dict = {}
+    keep_last = mapping.duplicates == ingestion.KEEP_LAST
+    labels: dict[str, str] = {}  # external id: label, when a label column is mapped
+    seen: dict = {}  # key: (line, cells fingerprint, position in checked_rows)
     checked_rows: list[tuple] = []
 
     def problem(line: int, column: str, message: str) -> None:
@@ -913,19 +1005,32 @@ def import_path(
         for column, message in row_errors:
             problem(line, column, message)
         key = tuple(row.get(k) for k in keys)
-        if row["external_id"] and key in seen:
+        earlier = seen.get(key) if row["external_id"] else None
+        if earlier is not None and earlier[1] == row[ingestion.CELLS]:
+            outcome.collapsed += 1  # the same row again: nothing new to write
+        elif earlier is not None and not keep_last:
             problem(
                 line,
                 mapping.columns.get("external_id", "external_id"),
-                f"repeats the id “{row['external_id']}” of row {seen[key]}",
+                f"repeats the id “{row['external_id']}” of row {earlier[0]} with other values "
+                "(choose “keep the last row” to import the last one)",
             )
         else:
-            seen[key] = line
-        if not outcome.error_count:
-            values = [row.get(c) for c in columns]
-            for i in json_positions:
-                values[i] = json.dumps(values[i]) if values[i] else "{}"
-            checked_rows.append(tuple(values))
+            position = earlier[2] if earlier is not None else len(checked_rows)
+            if earlier is not None:
+                outcome.replaced += 1
+            if row["external_id"]:
+                seen[key] = (line, row[ingestion.CELLS], position)
+                if mapping.label_column:
+                    labels[row["external_id"]] = row.get(ingestion.LABEL, "")
+            if not outcome.error_count:
+                values = [row.get(c) for c in columns]
+                for i in json_positions:
+                    values[i] = json.dumps(values[i]) if values[i] else "{}"
+                if position < len(checked_rows):
+                    checked_rows[position] = tuple(values)
+                else:
+                    checked_rows.append(tuple(values))
         if on_check and checked % progress_every == 0:
             on_check(checked, outcome.total)
     if on_check:
@@ -954,6 +1059,11 @@ def import_path(
         for start in range(0, len(checked_rows), batch_size):
             written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
         stamps += span()
+        if mapping.label_column:
+            for _, answer in labels_imported.send(
+                sender=SurveyResponse, source=source, driver=mapping.label_driver.strip(), labels=labels
+            ):
+                outcome.labelled = answer or {}
         metrics_touched(
             kind=kind, sources={source}, first=min(stamps) if stamps else None, last=max(stamps) if stamps else None
         )
@@ -1054,5 +1164,7 @@ def _import_work(job: ImportJob) -> None:
                 processed_rows=outcome.total,
                 written_rows=outcome.written,
                 finished_at=timezone.now(),
-                message=f"{outcome.written} row(s) imported.",
+                message=" ".join(
+                    [f"{outcome.written} row(s) imported.", *(f"{n[0].upper()}{n[1:]}." for n in outcome.notes())]
+                ),
             )

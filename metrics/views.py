@@ -130,7 +130,11 @@ def import_detail(request, pk):
             kind=job.kind,
             columns=preview["columns"],
             mapping=ingestion.Mapping.from_json(job.mapping),
+            drivers=list(preview["taxonomy"]),
         )
+        if request.method == "POST" and form.is_valid() and request.POST.get("action") == "preview":
+            services.import_remap(user=request.user, job=job, mapping=form.mapping())
+            return redirect("import-detail", pk=job.pk)
         if request.method == "POST" and form.is_valid():
             try:
                 services.import_configure(user=request.user, job=job, mapping=form.mapping())

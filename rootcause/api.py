@@ -150,7 +150,7 @@ class ActionItemViewSet(viewsets.ModelViewSet):
 
     @extend_schema(methods=["GET"], responses={200: ActionUpdateSerializer(many=True)})
     @extend_schema(methods=["POST"], request=ActionUpdateSerializer, responses={201: ActionUpdateSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def updates(self, request, pk=None):
         item = self.get_object()
         if request.method == "GET":
@@ -167,7 +167,7 @@ class ActionItemViewSet(viewsets.ModelViewSet):
         return Response(ActionUpdateSerializer(update).data, status=201)
 
     @extend_schema(responses={200: ActionItemHistorySerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         item = self.get_object()
         records = item.history.select_related("history_user").order_by("history_date", "history_id")

@@ -56,15 +56,17 @@ class SubTheme(models.Model):
 class TagOrigin(models.TextChoices):
     RULE = "rule", "Matching rule"
     MANUAL = "manual", "CX team"
+    IMPORTED = "imported", "Imported label"
 
 
 class CommentTag(models.Model):
-    """A sub-theme on a survey comment. Tags set or removed by hand (``origin`` manual) are never
-    changed by the rules; a removed one stays as ``rejected`` so the rules do not add it back."""
+    """A sub-theme on a survey comment. Tags set or removed by hand (``origin`` manual) and tags
+    from an imported label column (``imported``) are never changed by the rules; a removed one
+    stays as ``rejected`` so the rules do not add it back."""
 
     response = models.ForeignKey("metrics.SurveyResponse", on_delete=models.CASCADE, related_name="tags")
     sub_theme = models.ForeignKey(SubTheme, on_delete=models.CASCADE, related_name="tags")
-    origin = models.CharField(max_length=6, choices=TagOrigin.choices, default=TagOrigin.RULE)
+    origin = models.CharField(max_length=8, choices=TagOrigin.choices, default=TagOrigin.RULE)
     rejected = models.BooleanField(default=False)
     tagged_at = models.DateTimeField(auto_now=True)
 

@@ -106,6 +106,14 @@ def _samples(tags, theme_ids: list[int]) -> list[tuple]:
     return list(ranked.filter(rank__lte=SAMPLES).values_list(*fields))
 
 
+def taxonomy_names() -> dict[str, list[str]]:
+    """{key driver name: its sub-theme names}."""
+    names: dict[str, list[str]] = {driver: [] for driver in KeyDriver.objects.values_list("name", flat=True)}
+    for driver, name in SubTheme.objects.values_list("driver__name", "name").order_by("name"):
+        names[driver].append(name)
+    return names
+
+
 def pareto_comparison(*, filters: dict, current_vital: set[str]) -> dict | None:
     """The latest snapshot saved with the same filters, and which sub-themes entered or left the
     vital few since then (None when there is no earlier snapshot)."""

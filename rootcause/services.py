@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -42,7 +44,8 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
     """Apply the matching rules to comments (all, or a queryset of responses); safe to run again.
 
     Rule tags are added where the rules match and removed where they no longer do; tags set or
-    removed by the CX team (origin manual) are left exactly as they are."""
+    removed by the CX team (origin manual) and tags from imported labels (origin imported) are left
+    exactly as they are."""
     rules = _rules()
     qs = (responses if responses is not None else SurveyResponse.objects.all()).exclude(comment="").order_by("pk")
     stats = {"comments": 0, "added": 0, "removed": 0}
@@ -74,6 +77,82 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
         if on_progress:
             on_progress(stats["comments"])
     return stats
+
+
+IMPORTED_KEYWORDS = ""  # a sub-theme made from imported labels has no matching rule until someone writes one
+
+
+def labels_import(*, source: str, driver: str, labels: dict[str, str], chunk: int = 5000) -> dict:
+    """Tag a source's responses with the sub-themes their imported labels name, under the key
+    driver of that name (created if new; its new sub-themes too). Called inside the import's
+    transaction, so all of it is written or none.
+
+    The tags have origin "imported": the rules never add, change or remove them; a tag the CX team
+    set or removed by hand is left as it is; a response whose label changed since its last import
+    loses its old imported tag under this driver. Safe to run again with the same labels."""
+    from django.utils.text import slugify
+
+    key_driver = KeyDriver.objects.filter(name__iexact=driver).first()
+    if key_driver is None:
+        key_driver = KeyDriver.objects.create(name=driver, slug=_free_slug(KeyDriver, slugify(driver) or "driver"))
+    themes = {t.name.casefold(): t for t in SubTheme.objects.filter(driver=key_driver)}
+    created = []
+    for name in sorted({label for label in labels.values() if label}, key=str.casefold):
+        if name.casefold() not in themes:
+            themes[name.casefold()] = SubTheme.objects.create(
+                driver=key_driver,
+                name=name,
+                slug=_free_slug(SubTheme, slugify(f"{key_driver.slug}-{name}")[:100] or "sub-theme"),
+                keywords=IMPORTED_KEYWORDS,
+            )
+            created.append(name)
+    theme_ids = [t.pk for t in themes.values()]
+    ids = list(labels)
+    tagged = 0
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        responses = dict(
+            SurveyResponse.objects.filter(source=source, external_id__in=part).values_list("external_id", "pk")
+        )
+        wanted = {
+            (responses[external_id], themes[labels[external_id].casefold()].pk)
+            for external_id in part
+            if labels[external_id] and external_id in responses
+        }
+        existing = {
+            (r, t): origin
+            for r, t, origin in CommentTag.objects.filter(
+                response_id__in=responses.values(), sub_theme_id__in=theme_ids
+            ).values_list("response_id", "sub_theme_id", "origin")
+        }
+        CommentTag.objects.bulk_create(
+            [CommentTag(response_id=r, sub_theme_id=t, origin=TagOrigin.IMPORTED) for r, t in wanted - existing.keys()],
+            ignore_conflicts=True,
+        )
+        upgrade, stale = defaultdict(list), defaultdict(list)
+        for key, origin in existing.items():
+            if key in wanted and origin == TagOrigin.RULE:
+                upgrade[key[1]].append(key[0])
+            elif key not in wanted and origin == TagOrigin.IMPORTED:
+                stale[key[1]].append(key[0])
+        for theme_id, response_ids in upgrade.items():
+            CommentTag.objects.filter(
+                sub_theme_id=theme_id, response_id__in=response_ids, origin=TagOrigin.RULE
+            ).update(origin=TagOrigin.IMPORTED)
+        for theme_id, response_ids in stale.items():
+            CommentTag.objects.filter(
+                sub_theme_id=theme_id, response_id__in=response_ids, origin=TagOrigin.IMPORTED
+            ).delete()
+        tagged += len(wanted)
+    return {"tagged": tagged, "driver": key_driver.name, "created": created}
+
+
+def _free_slug(model, base: str) -> str:
+    slug, n = base, 1
+    while model.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base[:110]}-{n}"
+    return slug
 
 
 def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: bool) -> CommentTag:

@@ -191,6 +191,10 @@ ENDPOINTS: dict[str, Row] = {
     "api:ingest-observations": Row(post("import_data")),
     "api:ingest-customers": Row(post("import_data")),
     "api:pareto": Row(VIEW),
+    "api:north-star": Row(VIEW),
+    "api:kpi-audit": Row(VIEW),
+    "api:business-impact": Row(VIEW),
+    "api:not-found": Row({}, obj="unknown_address"),  # any other /api/ address: 404 (or 403) to everyone
     "api:ownership-map": Row(VIEW),
     "api:ownership-scorecard": Row(VIEW),
     "api:function-list": Row(api_list("configure_organisation"), data={"POST": lambda w: {"name": "Matrix function"}}),
@@ -415,6 +419,7 @@ def _build_world() -> dict:
         ),
         "token": "not-a-real-token",
         "export": "csv",
+        "unknown_address": "no-such-endpoint/",
     }
     world = {"users": users}
     for variant, (name, leader) in {"own": ("Billing", "leader"), "other": ("Logistics", "other_leader")}.items():

@@ -347,9 +347,9 @@ def test_the_template_filter_asks_the_table_and_refuses_unknown_names(org):
         Template('{% load cxgov_tags %}{{ user|can:"import_dta" }}').render(Context({"user": org["cx"]}))
 
 
-# Role comparisons: the permissions module decides; models define the roles; tests, the demo data and
-# the benchmarks create people with roles. Digest defaults are settings kept per role (a table keyed by
-# role, not a rule about what a role may do).
+# Role comparisons: the permissions module decides; models define the roles (and what is kept per
+# role, such as the built-in digest schedules); tests, the demo data and the benchmarks create people
+# with roles.
 ROLE_COMPARISON = re.compile(
     r"\.role\s*(==|!=|\bin\b)|\brole\s*(==|!=)\s*[\"']|Role\.(ADMINISTRATOR|CX_TEAM|LEADER|STAKEHOLDER)\b"
     r"|\.is_superuser\b|role__in\b|\buser\.role\b"
@@ -357,8 +357,6 @@ ROLE_COMPARISON = re.compile(
 ROLE_COMPARISON_ALLOWED = (
     "cxgov/lib/permissions.py",
     "cxgov/demo.py",
-    "digests/selectors.py",
-    "digests/views.py",
     "conftest.py",
 )
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from cxgov.lib.parsers import json_depth_exceeds
 from metrics.models import Metric
 
 
@@ -61,6 +62,19 @@ def test_text_that_merely_mentions_an_escape_is_kept(org, api_for):
     assert response.status_code == 200
     org["billing"].refresh_from_db()
     assert org["billing"].description == "escape it as \\u0000"
+
+
+@pytest.mark.parametrize(
+    ("text", "deeper_than_two"),
+    [
+        ('[{"a": [1]}]', True),
+        ('[{"a": 1}]', False),
+        ('[{"a": "[[[[{{{{"}]', False),
+        ('[{"a": "say \\"[[[[\\" and \\\\", "b": "]]]]"}]', False),
+    ],
+)
+def test_depth_counts_brackets_outside_strings_only(text, deeper_than_two):
+    assert json_depth_exceeds(text, 2) is deeper_than_two
 
 
 def test_form_encoded_bodies_are_not_api_input(org, api_for):

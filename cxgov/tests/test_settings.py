@@ -49,6 +49,12 @@ def test_production_without_allowed_hosts_stops_start_up():
     assert "ALLOWED_HOSTS is not set" in result.stderr
 
 
+def test_malformed_throttle_rate_is_named():
+    result = manage("check", API_THROTTLE_USER="lots")
+    assert result.returncode != 0
+    assert "API_THROTTLE_USER='lots' is not a rate" in result.stderr
+
+
 def test_malformed_boolean_is_named():
     result = manage("check", DEBUG="maybe")
     assert result.returncode != 0
@@ -82,3 +88,22 @@ def test_embedded_default_makes_its_secret_key_once_per_install_and_keeps_it(tmp
     assert (tmp_path / "one" / "secret_key").read_text().strip() == first
     assert _embedded_secret_key(tmp_path / "one") == first  # kept across restarts
     assert _embedded_secret_key(tmp_path / "two") != first  # another install, another key
+
+
+def test_rates_and_lockout_are_set_from_the_environment():
+    code = (
+        "from django.conf import settings; r = settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']; "
+        "print(r['user'], r['anon'], r['ingest'], settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME)"
+    )
+    result = manage(
+        "shell",
+        "-c",
+        code,
+        API_THROTTLE_USER="7/minute",
+        API_THROTTLE_ANON="1/second",
+        API_THROTTLE_INGEST="2/day",
+        LOGIN_FAILURE_LIMIT="9",
+        LOGIN_LOCKOUT_MINUTES="0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "7/minute 1/second 2/day 9 None"

@@ -75,6 +75,7 @@ def test_reimporting_updates_and_never_duplicates(org, tmp_path):
     assert SurveyResponse.objects.get(external_id="1").score == 10
 
 
+KEEP_LAST_HINT = "(choose “keep the last row” to import the last one)"
 BAD_FILES = [
     (
         "score out of range",
@@ -95,7 +96,13 @@ BAD_FILES = [
     (
         "duplicate ids",
         GOOD.replace("2,2026-10-02", "1,2026-10-02"),
-        [{"row": 3, "column": "id", "message": "repeats the id “1” of row 2"}],
+        [
+            {
+                "row": 3,
+                "column": "id",
+                "message": "repeats the id “1” of row 2 with other values " + KEEP_LAST_HINT,
+            }
+        ],
     ),
 ]
 
@@ -495,7 +502,7 @@ def test_a_date_column_is_read_in_the_format_its_values_show(org, tmp_path, cell
     path = tmp_path / "dates.csv"
     path.write_text("id,when,score,comment\n" + "".join(f"{i},{c},9,ok\n" for i, c in enumerate(cells)))
     mapping = ingestion.Mapping.from_json(MAPPING | {"time_zone": "America/New_York"})
-    assert ingestion.scan("responses", ingestion.read_table(path), mapping)[1]["responded_at"].decide()[0] == fmt
+    assert ingestion.scan("responses", ingestion.read_table(path), mapping).evidence["responded_at"].decide()[0] == fmt
     outcome = services.import_path(kind="responses", source="pulse", path=path, mapping=mapping)
     assert outcome.errors == [] and outcome.written == len(cells)
     assert SurveyResponse.objects.get(external_id="0").responded_at == datetime.fromisoformat(first)
@@ -608,3 +615,77 @@ def test_any_mapped_field_can_take_a_constant(org, client_for):
         "Kiosk",
         "2026-10-01",
     )
+
+
+# --- issue 14, "What to build" 4 and 5: duplicates in a file; a row filter
+
+REPEATS = (
+    "id,when,score,comment,sentiment\n"
+    "1,2026-10-01,9,Fine,positive\n"
+    "2,2026-10-02,3,Slow refund,negative\n"
+    "1,2026-10-01,9,Fine,positive\n"  # an exact copy of row 2
+    "3,2026-10-03,2,Lost bag,negative\n"
+    "3,2026-10-03,1,Lost bag and rude staff,negative\n"  # id 3 again, other values
+)
+
+
+def test_exact_duplicate_rows_collapse_and_conflicting_ones_refuse_the_file_by_default(org, tmp_path):
+    path = tmp_path / "repeats.csv"
+    path.write_text(REPEATS)
+    mapping = ingestion.Mapping.from_json(MAPPING)
+    outcome = services.import_path(kind="responses", source="pulse", path=path, mapping=mapping)
+    assert outcome.errors == [
+        {
+            "row": 6,
+            "column": "id",
+            "message": "repeats the id “3” of row 5 with other values " + KEEP_LAST_HINT,
+        }
+    ]
+    assert not SurveyResponse.objects.exists()
+
+
+def test_keeping_the_last_row_is_saved_with_the_mapping_and_stated_in_the_result(org, client_for):
+    client = client_for(org["cx"])
+    _upload(client, "responses", "pulse", "repeats.csv", REPEATS.encode())
+    job = ImportJob.objects.get()
+    page = client.get(f"/metrics/imports/{job.pk}/").content.decode()
+    assert "1 exact duplicate row: imported once." in page
+    assert "1 id repeated with other values in 1 more row (e.g. “3”): the file is refused unless" in page
+    form = {f"col_{k}": v for k, v in MAPPING["columns"].items()} | {"const_scale": "nps", "duplicates": "keep_last"}
+    assert client.post(f"/metrics/imports/{job.pk}/", form).status_code == 302
+    job = services.import_run(job_id=job.pk)
+    assert job.status == "done"
+    assert job.message == (
+        "3 row(s) imported. 1 exact duplicate row(s) collapsed into the first. "
+        "1 row(s) repeating an id with other values: the last of each kept."
+    )
+    assert SurveyResponse.objects.get(external_id="3").comment == "Lost bag and rude staff"
+    assert ImportMapping.objects.get(source="pulse").mapping["duplicates"] == "keep_last"
+    page = client.get(f"/metrics/imports/{job.pk}/").content.decode()
+    assert "the last of each kept" in page
+
+
+def test_a_row_filter_imports_only_the_chosen_rows_and_is_saved_with_the_mapping(org, client_for):
+    client = client_for(org["cx"])
+    _upload(client, "responses", "pulse", "repeats.csv", REPEATS.encode())
+    job = ImportJob.objects.get()
+    form = {f"col_{k}": v for k, v in MAPPING["columns"].items()} | {"const_scale": "nps", "duplicates": "keep_last"}
+    page = client.post(f"/metrics/imports/{job.pk}/", form | {"filter_column": "sentiment"}).content.decode()
+    assert "Give the values to keep (one per line)." in page
+    page = client.post(
+        f"/metrics/imports/{job.pk}/", form | {"filter_column": "sentiment", "filter_values": "neutral"}
+    ).content.decode()
+    assert "No row has one of these values: the filter leaves nothing to import." in page
+    response = client.post(
+        f"/metrics/imports/{job.pk}/", form | {"filter_column": "sentiment", "filter_values": " Negative \n"}
+    )
+    assert response.status_code == 302
+    job = services.import_run(job_id=job.pk)
+    assert job.status == "done", job.message
+    assert sorted(SurveyResponse.objects.values_list("external_id", flat=True)) == ["2", "3"]
+    assert "2 row(s) left out by the row filter" in job.message
+    saved = ImportMapping.objects.get(source="pulse").mapping
+    assert (saved["filter_column"], saved["filter_values"]) == ("sentiment", ["Negative"])
+    _upload(client, "responses", "pulse", "repeats.csv", REPEATS.encode())
+    page = client.get(f"/metrics/imports/{ImportJob.objects.latest('pk').pk}/").content.decode()
+    assert "the row filter keeps <strong>3</strong> (“sentiment” is Negative)" in page

@@ -55,3 +55,5 @@ class Command(BaseCommand):
                 self.stderr.write(f"row {error['row']}, {error['column']}: {error['message']}")
             raise CommandError(f"{outcome.error_count} problem(s) found; nothing was written.")
         self.stdout.write(self.style.SUCCESS(f"Imported {outcome.written:,} of {outcome.total:,} rows."))
+        for note in outcome.notes():
+            self.stdout.write(f"  {note}.")
