@@ -34,6 +34,7 @@ from alerts.models import (
 from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
+from cxgov.lib.services import model_update
 from cxgov.models import User
 from metrics import calculations
 from metrics.models import Metric, MetricValue
@@ -137,8 +138,7 @@ def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[Us
 
 @transaction.atomic
 def _rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[User] | None) -> AlertRule:
-    for key, value in fields.items():
-        setattr(rule, key, value)
+    model_update(rule, fields, fields=RULE_FIELDS)
     if rule.pk is None:
         rule.created_by = user
     rule.name = (rule.name or "").strip()

@@ -19,6 +19,7 @@ from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
 from cxgov.models import Accountability, Function, Heartbeat, Membership, Raci, User
 
+PERSON_FIELDS = ("username", "first_name", "last_name", "email", "title", "role", "is_active")
 FUNCTION_FIELDS = ("name", "slug", "description", "customer_facing", "parent", "leader")
 ADMIN_APPS = ["cxgov", "metrics", "outcomes", "rootcause", "alerts", "digests", "django_celery_beat", "authtoken"]
 
@@ -124,8 +125,8 @@ def person_save(*, user: User, person: User, fields: dict, function_ids: set[int
     permissions.require_configure_organisation(user)
     if not permissions.can_change_person(user, person):
         raise PermissionDenied("Only a superuser may change a superuser.")
-    for key, value in fields.items():
-        setattr(person, key, value)
+    # Staff and superuser flags are never among them: they follow the role, below.
+    model_update(person, fields, fields=PERSON_FIELDS)
     # Administrators use the Django admin for configuration; nobody else needs it.
     admin_site = permissions.may_use_admin_site(person)
     person.is_staff = admin_site

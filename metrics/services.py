@@ -27,6 +27,7 @@ from django.utils.text import slugify
 from cxgov.lib import bounds, dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
+from cxgov.lib.services import model_update
 from cxgov.services import accountability_link, accountability_unlink
 from metrics import calculations, dates, ingestion
 from metrics.models import (
@@ -455,8 +456,7 @@ def metric_schedule(*, metric: Metric) -> None:
 def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
     """Create or change a metric definition (administrators), keep its schedule and accountability."""
     permissions.require_configure_organisation(user)
-    for key, value in fields.items():
-        setattr(metric, key, value)
+    model_update(metric, fields, fields=Metric.DEFINITION_FIELDS)
     if not metric.slug:
         metric.slug = slugify(metric.name)[:120]
     _check_definition(metric)
@@ -808,7 +808,8 @@ def import_wait_seconds(job: ImportJob) -> float | None:
     if job.status not in (ImportStatus.VALIDATING, ImportStatus.WRITING) or import_takeable(job):
         return None
     remaining = (job.lease_until - timezone.now()).total_seconds() if job.lease_until else 0
-    return max(remaining, 0) + 1
+    # Past its lease but alive (a long SQLite write): look again a renewal period later, not at once.
+    return max(remaining, settings.JOB_LEASE_SECONDS / 3) + 1
 
 
 class _LeaseKeeper:
@@ -864,8 +865,8 @@ def imports_requeue_stuck() -> int:
             worker="",
             lease_until=None,
             updated_at=now,
-            message=f"The worker running this import stopped at {timezone.localtime(now):%H:%M:%S}; "
-            "it was handed to another worker.",
+            message=f"The worker running this import stopped (last sign of life before "
+            f"{timezone.localtime(job.lease_until or now):%H:%M:%S}); it was handed to another worker.",
         ):
             dispatch.enqueue("metrics.import_file", {"job_id": job.pk})
             count += 1

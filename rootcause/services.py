@@ -311,6 +311,12 @@ def bulk_tag_run(*, job_id: int, chunk: int = BULK_CHUNK) -> BulkTagJob | None:
     return job
 
 
+THEME_FIELDS = {
+    KeyDriver: ("name", "slug", "description", "sources", "segments"),
+    SubTheme: ("driver", "name", "slug", "keywords", "negative_keywords", "suggested_function"),
+}
+
+
 @transaction.atomic
 def theme_save(*, user, instance, fields: dict):
     """Create or change a key driver or sub-theme (CX team, administrators). Changed rules or a
@@ -321,8 +327,7 @@ def theme_save(*, user, instance, fields: dict):
         raise PermissionDenied("Only the CX team and administrators edit themes.")
     # A new driver has no sub-themes yet: only an existing one's changed scope re-tags.
     scope = (instance.sources, instance.segments) if isinstance(instance, KeyDriver) and instance.pk else None
-    for key, value in fields.items():
-        setattr(instance, key, value)
+    model_update(instance, fields, fields=THEME_FIELDS[type(instance)])
     if not instance.slug:
         instance.slug = slugify(instance.name)[:120]
     instance.full_clean()

@@ -127,3 +127,14 @@ def test_model_update_sets_known_fields_and_names_the_changed_ones(org):
     assert changed == ["leader"] and function.leader == org["cx"]
     with pytest.raises(ValidationError, match="Unknown function fields: slug."):
         model_update(function, {"slug": "x"}, fields=("name",))
+
+
+def test_a_person_service_caller_cannot_slip_in_the_superuser_flag(org):
+    from cxgov import services
+
+    with pytest.raises(ValidationError, match="Unknown user fields: is_superuser."):
+        services.person_save(
+            user=org["admin"], person=org["cx"], fields={"title": "Lead", "is_superuser": True}, function_ids=set()
+        )
+    org["cx"].refresh_from_db()
+    assert not org["cx"].is_superuser and org["cx"].title == ""
