@@ -11,8 +11,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import connection
 
+from bench.metrics_bench import copy_baseline
 from metrics import ingestion
 from metrics.models import SurveyResponse
 from metrics.services import import_path
@@ -68,34 +69,13 @@ def write_file(path: Path, n: int, seed: int = 14) -> int:
     return labelled
 
 
-def _copy_baseline(path: Path) -> float:
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_copy")
-        cursor.execute(
-            "CREATE TABLE bench_copy "
-            "(tweet_id text, airline text, sentiment text, reason text, body text, created text)"
-        )
-    start = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with path.open("rb") as handle, cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
-                while chunk := handle.read(1 << 20):
-                    copy.write(chunk)
-        else:
-            with path.open(newline="") as handle:
-                rows = csv.reader(handle)
-                next(rows)
-                cursor.executemany("INSERT INTO bench_copy VALUES (%s, %s, %s, %s, %s, %s)", rows)
-    elapsed = time.perf_counter() - start
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_copy")
-    return elapsed
+SOCIAL_COLUMNS = "tweet_id text, airline text, sentiment text, reason text, body text, created text"
 
 
 def bench_labelled_import(n: int, folder: Path) -> list[tuple]:
     path = folder / f"social-{n}.csv"
     labelled = write_file(path, n)
-    baseline = _copy_baseline(path)
+    baseline = copy_baseline(path, SOCIAL_COLUMNS)
     start = time.perf_counter()
     outcome = import_path(kind="responses", source="bench-social", path=path, mapping=MAPPING)
     ours = time.perf_counter() - start
