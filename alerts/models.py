@@ -37,11 +37,12 @@ class ChangeMode(models.TextChoices):
 
 
 class ChartKind(models.TextChoices):
-    AUTO = "auto", "Automatic (p/Laney p′ for proportions, c for counts, individuals otherwise)"
+    AUTO = "auto", "Automatic (p/Laney p′ for proportions, c for counts, u for rates per unit, individuals otherwise)"
     INDIVIDUALS = "individuals", "Individuals chart"
     P = "p", "p-chart"
     LANEY = "laney", "Laney p′-chart"
     C = "c", "c-chart"
+    U = "u", "u-chart (rate per unit)"
 
 
 # Control charts: the periods a baseline needs before its limits are trusted, and the fewer it may

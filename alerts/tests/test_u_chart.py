@@ -64,3 +64,16 @@ def test_the_automatic_chart_follows_the_calculator():
     assert evaluation.chart_kind(rule, "rate", points) == charts.U_CHART
     unsized = [evaluation.Point(None, 10.0) for _ in range(12)]  # type: ignore[arg-type]
     assert evaluation.chart_kind(rule, "rate", unsized) == charts.INDIVIDUALS
+
+
+def test_every_chart_the_calculators_name_can_be_chosen_on_a_rule():
+    from alerts.models import ChartKind
+
+    named = {
+        kind
+        for calculator in ("csat", "proportion", "count", "rate", "nps")
+        for kind in calculations.chart_kinds(calculator)
+    }
+    assert named <= set(ChartKind.values)  # a rate's u-chart was reachable only through "automatic"
+    rule = evaluation.RuleSpec(kind="control", chart=ChartKind.U)
+    assert evaluation.chart_kind(rule, "rate", [evaluation.Point(None, 1.5, 40) for _ in range(12)]) == charts.U_CHART  # type: ignore[arg-type]
