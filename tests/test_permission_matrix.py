@@ -293,12 +293,6 @@ ENDPOINTS: dict[str, Row] = {
 EXCLUDED_PREFIXES = ("admin/",)
 INCLUDED = {"admin:index"}
 
-# Cases the code gets wrong today, each with the reason: (endpoint, variant, method, role) -> reason.
-# Strict, so a fix flips the case to a failure and the mark goes. The writepath stream's holes
-# (a leader deleting their function, action items on another function's issue, a protected delete
-# answering 500) are closed; their cases and the two tests at the end guard them.
-KNOWN_HOLES: dict[tuple[str, str, str, str], str] = {}
-
 
 # --- the routers ---------------------------------------------------------------------------------
 
@@ -369,10 +363,6 @@ def cases():
             variants = ("own", "other") if row.owned and capability not in ("view", PUBLIC) else ("any",)
             for variant in variants:
                 for role in MATRIX_ROLES:
-                    marks = []
-                    hole = KNOWN_HOLES.get((endpoint.name, variant, method, role))
-                    if hole:
-                        marks.append(pytest.mark.xfail(strict=True, reason=hole))
                     verdict = "allow" if expected_allowed(capability, role, variant) else "deny"
                     yield pytest.param(
                         endpoint,
@@ -381,7 +371,6 @@ def cases():
                         role,
                         verdict,
                         id=f"{endpoint.name}[{variant}] {method} {role} -> {verdict}",
-                        marks=marks,
                     )
 
 
