@@ -7,6 +7,7 @@ from collections import defaultdict
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from cxgov.lib import dispatch, permissions
@@ -416,6 +417,11 @@ ISSUE_FIELDS = (
 )
 
 
+# Sent (inside the writing transaction) when an issue was opened, changed, moved or verified, with its
+# id; the value ledger (outcomes) recomputes its business case without rootcause importing it.
+issue_changed = Signal()
+
+
 ACTION_FIELDS = ("title", "description", "function", "owner", "due_date", "status", "blocked_reason")
 
 
@@ -514,6 +520,7 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
         )
     issue._history_user = user
     issue.save()
+    issue_changed.send(sender=Issue, issue_id=issue.pk)
     if relink:
         accountability_link(function=issue.function, subject_object=issue, subject=subject)
     elif issue.function_id is None and before is not None:
@@ -605,6 +612,7 @@ def issue_transition(*, user, issue: Issue, state: str) -> Issue:
         issue.verdict, issue.verification, issue.verified_at = "", {}, None
     issue._history_user = user
     issue.save()
+    issue_changed.send(sender=Issue, issue_id=issue.pk)
     return issue
 
 
@@ -764,4 +772,5 @@ def issue_verify(*, issue_id: int, today=None, force: bool = False, user=None) -
             issue.state = IssueState.VERIFYING
         issue._history_user = user
         issue.save()
+        issue_changed.send(sender=Issue, issue_id=issue.pk)
         return issue

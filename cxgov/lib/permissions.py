@@ -56,6 +56,9 @@ CAPABILITIES: dict[str, Rule] = {
     ),
     "save_pareto_snapshots": _rule(ADMIN, CX, allows="keep a Pareto analysis to compare later ones with"),
     "write_canvases": _rule(ADMIN, CX, allows="write customer categories and outcome canvases"),
+    "set_ledger_costs": _rule(
+        ADMIN, CX, allows="set the value ledger's currency, discount rate and cost per contact of each channel"
+    ),
     "write_alert_rules": _rule(ADMIN, CX, allows="write alert rules on metrics"),
     "assign_issues": _rule(
         ADMIN,
@@ -191,6 +194,11 @@ def can_edit_taxonomy(user) -> bool:
 def can_save_pareto_snapshots(user) -> bool:
     """May this user keep a Pareto analysis to compare later ones with?"""
     return holds(user, "save_pareto_snapshots")
+
+
+def can_set_ledger_costs(user) -> bool:
+    """May this user set the value ledger's currency, discount rate and costs per contact?"""
+    return holds(user, "set_ledger_costs")
 
 
 def can_write_canvases(user) -> bool:
