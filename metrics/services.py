@@ -346,7 +346,7 @@ def _customer_counts_metric(
         costs["period"] = calculations.period_starts(costs["observed_at"], metric.granularity, settings.TIME_ZONE)
         first, last = min(costs["period"]), max(costs["period"])
     else:
-        days = [d for d in [*customers["started_on"].dropna(), *customers["ended_on"].dropna()]]
+        days = [*customers["started_on"].dropna(), *customers["ended_on"].dropna()]
         if not days:
             return []
         first, last = min(days), max(days)
