@@ -56,6 +56,8 @@ urlpatterns = [
     path("driver-analysis/", metrics_api.DriverAnalysisView.as_view(), name="driver-analysis"),
     path("ownership/map/", ownership_api.OwnershipMapView.as_view(), name="ownership-map"),
     path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
+    path("ledger/", ownership_api.LedgerView.as_view(), name="ledger"),
+    path("ledger/cases/", ownership_api.BusinessCaseList.as_view(), name="ledger-cases"),
     path("audit/", audit_api.AuditView.as_view(), name="audit"),
     path("", include(router.urls)),
     # Only addresses ending in a slash: one without (``/api/functions``) is still redirected to its

@@ -187,6 +187,9 @@ ENDPOINTS: dict[str, Row] = {
     "ownership:triage": Row(form("assign_issues")),
     "ownership:triage-assign": Row(post("assign_issues")),
     "ownership:executive": Row(read()),
+    "ownership:ledger": Row(read()),
+    "ownership:ledger-export": Row(VIEW, obj="export"),
+    "ownership:ledger-costs": Row({"GET": "view", "POST": "set_ledger_costs"}),
     # --- the audit trail -----------------------------------------------------------------------
     "audit:log": Row({"GET": "read_audit"}),
     "api:audit": Row({"GET": "read_audit"}),
@@ -206,6 +209,8 @@ ENDPOINTS: dict[str, Row] = {
     "api:not-found": Row({}, obj="unknown_address"),  # any other /api/ address: 404 (or 403) to everyone
     "api:ownership-map": Row(VIEW),
     "api:ownership-scorecard": Row(VIEW),
+    "api:ledger": Row(VIEW),
+    "api:ledger-cases": Row(VIEW),
     "api:function-list": Row(api_list("configure_organisation"), data={"POST": lambda w: {"name": "Matrix function"}}),
     "api:function-detail": Row(
         api_detail("edit_function_profile", delete="configure_organisation"), obj="function", owned=True
