@@ -24,7 +24,7 @@ def num(value) -> str:
 @register.filter
 def amount(value, currency: str = "") -> str:
     """A ledger figure in full: 12,345 EUR; a figure without enough data says so (never a zero)."""
-    if value is None:
+    if value is None or value == "":
         return "not enough data"
     return f"{float(value):,.0f}{' ' + currency if currency else ''}"
 
@@ -32,7 +32,7 @@ def amount(value, currency: str = "") -> str:
 @register.filter
 def fraction_pct(value) -> str:
     """A fraction as percentage points: 0.283 → 28.3%."""
-    if value is None:
+    if value is None or value == "":
         return "not enough data"
     return f"{float(value) * 100:.1f}%"
 
