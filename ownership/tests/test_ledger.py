@@ -148,3 +148,28 @@ def test_cx_sets_costs_and_stakeholders_only_read_them(org, client_for, django_c
     assert "6.50" in page and "Save the cost" not in page
     refused = stakeholder.post("/ownership/ledger/costs/", {"action": "cost", "channel": "y", "cost_per_contact": "1"})
     assert refused.status_code == 403 and not ContactCost.objects.filter(channel="y").exists()
+
+
+def test_stakeholder_home_carries_the_ledger_headline(ledger, org, client_for):
+    html = client_for(org["stakeholder"]).get("/").content.decode()
+    assert "Value ledger" in html and "300 EUR" in html and "1,750 EUR" in html
+    assert "95% 100 to 500" in html and "1 without enough data" in html
+
+
+def test_digest_carries_the_ledger_headline_in_both_parts(ledger, org):
+    from django.utils import timezone
+
+    from digests import selectors as digest_selectors
+    from digests import services as digest_services
+    from digests.models import DigestDelivery
+
+    now = timezone.now()
+    since = now.replace(year=now.year - 1)
+    content = digest_selectors.digest_content(org["stakeholder"], since, digest_selectors.shared_content(now))
+    assert content["ledger"]["delivered"] == 300.0 and content["ledger"]["at_risk"] == 1750.0
+    delivery = DigestDelivery(user=org["stakeholder"], period="preview", frequency="weekly", since=since)
+    message = digest_services.build_message(delivery, content)
+    assert "VALUE LEDGER" in message.body and "300 EUR" in message.body and "1,750 EUR a year" in message.body
+    assert "(95% interval 100 to 500)" in message.body and "/ownership/ledger/" in message.body
+    html = message.alternatives[0][0]
+    assert "Value ledger" in html and "1,750 EUR" in html
