@@ -176,3 +176,24 @@ def test_new_responses_queue_one_refresh_of_every_business_case(db, django_captu
         services.business_cases_queue()
         services.business_cases_queue()
     assert PendingTask.objects.filter(task="outcomes.refresh_business_cases").count() == 1
+
+
+def test_canvas_triple_crown_reads_the_same_numbers(shop, org, client_for):
+    from outcomes import selectors
+    from outcomes.models import CustomerCategory
+
+    ContactCost.objects.create(channel="", cost_per_contact=Decimal("1.00"))
+    case = services.business_case_refresh(issue_id=_issue(shop).pk)
+    crown = selectors.triple_crown(data_category="Subscriber")
+    # 6 of the 12 affected active customers are subscribers: half the issue's money, all their revenue.
+    assert crown["customers"] == 6 and crown["open_issues"] == 1
+    assert crown["revenue_at_risk"] == pytest.approx(2160)
+    assert crown["expected_loss"] == pytest.approx(case.expected_loss / 2)
+    assert crown["failure_cost"] == pytest.approx(case.failure_cost / 2)
+    assert crown["delivered"] is None  # nothing verified: not enough data, not zero
+    from outcomes.models import Canvas
+
+    category = CustomerCategory.objects.create(name="Subscribers", slug="subscribers", data_category="Subscriber")
+    Canvas.objects.create(category=category, version=1)
+    html = client_for(org["stakeholder"]).get("/outcomes/subscribers/").content.decode()
+    assert "2,160 EUR" in html and "value ledger" in html
