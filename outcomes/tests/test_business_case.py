@@ -197,3 +197,14 @@ def test_canvas_triple_crown_reads_the_same_numbers(shop, org, client_for):
     Canvas.objects.create(category=category, version=1)
     html = client_for(org["stakeholder"]).get("/outcomes/subscribers/").content.decode()
     assert "2,160 EUR" in html and "value ledger" in html
+
+
+def test_issue_page_shows_its_business_case_with_inputs_and_formulas(shop, org, client_for):
+    issue = _issue(shop)
+    client = client_for(org["leader"])
+    assert "Being computed" in client.get(f"/rootcause/issues/{issue.pk}/").content.decode()
+    services.business_case_refresh(issue_id=issue.pk)
+    html = client.get(f"/rootcause/issues/{issue.pk}/").content.decode()
+    assert "Business case" in html and "4,320 EUR" in html  # revenue at risk
+    assert "Newcombe" in html and "customers who raised it: 20" in html  # the excess churn's formula and inputs
+    assert "no contact about it" not in html and "no cost per contact" in html  # failure demand: not enough data
