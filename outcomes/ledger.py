@@ -124,7 +124,8 @@ def compute(issue, context: Context) -> dict:
         _money(context.customers[cid][3])
         if context.customers[cid][3] is not None
         else _money(context.customers[cid][2])
-        for cid in (active or raised)
+        # the affected customers' margin; with nobody affected, every customer's (the figure still informs)
+        for cid in (active or raised or context.customers)
     ]
     margins = [m for m in margins if m is not None]
     clv = value.customer_lifetime_value(
