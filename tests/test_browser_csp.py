@@ -14,6 +14,8 @@ PAGES = [
     "/people/",
     "/ownership/",
     "/ownership/executive/",
+    "/ownership/ledger/",
+    "/ownership/ledger/costs/",
     "/outcomes/",
     "/rootcause/issues/",
     "/rootcause/pareto/",
