@@ -18,6 +18,7 @@ PAGES = [
     "/rootcause/issues/",
     "/rootcause/pareto/",
     "/metrics/",
+    "/demo/",
     "/metrics/csat/",
     "/metrics/driver-analysis/",
     "/alerts/",
