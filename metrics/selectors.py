@@ -414,4 +414,9 @@ def demo_summary() -> dict:
     reviews = SurveyResponse.objects.filter(source=REVIEWS_SOURCE).aggregate(
         n=Count("pk"), linked=Count("pk", filter=~Q(customer_id=""))
     )
-    return {"customers": customers["n"], "left": customers["left"], "reviews": reviews["n"], "linked": reviews["linked"]}
+    return {
+        "customers": customers["n"],
+        "left": customers["left"],
+        "reviews": reviews["n"],
+        "linked": reviews["linked"],
+    }
