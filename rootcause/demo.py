@@ -186,6 +186,71 @@ def load(*, stdout) -> None:
 # is the five-minute tour's: a vital-few sub-theme traced to a decision point, fixed and verified.
 ISSUES = [
     (
+        "Colours differ from the photos",
+        {
+            "sub_theme": "colour-or-look-differs-from-photo",
+            "function": "marketing",
+            "owner": "marketing.lead",
+            "priority": "high",
+            "target_quarter": "2026-Q1",
+            "decision_point": "Photos are retouched to one house colour profile, whatever the fabric",
+            "root_cause": "Every product photo is retouched to the same warm house profile, so muted and cool fabrics "
+            "look brighter online than they are; subscribers keep fewer items and say the colour is not as pictured.",
+            "measure_kind": "share",
+            # Before the fix (done by the end of February 2026) and the four months after it.
+            "baseline_start": date(2025, 11, 1),
+            "baseline_end": date(2026, 2, 28),
+            "check_start": date(2026, 3, 1),
+            "check_end": date(2026, 6, 30),
+        },
+        [
+            (
+                "Why do subscribers say the item looks different from the photo?",
+                "The colour they receive is duller or cooler than the one they saw.",
+                "Review verbatims",
+            ),
+            (
+                "Why does the photo show another colour?",
+                "The photo was retouched after the shoot.",
+                "Studio files of twenty items named in reviews",
+            ),
+            (
+                "Why was it retouched?",
+                "Every photo is graded to one warm house colour profile, whatever the fabric.",
+                "Photography style guide",
+            ),
+            (
+                "Why one profile for every fabric?",
+                "The style guide asks for a consistent look across the catalogue; nobody checks a photo against the "
+                "garment.",
+                "Product photography workflow",
+            ),
+        ],
+        [
+            (
+                "Grade photos to the garment under daylight, not to the house profile",
+                "done",
+                date(2026, 2, 13),
+                "",
+                "marketing",
+            ),
+            (
+                "Check every new photo against the garment before it goes live",
+                "done",
+                date(2026, 2, 27),
+                "",
+                "marketing",
+            ),
+            (
+                "Add a daylight close-up of the fabric to every product page",
+                "in_progress",
+                date(2026, 12, 18),
+                "",
+                "it",
+            ),
+        ],
+    ),
+    (
         "Items run small",
         {
             "sub_theme": "runs-small",
@@ -309,12 +374,6 @@ ISSUES = [
             "target_quarter": "2027-Q1",
         },
         [("Why do subscribers wait for refunds?", "Refunds over $50 wait for a manager's approval.", "")],
-        [],
-    ),
-    (
-        "Colours differ from the photos",
-        {"sub_theme": "colour-or-look-differs-from-photo", "priority": "low", "target_quarter": "2027-Q1"},
-        [],
         [],
     ),
     (

@@ -102,9 +102,9 @@ def test_demo_monthly_churn_is_a_series_and_revenue_at_risk_has_figures(loaded):
     assert Metric.objects.get(north_star=True).name == "Happy with what arrived (review CSAT)"
     impact = business_impact()
     assert impact["risk_known"] and all(row["revenue_at_risk"] for row in impact["rows"])
-    tour = Issue.objects.get(title="Items run small")
+    tour = Issue.objects.get(title="Colours differ from the photos")
     assert tour.evidence["revenue_at_risk"]["customers"] > 50 and tour.evidence["revenue_at_risk"]["annual"] > 0
-    assert tour.verdict == "effective" and tour.function.slug == "sizing-product"
+    assert tour.verdict == "effective" and tour.function.slug == "marketing"
 
 
 def test_demo_every_function_owns_metrics_and_the_kpi_audit_flags_output_only_functions(loaded):
