@@ -78,6 +78,9 @@ def _rate(name: str, default: str) -> str:
 
 DEBUG = _bool("DEBUG", True)
 PRODUCTION = not DEBUG  # as started; test runners switch DEBUG off but this stays
+# Whether this installation runs the demo (bin/run loads it unless CXGOV_DEMO=0): the menu then
+# links to the page saying what in the demo is real data and what is derived.
+DEMO = _bool("CXGOV_DEMO", DEBUG)
 VAR_DIR = Path(env.str("CXGOV_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 

@@ -20,6 +20,7 @@ PAGES = [
     "/rootcause/issues/",
     "/rootcause/pareto/",
     "/metrics/",
+    "/demo/",
     "/metrics/csat/",
     "/metrics/driver-analysis/",
     "/alerts/",

@@ -96,6 +96,7 @@ ENDPOINTS: dict[str, Row] = {
     "accountability-edit": Row(form(CHANGE), obj="accountability", owned=True),
     "accountability-delete": Row(post(CHANGE), obj="accountability", owned=True),
     "people": Row(read()),
+    "demo-about": Row(read()),
     "person-create": Row(form("configure_organisation")),
     "person-edit": Row(form("configure_organisation"), obj="person"),
     "healthz": Row({"GET": PUBLIC}),
