@@ -47,14 +47,14 @@ def test_only_administrators_see_or_change_the_schedule(org, client_for, metric)
 def test_saving_a_cron_expression_stores_a_crontab_in_its_time_zone(org, client_for, metric):
     response = client_for(org["admin"]).post(
         "/metrics/csat/schedule/",
-        {"kind": "cron", "cron": " 0  6 * * 1-5 ", "timezone": "Europe/Paris", "enabled": "on", "every": "", "period": ""},
+        {"kind": "cron", "cron": " 0  6 * * 1-5 ", "timezone": "Europe/Paris", "enabled": "on", "every": ""},
     )
     assert response.status_code == 302 and response["Location"] == "/metrics/csat/#schedule"
     task = _task(metric)
     assert task.interval is None and task.enabled
     assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_week) == ("0", "6", "1-5")
     assert str(task.crontab.timezone) == "Europe/Paris"
-    assert task.task == "metrics.recalculate" and '"metric_id": %d' % metric.pk in task.kwargs
+    assert task.task == "metrics.recalculate" and f'"metric_id": {metric.pk}' in task.kwargs
     page = client_for(org["admin"]).get("/metrics/csat/").content.decode()
     assert "Schedule saved: CSAT is recalculated at 06:00 AM, Monday through Friday." in page
     assert 'value="0 6 * * 1-5"' in page and "<option selected>Europe/Paris</option>" in page
