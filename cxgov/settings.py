@@ -302,6 +302,19 @@ IMPORT_MAX_BYTES = _int("IMPORT_MAX_MB", 100) * 1_000_000
 # Dates written (API, forms, file imports) may lie at most this many days past now: a response
 # dated 2999 would otherwise open a far-future period and leave the current one empty.
 CXGOV_DATE_HORIZON_DAYS = _int("CXGOV_DATE_HORIZON_DAYS", 1)
+# The one currency every amount is in (ISO 4217): pages, emails and export headers write it
+# (cxgov/lib/money.py, the ``money`` template filter). The demo's customer charges are US dollars.
+CXGOV_CURRENCY = env.str("CXGOV_CURRENCY", default="USD").strip().upper()
+
+
+def _check_currency(code: str) -> None:
+    from cxgov.lib.money import currency_problem
+
+    if problem := currency_problem(code):
+        raise ImproperlyConfigured(f"CXGOV_CURRENCY: {problem}")
+
+
+_check_currency(CXGOV_CURRENCY)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000  # larger uploads stream to a temporary file
 # The bulk API takes up to 10,000 rows a request, comments included.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25_000_000

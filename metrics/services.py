@@ -502,6 +502,42 @@ def metric_schedule(*, metric: Metric) -> None:
 
 
 @transaction.atomic
+def metric_schedule_set(
+    *, user, metric: Metric, kind: str, every=None, period: str = "", cron: str = "", tz: str = "", enabled: bool = True
+):
+    """Set when a metric is recalculated (administrators): "every N minutes/hours/days" or a cron
+    expression in a time zone, stored as django-celery-beat rows (shared ``IntervalSchedule`` /
+    ``CrontabSchedule``, the metric's own ``PeriodicTask``). Bad input raises ``ValidationError``
+    naming the field (``every``, ``period``, ``cron``, ``timezone``, ``kind``). Safe to repeat."""
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    from metrics import schedules
+
+    permissions.require_configure_organisation(user)
+    checked = schedules.check(kind=kind, every=every, period=period, cron=cron, tz=tz)
+    enabled = bool(enabled) and metric.active
+    if checked.kind == schedules.INTERVAL:
+        interval = IntervalSchedule.objects.filter(every=checked.every, period=checked.period).order_by("pk").first()
+        interval = interval or IntervalSchedule.objects.create(every=checked.every, period=checked.period)
+        crontab = None
+    else:
+        parts = {**checked.cron_parts, "timezone": zoneinfo.ZoneInfo(checked.tz)}
+        crontab = CrontabSchedule.objects.filter(**parts).order_by("pk").first() or CrontabSchedule.objects.create(
+            **parts
+        )
+        interval = None
+    task = PeriodicTask.objects.select_for_update().filter(name=metric.schedule_name).first()
+    if task is None:
+        task = PeriodicTask(
+            name=metric.schedule_name, task="metrics.recalculate", kwargs=json.dumps({"metric_id": metric.pk})
+        )
+    task.interval, task.crontab, task.enabled = interval, crontab, enabled
+    task.save()  # PeriodicTask.save also tells beat that the schedules changed
+    log.info("%s set the schedule of metric %s to %s (%s)", user, metric.pk, checked.describe(), checked.tz)
+    return task
+
+
+@transaction.atomic
 def metric_save(*, user, metric: Metric, fields: dict) -> Metric:
     """Create or change a metric definition (administrators), keep its schedule and accountability."""
     permissions.require_configure_organisation(user)
