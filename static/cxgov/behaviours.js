@@ -7,3 +7,17 @@ document.addEventListener("change", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+// A table that scrolls in its own box must be reachable by keyboard, or a keyboard user cannot
+// scroll it (WCAG 2.1.1): every scroll box takes the focus and is named after its table.
+function focusableScrollBoxes(root) {
+  for (const box of root.querySelectorAll(".table-responsive:not([tabindex])")) {
+    box.tabIndex = 0;
+    if (!box.hasAttribute("role")) box.setAttribute("role", "region");
+    const caption = box.querySelector("caption");
+    const heading = box.previousElementSibling;
+    const name = caption ? caption.textContent : heading && /^H[1-6]$/.test(heading.tagName) ? heading.textContent : "Table";
+    if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", name.trim());
+  }
+}
+focusableScrollBoxes(document);
+document.addEventListener("htmx:afterSettle", (event) => focusableScrollBoxes(event.target));
