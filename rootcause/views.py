@@ -199,6 +199,10 @@ def pareto(request):
             weight_by_revenue=data.get("weight_by_revenue", False),
             cutoff=data.get("cutoff") or 80.0,
         )
+        # Where a text model is switched on, shares and the vital few are corrected for its errors.
+        analysis["corrected"] = selectors.pareto_corrected(analysis=analysis, responses=responses)
+        if analysis["corrected"]:
+            analysis["rows"] = analysis["corrected"]["rows"]
         filters = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v}
         analysis["comparison"] = selectors.pareto_comparison(
             filters=filters, current_vital={str(item["theme"]) for item in analysis["rows"] if item["row"].vital}
