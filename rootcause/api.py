@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.response import Response
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet, StrictBooleanFilter
@@ -317,5 +317,7 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def label(self, request, pk=None):
         body = ReviewLabelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        tag = services.review_label(user=request.user, tag=self.get_object(), sub_theme=body.validated_data["sub_theme"])
+        tag = services.review_label(
+            user=request.user, tag=self.get_object(), sub_theme=body.validated_data["sub_theme"]
+        )
         return Response(CommentTagSerializer(tag).data)

@@ -36,7 +36,7 @@ def pipeline(multilabel: bool) -> Pipeline:
             ),
         ]
     )
-    calibrated = CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="sigmoid")
+    calibrated = CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="sigmoid", ensemble=False)
     # One label per comment: one multi-class model whose probabilities add up to one; several:
     # one calibrated model per sub-theme.
     model = OneVsRestClassifier(calibrated) if multilabel else calibrated
@@ -98,7 +98,9 @@ def train(texts: list[str], labels: list[set], *, folds: int = FOLDS, seed: int 
     target = y if multilabel else np.where(y.any(axis=1), y.argmax(axis=1), len(classes))
     strata = _strata(y)
     sizes = np.bincount(strata + 1)
-    splitter = StratifiedKFold(n_splits=max(2, min(folds, int(sizes[sizes > 0].min()))), shuffle=True, random_state=seed)
+    splitter = StratifiedKFold(
+        n_splits=max(2, min(folds, int(sizes[sizes > 0].min()))), shuffle=True, random_state=seed
+    )
     width = len(classes) if multilabel else len(set(target.tolist()))
     held_out = np.zeros((len(texts), width), dtype=float)
     splits = list(splitter.split(x, strata))

@@ -81,4 +81,3 @@ def acc_interval(
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(est, [tail, 100 - tail])
     return Estimate(share, float(min(low, share)), float(max(high, share)), rate)
-

@@ -625,7 +625,9 @@ def training_labels(driver: KeyDriver) -> tuple[list[int], list[str], list[set[i
     """(response ids, comments, their sub-themes) of every labelled comment under the driver."""
     found: dict[int, set[int]] = defaultdict(set)
     texts: dict[int, str] = {}
-    for response_id, theme_id, comment in _labels(driver).values_list("response_id", "sub_theme_id", "response__comment"):
+    for response_id, theme_id, comment in _labels(driver).values_list(
+        "response_id", "sub_theme_id", "response__comment"
+    ):
         found[response_id].add(theme_id)
         texts[response_id] = comment
     ids = sorted(found)
@@ -635,9 +637,9 @@ def training_labels(driver: KeyDriver) -> tuple[list[int], list[str], list[set[i
 def model_scope(responses: QuerySet[SurveyResponse], driver: KeyDriver) -> QuerySet[SurveyResponse]:
     """The comments a driver's model tags: in its scope, with text, and without a manual, imported
     or rule tag of the driver (those win over the model)."""
-    people_or_rules = CommentTag.objects.filter(response=OuterRef("pk"), sub_theme__driver=driver, rejected=False).exclude(
-        origin=TagOrigin.MODEL
-    )
+    people_or_rules = CommentTag.objects.filter(
+        response=OuterRef("pk"), sub_theme__driver=driver, rejected=False
+    ).exclude(origin=TagOrigin.MODEL)
     return in_scope(responses, driver).exclude(comment="").exclude(Exists(people_or_rules))
 
 
@@ -651,7 +653,9 @@ def review_queue(*, driver: KeyDriver | None = None, below: float | None = None)
     from rootcause.services import REVIEW_BELOW
 
     tags = CommentTag.objects.filter(
-        origin=TagOrigin.MODEL, model__status=ModelStatus.ACTIVE, probability__lt=REVIEW_BELOW if below is None else below
+        origin=TagOrigin.MODEL,
+        model__status=ModelStatus.ACTIVE,
+        probability__lt=REVIEW_BELOW if below is None else below,
     )
     if driver is not None:
         tags = tags.filter(sub_theme__driver=driver)
@@ -682,7 +686,9 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
         .order_by()
     )
     scored = {m.driver_id: model_scope(responses, m.driver).count() for m in models}
-    looked_at = Q(Exists(CommentTag.objects.filter(response=OuterRef("pk"), rejected=False).exclude(origin=TagOrigin.MODEL)))
+    looked_at = Q(
+        Exists(CommentTag.objects.filter(response=OuterRef("pk"), rejected=False).exclude(origin=TagOrigin.MODEL))
+    )
     for m in models:
         looked_at |= Q(pk__in=model_scope(responses, m.driver).values("pk"))
     total = responses.filter(looked_at).count()
@@ -755,7 +761,10 @@ def model_evaluation(model: TextModel) -> dict | None:
     names = [row.get("name", str(row["class"])) for row in classes]
     confusion = metrics.get("confusion", [])
     if metrics.get("multilabel"):
-        matrix = {"multilabel": True, "rows": [{"name": n, "cells": cells} for n, cells in zip(names, confusion, strict=False)]}
+        matrix = {
+            "multilabel": True,
+            "rows": [{"name": n, "cells": cells} for n, cells in zip(names, confusion, strict=False)],
+        }
     else:
         columns = [*names, "other"]
         matrix = {

@@ -5,8 +5,6 @@ from cxgov.lib.serializers import StrictModelSerializer, StrictSerializer
 from metrics.models import SurveyResponse
 from rootcause import services
 from rootcause.models import (
-    KeyDriver,
-    TextModel,
     ActionItem,
     ActionStatus,
     ActionUpdate,
@@ -18,6 +16,7 @@ from rootcause.models import (
     KeyDriver,
     SubTheme,
     TagOrigin,
+    TextModel,
     Verdict,
     Why,
     Workflow,

@@ -6,7 +6,6 @@ import io
 from collections import defaultdict
 
 import joblib
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, OuterRef
@@ -19,6 +18,7 @@ from metrics.models import SurveyResponse
 from rootcause import classifier, tagging
 from rootcause.models import (
     CLOSED_STATES,
+    PENDING_MODEL_STATES,
     ActionItem,
     ActionStatus,
     ActionUpdate,
@@ -28,7 +28,6 @@ from rootcause.models import (
     DecisionPoint,
     Issue,
     IssueState,
-    PENDING_MODEL_STATES,
     KeyDriver,
     MeasureKind,
     ModelStatus,

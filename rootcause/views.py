@@ -602,7 +602,9 @@ def text_models(request):
 
 def text_model_detail(request, pk):
     model = get_object_or_404(selectors.text_models(), pk=pk)
-    template = "rootcause/partials/text_model_status.html" if request.GET.get("partial") else "rootcause/text_model.html"
+    template = (
+        "rootcause/partials/text_model_status.html" if request.GET.get("partial") else "rootcause/text_model.html"
+    )
     return render(
         request,
         template,
@@ -642,7 +644,9 @@ def review(request):
         tag = selectors.review_queue(below=1.01).filter(pk=positive_id(request.POST.get("tag")) or 0).first()
         theme = SubTheme.objects.filter(pk=positive_id(request.POST.get("sub_theme")) or 0).first()
         if tag is None or theme is None:
-            messages.error(request, "That suggestion is gone (someone labelled the comment already) or the sub-theme is unknown.")
+            messages.error(
+                request, "That suggestion is gone (someone labelled the comment already) or the sub-theme is unknown."
+            )
             return redirect("review")
         try:
             services.review_label(user=request.user, tag=tag, sub_theme=theme)
