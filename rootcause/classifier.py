@@ -36,7 +36,7 @@ def pipeline(multilabel: bool) -> Pipeline:
             ),
         ]
     )
-    calibrated = CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="sigmoid", ensemble=False)
+    calibrated = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=0), cv=3, method="sigmoid", ensemble=False)
     # One label per comment: one multi-class model whose probabilities add up to one; several:
     # one calibrated model per sub-theme.
     model = OneVsRestClassifier(calibrated) if multilabel else calibrated

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import nnls
 
 RESAMPLES = 1000
 SEED = 20081
@@ -81,3 +82,58 @@ def acc_interval(
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(est, [tail, 100 - tail])
     return Estimate(share, float(min(low, share)), float(max(high, share)), rate)
+
+
+MULTICLASS_RESAMPLES = 400  # each resample solves a small least-squares problem
+
+
+def _solve(rates: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """The class shares p ≥ 0 with Σp = 1 that best explain the observed predicted shares
+    (observed ≈ rates.T @ p in least squares; rates[i, j] = P(predicted j | true i))."""
+    k = rates.shape[0]
+    a = np.vstack([rates.T, np.full((1, k), 10.0)])  # the sum-to-one constraint, weighted heavily
+    b = np.append(observed, 10.0)
+    p, _ = nnls(a, b)
+    total = p.sum()
+    return p / total if total > 0 else np.full(k, 1.0 / k)
+
+
+def multiclass_interval(
+    *,
+    predicted: list[int],
+    confusion: list[list[int]],
+    resamples: int = MULTICLASS_RESAMPLES,
+    seed: int = SEED,
+    level: float = 0.95,
+) -> list[Estimate]:
+    """ACC for a model that gives each comment one class (the last one "other": none of the
+    modelled sub-themes). The observed shares of predicted classes are a mix of the true shares
+    through the held-out confusion matrix (rows true, columns predicted); inverting it, with the
+    shares kept ≥ 0 and adding up to one, undoes the confusions between sub-themes. Binary ACC per
+    sub-theme would not: its false-positive rate depends on which other sub-themes are common.
+    Bootstrap: each resample redraws the held-out comments (multinomial over the confusion cells)
+    and the counted comments (multinomial over the predicted classes)."""
+    counts = np.asarray(predicted, dtype=float)
+    matrix = np.asarray(confusion, dtype=float)
+    n, held, k = counts.sum(), matrix.sum(), len(counts)
+    if n <= 0 or held <= 0:
+        return [Estimate(0.0, 0.0, 1.0, float(c / n) if n else 0.0) for c in counts]
+
+    def estimate(m: np.ndarray, q: np.ndarray) -> np.ndarray:
+        rows = m.sum(axis=1)
+        known = rows > 0  # classes the held-out comments have: the others get no share
+        shares = np.zeros(k)
+        shares[known] = _solve(m[known] / rows[known, None], q)
+        return shares
+
+    share = estimate(matrix, counts / n)
+    rng = np.random.default_rng(seed)
+    cells = rng.multinomial(int(held), matrix.ravel() / held, size=resamples).reshape(resamples, k, k)
+    observed = rng.multinomial(int(n), counts / n, size=resamples) / n
+    draws = np.array([estimate(cells[b], observed[b]) for b in range(resamples)])
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail], axis=0)
+    return [
+        Estimate(float(share[i]), float(min(low[i], share[i])), float(max(high[i], share[i])), float(counts[i] / n))
+        for i in range(k)
+    ]

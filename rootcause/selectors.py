@@ -43,7 +43,7 @@ from rootcause.models import (
     Workflow,
 )
 from rootcause.pareto import ParetoRow, pareto, ranked
-from rootcause.quantify import acc_interval
+from rootcause.quantify import Estimate, acc_interval, multiclass_interval
 
 SAMPLES = 3
 
@@ -662,13 +662,38 @@ def review_queue(*, driver: KeyDriver | None = None, below: float | None = None)
     return tags.select_related("response", "sub_theme__driver", "model").order_by("probability", "pk")
 
 
+def _model_estimates(model: TextModel, model_counts: dict[int, int], scored: int) -> dict[int, Estimate]:
+    """{sub-theme id: corrected share of the ``scored`` comments the model saw}: ACC over the
+    held-out confusion matrix for a one-label-per-comment model, per sub-theme otherwise."""
+    classes = model.metrics.get("classes", [])
+    if not classes or not scored:
+        return {}
+    if model.metrics.get("multilabel"):
+        return {
+            row["class"]: acc_interval(
+                predicted=model_counts.get(row["class"], 0),
+                comments=scored,
+                tp=row["tp"],
+                fn=row["fn"],
+                fp=row["fp"],
+                tn=row["tn"],
+            )
+            for row in classes
+        }
+    predicted = [model_counts.get(row["class"], 0) for row in classes]
+    predicted.append(max(0, scored - sum(predicted)))  # "other": none of the modelled sub-themes
+    found = multiclass_interval(predicted=predicted, confusion=model.metrics["confusion"])
+    return {row["class"]: estimate for row, estimate in zip(classes, found, strict=False)}
+
+
 def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> dict | None:
     """The Pareto with shares corrected for the active text models' known errors, or None where no
     model is switched on (or the Pareto weighs revenue, which the correction does not model).
 
     A sub-theme's count is its people's and rules' tags (taken as true) plus, of the N comments its
-    driver's model looked at, the ACC-corrected share (rootcause/quantify.py, with the model's
-    held-out error rates and a 95 % bootstrap interval). The total is the comments that carry a
+    driver's model looked at, the ACC-corrected share (rootcause/quantify.py: the model's held-out
+    confusion matrix inverted for one-label models, tpr/fpr per sub-theme for multi-label ones;
+    a 95 % bootstrap interval). The total is the comments that carry a
     tag of people or rules, or that a model looked at. The rows are then ranked, and the vital few
     found, on the corrected counts; each keeps its raw count. The cumulative share counts a comment
     with several sub-themes once as the raw analysis does, by the raw overlap of the tags."""
@@ -677,7 +702,6 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
     models = list(TextModel.objects.filter(status=ModelStatus.ACTIVE).select_related("driver"))
     if not models:
         return None
-    model_of = {m.driver_id: m for m in models}
     model_counts = dict(
         CommentTag.objects.filter(origin=TagOrigin.MODEL, rejected=False, response__in=responses.values("pk"))
         .values("sub_theme")
@@ -692,32 +716,27 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
     for m in models:
         looked_at |= Q(pk__in=model_scope(responses, m.driver).values("pk"))
     total = responses.filter(looked_at).count()
+    estimates = {m.driver_id: _model_estimates(m, model_counts, scored[m.driver_id]) for m in models}
+    items = {item["theme"].pk: item for item in analysis["rows"]}
+    # A sub-theme the model rarely says may still hold a share once its errors are undone.
+    unseen = {pk for found in estimates.values() for pk, e in found.items() if e.share > 0 and pk not in items}
+    for theme in SubTheme.objects.filter(pk__in=unseen).select_related("driver", "suggested_function"):
+        items[theme.pk] = {"theme": theme, "row": ParetoRow(theme.pk, str(theme), 0.0, 0.0, 0.0, False), "samples": []}
     values, extra = {}, {}
-    for item in analysis["rows"]:
+    for item in items.values():
         theme, raw = item["theme"], item["row"]
-        model = model_of.get(theme.driver_id)
-        rates = {row["class"]: row for row in (model.metrics.get("classes", []) if model else [])}.get(theme.pk)
-        estimate = None
+        estimate = estimates.get(theme.driver_id, {}).get(theme.pk)
         value = low = high = raw.value
-        if rates is not None and scored[theme.driver_id]:
-            predicted = model_counts.get(theme.pk, 0)
-            estimate = acc_interval(
-                predicted=predicted,
-                comments=scored[theme.driver_id],
-                tp=rates["tp"],
-                fn=rates["fn"],
-                fp=rates["fp"],
-                tn=rates["tn"],
-            )
-            people = raw.value - predicted
-            n = scored[theme.driver_id]
+        if estimate is not None:
+            # People's and rules' tags as they are, plus the corrected share of the comments the model saw.
+            people, n = raw.value - model_counts.get(theme.pk, 0), scored[theme.driver_id]
             value, low, high = people + n * estimate.share, people + n * estimate.low, people + n * estimate.high
         values[theme.pk] = (raw.label, value)
         extra[theme.pk] = {"raw": raw, "low": low, "high": high, "estimated": estimate is not None, "item": item}
     if total <= 0:
         return None
     order = ranked(values)
-    raw_sum = sum(item["row"].value for item in analysis["rows"])
+    raw_sum = sum(item["row"].value for item in items.values())
     overlap = min(1.0, analysis["tagged"] / raw_sum) if raw_sum else 1.0
     covered = list(accumulate(min(float(total), overlap * values[k][1]) for k in order))
     covered = [min(float(total), c) for c in covered]

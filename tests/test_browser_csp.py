@@ -17,6 +17,8 @@ PAGES = [
     "/outcomes/",
     "/rootcause/issues/",
     "/rootcause/pareto/",
+    "/rootcause/models/",
+    "/rootcause/review/",
     "/metrics/",
     "/metrics/csat/",
     "/metrics/driver-analysis/",
