@@ -374,6 +374,8 @@ CELERY_BEAT_SCHEDULE = {
     "verify-issues": {"task": "rootcause.verify_issues", "schedule": 60 * 60},
     # Hourly: every issue's business case from the latest data (tags, customers, costs).
     "refresh-business-cases": {"task": "outcomes.refresh_business_cases", "schedule": 60 * 60},
+    # Hourly: retrain a key driver's text model once it has 20 % more labels (switched on by people).
+    "retrain-text-models": {"task": "rootcause.retrain_models", "schedule": 60 * 60},
     # Every 5 minutes: each person's digest leaves within minutes of their local hour.
     "send-digests": {"task": "digests.send_due", "schedule": 5 * 60, "options": {"expires": 4 * 60}},
     "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},

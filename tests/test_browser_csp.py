@@ -19,6 +19,8 @@ PAGES = [
     "/outcomes/",
     "/rootcause/issues/",
     "/rootcause/pareto/",
+    "/rootcause/models/",
+    "/rootcause/review/",
     "/metrics/",
     "/demo/",
     "/metrics/csat/",
