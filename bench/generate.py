@@ -211,3 +211,40 @@ def generate(*, scale: float, seed: int = 7) -> dict[str, int]:
         )
     responses_upsert(responses=responses)
     return {**n, "distinct comments": len({r.comment for r in responses})}
+
+
+REVIEW_SOURCES = [("bench-reviews", 9), ("bench-app", 1)]
+
+
+def review_comments(n: int, *, scale: float, seed: int = 23) -> dict[str, int]:
+    """``n`` review-shaped responses with comments (``CommentMaker``) over one year from 2025-11-01,
+    nine in ten from one source, from the customers ``generate(scale=scale)`` made; written in
+    chunks through ``responses_upsert`` (unchecked). Returns the rows and the distinct texts."""
+    rng = random.Random(seed)
+    tag, customers = f"s{scale:g}".replace(".", "_"), _counts(scale)["customers"]
+    comment = CommentMaker(rng)
+    start, step = datetime(2025, 11, 1, tzinfo=UTC), timedelta(days=365) / max(n, 1)
+    distinct: set[str] = set()
+    for first in range(0, n, 20_000):
+        chunk = []
+        for i in range(first, min(first + 20_000, n)):
+            rating = rng.choices(RATINGS, weights=RATING_WEIGHTS)[0]
+            text = comment(rating)
+            distinct.add(text)
+            chunk.append(
+                SurveyResponse(
+                    source=rng.choices([s for s, _ in REVIEW_SOURCES], weights=[w for _, w in REVIEW_SOURCES])[0],
+                    external_id=str(i),
+                    customer_id=f"{tag}-{rng.randrange(max(customers, 1)):07d}",
+                    responded_at=start + step * i,
+                    score=rating,
+                    scale=Scale.CSAT,
+                    comment=text,
+                    segment=rng.choice(DIVISIONS),
+                    channel="Online store",
+                    product=rng.choice(DEPARTMENTS),
+                    touchpoint="Product review",
+                )
+            )
+        responses_upsert(responses=chunk, clean=False, notify=False)
+    return {"comments": n, "distinct comments": len(distinct)}
