@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 
+from cxgov.lib import heavy
 from metrics.models import Customer, SurveyResponse
 from rootcause.models import CommentTag, DecisionPoint, KeyDriver, ParetoSnapshot, SubTheme, Workflow
 from rootcause.pareto import ParetoRow, pareto, ranked
@@ -152,6 +153,17 @@ def _revenue(customer_field: str) -> Subquery:
     """A customer's monthly revenue, looked up by the response's customer id."""
     found = Customer.objects.filter(external_id=OuterRef(customer_field)).values("monthly_revenue")[:1]
     return Subquery(found, output_field=DecimalField())
+
+
+def pareto_cached(*, filters: dict, weight_by_revenue: bool = False, cutoff: float = 80.0) -> dict:
+    """``pareto_analysis`` of ``responses_for(**filters)``, cached per filter and version of the
+    feedback data, computed in one of a few slots under a statement timeout (cxgov/lib/heavy.py):
+    raises ``heavy.AnalysisUnavailable`` when busy or too slow."""
+    return heavy.cached(
+        "pareto",
+        {"filters": filters, "weighted": weight_by_revenue, "cutoff": cutoff},
+        lambda: pareto_analysis(responses=responses_for(**filters), weight_by_revenue=weight_by_revenue, cutoff=cutoff),
+    )
 
 
 class _IdList(Aggregate):

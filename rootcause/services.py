@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cxgov.lib import dispatch, permissions
+from cxgov.lib import dispatch, heavy, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
 from metrics.models import SurveyResponse
@@ -88,6 +88,8 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
                 CommentTag.objects.filter(
                     response_id=response_id, sub_theme_id=theme_id, origin=TagOrigin.RULE
                 ).delete()
+            if new or stale:
+                heavy.bump(heavy.FEEDBACK)
         stats["comments"] += len(rows)
         stats["added"] += len(new)
         stats["removed"] += len(stale)
@@ -164,6 +166,7 @@ def labels_import(*, source: str, driver: str, labels: dict[str, str], chunk: in
                     part.filter(origin=TagOrigin.RULE).update(origin=TagOrigin.IMPORTED)
                 else:
                     part.filter(origin=TagOrigin.IMPORTED).delete()
+    heavy.bump(heavy.FEEDBACK)
     tagged = len(wanted)
     return {"tagged": tagged, "driver": key_driver.name, "created": created}
 
@@ -188,6 +191,7 @@ def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: boo
     tag, _ = CommentTag.objects.update_or_create(
         response=response, sub_theme=sub_theme, defaults={"origin": TagOrigin.MANUAL, "rejected": not present}
     )
+    heavy.bump(heavy.FEEDBACK)
     return tag
 
 
@@ -303,6 +307,8 @@ def bulk_tag_run(*, job_id: int, chunk: int = BULK_CHUNK) -> BulkTagJob | None:
                 part = comments.filter(pk__gt=last, pk__lte=upper)
                 matched = part.count()
                 changed = write(part, job.sub_theme_id, now) if matched else 0
+                if changed:
+                    heavy.bump(heavy.FEEDBACK)
                 rows.update(last_response_id=upper, done=F("done") + matched, changed=F("changed") + changed)
     except Exception as exc:
         rows.update(error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
@@ -332,6 +338,7 @@ def theme_save(*, user, instance, fields: dict):
         instance.slug = slugify(instance.name)[:120]
     instance.full_clean()
     record_as(instance, user).save()
+    heavy.bump(heavy.FEEDBACK)  # names and scopes show in the analyses
     rescoped = scope is not None and scope != (instance.sources, instance.segments)
     if isinstance(instance, SubTheme) or rescoped:
         run = TaggingRun.objects.create()
