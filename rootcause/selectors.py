@@ -180,12 +180,6 @@ class _IdList(Aggregate):
         return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
 
 
-# Up to this many tagged comments the verbatims come from one window over the filtered tags (its
-# cost follows the filter); past it, from one indexed "latest 3" per sub-theme (its cost does not
-# grow with the data, but walks back past the comments a narrow filter leaves out).
-SAMPLES_WINDOW_MAX = 50_000
-
-
 def pareto_analysis(
     *, responses: QuerySet[SurveyResponse], weight_by_revenue: bool = False, cutoff: float = 80.0
 ) -> dict:
@@ -200,7 +194,7 @@ def pareto_analysis(
     One GROUP BY gives every figure: how many of the filtered comments carry each combination of
     sub-themes (and their weight); counts per sub-theme, the comments covered by each Pareto rank
     and the totals all follow from those few combinations."""
-    combos, comments = _combinations(responses, weight_by_revenue)
+    combos, comments, latest = _combinations(responses, weight_by_revenue)
     values: dict[int, float] = defaultdict(float)
     for themes, (_, weight) in combos.items():
         for pk in themes:
@@ -212,10 +206,12 @@ def pareto_analysis(
     covered = list(accumulate(per_rank.get(i, 0.0) for i in range(len(order))))
     rows: list[ParetoRow] = pareto(labelled, cutoff=cutoff, total=total, covered=covered)
     samples = defaultdict(list)
-    tags = CommentTag.objects.filter(rejected=False, response__in=responses.values("pk"))
-    kept = sum(n for n, _ in combos.values())
-    rows_sampled = _samples(tags, [r.key for r in rows], window=kept <= SAMPLES_WINDOW_MAX)
-    for theme_id, _, comment, score, scale in sorted(rows_sampled, key=lambda r: (r[0], -r[1])):
+    if latest is not None:
+        found = _latest_per_theme(latest, [r.key for r in rows])
+    else:
+        tags = CommentTag.objects.filter(rejected=False, response__in=responses.values("pk"))
+        found = _samples(tags, [r.key for r in rows], window=True)
+    for theme_id, _, comment, score, scale in sorted(found, key=lambda r: (r[0], -r[1])):
         samples[theme_id].append({"comment": comment, "score": score, "scale": scale})
     return {
         "rows": [{"row": r, "theme": themes[r.key], "samples": samples.get(r.key, [])} for r in rows],
@@ -226,30 +222,56 @@ def pareto_analysis(
     }
 
 
-def _combinations(responses, weighted: bool) -> tuple[dict[frozenset, tuple[int, float]], int]:
+def _combinations(responses, weighted: bool) -> tuple[dict[frozenset, tuple[int, float]], int, dict | None]:
     """{the set of live sub-themes of a comment: (how many filtered comments carry exactly that set,
     their weight: that number, or their customers' monthly revenue)}, for the comments carrying
-    any; and the number of filtered comments. One query: a GROUP BY over one row per comment."""
+    any; the number of filtered comments; and on PostgreSQL {that set: the ids of its latest
+    SAMPLES comments} (None elsewhere). One query: a GROUP BY over one row per comment."""
     per_comment = (
-        responses.order_by().values("pk").annotate(combo=_IdList("tags__sub_theme_id", filter=Q(tags__rejected=False)))
+        responses.order_by()
+        .values(rid=F("pk"))
+        .annotate(combo=_IdList("tags__sub_theme_id", filter=Q(tags__rejected=False)))
     )
     if weighted:
         per_comment = per_comment.annotate(w=Max(_revenue("customer_id")))
     sql, params = per_comment.query.sql_with_params()
     weight = "SUM(per.w)" if weighted else "COUNT(*)"
+    postgresql = connection.vendor == "postgresql"
+    latest_ids = f"(ARRAY_AGG(per.rid ORDER BY per.rid DESC))[1:{SAMPLES}]" if postgresql else "NULL"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT per.combo, COUNT(*), {weight} FROM ({sql}) per GROUP BY per.combo", params)  # noqa: S608
+        cursor.execute(
+            f"SELECT per.combo, COUNT(*), {weight}, {latest_ids} FROM ({sql}) per GROUP BY per.combo",  # noqa: S608
+            params,
+        )
         found = cursor.fetchall()
     combos: dict[frozenset, tuple[int, float]] = {}
+    latest: dict[frozenset, list[int]] = defaultdict(list)
     comments = 0
-    for combo, n, w in found:
+    for combo, n, w, ids in found:
         comments += n
         if not combo:
             continue
-        key = frozenset(int(pk) for pk in combo.split(","))
+        key = frozenset(int(pk) for pk in combo.split(","))  # the same set may come in several orders
         before_n, before_w = combos.get(key, (0, 0.0))
         combos[key] = (before_n + n, before_w + float(w or 0))
-    return combos, comments
+        latest[key].extend(ids or ())
+    return combos, comments, (dict(latest) if postgresql else None)
+
+
+def _latest_per_theme(latest: dict[frozenset, list[int]], theme_ids: list[int]) -> list[tuple]:
+    """The latest SAMPLES comments of each sub-theme, from the latest few of each combination of
+    sub-themes (a comment among a sub-theme's latest three is among the latest three of its own
+    combination, which all carry that sub-theme): one query by primary key."""
+    chosen: dict[int, list[int]] = {}
+    for pk in theme_ids:
+        candidates = {i for themes, ids in latest.items() if pk in themes for i in ids}
+        chosen[pk] = sorted(candidates, reverse=True)[:SAMPLES]
+    wanted = {i for ids in chosen.values() for i in ids}
+    texts = {
+        row[0]: row[1:]
+        for row in SurveyResponse.objects.filter(pk__in=wanted).values_list("pk", "comment", "score", "scale")
+    }
+    return [(pk, i, *texts[i]) for pk, ids in chosen.items() for i in ids]
 
 
 def _coverage(combos: dict[frozenset, tuple[int, float]], order: list[int]) -> tuple[dict[int, float], int, float]:

@@ -158,9 +158,9 @@ def test_past_the_statement_timeout_the_page_says_to_narrow_the_filter(
 
     monkeypatch.setattr(selectors, "pareto_analysis", slow)
     settings.HEAVY_ANALYSIS_TIMEOUT = 0.05
-    page = client_for(org["cx"]).get("/rootcause/pareto/?source=slow")
+    page = client_for(org["cx"]).get("/rootcause/pareto/?cutoff=70")
     assert page.status_code == 503 and "try a narrower filter" in page.content.decode()
-    api = api_for(org["stakeholder"]).get("/api/pareto/?source=slow")
+    api = api_for(org["stakeholder"]).get("/api/pareto/?cutoff=70")
     assert api.status_code == 503 and "narrower filter" in api.json()["detail"]
     # The timeout was local to the analysis: the connection goes on without it.
     with connection.cursor() as cursor:
