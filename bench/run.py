@@ -1,6 +1,7 @@
 """Run the benchmarks and print their figures as ratios against baselines measured in the same run.
 
-    bin/bench [--scale 1] [--repeat 30] [--only all|alerts|digests|imports|tagging|pareto|pages|ownership]
+    bin/bench [--scale 1] [--repeat 30] [--only all|alerts|digests|imports|tagging|pareto|pages|ownership|load]
+              [--load-seconds 60]
 
 Every figure is timed at least three times and printed as minimum and median (p95 for pages);
 ratios are of medians against a baseline measured in the same run. ANALYZE runs after every bulk
@@ -190,6 +191,12 @@ def _pareto(responses: int, scale: float, taxonomy: bool) -> None:
         )
 
 
+def _load(seconds: float) -> None:
+    from bench import load_bench
+
+    load_bench.print_load(load_bench.bench_load(seconds), seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -208,10 +215,11 @@ def main() -> None:
         default=50_000,
         help="labelled social-media comments in the labelled-import benchmark (1000000 with BENCH_DATABASE_URL)",
     )
+    parser.add_argument("--load-seconds", type=float, default=60.0, help="length of each load test phase")
     parser.add_argument("--bulk", type=int, default=100_000, help="comments in the bulk-tagging benchmark")
     parser.add_argument(
         "--only",
-        choices=["all", "alerts", "digests", "imports", "tagging", "pareto", "pages", "ownership"],
+        choices=["all", "alerts", "digests", "imports", "tagging", "pareto", "pages", "ownership", "load"],
         default="all",
         help="run one section only",
     )
@@ -251,6 +259,10 @@ def main() -> None:
     if args.only == "pareto":
         _pareto(args.responses, args.scale, taxonomy=True)
         return
+    if args.only == "load":
+        _pareto(args.responses, args.scale, taxonomy=True)  # comments to analyse under load
+        _load(args.load_seconds)
+        return
     if args.only == "tagging":
         from bench import rootcause_bench
 
@@ -285,6 +297,7 @@ def main() -> None:
         f"\nPages, {max(3, args.repeat)} requests each (server time; ratio of medians)", bench_pages(args.repeat)
     )
     _ownership(args.scale, args.repeat)
+    _load(args.load_seconds)
 
 
 if __name__ == "__main__":
