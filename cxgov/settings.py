@@ -245,6 +245,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Heavy analyses (cxgov/lib/heavy.py) -------------------------------------------
+# At most this many run at once per web process (the Procfile's gunicorn runs 4 threads per
+# worker: two stay free for every other page and /healthz); a cached answer needs no slot.
+HEAVY_ANALYSIS_SLOTS = _int("HEAVY_ANALYSIS_SLOTS", 2)
+# PostgreSQL cancels an analysis's statements after this many seconds ("try a narrower filter").
+HEAVY_ANALYSIS_TIMEOUT = _int("HEAVY_ANALYSIS_TIMEOUT", 15)
+# Cached answers are keyed by the data's version; they also expire after this many seconds.
+HEAVY_ANALYSIS_CACHE_SECONDS = _int("HEAVY_ANALYSIS_CACHE_SECONDS", 3600)
+
 # --- Auth -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -24,7 +24,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cxgov.lib import bounds, dispatch, permissions
+from cxgov.lib import bounds, dispatch, heavy, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.lib.services import model_update
@@ -1083,6 +1083,8 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
                 f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({conflict}) DO UPDATE SET {updates}",  # noqa: S608
                 rows,
             )
+        if kind in ("responses", "customers"):  # comments and the revenue weighing them
+            heavy.bump(heavy.FEEDBACK)
     return len(rows)
 
 

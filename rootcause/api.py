@@ -57,20 +57,20 @@ class ParetoView(APIView):
         query = ParetoQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        responses = selectors.responses_for(
-            start=data.get("start"),
-            end=data.get("end"),
-            source=data["source"],
-            segment=data["segment"],
-            product=data["product"],
-            dissatisfied_only=data["dissatisfied_only"],
+        filters = {
+            "start": data.get("start"),
+            "end": data.get("end"),
+            "source": data["source"],
+            "segment": data["segment"],
+            "product": data["product"],
+            "dissatisfied_only": data["dissatisfied_only"],
+        }
+        analysis = selectors.pareto_cached(
+            filters={name: value for name, value in filters.items() if value},
+            weight_by_revenue=data["weight_by_revenue"],
+            cutoff=data["cutoff"],
         )
-        analysis = selectors.pareto_analysis(
-            responses=responses, weight_by_revenue=data["weight_by_revenue"], cutoff=data["cutoff"]
-        )
-        corrected = selectors.pareto_corrected(analysis=analysis, responses=responses)
-        if corrected:
-            analysis["rows"] = corrected["rows"]
+        corrected = analysis["corrected"]
         return Response(
             {
                 "comments": analysis["comments"],

@@ -12,7 +12,7 @@ from django.db.models import Exists, F, Max, OuterRef
 from django.dispatch import Signal
 from django.utils import timezone
 
-from cxgov.lib import dispatch, permissions
+from cxgov.lib import dispatch, heavy, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
 from metrics.models import SurveyResponse
@@ -103,6 +103,8 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
                 CommentTag.objects.filter(
                     response_id=response_id, sub_theme_id=theme_id, origin=TagOrigin.RULE
                 ).delete()
+            if new or stale:
+                heavy.bump(heavy.FEEDBACK)
         stats["comments"] += len(rows)
         stats["added"] += len(new)
         stats["removed"] += len(stale)
@@ -184,6 +186,7 @@ def labels_import(*, source: str, driver: str, labels: dict[str, str], chunk: in
     labelled = sorted({r for r, _ in wanted})
     for start in range(0, len(labelled), chunk):
         _drop_outranked_model_tags(labelled[start : start + chunk])
+    heavy.bump(heavy.FEEDBACK)
     tagged = len(wanted)
     return {"tagged": tagged, "driver": key_driver.name, "created": created}
 
@@ -212,6 +215,7 @@ def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: boo
     )
     if present:
         _drop_outranked_model_tags([response.pk])
+    heavy.bump(heavy.FEEDBACK)
     return tag
 
 
@@ -330,6 +334,8 @@ def bulk_tag_run(*, job_id: int, chunk: int = BULK_CHUNK) -> BulkTagJob | None:
                 part = comments.filter(pk__gt=last, pk__lte=upper)
                 matched = part.count()
                 changed = write(part, job.sub_theme_id, now) if matched else 0
+                if changed:
+                    heavy.bump(heavy.FEEDBACK)
                 rows.update(last_response_id=upper, done=F("done") + matched, changed=F("changed") + changed)
     except Exception as exc:
         rows.update(error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
@@ -359,6 +365,7 @@ def theme_save(*, user, instance, fields: dict):
         instance.slug = slugify(instance.name)[:120]
     instance.full_clean()
     record_as(instance, user).save()
+    heavy.bump(heavy.FEEDBACK)  # names and scopes show in the analyses
     rescoped = scope is not None and scope != (instance.sources, instance.segments)
     if isinstance(instance, SubTheme) or rescoped:
         run = TaggingRun.objects.create()
@@ -918,6 +925,7 @@ def model_activate(*, user, model: TextModel) -> TextModel:
             status=ModelStatus.ACTIVE, activated_at=timezone.now(), tag_total=0, tag_done=0
         )
         dispatch.enqueue("rootcause.model_tag", {"model_id": model.pk})
+        heavy.bump(heavy.FEEDBACK)  # the corrected Pareto now uses this model
     model.refresh_from_db()
     return model
 
@@ -930,6 +938,7 @@ def model_deactivate(*, user, model: TextModel) -> TextModel:
     with transaction.atomic():
         TextModel.objects.filter(pk=model.pk).update(status=ModelStatus.RETIRED)
         CommentTag.objects.filter(origin=TagOrigin.MODEL, sub_theme__driver=model.driver_id).delete()
+        heavy.bump(heavy.FEEDBACK)
     model.refresh_from_db()
     return model
 
@@ -969,6 +978,7 @@ def comments_model_tag(
         with transaction.atomic():
             CommentTag.objects.filter(response_id__in=ids, sub_theme_id__in=theme_ids, origin=TagOrigin.MODEL).delete()
             CommentTag.objects.bulk_create(tags, ignore_conflicts=True)
+            heavy.bump(heavy.FEEDBACK)
         stats["comments"] += len(rows)
         stats["tagged"] += len(tags)
         if on_progress:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from cxgov.lib import permissions
+from cxgov.lib import heavy, permissions
 from cxgov.lib.forms import form_errors, positive_id
 from cxgov.models import Function
 from metrics.models import Metric, SurveyResponse
@@ -187,22 +187,27 @@ def tag(request):
     return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/rootcause/") else "untagged")
 
 
+def _unavailable(request, template: str, context: dict, exc: heavy.AnalysisUnavailable):
+    """The page without its analysis, saying why (busy, or too slow for this filter): a 503 at once."""
+    response = render(request, template, {**context, "analysis": None, "unavailable": str(exc)}, status=503)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def pareto(request):
     form = ParetoForm(request.GET or None)
     analysis = None
     if form.is_valid() or not request.GET:
         data = form.cleaned_data if request.GET else {}
         comment_filters = form.comment_filters() if request.GET else {}
-        responses = selectors.responses_for(**comment_filters)
-        analysis = selectors.pareto_analysis(
-            responses=responses,
-            weight_by_revenue=data.get("weight_by_revenue", False),
-            cutoff=data.get("cutoff") or 80.0,
-        )
-        # Where a text model is switched on, shares and the vital few are corrected for its errors.
-        analysis["corrected"] = selectors.pareto_corrected(analysis=analysis, responses=responses)
-        if analysis["corrected"]:
-            analysis["rows"] = analysis["corrected"]["rows"]
+        try:
+            analysis = selectors.pareto_cached(
+                filters=comment_filters,
+                weight_by_revenue=data.get("weight_by_revenue", False),
+                cutoff=data.get("cutoff") or 80.0,
+            )
+        except heavy.AnalysisUnavailable as exc:
+            return _unavailable(request, "rootcause/pareto.html", {"form": form}, exc)
         filters = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v}
         analysis["comparison"] = selectors.pareto_comparison(
             filters=filters, current_vital={str(item["theme"]) for item in analysis["rows"] if item["row"].vital}
