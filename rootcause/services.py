@@ -879,9 +879,11 @@ def model_train_run(*, model_id: int) -> TextModel | None:
         if isinstance(exc, ValueError):  # not enough labels: said on the model, nothing to retry
             return TextModel.objects.get(pk=model_id)
         raise
-    names = dict(SubTheme.objects.filter(pk__in=trained.classes).values_list("pk", "name"))
+    left_out = {int(pk): n for pk, n in trained.metrics["left_out"].items()}
+    names = dict(SubTheme.objects.filter(pk__in=[*trained.classes, *left_out]).values_list("pk", "name"))
     for row in trained.metrics["classes"]:
         row["name"] = names.get(row["class"], "(deleted)")
+    trained.metrics["left_out"] = {names.get(pk, "(deleted)"): n for pk, n in left_out.items()}
     buffer = io.BytesIO()
     joblib.dump(
         {"pipeline": trained.pipeline, "classes": trained.classes, "multilabel": trained.multilabel}, buffer, compress=3
