@@ -436,6 +436,8 @@ def test_model_pages_show_the_evaluation_before_switching_on(small, users, clien
         page = cx.get(f"/rootcause/models/{model.pk}/")
     text = page.content.decode()
     assert "Held-out evaluation" in text and "Confusion matrix" in text and "Switch on" in text
+    # A page that watched the training reloads to show the evaluation once it is done.
+    assert cx.get(f"/rootcause/models/{model.pk}/?partial=1")["HX-Refresh"] == "true"
     with django_assert_max_num_queries(10):
         listing = cx.get("/rootcause/models/")
     assert "v1" in listing.content.decode()
