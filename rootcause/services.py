@@ -816,7 +816,7 @@ REVIEW_BELOW = 0.6
 # Beat retrains a key driver's model once it has this much more labelled comments than the last one.
 RETRAIN_GROWTH = 0.2
 MODEL_CHUNK = 2000
-_LOADED: dict[int, classifier.Trained] = {}
+_LOADED: dict[tuple, classifier.Trained] = {}
 
 
 def _require_models(user) -> None:
@@ -901,14 +901,16 @@ def model_train_run(*, model_id: int) -> TextModel | None:
 
 
 def model_loaded(model: TextModel) -> classifier.Trained:
-    """The fitted pipeline of a model, read from the database once per process."""
-    if model.pk not in _LOADED:
+    """The fitted pipeline of a model, read from the database once per process (keyed by id and
+    training time: an id can come back after a rolled-back transaction)."""
+    key = (model.pk, model.trained_at)
+    if key not in _LOADED:
         data = TextModelFile.objects.filter(model_id=model.pk).values_list("data", flat=True).get()
         blob = joblib.load(io.BytesIO(bytes(data)))
         if len(_LOADED) >= 4:
             _LOADED.clear()
-        _LOADED[model.pk] = classifier.Trained(blob["pipeline"], blob["classes"], blob["multilabel"])
-    return _LOADED[model.pk]
+        _LOADED[key] = classifier.Trained(blob["pipeline"], blob["classes"], blob["multilabel"])
+    return _LOADED[key]
 
 
 def model_activate(*, user, model: TextModel) -> TextModel:
