@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from datetime import timedelta
 
 import joblib
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, OuterRef
@@ -840,6 +842,12 @@ def model_train_start(*, user, driver: KeyDriver, reason: str = "Asked for") -> 
                 f"comments each (manual or imported tags); it has {len(enough)}."
             }
         )
+    # A training whose worker died (past the task time limit) would block every new one.
+    TextModel.objects.filter(
+        driver=driver,
+        status=ModelStatus.TRAINING,
+        created_at__lt=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    ).update(status=ModelStatus.FAILED, error="The training stopped (its worker ended before it finished).")
     with transaction.atomic():
         pending = TextModel.objects.filter(driver=driver, status__in=PENDING_MODEL_STATES).first()
         if pending:
