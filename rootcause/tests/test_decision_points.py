@@ -82,9 +82,10 @@ def test_api_reads_the_register_taxonomy_and_pareto(org, api_for):
             "share": 100.0,
             "cumulative": 100.0,
             "vital": True,
-            "raw_count": 1.0,  # no text model is on: the raw count is the value, with no interval
+            "raw_count": 1.0,  # no text model switched on: the count as it is, no interval
             "interval": None,
             "samples": ["A wrong bill again"],
         }
     ]
+    assert pareto["corrected"] is False
     assert api.get("/api/pareto/?cutoff=500").status_code == 400
