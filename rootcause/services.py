@@ -59,7 +59,7 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
     applies only to the sources and segments it is written for: outside them its rule tags go);
     tags set or removed by the CX team (origin manual) and tags from imported labels (origin
     imported) are left exactly as they are."""
-    rules = _rules()
+    matcher = tagging.Matcher(_rules())
     qs = (responses if responses is not None else SurveyResponse.objects.all()).exclude(comment="").order_by("pk")
     stats = {"comments": 0, "added": 0, "removed": 0}
     last_pk = 0
@@ -71,23 +71,21 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
         wanted = {
             (pk, theme)
             for pk, comment, source, segment in rows
-            for theme in tagging.match(comment, rules, source=source, segment=segment)
+            for theme in matcher.match(comment, source=source, segment=segment)
         }
         ids = [row[0] for row in rows]
         with transaction.atomic():
             existing = {
-                (r, t): origin
-                for r, t, origin in CommentTag.objects.filter(response_id__in=ids).values_list(
-                    "response_id", "sub_theme_id", "origin"
+                (r, t): (pk, origin)
+                for pk, r, t, origin in CommentTag.objects.filter(response_id__in=ids).values_list(
+                    "pk", "response_id", "sub_theme_id", "origin"
                 )
             }
             new = [CommentTag(response_id=r, sub_theme_id=t) for r, t in wanted - existing.keys()]
             CommentTag.objects.bulk_create(new, ignore_conflicts=True)
-            stale = [key for key, origin in existing.items() if origin == TagOrigin.RULE and key not in wanted]
-            for response_id, theme_id in stale:
-                CommentTag.objects.filter(
-                    response_id=response_id, sub_theme_id=theme_id, origin=TagOrigin.RULE
-                ).delete()
+            stale = [pk for key, (pk, origin) in existing.items() if origin == TagOrigin.RULE and key not in wanted]
+            if stale:
+                CommentTag.objects.filter(pk__in=stale, origin=TagOrigin.RULE).delete()
         stats["comments"] += len(rows)
         stats["added"] += len(new)
         stats["removed"] += len(stale)
