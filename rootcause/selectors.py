@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from metrics.models import Customer, SurveyResponse
+from rootcause import text
 from rootcause.models import CommentTag, DecisionPoint, KeyDriver, ParetoSnapshot, SubTheme, Workflow
 from rootcause.pareto import ParetoRow, pareto, ranked
 
@@ -153,16 +154,53 @@ def _revenue(customer_field: str) -> Subquery:
     return Subquery(found, output_field=DecimalField())
 
 
+# Which tags a problems Pareto counts, by what the comment says about the sub-theme. A tag not
+# analysed yet counts among the problems: a problem is never hidden by a job still to run.
+SENTIMENTS = {
+    "problems": ("Negative and neutral", Q(sentiment__lt=text.POSITIVE_FROM) | Q(sentiment__isnull=True)),
+    "negative": ("Negative only", Q(sentiment__lte=text.NEGATIVE_TO)),
+    "all": ("Every comment", Q()),
+}
+PRAISED = Q(sentiment__gte=text.POSITIVE_FROM)
+VIEWS = ("problems", "praise")
+
+
+def theme_sentiment(responses: QuerySet[SurveyResponse]) -> dict[int, tuple[int, int]]:
+    """For each sub-theme, (positive tags, tags with a sentiment) among these comments: one query."""
+    rows = (
+        CommentTag.objects.filter(rejected=False, sentiment__isnull=False, response__in=responses.values("pk"))
+        .values("sub_theme")
+        .annotate(n=Count("pk"), positive=Count("pk", filter=PRAISED))
+        .order_by()
+    )
+    return {row["sub_theme"]: (row["positive"], row["n"]) for row in rows}
+
+
 def pareto_analysis(
-    *, responses: QuerySet[SurveyResponse], weight_by_revenue: bool = False, cutoff: float = 80.0
+    *,
+    responses: QuerySet[SurveyResponse],
+    weight_by_revenue: bool = False,
+    cutoff: float = 80.0,
+    view: str = "problems",
+    sentiment: str = "problems",
 ) -> dict:
     """Comments per sub-theme (or their customers' monthly revenue), the Pareto rows, and sample
     verbatims for each sub-theme: a fixed number of queries whatever the data.
 
     Shares are of comments: a comment with several sub-themes counts in each of its rows, the total
     is the number of comments that carry a sub-theme, and the cumulative share counts each comment
-    once (the comments the top rows cover together), so the vital few cover the cut-off of comments."""
-    tags = CommentTag.objects.filter(rejected=False, response__in=responses.values("pk"))
+    once (the comments the top rows cover together), so the vital few cover the cut-off of comments.
+
+    ``view`` "problems" leaves out praise sub-themes (``text.is_praise`` over these comments) and
+    counts the tags the ``sentiment`` filter keeps (by default negative and neutral); "praise" (what
+    works) counts only the positive tags of praise sub-themes."""
+    by_theme = theme_sentiment(responses)
+    praise = {pk for pk, (positive, n) in by_theme.items() if text.is_praise(positive, n)}
+    if view == "praise":
+        keep = Q(rejected=False, sub_theme__in=praise) & PRAISED
+    else:
+        keep = Q(rejected=False) & SENTIMENTS[sentiment][1] & ~Q(sub_theme__in=praise)
+    tags = CommentTag.objects.filter(keep, response__in=responses.values("pk"))
     if weight_by_revenue:
         totals = tags.values("sub_theme").annotate(
             v=Coalesce(Sum(_revenue("response__customer_id")), 0, output_field=DecimalField())
@@ -170,32 +208,79 @@ def pareto_analysis(
     else:
         totals = tags.values("sub_theme").annotate(v=Count("pk"))
     values = {row["sub_theme"]: float(row["v"]) for row in totals.order_by()}
-    themes = {t.pk: t for t in SubTheme.objects.filter(pk__in=values).select_related("driver", "suggested_function")}
+    themes = {
+        t.pk: t
+        for t in SubTheme.objects.filter(pk__in=set(values) | praise).select_related("driver", "suggested_function")
+    }
     labelled = {pk: (str(themes[pk]), v) for pk, v in values.items()}
     order = ranked(labelled)
-    per_rank, tagged, total = _coverage(responses, order, weight_by_revenue)
+    per_rank, tagged, total = _coverage(responses, order, weight_by_revenue, keep)
     covered = list(accumulate(per_rank.get(i, 0.0) for i in range(len(order))))
     rows: list[ParetoRow] = pareto(labelled, cutoff=cutoff, total=total, covered=covered)
     samples = defaultdict(list)
     for theme_id, _, comment, score, scale in sorted(_samples(tags, list(values)), key=lambda r: (r[0], -r[1])):
         samples[theme_id].append({"comment": comment, "score": score, "scale": scale})
+
+    def positive_share(pk):
+        positive, n = by_theme.get(pk, (0, 0))
+        return {"positive": positive, "analysed": n, "share": positive / n * 100 if n else None}
+
     return {
-        "rows": [{"row": r, "theme": themes[r.key], "samples": samples.get(r.key, [])} for r in rows],
+        "rows": [
+            {"row": r, "theme": themes[r.key], "samples": samples.get(r.key, []), "sentiment": positive_share(r.key)}
+            for r in rows
+        ],
         "comments": responses.count(),
         "tagged": tagged,
         "cutoff": cutoff,
         "weighted": weight_by_revenue,
+        "view": view,
+        "sentiment": sentiment if view == "problems" else "positive",
+        "praise": sorted(
+            ({"theme": themes[pk], "sentiment": positive_share(pk)} for pk in praise), key=lambda p: p["theme"].name
+        ),
     }
 
 
-def _coverage(responses, order: list[int], weighted: bool) -> tuple[dict[int, float], int, float]:
+def text_coverage(responses: QuerySet[SurveyResponse]) -> dict:
+    """What the text analysis says about these comments, for the Pareto pages: comments in other
+    languages (not tagged), comments not analysed yet, and how often the comment's sentiment agrees
+    with its score where there is one (with the sample size): three queries."""
+    other = ~Q(language__in=[text.UNDETERMINED, *text.HANDLED_LANGUAGES])
+    counts = responses.aggregate(
+        other_languages=Count("pk", filter=other), not_analysed=Count("pk", filter=Q(sentiment__isnull=True))
+    )
+    by_language = list(
+        responses.filter(other).values_list("language").annotate(n=Count("pk")).order_by("-n", "language")[:5]
+    )
+    agreement = {"n": 0, "agree": 0, "positive_n": 0, "positive_agree": 0, "negative_n": 0, "negative_agree": 0}
+    rows = (
+        responses.filter(score__isnull=False)
+        .exclude(sentiment_label="")
+        .values_list("scale", "score", "sentiment_label")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for scale, score, label, n in rows:
+        band = text.score_band(score, scale)
+        if not band:
+            continue
+        agreement["n"] += n
+        agreement["agree"] += n * (band == label)
+        if band in ("positive", "negative"):
+            agreement[f"{band}_n"] += n
+            agreement[f"{band}_agree"] += n * (band == label)
+    return {**counts, "languages": by_language, "handled": text.HANDLED_LABEL, "agreement": agreement}
+
+
+def _coverage(responses, order: list[int], weighted: bool, keep: Q) -> tuple[dict[int, float], int, float]:
     """For each Pareto rank, the comments (or revenue) whose best-ranked sub-theme is that row; the
     number of tagged comments and the total (comments or revenue) they weigh: one query."""
     if not order:
         return {}, 0, 0.0
     rank = Case(*(When(sub_theme_id=pk, then=Value(i)) for i, pk in enumerate(order)), output_field=IntegerField())
     best = (
-        CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
+        CommentTag.objects.filter(keep, response=OuterRef("pk"))
         .order_by()
         .values("response")
         .annotate(r=Min(rank))

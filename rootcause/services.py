@@ -13,7 +13,7 @@ from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
 from metrics.models import SurveyResponse
-from rootcause import tagging
+from rootcause import tagging, text
 from rootcause.models import (
     CLOSED_STATES,
     ActionItem,
@@ -52,37 +52,56 @@ def _rules() -> list[tagging.Rule]:
     )
 
 
+def _insert_rule_tags(pairs: list[tuple[int, int]]) -> None:
+    """New rule tags, (response id, sub-theme id), in one statement: the ORM's ``bulk_create`` builds
+    a model instance per row and spends five times the matching on it."""
+    if not pairs:
+        return
+    table = connection.ops.quote_name(CommentTag._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (response_id, sub_theme_id, origin, rejected, tagged_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (response_id, sub_theme_id) DO NOTHING",
+            [(r, t, TagOrigin.RULE.value, False, now) for r, t in pairs],
+        )
+
+
 def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict[str, int]:
     """Apply the matching rules to comments (all, or a queryset of responses); safe to run again.
 
     Rule tags are added where the rules match and removed where they no longer do (a key driver
     applies only to the sources and segments it is written for: outside them its rule tags go);
     tags set or removed by the CX team (origin manual) and tags from imported labels (origin
-    imported) are left exactly as they are."""
+    imported) are left exactly as they are. Comments detected in a language other than English
+    (``comments_analyse``) get no rule tags."""
     matcher = tagging.Matcher(_rules())
     qs = (responses if responses is not None else SurveyResponse.objects.all()).exclude(comment="").order_by("pk")
     stats = {"comments": 0, "added": 0, "removed": 0}
     last_pk = 0
     while True:
-        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment", "source", "segment")[:chunk])
+        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment", "source", "segment", "language")[:chunk])
         if not rows:
             break
         last_pk = rows[-1][0]
         wanted = {
             (pk, theme)
-            for pk, comment, source, segment in rows
+            for pk, comment, source, segment, language in rows
+            if text.handled(language)  # English rules never tag a comment in another language
             for theme in matcher.match(comment, source=source, segment=segment)
         }
-        ids = [row[0] for row in rows]
+        ids = {row[0] for row in rows}
         with transaction.atomic():
+            # By range (a list of 5,000 ids costs the ORM more than the query), then kept to the chunk.
             existing = {
                 (r, t): (pk, origin)
-                for pk, r, t, origin in CommentTag.objects.filter(response_id__in=ids).values_list(
-                    "pk", "response_id", "sub_theme_id", "origin"
-                )
+                for pk, r, t, origin in CommentTag.objects.filter(
+                    response_id__gte=rows[0][0], response_id__lte=last_pk
+                ).values_list("pk", "response_id", "sub_theme_id", "origin")
+                if r in ids
             }
-            new = [CommentTag(response_id=r, sub_theme_id=t) for r, t in wanted - existing.keys()]
-            CommentTag.objects.bulk_create(new, ignore_conflicts=True)
+            new = sorted(wanted - existing.keys())
+            _insert_rule_tags(new)
             stale = [pk for key, (pk, origin) in existing.items() if origin == TagOrigin.RULE and key not in wanted]
             if stale:
                 CommentTag.objects.filter(pk__in=stale, origin=TagOrigin.RULE).delete()
@@ -92,6 +111,76 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
         if on_progress:
             on_progress(stats["comments"])
     return stats
+
+
+def comments_analyse(*, responses=None, chunk: int = 2000, on_progress=None) -> dict[str, int]:
+    """Sentiment (VADER compound and label) and language of each comment not yet analysed or
+    changed since (by checksum); safe to run again and to stop midway. A changed comment's tags
+    lose their sentiment, so ``tags_analyse`` scores them again."""
+    qs = (responses if responses is not None else SurveyResponse.objects.all()).exclude(comment="").order_by("pk")
+    stats = {"comments": 0, "analysed": 0}
+    last_pk = 0
+    while True:
+        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment", "analysed_checksum")[:chunk])
+        if not rows:
+            break
+        last_pk = rows[-1][0]
+        changed = []
+        for pk, comment, stored in rows:
+            crc = text.checksum(comment)
+            if crc != stored:
+                score = text.sentiment(comment)
+                changed.append(
+                    SurveyResponse(
+                        pk=pk,
+                        sentiment=score,
+                        sentiment_label=text.label(score),
+                        language=text.language(comment),
+                        analysed_checksum=crc,
+                    )
+                )
+        if changed:
+            with transaction.atomic():
+                SurveyResponse.objects.bulk_update(
+                    changed, ["sentiment", "sentiment_label", "language", "analysed_checksum"]
+                )
+                CommentTag.objects.filter(response_id__in=[r.pk for r in changed]).update(sentiment=None)
+        stats["comments"] += len(rows)
+        stats["analysed"] += len(changed)
+        if on_progress:
+            on_progress(stats["comments"])
+    return stats
+
+
+def tags_analyse(*, responses=None, chunk: int = 2000) -> int:
+    """The sentiment of each tag still without one: what the comment says about that sub-theme
+    (``text.aspect_sentiments``); safe to run again. Returns how many tags were scored."""
+    matcher = tagging.Matcher(_rules())
+    tags = CommentTag.objects.filter(sentiment__isnull=True)
+    if responses is not None:
+        tags = tags.filter(response__in=responses.values("pk"))
+    scored = 0
+    while True:
+        ids = list(tags.order_by("response_id").values_list("response_id", flat=True).distinct()[:chunk])
+        if not ids:
+            break
+        pending = defaultdict(list)
+        found_tags = tags.filter(response_id__in=ids).values_list("pk", "response_id", "sub_theme_id")
+        for pk, response_id, theme_id in found_tags:
+            pending[response_id].append((pk, theme_id))
+        updates = []
+        for pk, comment, source, segment in SurveyResponse.objects.filter(pk__in=ids).values_list(
+            "pk", "comment", "source", "segment"
+        ):
+            found = text.aspect_sentiments(
+                comment,
+                [theme for _, theme in pending[pk]],
+                lambda part, source=source, segment=segment: matcher.match(part, source=source, segment=segment),
+            )
+            updates += [CommentTag(pk=tag_pk, sentiment=found[theme]) for tag_pk, theme in pending[pk]]
+        CommentTag.objects.bulk_update(updates, ["sentiment"])
+        scored += len(updates)
+    return scored
 
 
 IMPORTED_KEYWORDS = ""  # a sub-theme made from imported labels has no matching rule until someone writes one

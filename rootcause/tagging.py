@@ -83,7 +83,7 @@ def _word(ch: str) -> bool:
 
 
 class Matcher:
-    """Every rule's keywords and negative keywords in one Aho-Corasick automaton: one pass over the
+    r"""Every rule's keywords and negative keywords in one Aho-Corasick automaton: one pass over the
     lower-cased comment finds every occurrence, and each is kept where ``\b`` would hold around it
     (and ``\w*`` after a ``*`` keyword). It answers exactly as ``match`` (tested on varied text
     against it); a comment or keyword holding a character whose case-insensitive match ``re``

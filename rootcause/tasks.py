@@ -25,7 +25,11 @@ def tag_comments(
     if last:
         responses = responses.filter(responded_at__lte=last)
     if run_id is None:
+        # Language first (the English rules leave other languages untagged), then the tags'
+        # sentiment; each step skips what an earlier run did, so a redelivered task is cheap.
+        services.comments_analyse(responses=responses)
         services.comments_tag(responses=responses)
+        services.tags_analyse(responses=responses)
         return
     TaggingRun.objects.filter(pk=run_id).update(total=responses.exclude(comment="").count(), done=0, error="")
     try:
@@ -35,6 +39,7 @@ def tag_comments(
     except Exception as exc:
         TaggingRun.objects.filter(pk=run_id).update(error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now())
         raise
+    services.tags_analyse(responses=responses)
     TaggingRun.objects.filter(pk=run_id).update(finished_at=timezone.now())
 
 
@@ -42,6 +47,7 @@ def tag_comments(
 def bulk_tag(job_id: int) -> None:
     """Add or remove a sub-theme on the comments of a bulk job (resumes where a previous run stopped)."""
     services.bulk_tag_run(job_id=job_id)
+    services.tags_analyse()  # the sentiment of the tags it added
 
 
 @shared_task(name="rootcause.verify_issues", ignore_result=True)
