@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from metrics.models import Customer, SurveyResponse
 from rootcause import text
-from rootcause.models import CommentTag, DecisionPoint, KeyDriver, ParetoSnapshot, SubTheme, Workflow
+from rootcause.models import CommentTag, DecisionPoint, DiscoveryRun, KeyDriver, ParetoSnapshot, SubTheme, Workflow
 from rootcause.pareto import ParetoRow, pareto, ranked
 
 SAMPLES = 3
@@ -271,6 +271,25 @@ def text_coverage(responses: QuerySet[SurveyResponse]) -> dict:
             agreement[f"{band}_n"] += n
             agreement[f"{band}_agree"] += n * (band == label)
     return {**counts, "languages": by_language, "handled": text.HANDLED_LABEL, "agreement": agreement}
+
+
+def discovery_comments(filters: dict) -> QuerySet[SurveyResponse]:
+    """What theme discovery clusters: comments in a handled language with no sub-theme, newest first."""
+    tagged = CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
+    qs = SurveyResponse.objects.exclude(comment="").filter(
+        ~Exists(tagged), language__in=[text.UNDETERMINED, *text.HANDLED_LANGUAGES]
+    )
+    if filters.get("source"):
+        qs = qs.filter(source=filters["source"])
+    if filters.get("start"):
+        qs = qs.filter(responded_at__date__gte=filters["start"])
+    if filters.get("end"):
+        qs = qs.filter(responded_at__date__lte=filters["end"])
+    return qs.order_by("-responded_at", "-pk")
+
+
+def discovery_runs() -> QuerySet:
+    return DiscoveryRun.objects.select_related("created_by").order_by("-created_at", "-pk")
 
 
 def _coverage(responses, order: list[int], weighted: bool, keep: Q) -> tuple[dict[int, float], int, float]:

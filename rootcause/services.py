@@ -23,6 +23,7 @@ from rootcause.models import (
     BulkTagJob,
     CommentTag,
     DecisionPoint,
+    DiscoveryRun,
     Issue,
     IssueState,
     KeyDriver,
@@ -424,6 +425,84 @@ def theme_save(*, user, instance, fields: dict):
         run = TaggingRun.objects.create()
         dispatch.enqueue("rootcause.tag_comments", {"run_id": run.pk})
     return instance
+
+
+DISCOVERY_FILTERS = ("source", "start", "end")
+
+
+def discovery_start(*, user, filters: dict, clusters: int = 8) -> DiscoveryRun:
+    """The CX team asks for candidate themes among the untagged comments of a scope: a background job."""
+    if not permissions.can_edit_taxonomy(user):
+        raise PermissionDenied("Only the CX team and administrators discover themes.")
+    if not 2 <= clusters <= 30:
+        raise ValidationError({"clusters": "Choose between 2 and 30 candidates."})
+    stored = _stored({k: v for k, v in filters.items() if k in DISCOVERY_FILTERS})
+    run = DiscoveryRun.objects.create(filters=stored, clusters=clusters, created_by=user)
+    dispatch.enqueue("rootcause.discover_themes", {"run_id": run.pk})
+    return run
+
+
+def discovery_run(*, run_id: int) -> DiscoveryRun | None:
+    """Cluster the run's comments and store the candidates. Seeded, so a second run of the same job
+    (a redelivered task) writes the same candidates; a finished run is left as it is."""
+    from rootcause.selectors import discovery_comments
+
+    run = DiscoveryRun.objects.filter(pk=run_id, finished_at__isnull=True).first()
+    if run is None:
+        return None
+    try:
+        rows = list(discovery_comments(_parsed(run.filters)).values_list("pk", "comment")[: text.DISCOVERY_MAX])
+        DiscoveryRun.objects.filter(pk=run.pk).update(total=len(rows), done=1)
+        found = text.discover([comment for _, comment in rows], clusters=run.clusters, seed=run.seed)
+        DiscoveryRun.objects.filter(pk=run.pk).update(done=2)
+        candidates = [
+            {
+                "terms": c["terms"],
+                "size": c["size"],
+                "examples": [
+                    {"id": rows[i][0], "comment": rows[i][1][:500]} for i in c["members"][: text.DISCOVERY_EXAMPLES]
+                ],
+                "adopted": None,
+            }
+            for c in found
+        ]
+        DiscoveryRun.objects.filter(pk=run.pk).update(candidates=candidates, done=3, finished_at=timezone.now())
+    except Exception as exc:
+        DiscoveryRun.objects.filter(pk=run.pk).update(error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now())
+        raise
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def discovery_adopt(
+    *, user, run: DiscoveryRun, index: int, driver: KeyDriver, name: str, keywords: list[str], keep: list[int]
+) -> SubTheme:
+    """Turn a candidate into a sub-theme of ``driver``: its rules are the keywords chosen, and the
+    examples the user keeps become its first labels (manual tags, which the rules never undo)."""
+    if not permissions.can_edit_taxonomy(user):
+        raise PermissionDenied("Only the CX team and administrators turn candidates into sub-themes.")
+    run = DiscoveryRun.objects.select_for_update().get(pk=run.pk)
+    if not 0 <= index < len(run.candidates):
+        raise ValidationError({"candidate": f"There is no candidate {index + 1} in this run."})
+    candidate = run.candidates[index]
+    if candidate.get("adopted"):
+        raise ValidationError({"candidate": "This candidate is already a sub-theme."})
+    examples = {e["id"] for e in candidate["examples"]}
+    if not set(keep) <= examples:
+        raise ValidationError({"keep": "Keep only comments shown as this candidate's examples."})
+    if not keywords:
+        raise ValidationError({"keywords": "Give at least one keyword, so new comments find the sub-theme."})
+    theme = theme_save(
+        user=user,
+        instance=SubTheme(),
+        fields={"driver": driver, "name": name, "keywords": "\n".join(keywords), "negative_keywords": ""},
+    )
+    for response in SurveyResponse.objects.filter(pk__in=keep):
+        tag_set(user=user, response=response, sub_theme=theme, present=True)
+    run.candidates[index] = {**candidate, "adopted": theme.pk}
+    run.save(update_fields=["candidates"])
+    return theme
 
 
 def pareto_snapshot_save(*, user, filters: dict, analysis: dict) -> ParetoSnapshot:

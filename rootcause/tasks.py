@@ -50,6 +50,12 @@ def bulk_tag(job_id: int) -> None:
     services.tags_analyse()  # the sentiment of the tags it added
 
 
+@shared_task(name="rootcause.discover_themes", ignore_result=True, acks_late=True)
+def discover_themes(run_id: int) -> None:
+    """Cluster a theme-discovery run's comments into candidate sub-themes."""
+    services.discovery_run(run_id=run_id)
+
+
 @shared_task(name="rootcause.verify_issues", ignore_result=True)
 def verify_issues() -> int:
     """Periodic: verify every open issue whose check window has ended and has no result yet."""

@@ -130,3 +130,42 @@ def score_band(score: int | None, scale: str) -> str:
     if scale == "ces":
         return "positive" if score <= 2 else "neutral" if score <= 4 else "negative"
     return ""
+
+
+DISCOVERY_MAX = 20_000  # the most recent comments clustered at once: seconds on two cores
+DISCOVERY_EXAMPLES = 8
+DISCOVERY_TERMS = 8
+
+
+def discover(texts: list[str], *, clusters: int = 8, seed: int = 0) -> list[dict]:
+    """Candidate themes in comments: TF-IDF of words and word pairs (English stop words out), then
+    NMF with ``clusters`` components (seeded: the same comments give the same candidates). Each
+    candidate: its top terms, its size (comments whose strongest component it is) and the indexes
+    of its most typical comments, largest candidate first."""
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if len(texts) < max(2 * clusters, 10):
+        return []
+    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True)
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError:  # nothing left after the stop words
+        return []
+    clusters = min(clusters, matrix.shape[1], matrix.shape[0] - 1)
+    if clusters < 2:
+        return []
+    model = NMF(n_components=clusters, init="nndsvda", random_state=seed, max_iter=400)
+    weights = model.fit_transform(matrix)
+    terms = vectorizer.get_feature_names_out()
+    strongest = weights.argmax(axis=1)
+    assigned = weights.max(axis=1) > 0
+    out = []
+    for k in range(clusters):
+        members = [i for i in range(len(texts)) if assigned[i] and strongest[i] == k]
+        if not members:
+            continue
+        members.sort(key=lambda i: -weights[i, k])
+        top = model.components_[k].argsort()[::-1][:DISCOVERY_TERMS]
+        out.append({"terms": [str(terms[j]) for j in top], "size": len(members), "members": members})
+    return sorted(out, key=lambda c: -c["size"])
