@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet, StrictBooleanFilter
 from cxgov.lib.api import ReadBackMixin
-from cxgov.lib.permissions import TagCommentsPermission
+from cxgov.lib.permissions import TagCommentsPermission, TaxonomyPermission
 from rootcause import selectors, services
 from rootcause.models import CLOSED_STATES, ActionItem, CommentTag, Issue, KeyDriver, Workflow
 from rootcause.serializers import (
@@ -18,10 +18,14 @@ from rootcause.serializers import (
     CommentFilterSerializer,
     CommentSerializer,
     CommentTagSerializer,
+    DiscoveryAdoptSerializer,
+    DiscoveryRunSerializer,
+    DiscoveryStartSerializer,
     IssueSerializer,
     KeyDriverSerializer,
     ParetoQuerySerializer,
     ParetoSerializer,
+    SubThemeSerializer,
     TransitionSerializer,
     WhySerializer,
     WorkflowSerializer,
@@ -51,23 +55,29 @@ class ParetoView(APIView):
         query = ParetoQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
+        responses = selectors.responses_for(
+            start=data.get("start"),
+            end=data.get("end"),
+            source=data["source"],
+            segment=data["segment"],
+            product=data["product"],
+            dissatisfied_only=data["dissatisfied_only"],
+        )
         analysis = selectors.pareto_analysis(
-            responses=selectors.responses_for(
-                start=data.get("start"),
-                end=data.get("end"),
-                source=data["source"],
-                segment=data["segment"],
-                product=data["product"],
-                dissatisfied_only=data["dissatisfied_only"],
-            ),
+            responses=responses,
             weight_by_revenue=data["weight_by_revenue"],
             cutoff=data["cutoff"],
+            view=data["view"],
+            sentiment=data["sentiment"],
         )
+        coverage = selectors.text_coverage(responses)
         return Response(
             {
                 "comments": analysis["comments"],
                 "tagged": analysis["tagged"],
                 "cutoff": analysis["cutoff"],
+                "view": analysis["view"],
+                "sentiment": analysis["sentiment"],
                 "rows": [
                     {
                         "sub_theme": item["theme"].slug,
@@ -77,11 +87,64 @@ class ParetoView(APIView):
                         "cumulative": round(item["row"].cumulative, 3),
                         "vital": item["row"].vital,
                         "samples": [s["comment"] for s in item["samples"]],
+                        "positive_share": _rounded(item["sentiment"]["share"]),
+                        "sentiment_sample": item["sentiment"]["analysed"],
                     }
                     for item in analysis["rows"]
                 ],
+                "praise": [
+                    {
+                        "sub_theme": p["theme"].slug,
+                        "label": str(p["theme"]),
+                        "positive_share": _rounded(p["sentiment"]["share"]),
+                        "sentiment_sample": p["sentiment"]["analysed"],
+                    }
+                    for p in analysis["praise"]
+                ],
+                "text": {**coverage, "languages": dict(coverage["languages"])},
             }
         )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+class DiscoveryRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Theme discovery: everyone reads the runs and their candidates; the CX team and administrators
+    start one (``POST``: a background job; follow ``percent``) and turn a candidate into a sub-theme
+    (``POST …/{id}/adopt/``: the kept examples become its first labels, manual tags)."""
+
+    queryset = selectors.discovery_runs()
+    serializer_class = DiscoveryRunSerializer
+    permission_classes = [TaxonomyPermission]
+    filter_backends = []
+
+    @extend_schema(request=DiscoveryStartSerializer, responses={202: DiscoveryRunSerializer})
+    def create(self, request, *args, **kwargs):
+        body = DiscoveryStartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        run = services.discovery_start(user=request.user, filters=data, clusters=data["clusters"])
+        return Response(DiscoveryRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=DiscoveryAdoptSerializer, responses={201: SubThemeSerializer})
+    @action(detail=True, methods=["post"])
+    def adopt(self, request, pk=None):
+        run = self.get_object()
+        body = DiscoveryAdoptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        theme = services.discovery_adopt(
+            user=request.user,
+            run=run,
+            index=data["candidate"] - 1,
+            driver=data["driver"],
+            name=data["name"],
+            keywords=data["keywords"],
+            keep=data["keep"],
+        )
+        return Response(SubThemeSerializer(theme).data, status=status.HTTP_201_CREATED)
 
 
 class IssueFilter(FilterSet):

@@ -17,6 +17,8 @@ PAGES = [
     "/outcomes/",
     "/rootcause/issues/",
     "/rootcause/pareto/",
+    "/rootcause/pareto/what-works/",
+    "/rootcause/discovery/",
     "/metrics/",
     "/metrics/csat/",
     "/metrics/driver-analysis/",

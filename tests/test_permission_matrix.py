@@ -139,6 +139,10 @@ ENDPOINTS: dict[str, Row] = {
     ),
     "bulk-job-progress": Row(read(), obj="bulk_job"),
     "pareto": Row({"GET": "view", "POST": "save_pareto_snapshots"}),
+    "what-works": Row({"GET": "view", "POST": "save_pareto_snapshots"}),
+    "discovery": Row({"GET": "view", "POST": "edit_taxonomy"}),
+    "discovery-run": Row(read(), obj="discovery_run"),
+    "discovery-adopt": Row(post("edit_taxonomy"), obj="discovery_run"),
     "decision-points": Row(read()),
     "workflow-create": Row(form(CHANGE)),
     "workflow-edit": Row(form(CHANGE), obj="workflow", owned=True),
@@ -246,6 +250,9 @@ ENDPOINTS: dict[str, Row] = {
         post("tag_comments"), data={"POST": lambda w: {"action": "add", "sub_theme": w["sub_theme"].pk}}
     ),
     "api:bulktagjob-list": Row(VIEW),
+    "api:discoveryrun-list": Row(api_list("edit_taxonomy")),
+    "api:discoveryrun-detail": Row(VIEW, obj="discovery_run"),
+    "api:discoveryrun-adopt": Row(post("edit_taxonomy"), obj="discovery_run"),
     "api:bulktagjob-detail": Row(VIEW, obj="bulk_job"),
     "api:workflow-list": Row(VIEW),
     "api:workflow-detail": Row(VIEW, obj="workflow"),
@@ -396,6 +403,7 @@ def _build_world() -> dict:
     from rootcause.models import (
         ActionItem,
         BulkTagJob,
+        DiscoveryRun,
         CommentTag,
         DecisionPoint,
         Issue,
@@ -440,6 +448,7 @@ def _build_world() -> dict:
             user=users["other_leader"], period="weekly:2026-11-23", frequency="weekly", since=now - timedelta(days=7)
         ),
         "bulk_job": BulkTagJob.objects.create(action="add", sub_theme=sub_theme, total=1, created_by=users["cx"]),
+        "discovery_run": DiscoveryRun.objects.create(created_by=users["cx"], finished_at=now),
         "token": "not-a-real-token",
         "export": "csv",
         "unknown_address": "no-such-endpoint/",

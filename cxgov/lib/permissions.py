@@ -349,6 +349,12 @@ class TagCommentsPermission(CapabilityPermission):
     capability = "tag_comments"
 
 
+class TaxonomyPermission(CapabilityPermission):
+    """The taxonomy and theme discovery: everyone reads; those who edit the taxonomy write."""
+
+    capability = "edit_taxonomy"
+
+
 class IngestPermission(drf_permissions.BasePermission):
     """Pushing customer data (survey tools, CRMs): reads and writes need ``import_data``."""
 
