@@ -110,7 +110,7 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-class DiscoveryRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DiscoveryRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Theme discovery: everyone reads the runs and their candidates; the CX team and administrators
     start one (``POST``: a background job; follow ``percent``) and turn a candidate into a sub-theme
     (``POST …/{id}/adopt/``: the kept examples become its first labels, manual tags)."""

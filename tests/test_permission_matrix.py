@@ -403,9 +403,9 @@ def _build_world() -> dict:
     from rootcause.models import (
         ActionItem,
         BulkTagJob,
-        DiscoveryRun,
         CommentTag,
         DecisionPoint,
+        DiscoveryRun,
         Issue,
         KeyDriver,
         SubTheme,

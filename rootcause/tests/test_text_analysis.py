@@ -52,7 +52,8 @@ def test_a_sub_theme_takes_the_sentiment_of_the_clauses_that_name_it():
     found = text.aspect_sentiments("I love the colour but it runs small and is tight", [1, 2], matcher.match)
     assert text.label(found[1]) == "positive" and text.label(found[2]) != "positive"
     # A tag no clause names (a manual one, say) takes the whole comment's sentiment.
-    assert text.aspect_sentiments("Awful, awful service", [9], matcher.match)[9] == text.sentiment("Awful, awful service")
+    whole = "Awful, awful service"
+    assert text.aspect_sentiments(whole, [9], matcher.match)[9] == text.sentiment(whole)
 
 
 @pytest.mark.parametrize(
@@ -158,6 +159,31 @@ def test_a_mostly_positive_theme_is_praise_not_a_problem(db, org, client_for):
     page = client.get("/rootcause/pareto/what-works/").content.decode()
     assert "Love the style" in page and "open an issue" not in page
     assert "100% of 30 with a high score read positive" in page
+
+
+def test_the_pareto_pages_keep_their_number_of_queries_as_praise_grows(db, org, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(org["stakeholder"])
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    counts = []
+    for batch, word in enumerate(["love", "beautiful", "gorgeous"]):
+        _theme(f"Praise {word}", word)
+        _theme(f"Problem {batch}", f"broken{batch}")
+        for i in range(25):
+            _response(f"{word}{i}", f"I {word} it, {word} and great {i}", score=5, scale="csat")
+            _response(f"b{batch}-{i}", f"Sadly it is broken{batch} and awful {i}", score=1, scale="csat")
+        services.comments_analyse()
+        services.comments_tag()
+        services.tags_analyse()
+        counts.append((queries("/rootcause/pareto/"), queries("/rootcause/pareto/what-works/")))
+    assert counts[0] == counts[1] == counts[2] == (14, 14)
 
 
 @pytest.fixture

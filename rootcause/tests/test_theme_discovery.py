@@ -90,9 +90,7 @@ def test_cx_runs_discovery_and_adopts_a_candidate_with_the_examples_kept(
 
 def test_only_shown_examples_can_be_kept_and_only_the_cx_team_discovers(org, sent_tasks):
     _comments()
-    run = services.discovery_run(
-        run_id=services.discovery_start(user=org["admin"], filters={}, clusters=2).pk
-    )
+    run = services.discovery_run(run_id=services.discovery_start(user=org["admin"], filters={}, clusters=2).pk)
     driver = KeyDriver.objects.create(name="Service", slug="service")
     stranger = SurveyResponse.objects.exclude(pk__in=[e["id"] for e in run.candidates[0]["examples"]]).first()
     with pytest.raises(ValidationError, match="Keep only"):
