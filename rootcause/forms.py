@@ -42,7 +42,7 @@ class ParetoForm(forms.Form):
     cutoff = forms.FloatField(required=False, min_value=1, max_value=100, initial=80, label="Vital-few cut-off (%)")
     sentiment = forms.ChoiceField(
         required=False,
-        choices=[(key, label) for key, (label, _) in SENTIMENTS.items()],
+        choices=list(SENTIMENTS.items()),
         label="What the comments say",
         help_text="Which comments a problem counts, by what they say about it.",
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),

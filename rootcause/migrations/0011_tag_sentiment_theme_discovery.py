@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rootcause', '0009_bulk_tag_jobs'),
+        ('rootcause', '0010_text_models'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0005_proportion_condition'),
+        ('metrics', '0006_business_calculators'),
     ]
 
     operations = [
