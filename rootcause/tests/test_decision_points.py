@@ -82,6 +82,8 @@ def test_api_reads_the_register_taxonomy_and_pareto(org, api_for):
             "share": 100.0,
             "cumulative": 100.0,
             "vital": True,
+            "raw_count": 1.0,
+            "interval": None,
             "samples": ["A wrong bill again"],
             "positive_share": None,  # not analysed yet: it counts among the problems meanwhile
             "sentiment_sample": 0,

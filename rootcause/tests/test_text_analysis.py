@@ -183,7 +183,7 @@ def test_the_pareto_pages_keep_their_number_of_queries_as_praise_grows(db, org, 
         services.comments_tag()
         services.tags_analyse()
         counts.append((queries("/rootcause/pareto/"), queries("/rootcause/pareto/what-works/")))
-    assert counts[0] == counts[1] == counts[2] == (14, 14)
+    assert counts[0] == counts[1] == counts[2] == (14, 13)  # what works is not corrected: no model lookup
 
 
 @pytest.fixture
@@ -199,7 +199,7 @@ def test_the_demos_problems_pareto_holds_no_praise_and_what_works_holds_it(demo,
     problems = selectors.pareto_analysis(responses=responses)
     names = {item["theme"].name for item in problems["rows"]}
     assert names and not names & PRAISE
-    assert {"Runs small", "Runs large", "Returns and delivery"} <= names
+    assert {"Runs small", "Runs large", "Returns and refunds"} <= names
     assert {p["theme"].name for p in problems["praise"]} == PRAISE
     works = selectors.pareto_analysis(responses=responses, view="praise")
     assert {item["theme"].name for item in works["rows"]} == PRAISE
