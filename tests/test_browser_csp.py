@@ -19,6 +19,8 @@ PAGES = [
     "/outcomes/",
     "/rootcause/issues/",
     "/rootcause/pareto/",
+    "/rootcause/pareto/what-works/",
+    "/rootcause/discovery/",
     "/rootcause/models/",
     "/rootcause/review/",
     "/metrics/",
