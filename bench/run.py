@@ -1,6 +1,7 @@
 """Run the benchmarks and print their figures as ratios against baselines measured in the same run.
 
-    bin/bench [--scale 1] [--repeat 30] [--only all|alerts|digests|imports|tagging|pareto|pages|ownership|load]
+    bin/bench [--scale 1] [--repeat 30]
+              [--only all|alerts|digests|imports|tagging|pareto|pages|ownership|classifier|load]
               [--load-seconds 60]
 
 Every figure is timed at least three times and printed as minimum and median (p95 for pages);
@@ -155,6 +156,14 @@ def _print_labelled_import(n: int) -> None:
         print(f"  {label:<72} {seconds:8.2f} s {rate:>10,.0f} rows/s   x{ratio:5.2f}")
 
 
+def _print_classifier(scale: float) -> None:
+    from bench import classifier_bench
+
+    print("\nText models: training and tagging, 3 runs each (min, median; ratio of medians to the baseline)")
+    for label, fastest, median, ratio in classifier_bench.bench_classifier(scale):
+        print(f"  {label:<78} {fastest:8.2f} s {median:8.2f} s   x{ratio:5.2f}")
+
+
 def _pareto(responses: int, scale: float, taxonomy: bool) -> None:
     """Review comments at this size, tagged with the demo taxonomy, then Pareto per filter."""
     from bench import rootcause_bench
@@ -219,7 +228,18 @@ def main() -> None:
     parser.add_argument("--bulk", type=int, default=100_000, help="comments in the bulk-tagging benchmark")
     parser.add_argument(
         "--only",
-        choices=["all", "alerts", "digests", "imports", "tagging", "pareto", "pages", "ownership", "load"],
+        choices=[
+            "all",
+            "alerts",
+            "digests",
+            "imports",
+            "tagging",
+            "pareto",
+            "pages",
+            "ownership",
+            "classifier",
+            "load",
+        ],
         default="all",
         help="run one section only",
     )
@@ -231,6 +251,11 @@ def main() -> None:
     if args.only == "alerts":
         print(f"cxgov benchmarks: alerts only, database {connection.vendor}")
         _print_alerts()
+        return
+
+    if args.only == "classifier":
+        print(f"cxgov benchmarks: text models only, scale {args.scale:g}, database {connection.vendor}")
+        _print_classifier(args.scale)
         return
 
     if args.only == "imports":
@@ -297,6 +322,7 @@ def main() -> None:
         f"\nPages, {max(3, args.repeat)} requests each (server time; ratio of medians)", bench_pages(args.repeat)
     )
     _ownership(args.scale, args.repeat)
+    _print_classifier(args.scale)
     _load(args.load_seconds)
 
 

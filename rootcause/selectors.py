@@ -29,8 +29,20 @@ from django.utils import timezone
 
 from cxgov.lib import heavy
 from metrics.models import Customer, SurveyResponse
-from rootcause.models import CommentTag, DecisionPoint, KeyDriver, ParetoSnapshot, SubTheme, Workflow
+from rootcause.models import (
+    LABEL_ORIGINS,
+    CommentTag,
+    DecisionPoint,
+    KeyDriver,
+    ModelStatus,
+    ParetoSnapshot,
+    SubTheme,
+    TagOrigin,
+    TextModel,
+    Workflow,
+)
 from rootcause.pareto import ParetoRow, pareto, ranked
+from rootcause.quantify import Estimate, acc_interval, multiclass_interval
 
 SAMPLES = 3
 
@@ -162,8 +174,18 @@ def pareto_cached(*, filters: dict, weight_by_revenue: bool = False, cutoff: flo
     return heavy.cached(
         "pareto",
         {"filters": filters, "weighted": weight_by_revenue, "cutoff": cutoff},
-        lambda: pareto_analysis(responses=responses_for(**filters), weight_by_revenue=weight_by_revenue, cutoff=cutoff),
+        lambda: _pareto_with_correction(responses_for(**filters), weight_by_revenue, cutoff),
     )
+
+
+def _pareto_with_correction(responses: QuerySet[SurveyResponse], weight_by_revenue: bool, cutoff: float) -> dict:
+    """The Pareto; where a text model is switched on, its shares and vital few corrected for the
+    model's errors (``analysis["corrected"]``, else None)."""
+    analysis = pareto_analysis(responses=responses, weight_by_revenue=weight_by_revenue, cutoff=cutoff)
+    analysis["corrected"] = pareto_corrected(analysis=analysis, responses=responses)
+    if analysis["corrected"]:
+        analysis["rows"] = analysis["corrected"]["rows"]
+    return analysis
 
 
 class _IdList(Aggregate):
@@ -662,3 +684,203 @@ def open_issues_for_metrics(metric_ids, function_id: int | None = None) -> list:
     if function_id is not None:
         issues = issues.filter(function_id=function_id)
     return list(issues)
+
+
+# --- text models ----------------------------------------------------------------------------------
+
+
+def _labels(driver: KeyDriver):
+    """People's labels under a key driver: manual and imported tags (not rules, not models)."""
+    return CommentTag.objects.filter(sub_theme__driver=driver, origin__in=LABEL_ORIGINS, rejected=False).exclude(
+        response__comment=""
+    )
+
+
+def label_counts(driver: KeyDriver) -> dict[int, int]:
+    """Labelled comments per sub-theme of the driver."""
+    return dict(_labels(driver).values("sub_theme").annotate(n=Count("pk")).values_list("sub_theme", "n").order_by())
+
+
+def labelled_comment_count(driver: KeyDriver) -> int:
+    return _labels(driver).values("response").distinct().count()
+
+
+def training_labels(driver: KeyDriver) -> tuple[list[int], list[str], list[set[int]]]:
+    """(response ids, comments, their sub-themes) of every labelled comment under the driver."""
+    found: dict[int, set[int]] = defaultdict(set)
+    texts: dict[int, str] = {}
+    for response_id, theme_id, comment in _labels(driver).values_list(
+        "response_id", "sub_theme_id", "response__comment"
+    ):
+        found[response_id].add(theme_id)
+        texts[response_id] = comment
+    ids = sorted(found)
+    return ids, [texts[i] for i in ids], [found[i] for i in ids]
+
+
+def model_scope(responses: QuerySet[SurveyResponse], driver: KeyDriver) -> QuerySet[SurveyResponse]:
+    """The comments a driver's model tags: in its scope, with text, and without a manual, imported
+    or rule tag of the driver (those win over the model)."""
+    people_or_rules = CommentTag.objects.filter(
+        response=OuterRef("pk"), sub_theme__driver=driver, rejected=False
+    ).exclude(origin=TagOrigin.MODEL)
+    return in_scope(responses, driver).exclude(comment="").exclude(Exists(people_or_rules))
+
+
+def text_models() -> QuerySet[TextModel]:
+    return TextModel.objects.select_related("driver", "created_by").order_by("driver__name", "-version")
+
+
+def review_queue(*, driver: KeyDriver | None = None, below: float | None = None) -> QuerySet[CommentTag]:
+    """The active models' tags the model is least sure of, least sure first: a label there teaches
+    the next model most (uncertainty sampling)."""
+    from rootcause.services import REVIEW_BELOW
+
+    tags = CommentTag.objects.filter(
+        origin=TagOrigin.MODEL,
+        model__status=ModelStatus.ACTIVE,
+        probability__lt=REVIEW_BELOW if below is None else below,
+    )
+    if driver is not None:
+        tags = tags.filter(sub_theme__driver=driver)
+    return tags.select_related("response", "sub_theme__driver", "model").order_by("probability", "pk")
+
+
+def _model_estimates(model: TextModel, model_counts: dict[int, int], scored: int) -> dict[int, Estimate]:
+    """{sub-theme id: corrected share of the ``scored`` comments the model saw}: ACC over the
+    held-out confusion matrix for a one-label-per-comment model, per sub-theme otherwise."""
+    classes = model.metrics.get("classes", [])
+    if not classes or not scored:
+        return {}
+    if model.metrics.get("multilabel"):
+        return {
+            row["class"]: acc_interval(
+                predicted=model_counts.get(row["class"], 0),
+                comments=scored,
+                tp=row["tp"],
+                fn=row["fn"],
+                fp=row["fp"],
+                tn=row["tn"],
+            )
+            for row in classes
+        }
+    predicted = [model_counts.get(row["class"], 0) for row in classes]
+    predicted.append(max(0, scored - sum(predicted)))  # "other": none of the modelled sub-themes
+    found = multiclass_interval(predicted=predicted, confusion=model.metrics["confusion"])
+    return {row["class"]: estimate for row, estimate in zip(classes, found, strict=False)}
+
+
+def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> dict | None:
+    """The Pareto with shares corrected for the active text models' known errors, or None where no
+    model is switched on (or the Pareto weighs revenue, which the correction does not model).
+
+    A sub-theme's count is its people's and rules' tags (taken as true) plus, of the N comments its
+    driver's model looked at, the ACC-corrected share (rootcause/quantify.py: the model's held-out
+    confusion matrix inverted for one-label models, tpr/fpr per sub-theme for multi-label ones;
+    a 95 % bootstrap interval). The total is the comments that carry a
+    tag of people or rules, or that a model looked at. The rows are then ranked, and the vital few
+    found, on the corrected counts; each keeps its raw count. The cumulative share counts a comment
+    with several sub-themes once as the raw analysis does, by the raw overlap of the tags."""
+    if analysis["weighted"] or not analysis["rows"]:
+        return None
+    models = list(TextModel.objects.filter(status=ModelStatus.ACTIVE).select_related("driver"))
+    if not models:
+        return None
+    model_counts = dict(
+        CommentTag.objects.filter(origin=TagOrigin.MODEL, rejected=False, response__in=responses.values("pk"))
+        .values("sub_theme")
+        .annotate(n=Count("pk"))
+        .values_list("sub_theme", "n")
+        .order_by()
+    )
+    scored = {m.driver_id: model_scope(responses, m.driver).count() for m in models}
+    looked_at = Q(
+        Exists(CommentTag.objects.filter(response=OuterRef("pk"), rejected=False).exclude(origin=TagOrigin.MODEL))
+    )
+    for m in models:
+        looked_at |= Q(pk__in=model_scope(responses, m.driver).values("pk"))
+    total = responses.filter(looked_at).count()
+    estimates = {m.driver_id: _model_estimates(m, model_counts, scored[m.driver_id]) for m in models}
+    items = {item["theme"].pk: item for item in analysis["rows"]}
+    # A sub-theme the model rarely says may still hold a share once its errors are undone.
+    unseen = {pk for found in estimates.values() for pk, e in found.items() if e.share > 0 and pk not in items}
+    for theme in SubTheme.objects.filter(pk__in=unseen).select_related("driver", "suggested_function"):
+        items[theme.pk] = {"theme": theme, "row": ParetoRow(theme.pk, str(theme), 0.0, 0.0, 0.0, False), "samples": []}
+    values, extra = {}, {}
+    for item in items.values():
+        theme, raw = item["theme"], item["row"]
+        estimate = estimates.get(theme.driver_id, {}).get(theme.pk)
+        value = low = high = raw.value
+        if estimate is not None:
+            # People's and rules' tags as they are, plus the corrected share of the comments the model saw.
+            people, n = raw.value - model_counts.get(theme.pk, 0), scored[theme.driver_id]
+            value, low, high = people + n * estimate.share, people + n * estimate.low, people + n * estimate.high
+        values[theme.pk] = (raw.label, value)
+        extra[theme.pk] = {"raw": raw, "low": low, "high": high, "estimated": estimate is not None, "item": item}
+    if total <= 0:
+        return None
+    order = ranked(values)
+    raw_sum = sum(item["row"].value for item in items.values())
+    overlap = min(1.0, analysis["tagged"] / raw_sum) if raw_sum else 1.0
+    covered = list(accumulate(min(float(total), overlap * values[k][1]) for k in order))
+    covered = [min(float(total), c) for c in covered]
+    rows = pareto(values, cutoff=analysis["cutoff"], total=total, covered=covered)
+    return {
+        "total": total,
+        "models": models,
+        "rows": [
+            {
+                **extra[r.key]["item"],
+                "row": r,
+                "raw": extra[r.key]["raw"],
+                "low": extra[r.key]["low"] / total * 100,
+                "high": extra[r.key]["high"] / total * 100,
+                "estimated": extra[r.key]["estimated"],
+            }
+            for r in rows
+        ],
+    }
+
+
+def labelled_comment_counts() -> dict[int, int]:
+    """{key driver id: labelled comments under it}, in one query."""
+    rows = (
+        CommentTag.objects.filter(origin__in=LABEL_ORIGINS, rejected=False)
+        .exclude(response__comment="")
+        .values("sub_theme__driver")
+        .annotate(n=Count("response", distinct=True))
+        .values_list("sub_theme__driver", "n")
+        .order_by()
+    )
+    return dict(rows)
+
+
+def model_evaluation(model: TextModel) -> dict | None:
+    """A trained model's held-out evaluation as the page shows it, or None before training ends."""
+    metrics = model.metrics or {}
+    if not metrics.get("classes"):
+        return None
+    classes = metrics["classes"]
+    names = [row.get("name", str(row["class"])) for row in classes]
+    confusion = metrics.get("confusion", [])
+    if metrics.get("multilabel"):
+        matrix = {
+            "multilabel": True,
+            "rows": [{"name": n, "cells": cells} for n, cells in zip(names, confusion, strict=False)],
+        }
+    else:
+        columns = [*names, "other"]
+        matrix = {
+            "multilabel": False,
+            "columns": columns,
+            "rows": [{"name": n, "cells": cells} for n, cells in zip(columns, confusion, strict=False) if any(cells)],
+        }
+    return {
+        "classes": sorted(classes, key=lambda r: -r["support"]),
+        "macro_f1": metrics.get("macro_f1"),
+        "folds": metrics.get("folds"),
+        "labelled": metrics.get("labelled"),
+        "left_out": metrics.get("left_out", {}),
+        "multilabel": metrics.get("multilabel", False),
+        "confusion": matrix,
+    }
