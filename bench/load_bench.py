@@ -74,16 +74,16 @@ class Server:
             self.process = subprocess.Popen(  # noqa: S603 (our own Procfile's command)
                 web_command(self.port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # two workers importing Django on a busy machine
         while time.monotonic() < deadline:
             try:
-                status, _ = _get(http.client.HTTPConnection("127.0.0.1", self.port, timeout=5), "/healthz", "")
+                status, _ = _get(http.client.HTTPConnection("127.0.0.1", self.port, timeout=60), "/healthz", "")
                 if status in (200, 503):
                     return self
             except OSError:
                 time.sleep(0.3)
         self.__exit__()
-        raise RuntimeError("the web server did not answer within a minute")
+        raise RuntimeError(f"the web server did not answer within three minutes: see {self.log}")
 
     def __exit__(self, *exc):
         if self.process and self.process.poll() is None:

@@ -45,7 +45,7 @@ def write_file(path: Path, n: int, seed: int = 11) -> int:
     distinct comments."""
     rng = random.Random(seed)
     comment, distinct = CommentMaker(rng), set()
-    start = datetime(2024, 1, 1, tzinfo=UTC)
+    start = datetime(2023, 11, 1, tzinfo=UTC)  # three years up to 2026-11-01: none in the future
     step = timedelta(days=3 * 365) / n
     with path.open("w", newline="") as handle:
         out = csv.writer(handle)
