@@ -170,9 +170,10 @@ def annual_cost(*, loss: Figure, failure: Figure) -> Figure:
     inputs = {"expected annual loss": loss.value, "cost of failure demand": failure.value}
     if not loss.known and not failure.known:
         return Figure(None, formula, inputs, note="Not enough data: neither the loss nor the failure demand is known.")
-    low = (loss.low if loss.low is not None else (loss.value or 0.0)) + (failure.value or 0.0)
-    high = (loss.high if loss.high is not None else (loss.value or 0.0)) + (failure.value or 0.0)
-    return Figure((loss.value or 0.0) + (failure.value or 0.0), formula, inputs, low, high)
+    total = (loss.value or 0.0) + (failure.value or 0.0)
+    if loss.low is None or loss.high is None:  # only the loss is uncertain: no interval without one
+        return Figure(total, formula, inputs)
+    return Figure(total, formula, inputs, loss.low + (failure.value or 0.0), loss.high + (failure.value or 0.0))
 
 
 # --- verification ------------------------------------------------------------------------------

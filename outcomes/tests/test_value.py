@@ -107,7 +107,7 @@ def test_annual_cost_adds_what_is_known():
     both = value.annual_cost(loss=loss, failure=fail)
     assert (both.value, both.low, both.high) == (1200.0, 600.0, 1800.0)
     only_failure = value.annual_cost(loss=value.missing("", "no"), failure=fail)
-    assert only_failure.value == 200.0
+    assert only_failure.value == 200.0 and only_failure.low is None  # nothing uncertain: no interval
     assert value.annual_cost(loss=value.missing("", "no"), failure=value.missing("", "no")).value is None
 
 
