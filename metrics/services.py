@@ -24,7 +24,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cxgov.lib import bounds, dispatch, permissions
+from cxgov.lib import bounds, dispatch, heavy, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.lib.services import model_update
@@ -499,6 +499,42 @@ def metric_schedule(*, metric: Metric) -> None:
     if not created and task.enabled != metric.active:
         task.enabled = metric.active
         task.save(update_fields=["enabled"])
+
+
+@transaction.atomic
+def metric_schedule_set(
+    *, user, metric: Metric, kind: str, every=None, period: str = "", cron: str = "", tz: str = "", enabled: bool = True
+):
+    """Set when a metric is recalculated (administrators): "every N minutes/hours/days" or a cron
+    expression in a time zone, stored as django-celery-beat rows (shared ``IntervalSchedule`` /
+    ``CrontabSchedule``, the metric's own ``PeriodicTask``). Bad input raises ``ValidationError``
+    naming the field (``every``, ``period``, ``cron``, ``timezone``, ``kind``). Safe to repeat."""
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    from metrics import schedules
+
+    permissions.require_configure_organisation(user)
+    checked = schedules.check(kind=kind, every=every, period=period, cron=cron, tz=tz)
+    enabled = bool(enabled) and metric.active
+    if checked.kind == schedules.INTERVAL:
+        interval = IntervalSchedule.objects.filter(every=checked.every, period=checked.period).order_by("pk").first()
+        interval = interval or IntervalSchedule.objects.create(every=checked.every, period=checked.period)
+        crontab = None
+    else:
+        parts = {**checked.cron_parts, "timezone": zoneinfo.ZoneInfo(checked.tz)}
+        crontab = CrontabSchedule.objects.filter(**parts).order_by("pk").first() or CrontabSchedule.objects.create(
+            **parts
+        )
+        interval = None
+    task = PeriodicTask.objects.select_for_update().filter(name=metric.schedule_name).first()
+    if task is None:
+        task = PeriodicTask(
+            name=metric.schedule_name, task="metrics.recalculate", kwargs=json.dumps({"metric_id": metric.pk})
+        )
+    task.interval, task.crontab, task.enabled = interval, crontab, enabled
+    task.save()  # PeriodicTask.save also tells beat that the schedules changed
+    log.info("%s set the schedule of metric %s to %s (%s)", user, metric.pk, checked.describe(), checked.tz)
+    return task
 
 
 @transaction.atomic
@@ -1047,6 +1083,8 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
                 f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({conflict}) DO UPDATE SET {updates}",  # noqa: S608
                 rows,
             )
+        if kind in ("responses", "customers"):  # comments and the revenue weighing them
+            heavy.bump(heavy.FEEDBACK)
     return len(rows)
 
 

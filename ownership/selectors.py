@@ -32,6 +32,7 @@ from django.db.models.functions import Cast, Coalesce, Lag, Lead, RowNumber
 from django.utils import timezone
 
 from cxgov.lib import permissions
+from cxgov.lib.money import money_header
 from cxgov.models import Accountability, Function, User
 from metrics import selectors as metric_selectors
 from metrics.models import SurveyResponse
@@ -264,7 +265,7 @@ def export_rows(*, filters: MapFilters) -> Iterable[list]:
         "Key driver",
         "Sub-theme",
         "Decision point",
-        "Revenue at risk (annual)",
+        money_header("Revenue at risk (annual)"),
         "Open action items",
         "Overdue action items",
         "Blocked action items",

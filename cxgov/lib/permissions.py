@@ -50,7 +50,11 @@ CAPABILITIES: dict[str, Rule] = {
     ),
     "read_audit": _rule(ADMIN, allows="read the audit trail: who changed the configuration, and what"),
     "import_data": _rule(ADMIN, CX, allows="push customer data: file imports and the bulk ingestion API"),
-    "edit_taxonomy": _rule(ADMIN, CX, allows="write key drivers and sub-themes, and correct comment tags"),
+    "edit_taxonomy": _rule(
+        ADMIN,
+        CX,
+        allows="write key drivers and sub-themes, correct comment tags, train text models and switch them on",
+    ),
     "tag_comments": _rule(
         ADMIN, CX, allows="put sub-themes on comments or take them off, one by one or in bulk (comments page, tags API)"
     ),
@@ -355,6 +359,12 @@ class TagCommentsPermission(CapabilityPermission):
     """Comment tags: everyone reads; those who tag comments add and remove them."""
 
     capability = "tag_comments"
+
+
+class EditTaxonomyPermission(CapabilityPermission):
+    """The taxonomy and its text models: everyone reads; those who edit the taxonomy train and switch on."""
+
+    capability = "edit_taxonomy"
 
 
 class IngestPermission(drf_permissions.BasePermission):

@@ -1,18 +1,12 @@
 from django import template
 
+from cxgov.templatetags import cxgov_tags
+
 register = template.Library()
 
 
-@register.filter
-def money(value) -> str:
-    """Revenue at a glance: 1,234 → 1.2k, 2,500,000 → 2.5M, nothing → — (exact figures are in the exports)."""
-    if not value:
-        return "—"
-    value = float(value)
-    for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            return f"{value / limit:.1f}{suffix}"
-    return f"{value:.0f}"
+# Pages that load these tags write money with the one site-wide filter (cxgov_tags.money).
+register.filter("money", cxgov_tags.money)
 
 
 @register.filter
