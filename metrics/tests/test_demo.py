@@ -170,10 +170,7 @@ def test_demo_page_says_what_is_derived_in_a_constant_number_of_queries(org, cli
     with django_assert_num_queries(4):  # session, user, subscribers, reviews
         html = client.get("/demo/").content.decode()
     assert "About the demo: Loom &amp; Thread" in html
-    assert (
-        "What the demo derived (synthetic, deterministic)" in html
-        and "chosen by a hash of the review's id" in html
-    )
+    assert "What the demo derived (synthetic, deterministic)" in html and "chosen by a hash of the review's id" in html
     assert "About the demo</a>" in html  # the menu links to it while the demo runs
 
 
