@@ -156,6 +156,8 @@ def _form_fields(form: AlertRuleForm) -> tuple[dict, list]:
 def _preview(request, form: AlertRuleForm, rule: AlertRule) -> dict:
     """Where the rule as filled in would have fired over the metric's history, or why it cannot be
     judged: the field errors of the form or of the service's checks."""
+    if form._errors is None:  # not validated yet (a preview, not a save): a rule needs no name to be tried
+        form.fields["name"].required = False
     if not form.is_valid():
         return {"errors": _labelled(form, form.errors)}
     fields, _ = _form_fields(form)
@@ -221,8 +223,8 @@ def rule_preview(request, slug=None, pk=None):
     """The preview part of the rule form, for the form's values (htmx swaps it in as they change)."""
     rule, metric = _rule_for(request, slug, pk)
     kind = _chosen_kind(request, rule)
-    if kind is None:
-        raise Http404("Choose a kind of rule first.")
+    if kind is None:  # nothing to preview before a kind is chosen
+        return render(request, "alerts/partials/rule_preview.html", {"preview": None, "metric": metric})
     form = AlertRuleForm(request.GET, instance=rule, segments=_segments(metric), kind=kind)
     return render(
         request, "alerts/partials/rule_preview.html", {"preview": _preview(request, form, rule), "metric": metric}
