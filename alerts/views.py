@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts import emails, selectors, services
-from alerts.forms import KIND_HELP, AlertRuleForm, MuteForm
+from alerts.forms import KIND_HELP, KIND_SHORT, AlertRuleForm, MuteForm
 from alerts.models import Alert, AlertRule, AlertState, RuleKind
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
@@ -212,7 +212,7 @@ def rule_edit(request, slug=None, pk=None):
         "kind": kind,
         "kind_label": RuleKind(kind).label,
         "kind_help": KIND_HELP[kind],
-        "other_kinds": [(value, label) for value, label in RuleKind.choices if value != kind],
+        "other_kinds": [(value, KIND_SHORT[value]) for value in RuleKind.values if value != kind],
         "preview": _preview(request, form, rule) if form.is_bound else None,
     }
     return render(request, "alerts/rule_form.html", context)
