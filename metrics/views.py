@@ -96,6 +96,27 @@ def key_drivers(request, slug):
     )
 
 
+def demo_about(request):
+    """What the demo company is, what in it is real data and what the demo derived."""
+    from cxgov.demo import ABOUT, COMPANY, FUNCTIONS, PEOPLE
+    from metrics import demo
+
+    return render(
+        request,
+        "metrics/demo_about.html",
+        {
+            "company": COMPANY,
+            "about": ABOUT,
+            "functions": len(FUNCTIONS),
+            "people": len(PEOPLE),
+            "snapshot": demo.SNAPSHOT,
+            "churn_months": demo.CHURN_MONTHS,
+            "reviews_from": demo.REVIEWS_FROM,
+            "summary": selectors.demo_summary(),
+        },
+    )
+
+
 def kpi_audit(request):
     return render(request, "metrics/kpi_audit.html", {"rows": selectors.kpi_audit()})
 

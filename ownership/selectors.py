@@ -638,6 +638,12 @@ def triage(*, page_number: str | int | None = 1) -> dict:
 EXEC_TOP_FUNCTIONS = 10
 
 
+def ledger_headline() -> dict:
+    from outcomes.selectors import ledger_headline as headline
+
+    return headline()
+
+
 def executive() -> dict:
     """For stakeholders: the North Star trend, the vital few and who owns them, open issues by owning
     function (customer-facing or not), the effectiveness of closed issues, and business impact."""
@@ -681,4 +687,5 @@ def executive() -> dict:
         "effectiveness": effectiveness,
         "closed_total": closed_total,
         "impact": metric_selectors.business_impact(),
+        "ledger": ledger_headline(),
     }

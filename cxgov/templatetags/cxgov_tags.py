@@ -1,7 +1,14 @@
 from django import template
+from django.conf import settings
 from django.utils.html import format_html
 
 register = template.Library()
+
+
+@register.simple_tag
+def demo_installation() -> bool:
+    """Whether this installation runs the demo (settings.DEMO, from CXGOV_DEMO)."""
+    return settings.DEMO
 
 
 @register.simple_tag

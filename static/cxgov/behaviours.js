@@ -28,3 +28,17 @@ document.addEventListener("change", (event) => {
   if (event.target.form) showChosenParts(event.target.form.parentElement || document);
 });
 document.addEventListener("htmx:afterSwap", (event) => showChosenParts(event.detail.elt.parentElement || document));
+// A table that scrolls in its own box must be reachable by keyboard, or a keyboard user cannot
+// scroll it (WCAG 2.1.1): every scroll box takes the focus and is named after its table.
+function focusableScrollBoxes(root) {
+  for (const box of root.querySelectorAll(".table-responsive:not([tabindex])")) {
+    box.tabIndex = 0;
+    if (!box.hasAttribute("role")) box.setAttribute("role", "region");
+    const caption = box.querySelector("caption");
+    const heading = box.previousElementSibling;
+    const name = caption ? caption.textContent : heading && /^H[1-6]$/.test(heading.tagName) ? heading.textContent : "Table";
+    if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", name.trim());
+  }
+}
+focusableScrollBoxes(document);
+document.addEventListener("htmx:afterSettle", (event) => focusableScrollBoxes(event.target));
