@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, F, Prefetch, Q, Sum
 
 from cxgov.models import Function
@@ -126,7 +127,7 @@ def ledger_settings() -> dict:
     """The ledger's currency, discount rate and costs per contact (two queries)."""
     from outcomes.models import ContactCost, LedgerSettings
 
-    row = LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1)
+    row = LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1, currency=settings.CXGOV_CURRENCY)
     return {"settings": row, "costs": list(ContactCost.objects.order_by("channel"))}
 
 
@@ -255,9 +256,10 @@ def ledger_headline() -> dict:
 
 
 def ledger_settings_currency() -> str:
-    from outcomes.models import LedgerSettings
+    """The site's currency (the ledger's setting, else CXGOV_CURRENCY; cached: cxgov/lib/money.py)."""
+    from cxgov.lib.money import currency_code
 
-    return LedgerSettings.objects.filter(pk=1).values_list("currency", flat=True).first() or "EUR"
+    return currency_code()
 
 
 def export_rows():
