@@ -256,10 +256,9 @@ def ledger_headline() -> dict:
 
 
 def ledger_settings_currency() -> str:
-    """The site's currency (the ledger's setting, else CXGOV_CURRENCY; cached: cxgov/lib/money.py)."""
-    from cxgov.lib.money import currency_code
+    from outcomes.models import LedgerSettings
 
-    return currency_code()
+    return LedgerSettings.objects.filter(pk=1).values_list("currency", flat=True).first() or settings.CXGOV_CURRENCY
 
 
 def export_rows():

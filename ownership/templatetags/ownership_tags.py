@@ -17,15 +17,10 @@ def num(value) -> str:
 
 @register.filter
 def amount(value, currency: str = "") -> str:
-    """A ledger figure in whole units of the site's currency (or the one given): €12,345; a figure
-    without enough data says so (never a zero)."""
-    from cxgov.lib.money import currency_problem, format_money
-
+    """A ledger figure in full: 12,345 EUR; a figure without enough data says so (never a zero)."""
     if value is None or value == "":
         return "not enough data"
-    return format_money(
-        value, exact=True, whole=True, code="" if not currency or currency_problem(currency) else currency
-    )
+    return f"{float(value):,.0f}{' ' + currency if currency else ''}"
 
 
 @register.filter
