@@ -190,7 +190,10 @@ def test_every_page_for_every_role_is_accessible_and_fits_a_phone(transactional_
             return
         # The browser reports the page's own 403/404 status as a failed load: that is the page
         # under test answering as it should, not a script error.
-        if "Failed to load resource" in message.text and message.location.get("url", "").split("?")[0] == page.url.split("?")[0]:
+        if (
+            "Failed to load resource" in message.text
+            and message.location.get("url", "").split("?")[0] == page.url.split("?")[0]
+        ):
             return
         console.append(message.text)
 
@@ -206,7 +209,9 @@ def test_every_page_for_every_role_is_accessible_and_fits_a_phone(transactional_
         _log_in(page, base, role, DEMO_PASSWORD)
         counts[role] = _walk(page, base, problems, console, role, checked)
     walked = time.monotonic()
-    print(f"\ndemo loaded in {loaded - started:.1f}s; walked {counts} pages ({len(checked)} distinct, checked) in {walked - loaded:.1f}s")
+    print(
+        f"\ndemo loaded in {loaded - started:.1f}s; walked {counts} pages ({len(checked)} distinct, checked) in {walked - loaded:.1f}s"
+    )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "a11y-problems.txt").write_text("\n".join(problems))
     assert all(n >= 20 for n in counts.values()), counts  # the walk really walked
