@@ -11,14 +11,17 @@ from tests.test_browser import ARTIFACTS, page  # noqa: F401  (page is a fixture
 pytestmark = pytest.mark.browser
 
 FOCUSED = "() => document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim())"
-OUTLINED = "() => { const s = getComputedStyle(document.activeElement); return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; }"
+OUTLINED = """() => {
+  const s = getComputedStyle(document.activeElement);
+  return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+}"""
 
 
-def _tab_to(page, element_id, limit=80):
+def _tab_to(tab, element_id, limit=80):
     """Tab forward until the element has the focus; every stop on the way must show it has it."""
     for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(FOCUSED) == element_id:
+        tab.keyboard.press("Tab")
+        if tab.evaluate(FOCUSED) == element_id:
             return
     raise AssertionError(f"#{element_id} not reached in {limit} presses of Tab")
 
