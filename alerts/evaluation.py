@@ -13,7 +13,7 @@ neither counts nor resets, except for the missing-data rule, for which no value 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -370,11 +370,47 @@ class Series(list):
     def year_ago(self, granularity: str) -> np.ndarray:
         """The index of the same period a year earlier (``shift_year``), -1 when it is not a point."""
         if granularity not in self._year_ago:
-            index = {p.period: i for i, p in enumerate(self)}
-            self._year_ago[granularity] = np.array(
-                [index.get(shift_year(p.period, granularity), -1) for p in self], dtype=np.int64
-            )
+            days = np.array([p.period for p in self], dtype="datetime64[D]")
+            if granularity == "week":
+                ago = days - np.timedelta64(52 * 7, "D")
+            else:  # the same day of the same month a year earlier, the month's last day at most
+                months = days.astype("datetime64[M]")
+                earlier = months - np.timedelta64(12, "M")
+                length = (earlier + np.timedelta64(1, "M")).astype("datetime64[D]") - earlier.astype("datetime64[D]")
+                offset = np.minimum(days - months.astype("datetime64[D]"), length - np.timedelta64(1, "D"))
+                ago = earlier.astype("datetime64[D]") + offset
+            found = np.searchsorted(days, ago) if len(days) else np.zeros(0, dtype=np.int64)
+            inside = found < len(days)
+            found[inside & (days[np.minimum(found, max(len(days) - 1, 0))] != ago)] = -1
+            found[~inside] = -1
+            self._year_ago[granularity] = found.astype(np.int64)
         return self._year_ago[granularity]
+
+
+class Notes(Mapping):
+    """An episode's notes (period index → the condition's note), written when first read: a rerun
+    that records nothing new formats none."""
+
+    def __init__(self, conditions: Conditions, indices: list[int]):
+        self._conditions, self._indices, self._notes = conditions, list(indices), None
+
+    def _all(self) -> dict[int, str]:
+        if self._notes is None:
+            self._notes = {j: self._conditions[j].note for j in self._indices}
+        return self._notes
+
+    def __getitem__(self, i: int) -> str:
+        return self._all()[i]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+    def add(self, i: int) -> None:
+        self._indices.append(i)
+        self._notes = None
 
 
 def as_series(points) -> Series:
@@ -561,14 +597,14 @@ def episodes_array(rule: RuleSpec, conditions: Conditions) -> list[Episode]:
             return found
         opened = int(fire_at[k])
         trigger = judged[opened - rule.min_periods + 1 : opened + 1].tolist()
-        episode = Episode(opened=int(judged[opened]), trigger=trigger, notes={j: conditions[j].note for j in trigger})
+        episode = Episode(opened=int(judged[opened]), trigger=trigger, notes=Notes(conditions, trigger))
         found.append(episode)
         k = np.searchsorted(resolve_at, opened + rule.clear_periods)
         if k == len(resolve_at):
             return found
         resolved = int(resolve_at[k])
         episode.resolved = int(judged[resolved])
-        episode.notes[episode.resolved] = conditions[episode.resolved].note
+        episode.notes.add(episode.resolved)
         start = resolved + 1
 
 

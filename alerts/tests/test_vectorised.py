@@ -166,3 +166,23 @@ def test_a_metric_like_object_with_its_own_rag_is_asked_value_by_value():
     points = [evaluation.Point(START + timedelta(days=i), v) for i, v in enumerate([60, 40, 13, 45, 70, None, 30])]
     episodes = _same(evaluation.RuleSpec(kind="threshold", min_periods=2), Fake(), points)
     assert [(e.opened, e.resolved) for e in episodes] == [(3, 4)]
+
+
+@pytest.mark.parametrize("granularity", ["week", "month", "quarter"])
+def test_year_on_year_change_finds_the_same_period_a_year_earlier(granularity):
+    rng = random.Random(granularity)
+    periods = evaluation.complete_periods(date(2019, 2, 26), date(2026, 3, 1), granularity)
+    fired = 0
+    for _ in range(20):
+        values = _series(rng, len(periods), "individuals")
+        points = [evaluation.Point(period, p.value) for period, p in zip(periods, values, strict=True)]
+        rule = evaluation.RuleSpec(
+            kind="change", comparison="last_year", change_mode=rng.choice(["absolute", "percent"]), change_limit=2
+        )
+        fired += len(_same(rule, _metric(rng), points, granularity))
+    assert fired > 0
+    series = evaluation.Series(points)
+    ago = series.year_ago(granularity)
+    for i, p in enumerate(points):
+        earlier = evaluation.shift_year(p.period, granularity)
+        assert (points[ago[i]].period == earlier) if ago[i] >= 0 else earlier not in periods
