@@ -15,13 +15,15 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat, Substr
 from django.urls import reverse
 from django.utils import timezone
 
 from cxgov.lib import outbox, permissions
 from cxgov.lib.emails import templated_email
 from cxgov.lib.history import record_as
-from cxgov.models import User
+from cxgov.models import Email, User
 from digests import schedule, selectors
 from digests.models import DeliveryStatus, DigestDefault, DigestDelivery, DigestPreference, Frequency
 
@@ -222,12 +224,16 @@ def _batch_claim_and_queue(batch: list[tuple], shared: dict) -> dict[int, str]:
             messages.append((f"digest:{user.pk}:{period}", message))
             subjects[user.pk] = message.subject[:200]
             outcome[user.pk] = DeliveryStatus.QUEUED
-        emails = outbox.enqueue_many(messages, kind="digest") if messages else []
-        deliveries = []
-        for email in emails:
-            user_id = int(email.key.split(":")[1])
-            deliveries.append(DigestDelivery(pk=won[user_id], email=email, subject=subjects[user_id]))
-        DigestDelivery.objects.bulk_update(deliveries, ["email", "subject"], batch_size=1000)
+        if messages:
+            outbox.enqueue_many(messages, kind="digest")
+            # Each delivery is linked to its email by the email's key, in one UPDATE.
+            email = Email.objects.filter(
+                key=Concat(Value("digest:"), Cast(OuterRef("user_id"), CharField()), Value(":"), OuterRef("period"))
+            )
+            DigestDelivery.objects.filter(pk__in=[won[user_id] for user_id in subjects]).update(
+                email_id=Subquery(email.values("pk")[:1]),
+                subject=Subquery(email.values(short=Substr("subject", 1, 200))[:1]),
+            )
         if empty:
             DigestDelivery.objects.filter(pk__in=empty).update(status=DeliveryStatus.EMPTY)
         for pk, error in failed.items():  # rare: one query each
