@@ -1,4 +1,4 @@
-"""Demo alert rules on the demo metrics, chosen to make sense with the real review and churn data.
+"""Demo alert rules on Loom & Thread's metrics, chosen to make sense with the real review and subscriber data.
 
 A rule created here is replayed month by month over the past year, as if it had been running,
 so the inbox shows real episodes (fired and resolved) and their notices. Idempotent: existing
@@ -20,13 +20,13 @@ DEMO_RULES = {
         {"kind": "change", "comparison": "previous", "change_mode": "absolute", "change_limit": 10},
         [],
     ),
-    ("mean-review-rating", "Rating below target for a quarter"): (
+    ("dress-rating", "Dress rating below target for a quarter"): (
         {"kind": "target", "min_periods": 3, "severity": "warning"},
         [],
     ),
     ("monthly-churn", "Churn in the red"): (
         {"kind": "threshold", "level": "red", "severity": "critical"},
-        ["leader", "stakeholder"],
+        ["stakeholder"],
     ),
     ("monthly-churn", "Churn not computed for two months"): (
         {"kind": "missing", "min_periods": 2, "severity": "info"},

@@ -1,14 +1,31 @@
 from django import forms
 
 from alerts import charts
-from alerts.models import AlertRule
+from alerts.models import AlertRule, RuleKind
 from alerts.services import RULE_FIELDS
 from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import User
 
+# The settings each kind of rule reads (alerts/evaluation.py); the form shows only the chosen kind's.
+KIND_FIELDS = {
+    RuleKind.THRESHOLD: ["level", "hysteresis"],
+    RuleKind.TARGET: ["hysteresis"],
+    RuleKind.CHANGE: ["comparison", "change_mode", "change_limit", "hysteresis"],
+    RuleKind.CONTROL: ["chart", "chart_tests", "baseline_from", "baseline_to", "chart_periods", "provisional_periods"],
+    RuleKind.MISSING: [],
+}
+KIND_HELP = {
+    RuleKind.THRESHOLD: "Fires when the metric's RAG status reaches a level (amber or red) against its thresholds.",
+    RuleKind.TARGET: "Fires when the metric misses its target for the chosen number of periods in a row.",
+    RuleKind.CHANGE: "Fires when the metric worsens by a set amount against the previous period or a year before.",
+    RuleKind.CONTROL: "Fires on a control-chart signal (Western Electric rules): a change beyond normal variation.",
+    RuleKind.MISSING: "Fires when the metric has no value for the chosen number of periods in a row (a feed stopped).",
+}
+
 
 class AlertRuleForm(BoundedFormMixin, forms.ModelForm):
-    """An alert rule on one metric; fields that do not apply to the chosen kind are ignored."""
+    """An alert rule of one kind on one metric: only the settings that kind reads are fields (the
+    kind itself is chosen first and carried along; the other kinds' settings keep their values)."""
 
     subscribers = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(),
@@ -43,8 +60,15 @@ class AlertRuleForm(BoundedFormMixin, forms.ModelForm):
             "baseline_to": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, segments: list[str], **kwargs):
+    def __init__(self, *args, segments: list[str], kind: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.kind = kind
+        for other, names in KIND_FIELDS.items():
+            for name in names:
+                if other != kind and name not in KIND_FIELDS[kind]:
+                    self.fields.pop(name, None)
+        self.fields["kind"].widget = forms.HiddenInput()
+        self.initial["kind"] = kind
         self.fields["subscribers"].queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
         if self.instance.pk:
             self.initial.setdefault("subscribers", list(self.instance.subscribers.all()))
@@ -53,10 +77,17 @@ class AlertRuleForm(BoundedFormMixin, forms.ModelForm):
             choices=[("", "Everyone")] + [(s, s) for s in segments], required=False
         )
         for name in ("chart_periods", "provisional_periods"):
-            self.fields[name].required = False  # blank: the documented default
+            if name in self.fields:
+                self.fields[name].required = False  # blank: the documented default
         for name in ("level", "comparison", "change_mode", "chart"):
-            self.fields[name].required = False
-            self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
+            if name in self.fields:
+                self.fields[name].required = False
+                self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
+
+    def clean_kind(self):
+        if self.cleaned_data.get("kind") != self.kind:  # the page was for another kind: nothing mixes
+            raise forms.ValidationError("The kind changed while editing; choose it again.")
+        return self.kind
 
 
 class MuteForm(BoundedFormMixin, forms.Form):

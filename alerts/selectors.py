@@ -60,6 +60,70 @@ def rule_list(*, metric: Metric) -> list[AlertRule]:
     return rules
 
 
+def rule_index() -> list[Metric]:
+    """Every metric with its alert rules (``metric.rule_rows``, open episode as ``rule.open_alert``),
+    metrics with rules first: the Alerts menu's list of rules. Three queries however many."""
+    metrics = list(
+        Metric.objects.select_related("owning_function")
+        .prefetch_related(
+            Prefetch(
+                "alert_rules",
+                queryset=AlertRule.objects.order_by("name").prefetch_related(
+                    Prefetch("alerts", queryset=Alert.objects.filter(state=AlertState.FIRING), to_attr="open_alerts")
+                ),
+                to_attr="rule_rows",
+            )
+        )
+        .order_by("name")
+    )
+    for metric in metrics:
+        for rule in metric.rule_rows:
+            rule.open_alert = rule.open_alerts[0] if rule.open_alerts else None
+            rule.metric = metric
+    return sorted(metrics, key=lambda m: not m.rule_rows)
+
+
+def rule_preview(*, rule: AlertRule, today=None) -> dict:
+    """Where an unsaved rule would have fired over its metric's history: the evaluation engine
+    (alerts/evaluation.py) run as saving the rule and replaying its history would run it (every
+    complete period from the first value), with nothing written. ``rule`` has passed
+    ``services.rule_check``. Returns the episodes (oldest first; the last may still be open, i.e.
+    it would fire on saving), the verdict ("cannot judge yet"...) and the chart of the rule page."""
+    metric = rule.metric
+    today = today or timezone.localdate()
+    current = evaluation.period_of(today, metric.granularity)
+    known = {
+        period: (value, n)
+        for period, value, n in MetricValue.objects.filter(
+            metric=metric, segment=rule.segment, period_start__lt=current
+        ).values_list("period_start", "value", "sample_size")
+    }
+    start = min(known, default=today)
+    periods = evaluation.complete_periods(start, today, metric.granularity)
+    points = [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
+    conditions = evaluation.checks(rule, metric, points, metric.granularity)
+    found = evaluation.episodes(rule, conditions)
+    verdict, note = evaluation.verdict(rule, metric, points, conditions)
+    rows = [
+        {
+            "opened": points[e.opened].period,
+            "resolved": points[e.resolved].period if e.resolved is not None else None,
+            "why": "; ".join(e.notes[i] for i in e.trigger if e.notes.get(i)),
+        }
+        for e in found
+    ]
+    triples = [(None, r["opened"], r["resolved"]) for r in rows]
+    return {
+        "episodes": rows,
+        "open": bool(rows) and rows[-1]["resolved"] is None,
+        "periods": len(points),
+        "with_values": len(known),
+        "verdict": verdict,
+        "verdict_note": note,
+        "chart": rule_chart(rule=rule, metric=metric, episodes=triples),
+    }
+
+
 def rule_episodes(*, rule: AlertRule, limit: int = 200) -> list[Alert]:
     """The rule's episodes, newest first, history included (one query)."""
     return list(Alert.objects.filter(rule=rule).order_by("-opened_period", "-pk")[:limit])
@@ -102,18 +166,22 @@ def alert_chart(*, alert: Alert) -> dict:
     return rule_chart(rule=alert.rule, metric=alert.metric, alert=alert)
 
 
-def rule_chart(*, rule: AlertRule, metric: Metric, alert: Alert | None = None) -> dict:
+def rule_chart(*, rule: AlertRule, metric: Metric, alert: Alert | None = None, episodes: list | None = None) -> dict:
     """The metric's values (the rule's segment) with every episode of the rule marked (where it
     fired and resolved, history included). Control limits: the alert's stored ones when drawing an
-    alert, otherwise the rule's current limits (marked provisional when they are)."""
+    alert, otherwise the rule's current limits (marked provisional when they are). ``episodes``
+    ((id, opened, resolved) triples) replaces the recorded ones: a preview of an unsaved rule."""
     values = list(
         MetricValue.objects.filter(metric=metric, segment=rule.segment)
         .order_by("period_start")
         .values_list("period_start", "value", "sample_size")
     )
-    episodes = list(
-        Alert.objects.filter(rule=rule).order_by("opened_period").values_list("pk", "opened_period", "resolved_period")
-    )
+    if episodes is None:
+        episodes = list(
+            Alert.objects.filter(rule=rule)
+            .order_by("opened_period")
+            .values_list("pk", "opened_period", "resolved_period")
+        )
     labels = [p.isoformat() for p, _, _ in values]
     index = {p: i for i, (p, _, _) in enumerate(values)}
 

@@ -7,6 +7,7 @@ notice is a row unique per (alert, recipient, fired|resolved) inserted before an
 
 from __future__ import annotations
 
+import copy
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -118,6 +119,20 @@ def _check_rule(rule: AlertRule) -> None:
         errors["segment"] = f"“{metric}” has no values for the segment “{rule.segment}”."
     if errors:
         raise ValidationError(errors)
+
+
+def rule_check(*, user: User, rule: AlertRule, fields: dict) -> AlertRule:
+    """Apply ``fields`` to an unsaved copy of ``rule`` and check them as saving would (defaults for
+    blank kind-specific settings included), writing nothing: for the form's preview. Raises
+    ``ValidationError`` naming the fields, as ``rule_save`` does."""
+    if not permissions.can_write_alert_rules(user):
+        raise PermissionDenied("Only administrators and the CX team write alert rules.")
+    draft = copy.copy(rule)
+    model_update(draft, fields, fields=RULE_FIELDS)
+    draft.name = (draft.name or "").strip() or "Preview"
+    _check_rule(draft)
+    draft.full_clean(exclude=["created_by", "metric"], validate_unique=False, validate_constraints=False)
+    return draft
 
 
 def rule_save(*, user: User, rule: AlertRule, fields: dict, subscribers: list[User] | None = None) -> AlertRule:

@@ -3,11 +3,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from alerts import emails, selectors, services
-from alerts.forms import AlertRuleForm, MuteForm
-from alerts.models import Alert, AlertRule, AlertState
+from alerts.forms import KIND_HELP, AlertRuleForm, MuteForm
+from alerts.models import Alert, AlertRule, AlertState, RuleKind
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
 from metrics.models import Metric, MetricValue
@@ -132,24 +132,70 @@ def _segments(metric: Metric) -> list[str]:
     )
 
 
-def rule_edit(request, slug=None, pk=None):
+def _rule_for(request, slug, pk) -> tuple[AlertRule, Metric]:
     if not permissions.can_write_alert_rules(request.user):
         raise PermissionDenied("Only administrators and the CX team write alert rules.")
     if pk:
         rule = get_object_or_404(AlertRule.objects.select_related("metric"), pk=pk)
-        metric = rule.metric
-    else:
-        metric = get_object_or_404(Metric, slug=slug)
-        rule = AlertRule(metric=metric)
-    form = AlertRuleForm(request.POST or None, instance=rule, segments=_segments(metric))
+        return rule, rule.metric
+    metric = get_object_or_404(Metric, slug=slug)
+    return AlertRule(metric=metric), metric
+
+
+def _chosen_kind(request, rule: AlertRule) -> str | None:
+    """The kind the form is for: the one asked for (?kind= or the posted form), else the rule's own."""
+    kind = request.POST.get("kind") or request.GET.get("kind") or rule.kind
+    return kind if kind in RuleKind.values else None
+
+
+def _form_fields(form: AlertRuleForm) -> tuple[dict, list]:
+    data = dict(form.cleaned_data)
+    return data, list(data.pop("subscribers", []))
+
+
+def _preview(request, form: AlertRuleForm, rule: AlertRule) -> dict:
+    """Where the rule as filled in would have fired over the metric's history, or why it cannot be
+    judged: the field errors of the form or of the service's checks."""
+    if not form.is_valid():
+        return {"errors": _labelled(form, form.errors)}
+    fields, _ = _form_fields(form)
+    try:
+        draft = services.rule_check(user=request.user, rule=rule, fields=fields)
+    except ValidationError as exc:
+        return {
+            "errors": _labelled(form, exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages})
+        }
+    return selectors.rule_preview(rule=draft)
+
+
+def _labelled(form: AlertRuleForm, errors) -> list[tuple[str, str, list[str]]]:
+    """(field name, its label as the form shows it, messages) for each field with errors."""
+    out = []
+    for name, messages_ in errors.items():
+        field = form.fields.get(name)
+        label = "" if name == "__all__" else str(field.label or name.replace("_", " ").capitalize()) if field else name
+        out.append((name, label, list(messages_)))
+    return out
+
+
+def rule_edit(request, slug=None, pk=None):
+    """A rule's form, for one kind at a time: a new rule starts by choosing its kind; the form then
+    shows only that kind's settings, with a preview of where it would have fired (nothing saved)."""
+    rule, metric = _rule_for(request, slug, pk)
+    kind = _chosen_kind(request, rule)
+    if kind is None:
+        kinds = [(value, label, KIND_HELP[value]) for value, label in RuleKind.choices]
+        return render(request, "alerts/rule_kind.html", {"rule": rule, "metric": metric, "kinds": kinds})
+    previewing = request.method == "GET" and "preview" in request.GET  # the Preview button without htmx
+    data = request.POST if request.method == "POST" else (request.GET if previewing else None)
+    form = AlertRuleForm(data, instance=rule, segments=_segments(metric), kind=kind)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        subscribers = list(data.pop("subscribers"))
+        fields, subscribers = _form_fields(form)
         try:
             rule = services.rule_save(
                 user=request.user,
                 rule=AlertRule.objects.get(pk=rule.pk) if rule.pk else AlertRule(metric=metric),
-                fields=data,
+                fields=fields,
                 subscribers=subscribers,
             )
         except ValidationError as exc:
@@ -157,7 +203,39 @@ def rule_edit(request, slug=None, pk=None):
         else:
             messages.success(request, f"Saved “{rule.name}”; it is being evaluated.")
             return redirect("alert-rules", slug=metric.slug)
-    return render(request, "alerts/rule_form.html", {"form": form, "rule": rule, "metric": metric})
+    context = {
+        "form": form,
+        "rule": rule,
+        "metric": metric,
+        "kind": kind,
+        "kind_label": RuleKind(kind).label,
+        "kind_help": KIND_HELP[kind],
+        "other_kinds": [(value, label) for value, label in RuleKind.choices if value != kind],
+        "preview": _preview(request, form, rule) if form.is_bound else None,
+    }
+    return render(request, "alerts/rule_form.html", context)
+
+
+@require_GET
+def rule_preview(request, slug=None, pk=None):
+    """The preview part of the rule form, for the form's values (htmx swaps it in as they change)."""
+    rule, metric = _rule_for(request, slug, pk)
+    kind = _chosen_kind(request, rule)
+    if kind is None:
+        raise Http404("Choose a kind of rule first.")
+    form = AlertRuleForm(request.GET, instance=rule, segments=_segments(metric), kind=kind)
+    return render(
+        request, "alerts/partials/rule_preview.html", {"preview": _preview(request, form, rule), "metric": metric}
+    )
+
+
+def rule_index(request):
+    """Every metric's alert rules in one list (the Alerts menu), with a way to add one to any metric."""
+    return render(
+        request,
+        "alerts/rule_index.html",
+        {"metrics": selectors.rule_index(), "can_write": permissions.can_write_alert_rules(request.user)},
+    )
 
 
 @require_POST

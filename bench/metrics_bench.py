@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
-from bench.generate import DEPARTMENTS, DIVISIONS, PHRASES
+from bench.generate import DEPARTMENTS, DIVISIONS, CommentMaker
 from metrics import ingestion
 from metrics.models import Metric, MetricValue, SurveyResponse
 from metrics.services import import_path, metric_recalculate
@@ -39,10 +39,12 @@ MAPPING = ingestion.Mapping(
 )
 
 
-def write_file(path: Path, n: int, seed: int = 11) -> None:
-    """n responses over three years (two in three on the NPS scale, one in three CSAT), comments from
-    the review phrases, segments and products as in the reviews."""
+def write_file(path: Path, n: int, seed: int = 11) -> int:
+    """n responses over three years (two in three on the NPS scale, one in three CSAT), review-length
+    comments (``CommentMaker``), segments and products as in the reviews; returns the number of
+    distinct comments."""
     rng = random.Random(seed)
+    comment, distinct = CommentMaker(rng), set()
     start = datetime(2024, 1, 1, tzinfo=UTC)
     step = timedelta(days=3 * 365) / n
     with path.open("w", newline="") as handle:
@@ -51,21 +53,23 @@ def write_file(path: Path, n: int, seed: int = 11) -> None:
         for i in range(n):
             if i % 3:
                 scale, score = "nps", min(10, max(0, int(rng.gauss(7.6, 2.2))))
-                phrases = PHRASES[1 + min(4, score // 2)]
+                text = comment(1 + min(4, score // 2))
             else:
                 scale, score = "csat", rng.choices([1, 2, 3, 4, 5], weights=[27, 72, 127, 228, 546])[0]
-                phrases = PHRASES[score]
+                text = comment(score)
+            distinct.add(text)
             out.writerow(
                 [
                     i,
                     (start + step * i).isoformat(timespec="seconds"),
                     scale,
                     score,
-                    rng.choice(phrases),
+                    text,
                     rng.choice(DIVISIONS),
                     rng.choice(DEPARTMENTS),
                 ]
             )
+    return len(distinct)
 
 
 # The columns of the survey CSV as a bare table: the baseline of the ingestion figures.
@@ -100,7 +104,7 @@ def copy_baseline(path: Path, columns: str = RESPONSE_COLUMNS) -> float:
 
 
 def bench_ingestion(n: int, folder: Path) -> list[tuple]:
-    path = folder / f"responses-{n}.csv"
+    path = folder / f"responses-reviews-{n}.csv"  # review-length comments (older files held 25 phrases)
     if not path.exists():
         write_file(path, n)
     baseline = copy_baseline(path)
@@ -109,9 +113,10 @@ def bench_ingestion(n: int, folder: Path) -> list[tuple]:
     ours = time.perf_counter() - start
     assert outcome.written == n and not outcome.error_count, outcome.errors[:3]
     assert SurveyResponse.objects.filter(source="bench-file").count() == n
+    distinct = SurveyResponse.objects.filter(source="bench-file").values("comment").distinct().count()
     name = "COPY" if connection.vendor == "postgresql" else "executemany INSERT"
     return [
-        (f"{name} of the file ({n:,} rows, baseline)", baseline, n / baseline, 1.0),
+        (f"{name} of the file ({n:,} rows, {distinct:,} distinct comments, baseline)", baseline, n / baseline, 1.0),
         (f"import_path: check every row, then upsert ({n:,} rows)", ours, n / ours, ours / baseline),
     ]
 

@@ -1,6 +1,8 @@
 """Run the benchmarks and print their figures as ratios against baselines measured in the same run.
 
-    bin/bench [--scale 1] [--repeat 30] [--only all|alerts|digests|imports|tagging|pages|ownership]
+    bin/bench [--scale 1] [--repeat 30]
+              [--only all|alerts|digests|imports|tagging|pareto|pages|ownership|classifier|load]
+              [--load-seconds 60]
 
 Every figure is timed at least three times and printed as minimum and median (p95 for pages);
 ratios are of medians against a baseline measured in the same run. ANALYZE runs after every bulk
@@ -159,6 +161,56 @@ def _print_labelled_import(n: int) -> None:
         print(f"  {label:<72} {seconds:8.2f} s {rate:>10,.0f} rows/s   x{ratio:5.2f}")
 
 
+def _print_classifier(scale: float) -> None:
+    from bench import classifier_bench
+
+    print("\nText models: training and tagging, 3 runs each (min, median; ratio of medians to the baseline)")
+    for label, fastest, median, ratio in classifier_bench.bench_classifier(scale):
+        print(f"  {label:<78} {fastest:8.2f} s {median:8.2f} s   x{ratio:5.2f}")
+
+
+def _pareto(responses: int, scale: float, taxonomy: bool) -> None:
+    """Review comments at this size, tagged with the demo taxonomy, then Pareto per filter."""
+    from bench import rootcause_bench
+    from bench.generate import REVIEW_SOURCES, review_comments
+    from metrics.models import SurveyResponse
+    from rootcause import services
+
+    t = time.perf_counter()
+    counts = review_comments(responses, scale=scale)
+    if taxonomy:
+        rootcause_bench._taxonomy()
+    tagged = services.comments_tag(responses=SurveyResponse.objects.filter(source__in=[s for s, _ in REVIEW_SOURCES]))
+    analyze()
+    print(
+        f"\n{counts['comments']:,} review comments ({counts['distinct comments']:,} distinct texts), "
+        f"{tagged['added']:,} tags, in {time.perf_counter() - t:.1f} s, then ANALYZE"
+    )
+    print(
+        "Pareto analysis per filter, min / median of 5 (ratio of medians to one SQL GROUP BY over the "
+        "filtered rows, and to that GROUP BY plus the verbatims in one window query)"
+    )
+    print(
+        f"  {'filter':<22} {'comments':>9} {'tags':>9} {'GROUP BY':>17} {'+ verbatims':>17} "
+        f"{'pareto_analysis':>17} {'x GROUP BY':>10} {'x +verb.':>9}"
+    )
+    for label, comments, tags, group_by, verbatims, ours in rootcause_bench.bench_pareto():
+
+        def ms(pair):
+            return f"{pair[0] * 1000:7.1f} /{pair[1] * 1000:7.1f}"
+
+        print(
+            f"  {label:<22} {comments:>9,} {tags:>9,} {ms(group_by):>17} {ms(verbatims):>17} {ms(ours):>17} "
+            f"{ours[1] / group_by[1]:>9.2f}x {ours[1] / verbatims[1]:>8.2f}x"
+        )
+
+
+def _load(seconds: float) -> None:
+    from bench import load_bench
+
+    load_bench.print_load(load_bench.bench_load(seconds), seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -177,10 +229,22 @@ def main() -> None:
         default=50_000,
         help="labelled social-media comments in the labelled-import benchmark (1000000 with BENCH_DATABASE_URL)",
     )
+    parser.add_argument("--load-seconds", type=float, default=60.0, help="length of each load test phase")
     parser.add_argument("--bulk", type=int, default=100_000, help="comments in the bulk-tagging benchmark")
     parser.add_argument(
         "--only",
-        choices=["all", "alerts", "digests", "imports", "tagging", "pages", "ownership"],
+        choices=[
+            "all",
+            "alerts",
+            "digests",
+            "imports",
+            "tagging",
+            "pareto",
+            "pages",
+            "ownership",
+            "classifier",
+            "load",
+        ],
         default="all",
         help="run one section only",
     )
@@ -192,6 +256,11 @@ def main() -> None:
     if args.only == "alerts":
         print(f"cxgov benchmarks: alerts only, database {connection.vendor}")
         _print_alerts()
+        return
+
+    if args.only == "classifier":
+        print(f"cxgov benchmarks: text models only, scale {args.scale:g}, database {connection.vendor}")
+        _print_classifier(args.scale)
         return
 
     if args.only == "imports":
@@ -217,6 +286,13 @@ def main() -> None:
     if args.only == "ownership":
         _ownership(args.scale, args.repeat)
         return
+    if args.only == "pareto":
+        _pareto(args.responses, args.scale, taxonomy=True)
+        return
+    if args.only == "load":
+        _pareto(args.responses, args.scale, taxonomy=True)  # comments to analyse under load
+        _load(args.load_seconds)
+        return
     if args.only == "tagging":
         from bench import rootcause_bench
 
@@ -240,9 +316,7 @@ def main() -> None:
     print("\nTagging comments with the demo taxonomy (ratio to the baseline in this run)")
     for label, seconds, rate, ratio in rootcause_bench.bench_tagging():
         print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} comments/s   x{ratio:5.2f}")
-    print("\nPareto analysis of every comment (median of 5; ratio to the baseline in this run)")
-    for label, seconds, ratio in rootcause_bench.bench_pareto():
-        print(f"  {label:<80} {seconds:8.3f} s   x{ratio:5.2f}")
+    _pareto(args.responses, args.scale, taxonomy=False)
     print(f"\nBulk tagging of {args.bulk:,} comments as a background job (ratio to the SQL baseline in this run)")
     for label, seconds, rate, ratio in rootcause_bench.bench_bulk_tagging(args.bulk):
         print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} comments/s   x{ratio:5.2f}")
@@ -253,6 +327,8 @@ def main() -> None:
         f"\nPages, {max(3, args.repeat)} requests each (server time; ratio of medians)", bench_pages(args.repeat)
     )
     _ownership(args.scale, args.repeat)
+    _print_classifier(args.scale)
+    _load(args.load_seconds)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ router.register("workflows", rootcause_api.WorkflowViewSet)
 router.register("comments", rootcause_api.CommentViewSet, basename="comment")
 router.register("comment-tags", rootcause_api.CommentTagViewSet)
 router.register("tag-jobs", rootcause_api.BulkTagJobViewSet)
+router.register("text-models", rootcause_api.TextModelViewSet)
+router.register("review-queue", rootcause_api.ReviewQueueViewSet, basename="review-queue")
 router.register("issues", rootcause_api.IssueViewSet)
 router.register("action-items", rootcause_api.ActionItemViewSet)
 router.register("digest-deliveries", digests_api.DeliveryViewSet)
@@ -56,6 +58,8 @@ urlpatterns = [
     path("driver-analysis/", metrics_api.DriverAnalysisView.as_view(), name="driver-analysis"),
     path("ownership/map/", ownership_api.OwnershipMapView.as_view(), name="ownership-map"),
     path("ownership/scorecard/", ownership_api.ScorecardView.as_view(), name="ownership-scorecard"),
+    path("ledger/", ownership_api.LedgerView.as_view(), name="ledger"),
+    path("ledger/cases/", ownership_api.BusinessCaseList.as_view(), name="ledger-cases"),
     path("audit/", audit_api.AuditView.as_view(), name="audit"),
     path("", include(router.urls)),
     # Only addresses ending in a slash: one without (``/api/functions``) is still redirected to its

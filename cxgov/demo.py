@@ -1,4 +1,5 @@
-"""The demo organisation: a telco with a dozen functions, most of them non-customer-facing.
+"""The demo organisation: Loom & Thread, an online clothing retailer with a styling subscription;
+fourteen functions, most of them non-customer-facing.
 
 Loading is idempotent: functions, people and accountabilities are matched on their natural
 keys (slug, username, function + subject + role) and a second run changes nothing. Demo
@@ -14,26 +15,42 @@ from cxgov.models import Accountability, Function, Membership, Role, User
 
 DEMO_PASSWORD = "cxgov-demo"  # noqa: S105 - documented in the README, demo data only
 
+COMPANY = "Loom & Thread"
+ABOUT = (
+    "an online clothing retailer with a styling subscription: each month a subscriber receives a box "
+    "of clothes picked for them, keeps what they like and returns the rest"
+)
+
 # slug: (name, customer-facing, parent slug, description)
 FUNCTIONS = {
-    "customer-care": ("Customer Care", True, None, "Contact centre: calls, chat and email from customers."),
-    "retail-sales": ("Retail & Sales", True, None, "Shops and telesales: new contracts, upgrades, renewals."),
-    "field-services": ("Field Services", True, None, "Technicians who install and repair at the customer's home."),
+    "customer-care": ("Customer Care", True, None, "Chat, email and phone for subscribers and shoppers."),
+    "styling": ("Personal Styling", True, None, "Stylists who pick each subscriber's monthly box from their profile."),
+    "merchandising": ("Merchandising", False, None, "The range: what is bought, for which season, at what price."),
+    "sizing-product": (
+        "Sizing & Product",
+        False,
+        None,
+        "Size charts, fit standards and product specifications for every garment.",
+    ),
+    "procurement": ("Procurement & Sourcing", False, None, "Suppliers, fabrics and quality checks on arrival."),
+    "fulfilment": ("Fulfilment", False, None, "Warehouse, packing of the monthly boxes and the couriers."),
+    "returns": ("Returns", False, None, "The returns portal, inspection of returned items and refunds."),
     "finance": ("Finance", False, None, "Financial control, planning and reporting."),
-    "billing": ("Billing", False, "finance", "Invoice runs, tariffs in the billing system, payment methods."),
-    "credit-collections": (
-        "Credit & Collections",
+    "billing": (
+        "Subscriptions & Billing",
         False,
         "finance",
-        "Credit checks, dunning, payment plans and debt recovery.",
+        "Subscription plans, monthly charges, plan changes and payment methods.",
     ),
-    "logistics": ("Logistics", False, None, "Warehouse and delivery of routers, phones and SIM cards."),
-    "it": ("IT", False, None, "Customer-facing systems, the self-service portal and the release calendar."),
-    "network-operations": ("Network Operations", False, None, "Fibre, DSL and mobile network performance."),
-    "legal-compliance": ("Legal & Compliance", False, None, "Contract terms, regulatory notices, complaints policy."),
-    "product": ("Product Management", False, None, "Tariffs, bundles and the rules of each offer."),
-    "procurement": ("Procurement", False, None, "Suppliers of devices, installation partners and stock levels."),
-    "marketing": ("Marketing", False, None, "Campaigns, offers and what they promise customers."),
+    "credit-collections": (
+        "Payments & Collections",
+        False,
+        "finance",
+        "Failed card payments, dunning, payment plans and debt recovery.",
+    ),
+    "it": ("IT & E-commerce", False, None, "The web shop, the app, the subscription portal and the release calendar."),
+    "legal-compliance": ("Legal & Compliance", False, None, "Subscription terms, consumer law, complaints policy."),
+    "marketing": ("Marketing & Content", False, None, "Campaigns, product photos and descriptions, and offers."),
     "cx-office": ("Customer Experience Office", False, None, "The CX team: listening, analysis and governance."),
 }
 
@@ -46,56 +63,54 @@ PEOPLE = {
         "Priya",
         "Shah",
         Role.LEADER,
-        "Head of Billing",
+        "Head of Subscriptions & Billing",
         ["billing", "credit-collections"],
         ["billing", "credit-collections"],
     ),
     "stakeholder": ("Samuel", "Okafor", Role.STAKEHOLDER, "Chief Operating Officer", [], []),
-    "logistics.lead": ("Marta", "Kowalska", Role.LEADER, "Head of Logistics", ["logistics"], ["logistics"]),
-    "it.lead": ("Daniel", "Reyes", Role.LEADER, "CIO", ["it"], ["it"]),
+    "sizing.lead": ("Omar", "Haddad", Role.LEADER, "Head of Sizing & Product", ["sizing-product"], ["sizing-product"]),
+    "fulfilment.lead": ("Marta", "Kowalska", Role.LEADER, "Head of Fulfilment", ["fulfilment"], ["fulfilment"]),
+    "returns.lead": ("Lena", "Novak", Role.LEADER, "Head of Returns", ["returns"], ["returns"]),
+    "it.lead": ("Daniel", "Reyes", Role.LEADER, "CTO", ["it"], ["it"]),
     "care.lead": ("Aisha", "Rahman", Role.LEADER, "Head of Customer Care", ["customer-care"], ["customer-care"]),
-    "sales.lead": ("Tom", "Fischer", Role.LEADER, "Head of Retail & Sales", ["retail-sales"], ["retail-sales"]),
-    "field.lead": ("Lena", "Novak", Role.LEADER, "Head of Field Services", ["field-services"], ["field-services"]),
+    "styling.lead": ("Tom", "Fischer", Role.LEADER, "Head of Personal Styling", ["styling"], ["styling"]),
     "finance.lead": ("Robert", "Chen", Role.LEADER, "CFO", ["finance"], ["finance"]),
-    "network.lead": (
-        "Ines",
-        "Costa",
-        Role.LEADER,
-        "Head of Network Operations",
-        ["network-operations"],
-        ["network-operations"],
-    ),
+    "merch.lead": ("Ines", "Costa", Role.LEADER, "Head of Merchandising", ["merchandising"], ["merchandising"]),
     "legal.lead": ("Hannah", "Weber", Role.LEADER, "General Counsel", ["legal-compliance"], ["legal-compliance"]),
-    "product.lead": ("Omar", "Haddad", Role.LEADER, "Head of Product", ["product"], ["product"]),
-    "procurement.lead": ("Grace", "Liu", Role.LEADER, "Head of Procurement", ["procurement"], ["procurement"]),
+    "procurement.lead": ("Grace", "Liu", Role.LEADER, "Head of Sourcing", ["procurement"], ["procurement"]),
     "marketing.lead": ("Noah", "Jensen", Role.LEADER, "CMO", ["marketing"], ["marketing"]),
     "billing.analyst": ("Eva", "Lind", Role.STAKEHOLDER, "Billing analyst", ["billing"], []),
 }
 
 # (function slug, RACI role, subject, note)
 ACCOUNTABILITIES = [
-    ("billing", "A", "Invoice accuracy", "First bills after a tariff change are the main source of billing calls."),
-    ("customer-care", "C", "Invoice accuracy", "Care sees the calls first and reports the patterns."),
-    ("finance", "I", "Invoice accuracy", ""),
-    ("billing", "A", "Payment method changes take effect on the next bill", ""),
+    (
+        "billing",
+        "A",
+        "Subscribers charged the right amount on the right day",
+        "First charges after a plan change are the main source of billing contacts.",
+    ),
+    ("customer-care", "C", "Subscribers charged the right amount on the right day", "Care sees the contacts first."),
+    ("finance", "I", "Subscribers charged the right amount on the right day", ""),
+    ("billing", "A", "Plan changes take effect on the next charge", ""),
     ("credit-collections", "A", "Fair dunning for customers on payment plans", ""),
-    ("logistics", "A", "Router and SIM delivered before the installation date", ""),
-    ("procurement", "R", "Router and SIM delivered before the installation date", "Stock levels at suppliers."),
-    ("field-services", "C", "Router and SIM delivered before the installation date", ""),
-    ("it", "A", "Self-service portal available and usable", ""),
+    ("fulfilment", "A", "Boxes delivered on the promised day", ""),
+    ("procurement", "R", "Boxes delivered on the promised day", "Supplier lead times and stock levels."),
+    ("returns", "A", "Refunds within five days of a return arriving", ""),
+    ("it", "R", "Refunds within five days of a return arriving", "The returns portal."),
+    ("sizing-product", "A", "Size charts that match the garments", "Fit is the first reason for a return."),
+    ("merchandising", "C", "Size charts that match the garments", ""),
+    ("procurement", "A", "Fabric quality matches the specification", ""),
+    ("marketing", "A", "Product photos show the true colour and fit", ""),
+    ("merchandising", "A", "A range subscribers want to keep", ""),
+    ("styling", "A", "Boxes styled to the subscriber's profile", ""),
+    ("it", "A", "Subscription portal available and usable", ""),
     ("it", "R", "Release calendar avoids billing-run days", ""),
     ("billing", "A", "Release calendar avoids billing-run days", ""),
-    ("network-operations", "A", "Internet service reliability", "Fibre outages drive early churn."),
-    ("field-services", "R", "Installation right first time", ""),
-    ("network-operations", "A", "Installation right first time", "Line readiness before the technician visit."),
-    ("legal-compliance", "A", "Contract terms customers understand", "Plain-language review of contract summaries."),
-    ("product", "A", "Month-to-month offers that do not punish loyalty", ""),
-    ("marketing", "A", "Offers promise only what the product delivers", ""),
-    ("product", "C", "Offers promise only what the product delivers", ""),
+    ("legal-compliance", "A", "Cancellation terms subscribers understand", "Plain-language review of the terms."),
+    ("finance", "A", "Plan prices that do not punish loyalty", ""),
     ("customer-care", "R", "First-contact resolution", ""),
     ("cx-office", "A", "Successful Customer Outcome canvases kept current", ""),
-    ("retail-sales", "R", "Right contract for the customer's needs at sale", ""),
-    ("product", "A", "Right contract for the customer's needs at sale", ""),
 ]
 
 

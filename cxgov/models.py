@@ -169,6 +169,18 @@ class Heartbeat(models.Model):
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
+class DataVersion(models.Model):
+    """A counter per kind of data, bumped after every committed change to it by the services that
+    make the change: cached analyses are keyed by it, so a change makes them stale at once, in
+    every process (see cxgov/lib/heavy.py)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
 class EmailStatus(models.TextChoices):
     WAITING = "waiting", "Waiting to be sent"
     SENDING = "sending", "Being sent"

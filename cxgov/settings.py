@@ -78,6 +78,9 @@ def _rate(name: str, default: str) -> str:
 
 DEBUG = _bool("DEBUG", True)
 PRODUCTION = not DEBUG  # as started; test runners switch DEBUG off but this stays
+# Whether this installation runs the demo (bin/run loads it unless CXGOV_DEMO=0): the menu then
+# links to the page saying what in the demo is real data and what is derived.
+DEMO = _bool("CXGOV_DEMO", DEBUG)
 VAR_DIR = Path(env.str("CXGOV_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -242,6 +245,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Heavy analyses (cxgov/lib/heavy.py) -------------------------------------------
+# At most this many run at once per web process (the Procfile's gunicorn runs 4 threads per
+# worker: two stay free for every other page and /healthz); a cached answer needs no slot.
+HEAVY_ANALYSIS_SLOTS = _int("HEAVY_ANALYSIS_SLOTS", 2)
+# PostgreSQL cancels an analysis's statements after this many seconds ("try a narrower filter").
+HEAVY_ANALYSIS_TIMEOUT = _int("HEAVY_ANALYSIS_TIMEOUT", 15)
+# Cached answers are keyed by the data's version; they also expire after this many seconds.
+HEAVY_ANALYSIS_CACHE_SECONDS = _int("HEAVY_ANALYSIS_CACHE_SECONDS", 3600)
+
 # --- Auth -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -299,6 +311,19 @@ IMPORT_MAX_BYTES = _int("IMPORT_MAX_MB", 100) * 1_000_000
 # Dates written (API, forms, file imports) may lie at most this many days past now: a response
 # dated 2999 would otherwise open a far-future period and leave the current one empty.
 CXGOV_DATE_HORIZON_DAYS = _int("CXGOV_DATE_HORIZON_DAYS", 1)
+# The one currency every amount is in (ISO 4217): pages, emails and export headers write it
+# (cxgov/lib/money.py, the ``money`` template filter). The demo's customer charges are US dollars.
+CXGOV_CURRENCY = env.str("CXGOV_CURRENCY", default="USD").strip().upper()
+
+
+def _check_currency(code: str) -> None:
+    from cxgov.lib.money import currency_problem
+
+    if problem := currency_problem(code):
+        raise ImproperlyConfigured(f"CXGOV_CURRENCY: {problem}")
+
+
+_check_currency(CXGOV_CURRENCY)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000  # larger uploads stream to a temporary file
 # The bulk API takes up to 10,000 rows a request, comments included.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25_000_000
@@ -356,6 +381,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-stuck-imports": {"task": "metrics.requeue_stuck_imports", "schedule": 60},
     "verify-issues": {"task": "rootcause.verify_issues", "schedule": 60 * 60},
+    # Hourly: every issue's business case from the latest data (tags, customers, costs).
+    "refresh-business-cases": {"task": "outcomes.refresh_business_cases", "schedule": 60 * 60},
+    # Hourly: retrain a key driver's text model once it has 20 % more labels (switched on by people).
+    "retrain-text-models": {"task": "rootcause.retrain_models", "schedule": 60 * 60},
     # Every 5 minutes: each person's digest leaves within minutes of their local hour.
     "send-digests": {"task": "digests.send_due", "schedule": 5 * 60, "options": {"expires": 4 * 60}},
     "alerts-requeue-stuck": {"task": "alerts.requeue_stuck", "schedule": _int("ALERTS_REQUEUE_INTERVAL", 5 * 60)},

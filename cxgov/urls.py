@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cxgov import views
+from metrics import views as metrics_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("people/", views.people_list, name="people"),
     path("people/new/", views.person_edit, name="person-create"),
     path("people/<int:pk>/edit/", views.person_edit, name="person-edit"),
+    path("demo/", metrics_views.demo_about, name="demo-about"),
     path("metrics/", include("metrics.urls")),
     path("outcomes/", include("outcomes.urls")),
     path("rootcause/", include("rootcause.urls")),

@@ -89,11 +89,12 @@ def shared_content(now: datetime) -> dict:
     """What every digest of this run may show, read once: metrics with their latest values, the
     North Star, and Pareto snapshots (vital-few changes)."""
     from metrics.selectors import metric_list
+    from outcomes.selectors import ledger_headline
     from rootcause.models import ParetoSnapshot
 
     metrics = metric_list()
     snapshots = list(ParetoSnapshot.objects.order_by("created_at", "pk").only("filters", "rows", "created_at"))
-    return {"metrics": metrics, "snapshots": snapshots, "now": now}
+    return {"metrics": metrics, "snapshots": snapshots, "now": now, "ledger": ledger_headline()}
 
 
 def _vital_changes(snapshots, since: datetime) -> list[dict]:
@@ -312,6 +313,8 @@ def digest_content(
         "metrics": moved,
         "vital": vital,
         "alerts": alerts,
+        # The value ledger's headline, the same for every reader (read once per run).
+        "ledger": shared.get("ledger"),
     }
     content["empty"] = not (overdue or soon or assigned or unowned or vital or alerts or any(m.fresh for m in moved))
     return content

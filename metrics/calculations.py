@@ -218,7 +218,9 @@ def score_metric(frame: pd.DataFrame, calculator: str, segment_by: str | None = 
 
 # --- observations ------------------------------------------------------------------------------
 
-TWO_SERIES_CALCULATORS = frozenset({"ratio", "series_proportion", "rate"})  # numerator and denominator series
+TWO_SERIES_CALCULATORS = frozenset(
+    {"ratio", "series_proportion", "rate", "share_of_wallet"}
+)  # numerator and denominator series
 
 
 def series_metric(
@@ -243,6 +245,10 @@ def series_metric(
                 continue
             if calculator == "ratio":
                 results.append(Result(period, segment, above / below))
+            elif calculator == "share_of_wallet":
+                # Money over money (our sales / the customers' whole spend in the category): a share in %,
+                # with no binomial interval, since a euro is not a trial.
+                results.append(Result(period, segment, above / below * 100))
             elif calculator == "series_proportion":
                 if not 0 <= above <= below:
                     raise ValueError(
@@ -309,6 +315,59 @@ def lifetime_value(margin_per_period: float, churn_per_period: float, discount_r
     if discount_rate:
         return margin_per_period * (1 + discount_rate) / (discount_rate + churn_per_period)
     return margin_per_period / churn_per_period
+
+
+def annual_to_period_rate(annual_rate: float, months: float) -> float:
+    """An annual discount rate as the rate of a period of ``months`` months: (1 + r)^(months / 12) − 1."""
+    return (1 + annual_rate) ** (months / 12) - 1
+
+
+# Business metrics: classified "business" in the KPI audit whatever their definition says.
+BUSINESS_CALCULATORS = frozenset(
+    {"cost_to_serve", "cost_to_acquire", "net_growth", "share_of_wallet", "clv_discounted"}
+)
+
+
+def customer_counts(customers: pd.DataFrame, periods: list[tuple[date, date]]) -> dict[date, dict[str, int]]:
+    """Per period: customers active at some time in it, new (started in it), lost (ended in it) and at its start.
+
+    ``customers`` has ``started_on`` and ``ended_on`` (NaT while active; no start date: a customer
+    since before the data); ``periods`` lists (start, end), end exclusive."""
+    started = pd.to_datetime(customers["started_on"])
+    ended = pd.to_datetime(customers["ended_on"])
+    counts = {}
+    for start, end in periods:
+        s, e = pd.Timestamp(start), pd.Timestamp(end)
+        began_before_end = started.isna() | (started < e)
+        counts[start] = {
+            "active": int((began_before_end & (ended.isna() | (ended >= s))).sum()),
+            "at_start": int(((started.isna() | (started <= s)) & (ended.isna() | (ended >= s))).sum()),
+            "new": int(((started >= s) & (started < e)).sum()),
+            "lost": int(((ended >= s) & (ended < e)).sum()),
+        }
+    return counts
+
+
+def per_customer(costs: pd.DataFrame, counts: dict[date, dict[str, int]], denominator: str) -> list[Result]:
+    """Cost per customer per period: the period's total cost (``costs`` has ``period`` and ``value``) over
+    its customers of one kind (``active`` for cost to serve, ``new`` for cost to acquire); n = those
+    customers. A period with costs but no such customers has no value (never a division by zero)."""
+    totals = costs.groupby("period")["value"].sum() if not costs.empty else pd.Series(dtype=float)
+    results = []
+    for period, total in totals.items():
+        n = counts.get(period, {}).get(denominator, 0)
+        if n > 0:
+            results.append(Result(period, ALL, float(total) / n, n))
+    return results
+
+
+def net_growth(counts: dict[date, dict[str, int]]) -> list[Result]:
+    """Net customer growth per period: new customers − lost customers; n = customers at the start."""
+    return [
+        Result(period, ALL, float(c["new"] - c["lost"]), c["at_start"])
+        for period, c in sorted(counts.items())
+        if c["at_start"] or c["new"]
+    ]
 
 
 def revenue_at_risk(

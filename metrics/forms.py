@@ -6,7 +6,7 @@ from django.conf import settings
 from cxgov.lib import bounds
 from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import Function
-from metrics import calculations, dates, ingestion
+from metrics import calculations, dates, ingestion, schedules
 from metrics import drivers as kda
 from metrics.models import DataKind, Metric
 
@@ -255,3 +255,36 @@ class DriverAnalysisForm(forms.Form):
             cleaned["drivers"] = chosen
         cleaned["method"] = cleaned.get("method") or kda.LMG
         return cleaned
+
+
+class MetricScheduleForm(forms.Form):
+    """When a metric is recalculated; metrics.services.metric_schedule_set checks and stores it."""
+
+    kind = forms.ChoiceField(choices=schedules.KINDS, widget=forms.RadioSelect, label="Recalculate")
+    every = forms.IntegerField(required=False, label="Every", widget=forms.NumberInput(attrs={"min": 1}))
+    period = forms.ChoiceField(choices=schedules.PERIODS, required=False, label="Unit")
+    cron = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Cron expression",
+        help_text="Minute, hour, day of month, month, day of week: “0 6 * * 1-5” is 06:00 on weekdays.",
+    )
+    timezone = forms.ChoiceField(
+        choices=schedules.timezone_choices,
+        label="Time zone",
+        help_text="The wall clock of a cron expression, and of the run times shown.",
+    )
+    enabled = forms.BooleanField(required=False, initial=True, label="On (recalculate on this schedule)")
+
+    @classmethod
+    def initial_for(cls, task) -> dict:
+        current = schedules.from_task(task)
+        initial = {"kind": schedules.INTERVAL, "every": 1, "period": "hours", "timezone": settings.TIME_ZONE}
+        if current is not None:
+            initial.update(kind=current.kind, timezone=current.tz)
+            if current.kind == schedules.INTERVAL:
+                initial.update(every=current.every, period=current.period)
+            else:
+                initial.update(cron=current.cron)
+        initial["enabled"] = task.enabled if task is not None else True
+        return initial

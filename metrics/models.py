@@ -128,6 +128,11 @@ class Calculator(models.TextChoices):
     CLV = "clv", "Customer lifetime value"
     REVENUE_AT_RISK = "revenue_at_risk", "Revenue at risk"
     FAILURE_COST = "failure_cost", "Cost of failure demand"
+    COST_TO_SERVE = "cost_to_serve", "Cost to serve per customer (a cost series / active customers)"
+    COST_TO_ACQUIRE = "cost_to_acquire", "Cost to acquire a customer (a cost series / new customers)"
+    NET_GROWTH = "net_growth", "Net customer growth (new − lost)"
+    SHARE_OF_WALLET = "share_of_wallet", "Penetration / share of wallet (% of two series)"
+    CLV_DISCOUNTED = "clv_discounted", "Discounted customer lifetime value"
 
 
 class Granularity(models.TextChoices):
@@ -170,6 +175,7 @@ class Metric(models.Model):
         "condition_field",
         "condition_values",
         "unit_cost",
+        "discount_rate",
         "filter_segment",
         "filter_channel",
         "filter_product",
@@ -213,6 +219,11 @@ class Metric(models.Model):
     )
     unit_cost = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, help_text="Cost per contact, for failure demand."
+    )
+    discount_rate = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Discounted lifetime value: the annual discount rate, in % (e.g. 8).",
     )
     filter_segment = models.CharField(max_length=100, blank=True)
     filter_channel = models.CharField(max_length=100, blank=True)

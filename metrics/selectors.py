@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, F, QuerySet, Sum, Window
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -404,3 +404,19 @@ def import_activity(job: ImportJob) -> str:
     if job.running:
         return "A worker is on it. You can leave this page: it shows where the import is."
     return ""
+
+
+def demo_summary() -> dict:
+    """What the demo loaded, for its page: subscribers, reviews and how many reviews the demo linked."""
+    from metrics.demo import REVIEWS_SOURCE
+
+    customers = Customer.objects.aggregate(n=Count("pk"), left=Count("pk", filter=Q(ended_on__isnull=False)))
+    reviews = SurveyResponse.objects.filter(source=REVIEWS_SOURCE).aggregate(
+        n=Count("pk"), linked=Count("pk", filter=~Q(customer_id=""))
+    )
+    return {
+        "customers": customers["n"],
+        "left": customers["left"],
+        "reviews": reviews["n"],
+        "linked": reviews["linked"],
+    }

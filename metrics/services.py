@@ -24,7 +24,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cxgov.lib import bounds, dispatch, permissions
+from cxgov.lib import bounds, dispatch, heavy, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.lib.services import model_update
@@ -35,6 +35,7 @@ from metrics.models import (
     ImportJob,
     ImportMapping,
     ImportStatus,
+    Kind,
     Metric,
     MetricValue,
     Observation,
@@ -138,9 +139,10 @@ metric_recalculated = Signal()
 
 SCORE_SCALES = {"nps": ["nps"], "csat": ["csat"]}
 RESPONSE_CALCULATORS = {"nps", "csat", "mean"}
-SERIES_CALCULATORS = {"count", "sum", "ratio", "series_proportion", "rate", "failure_cost"}
+SERIES_CALCULATORS = {"count", "sum", "ratio", "series_proportion", "rate", "failure_cost", "share_of_wallet"}
+PER_CUSTOMER_CALCULATORS = {"cost_to_serve": "active", "cost_to_acquire": "new"}  # a cost series / customers
 RESPONSE_FIELDS = {"segment", "channel", "product", "touchpoint", "score", "scale"}  # read without "attributes"
-CUSTOMER_CALCULATORS = {"churn", "clv", "revenue_at_risk"}
+CUSTOMER_CALCULATORS = {"churn", "clv", "revenue_at_risk", "net_growth", "clv_discounted"}
 DISSATISFIED = Q(scale="nps", score__lte=6) | Q(scale="csat", score__lte=2) | Q(scale="ces", score__gte=5)
 
 
@@ -293,6 +295,9 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
             for segment, value, n in calculations.revenue_at_risk(customers, set(rows["customer_id"]), customer_segment)
         ]
 
+    if metric.calculator in PER_CUSTOMER_CALCULATORS or metric.calculator == "net_growth":
+        return _customer_counts_metric(metric, customers, period_from, period_to)
+
     ended = customers["ended_on"].dropna()
     if ended.empty:
         return []
@@ -317,10 +322,44 @@ def _compute(metric: Metric, period_from: date | None, period_to: date | None) -
         end = calculations.next_period(r.period, metric.granularity)
         months = {"month": 1, "quarter": 3}.get(metric.granularity) or (end - r.period).days / 30.4375
         pool = customers if r.segment == "" else customers[customers[customer_segment] == r.segment]
-        value = calculations.lifetime_value(float(pool["per_month"].mean()) * months, r.value / 100)
+        discount = 0.0
+        if metric.calculator == "clv_discounted":
+            discount = calculations.annual_to_period_rate((metric.discount_rate or 0.0) / 100, months)
+        value = calculations.lifetime_value(float(pool["per_month"].mean()) * months, r.value / 100, discount)
         if value is not None:
             results.append(calculations.Result(r.period, r.segment, value, r.sample_size))
     return results
+
+
+def _customer_counts_metric(
+    metric: Metric, customers: pd.DataFrame, period_from: date | None, period_to: date | None
+) -> list[calculations.Result]:
+    """Cost to serve, cost to acquire (a cost series over active or new customers) and net growth."""
+    costs = None
+    if metric.calculator in PER_CUSTOMER_CALCULATORS:
+        qs = Observation.objects.filter(
+            source=metric.source, **_window(period_from, period_to, metric.granularity, "observed_at")
+        )
+        costs = _frame(qs.order_by(), ["observed_at", "value"])
+        if costs.empty:
+            return []
+        costs["period"] = calculations.period_starts(costs["observed_at"], metric.granularity, settings.TIME_ZONE)
+        first, last = min(costs["period"]), max(costs["period"])
+    else:
+        days = [*customers["started_on"].dropna(), *customers["ended_on"].dropna()]
+        if not days:
+            return []
+        first, last = min(days), max(days)
+        if period_from:
+            first = max(first, period_from)
+        if period_to:
+            last = min(last, period_to)
+        if first > last:
+            return []
+    counts = calculations.customer_counts(customers, _period_range(first, last, metric.granularity))
+    if costs is not None:
+        return calculations.per_customer(costs, counts, PER_CUSTOMER_CALCULATORS[metric.calculator])
+    return calculations.net_growth(counts)
 
 
 def metric_recalculate(*, metric: Metric, period_from: date | None = None, period_to: date | None = None) -> int:
@@ -400,11 +439,21 @@ def _check_definition(metric: Metric) -> None:
         )
     if metric.calculator == "ratio" and not metric.denominator_source:
         errors["denominator_source"] = "A ratio needs the series key of its denominator."
+    if metric.calculator in PER_CUSTOMER_CALCULATORS and not metric.source:
+        errors["source"] = "Name the series of costs (its observation source), e.g. service-costs."
+    if metric.calculator == "share_of_wallet" and not metric.denominator_source:
+        errors["denominator_source"] = "A share of wallet needs the series of the whole (the customers' total spend)."
+    if metric.calculator in calculations.BUSINESS_CALCULATORS and metric.kind != Kind.BUSINESS:
+        errors["kind"] = f"A {metric.get_calculator_display()} metric is a business metric: choose “Business”."
+    if metric.calculator == "clv_discounted" and (metric.discount_rate is None or not 0 <= metric.discount_rate < 100):
+        errors["discount_rate"] = "Give the annual discount rate in % (from 0 to under 100)."
+    if metric.calculator in {"cost_to_serve", "cost_to_acquire", "net_growth"} and metric.segment_by:
+        errors["segment_by"] = "This business metric is computed for all customers, without a breakdown."
     if metric.calculator == "failure_cost" and metric.unit_cost is None:
         errors["unit_cost"] = "The cost of failure demand needs a cost per contact."
     if metric.calculator in CUSTOMER_CALCULATORS and metric.segment_by not in ("", "segment"):
         errors["segment_by"] = "Customer metrics break down by customer category only."
-    if metric.calculator in {"churn", "clv"}:
+    if metric.calculator in {"churn", "clv", "clv_discounted", "net_growth", "cost_to_serve", "cost_to_acquire"}:
         for name in ("filter_channel", "filter_product", "filter_touchpoint"):
             if getattr(metric, name):
                 errors[name] = "Customers have no channel, product or touchpoint: filter by segment (category) only."
@@ -450,6 +499,42 @@ def metric_schedule(*, metric: Metric) -> None:
     if not created and task.enabled != metric.active:
         task.enabled = metric.active
         task.save(update_fields=["enabled"])
+
+
+@transaction.atomic
+def metric_schedule_set(
+    *, user, metric: Metric, kind: str, every=None, period: str = "", cron: str = "", tz: str = "", enabled: bool = True
+):
+    """Set when a metric is recalculated (administrators): "every N minutes/hours/days" or a cron
+    expression in a time zone, stored as django-celery-beat rows (shared ``IntervalSchedule`` /
+    ``CrontabSchedule``, the metric's own ``PeriodicTask``). Bad input raises ``ValidationError``
+    naming the field (``every``, ``period``, ``cron``, ``timezone``, ``kind``). Safe to repeat."""
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    from metrics import schedules
+
+    permissions.require_configure_organisation(user)
+    checked = schedules.check(kind=kind, every=every, period=period, cron=cron, tz=tz)
+    enabled = bool(enabled) and metric.active
+    if checked.kind == schedules.INTERVAL:
+        interval = IntervalSchedule.objects.filter(every=checked.every, period=checked.period).order_by("pk").first()
+        interval = interval or IntervalSchedule.objects.create(every=checked.every, period=checked.period)
+        crontab = None
+    else:
+        parts = {**checked.cron_parts, "timezone": zoneinfo.ZoneInfo(checked.tz)}
+        crontab = CrontabSchedule.objects.filter(**parts).order_by("pk").first() or CrontabSchedule.objects.create(
+            **parts
+        )
+        interval = None
+    task = PeriodicTask.objects.select_for_update().filter(name=metric.schedule_name).first()
+    if task is None:
+        task = PeriodicTask(
+            name=metric.schedule_name, task="metrics.recalculate", kwargs=json.dumps({"metric_id": metric.pk})
+        )
+    task.interval, task.crontab, task.enabled = interval, crontab, enabled
+    task.save()  # PeriodicTask.save also tells beat that the schedules changed
+    log.info("%s set the schedule of metric %s to %s (%s)", user, metric.pk, checked.describe(), checked.tz)
+    return task
 
 
 @transaction.atomic
@@ -998,6 +1083,8 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
                 f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({conflict}) DO UPDATE SET {updates}",  # noqa: S608
                 rows,
             )
+        if kind in ("responses", "customers"):  # comments and the revenue weighing them
+            heavy.bump(heavy.FEEDBACK)
     return len(rows)
 
 

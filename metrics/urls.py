@@ -14,5 +14,7 @@ urlpatterns = [
     path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("<slug:slug>/", views.metric_detail, name="metric-detail"),
     path("<slug:slug>/edit/", views.metric_edit, name="metric-edit"),
+    path("<slug:slug>/schedule/", views.metric_schedule, name="metric-schedule"),
+    path("<slug:slug>/schedule/preview/", views.metric_schedule_preview, name="metric-schedule-preview"),
     path("<slug:slug>/drivers/", views.key_drivers, name="metric-drivers"),
 ]

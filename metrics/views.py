@@ -5,13 +5,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
 from metrics import drivers as kda
-from metrics import ingestion, selectors, services
-from metrics.forms import DriverAnalysisForm, ImportMappingForm, ImportUploadForm, MetricForm
+from metrics import ingestion, schedules, selectors, services
+from metrics.forms import DriverAnalysisForm, ImportMappingForm, ImportUploadForm, MetricForm, MetricScheduleForm
 from metrics.models import DataKind, ImportJob, ImportMapping, ImportStatus, Metric
 
 
@@ -40,14 +41,16 @@ def metric_detail(request, slug):
         "red": metric.red_threshold,
         "unit": metric.unit,
     }
-    schedule = (
-        selectors.metric_schedule_entry(metric=metric) if permissions.can_configure_organisation(request.user) else None
-    )
+    schedule_allowed = permissions.can_configure_organisation(request.user)
+    schedule = selectors.metric_schedule_entry(metric=metric) if schedule_allowed else None
+    schedule_form = MetricScheduleForm(initial=MetricScheduleForm.initial_for(schedule)) if schedule_allowed else None
     return render(
         request,
         "metrics/metric_detail.html",
         {
             "schedule": schedule,
+            "schedule_form": schedule_form,
+            "schedule_preview": _schedule_preview(schedule_form, schedule) if schedule_form else None,
             "metric": metric,
             "unscored": selectors.metric_unscored(metric=metric),
             "no_values_reason": "" if values else selectors.metric_no_values_reason(metric=metric),
@@ -90,6 +93,27 @@ def key_drivers(request, slug):
         request,
         "metrics/key_drivers.html",
         {"metric": metric, "analysis": analysis, "chart": chart, "methods": list(kda.METHODS.items())},
+    )
+
+
+def demo_about(request):
+    """What the demo company is, what in it is real data and what the demo derived."""
+    from cxgov.demo import ABOUT, COMPANY, FUNCTIONS, PEOPLE
+    from metrics import demo
+
+    return render(
+        request,
+        "metrics/demo_about.html",
+        {
+            "company": COMPANY,
+            "about": ABOUT,
+            "functions": len(FUNCTIONS),
+            "people": len(PEOPLE),
+            "snapshot": demo.SNAPSHOT,
+            "churn_months": demo.CHURN_MONTHS,
+            "reviews_from": demo.REVIEWS_FROM,
+            "summary": selectors.demo_summary(),
+        },
     )
 
 
@@ -236,3 +260,74 @@ def driver_analysis(request):
         "metrics/driver_analysis.html",
         {"form": form, "analysis": analysis, "chart": _importance_chart(analysis), "has_data": bool(choices)},
     )
+
+
+def _schedule_preview(form: MetricScheduleForm, task) -> dict:
+    """What a schedule form says in plain language and its next three runs, or why it cannot."""
+    data = form.data if form.is_bound else form.initial
+    try:
+        checked = schedules.check(
+            kind=data.get("kind", ""),
+            every=data.get("every"),
+            period=data.get("period", ""),
+            cron=data.get("cron", ""),
+            tz=data.get("timezone", ""),
+        )
+    except ValidationError as exc:
+        return {"errors": exc.message_dict}
+    last_run_at = task.last_run_at if task is not None else None
+    return {"schedule": checked, "description": checked.describe(), "runs": checked.next_runs(last_run_at=last_run_at)}
+
+
+def metric_schedule(request, slug):
+    """Administrators set when a metric is recalculated (saved to django-celery-beat by the service)."""
+    permissions.require_configure_organisation(request.user)
+    metric = get_object_or_404(Metric, slug=slug)
+    task = selectors.metric_schedule_entry(metric=metric)
+    if request.method == "POST":
+        form = MetricScheduleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                task = services.metric_schedule_set(
+                    user=request.user,
+                    metric=metric,
+                    kind=data["kind"],
+                    every=data["every"],
+                    period=data["period"],
+                    cron=data["cron"],
+                    tz=data["timezone"],
+                    enabled=data["enabled"],
+                )
+            except ValidationError as exc:
+                form_errors(form, exc)
+            else:
+                saved = schedules.from_task(task)
+                state = "" if task.enabled else " (switched off)"
+                described = _lower_first(saved.describe())
+                messages.success(request, f"Schedule saved: {metric} is recalculated {described}{state}.")
+                return redirect(f"{reverse('metric-detail', args=[metric.slug])}#schedule")
+    elif "kind" in request.GET:  # the Preview button without JavaScript: show, save nothing
+        form = MetricScheduleForm(request.GET)
+    else:
+        form = MetricScheduleForm(initial=MetricScheduleForm.initial_for(task))
+    return render(
+        request,
+        "metrics/metric_schedule.html",
+        {"metric": metric, "schedule": task, "schedule_form": form, "schedule_preview": _schedule_preview(form, task)},
+    )
+
+
+@require_GET
+def metric_schedule_preview(request, slug):
+    """The plain-language preview of the schedule being typed (htmx swaps it in as the form changes)."""
+    permissions.require_configure_organisation(request.user)
+    metric = get_object_or_404(Metric, slug=slug)
+    task = selectors.metric_schedule_entry(metric=metric)
+    form = MetricScheduleForm(request.GET)
+    preview = _schedule_preview(form, task)
+    return render(request, "metrics/partials/schedule_preview.html", {"schedule_preview": preview})
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

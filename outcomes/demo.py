@@ -1,4 +1,4 @@
-"""Demo outcome canvases for the telco's three contract categories, on the real customer data."""
+"""Demo outcome canvases for Loom & Thread's three subscription plans, on the real subscriber data."""
 
 from __future__ import annotations
 
@@ -7,45 +7,58 @@ from metrics.models import Metric
 from outcomes.models import Canvas, CustomerCategory
 from outcomes.services import canvas_approve, canvas_draft, canvas_save
 
+# Category name: spec. "data_category" is the plan as the subscriber data names it (the churn file's Contract).
 CANVASES = {
-    "Month-to-month": {
-        "description": "Customers without a contract: free to leave any month, and they do (42.7% churn).",
-        "who": "Households and young professionals who want flexibility and pay by electronic check.",
-        "expectations": "A working connection from day one and a bill that matches the offer they chose.",
-        "outcomes": "Connected and online on the promised day\nFirst three bills match the offer, with no surprises",
+    "Month-to-month subscribers": {
+        "data_category": "Month-to-month",
+        "description": "Subscribers who can cancel any month, and do: 42.7% of them left within the year.",
+        "who": "Busy professionals trying the service: they want to stop thinking about what to wear.",
+        "expectations": "A first box that fits and suits them, and a charge that matches the plan they chose.",
+        "outcomes": "Keep at least two items from each of their first three boxes\nNo surprise on a charge",
         "needs": [
-            ("Internet working on the installation day", "2027-03-31"),
-            ("Bill explained in plain words before the first payment", "2027-06-30"),
+            ("Items in the first box fit on the first try", "2027-03-31"),
+            ("Plan changes shown on the next charge in plain words", "2027-06-30"),
         ],
         "moments": [
-            ("Order and delivery", "Router and SIM arrive before the technician", ["logistics", "procurement"]),
-            ("First bill", "Pro-rated charges and discounts applied as sold", ["billing", "it"]),
+            (
+                "First box",
+                "Stylist picks by the size profile; the box arrives on the promised day",
+                ["styling", "fulfilment"],
+            ),
+            (
+                "First returns",
+                "Sending back what does not fit is free and refunded within five days",
+                ["returns", "it"],
+            ),
+            ("First charge", "Pro-rated charges and discounts applied as sold", ["billing", "it"]),
         ],
-        "measures": ["monthly-churn", "review-csat"],
-        "functions": ["billing", "logistics", "product"],
-        "triple": ("Fewer first-bill calls", "Right first time", "Fewer early cancellations"),
+        "measures": ["monthly-churn", "review-csat", "dress-rating"],
+        "functions": ["sizing-product", "styling", "returns", "billing"],
+        "triple": ("Fewer fit returns and charge contacts", "Right first time", "Fewer early cancellations"),
     },
-    "One year": {
-        "description": "Customers on a one-year contract (11.3% churn in the month).",
-        "who": "Families who bundle internet, TV and phone.",
-        "expectations": "Stable service and fair treatment at renewal.",
+    "Annual subscribers": {
+        "data_category": "One year",
+        "description": "Subscribers on a one-year plan (11.3% of them left within the year).",
+        "who": "Regular customers who like the stylist's picks and want a better price for committing.",
+        "expectations": "Boxes that keep surprising them and a fair renewal.",
         "outcomes": "Renew without having to call to ask for a fair price",
-        "needs": [("Renewal offer sent 30 days before the contract ends", "2027-01-31")],
-        "moments": [("Renewal", "Offer and price comparison", ["product", "marketing", "retail-sales"])],
-        "measures": ["monthly-churn", "customer-lifetime-value", "review-csat"],
-        "functions": ["product", "marketing"],
+        "needs": [("Renewal offer sent 30 days before the plan ends", "2027-01-31")],
+        "moments": [("Renewal", "Offer and price comparison", ["finance", "marketing", "legal-compliance"])],
+        "measures": ["annual-plan-churn", "customer-lifetime-value", "review-csat"],
+        "functions": ["finance", "marketing"],
         "triple": ("Fewer retention calls", "Renewal in one step", "Higher renewal rate"),
     },
-    "Two year": {
-        "description": "Long-contract customers (2.8% churn in the month), the most valuable per head.",
-        "who": "Established households on long contracts.",
-        "expectations": "Things keep working; problems are fixed before they notice.",
-        "outcomes": "No outage lasts more than four hours",
+    "Two-year subscribers": {
+        "data_category": "Two year",
+        "description": "Long-plan subscribers (2.8% of them left within the year), the most valuable per head.",
+        "who": "Loyal customers whose wardrobe the stylists know well.",
+        "expectations": "Quality that lasts and items that match the photos.",
+        "outcomes": "Every item kept is still worn after a season",
         "needs": [],
-        "moments": [("Outage", "Fault found and fixed, customer told proactively", ["network-operations", "it"])],
-        "measures": ["customer-lifetime-value"],
-        "functions": ["network-operations"],
-        "triple": ("Fewer fault calls", "Proactive notices", "Longer lifetime"),
+        "moments": [("Wear and wash", "Fabric keeps its shape and colour", ["procurement", "merchandising"])],
+        "measures": ["customer-lifetime-value", "knits-csat"],
+        "functions": ["procurement", "merchandising"],
+        "triple": ("Fewer quality complaints", "Items that last", "Longer lifetime"),
     },
 }
 
@@ -60,8 +73,8 @@ def load(*, stdout) -> None:
     created = 0
     for name, spec in CANVASES.items():
         category, _ = CustomerCategory.objects.get_or_create(
-            slug=name.lower().replace(" ", "-"),
-            defaults={"name": name, "description": spec["description"], "data_category": name},
+            slug=spec["data_category"].lower().replace(" ", "-"),
+            defaults={"name": name, "description": spec["description"], "data_category": spec["data_category"]},
         )
         if Canvas.objects.filter(category=category).exists():
             continue  # written already (perhaps changed since): leave it

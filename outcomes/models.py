@@ -108,3 +108,65 @@ class MomentOfTruth(models.Model):
 
     def __str__(self) -> str:
         return self.stage
+
+
+class LedgerSettings(models.Model):
+    """The value ledger's settings: the currency its money is in and the discount rate of lifetime value."""
+
+    currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217 code, e.g. EUR, GBP, USD.")
+    discount_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        help_text="Annual discount rate of customer lifetime value, in % (0: undiscounted).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = ConfigHistory()
+
+    class Meta:
+        verbose_name_plural = "ledger settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="ledger_settings_single_row")]
+
+    def __str__(self) -> str:
+        return f"Ledger in {self.currency}"
+
+
+class ContactCost(models.Model):
+    """What one customer contact costs on a channel (phone, chat, email...): failure demand is priced with it.
+    The channel "" is the cost of any channel without its own."""
+
+    channel = models.CharField(max_length=100, unique=True, blank=True)
+    cost_per_contact = models.DecimalField(max_digits=10, decimal_places=2)
+    history = ConfigHistory()
+
+    class Meta:
+        ordering = ["channel"]
+        constraints = [models.CheckConstraint(condition=Q(cost_per_contact__gte=0), name="contact_cost_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.channel or 'any other channel'}: {self.cost_per_contact}"
+
+
+class BusinessCase(models.Model):
+    """An issue's money: revenue at risk, excess churn, expected loss, failure demand and, once verified,
+    the value its fix realised. Computed from the data and kept current; ``figures`` holds every figure
+    with its inputs, formula and interval, the columns the ledger adds up."""
+
+    issue = models.OneToOneField("rootcause.Issue", on_delete=models.CASCADE, related_name="business_case")
+    figures = models.JSONField(default=dict)
+    affected_customers = models.IntegerField(default=0)
+    revenue_at_risk = models.FloatField(null=True, blank=True)
+    expected_loss = models.FloatField(null=True, blank=True)
+    failure_cost = models.FloatField(null=True, blank=True)
+    value_at_risk = models.FloatField(null=True, blank=True, help_text="Expected annual loss + failure demand.")
+    value_realised = models.FloatField(null=True, blank=True)
+    realised_low = models.FloatField(null=True, blank=True)
+    realised_high = models.FloatField(null=True, blank=True)
+    by_category = models.JSONField(default=dict, blank=True, help_text="Affected customers and revenue per category.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-issue_id"]
+
+    def __str__(self) -> str:
+        return f"Business case of issue {self.issue_id}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, F, Prefetch, Q, Sum
 
 from cxgov.models import Function
 from metrics import selectors as metric_selectors
@@ -115,3 +115,282 @@ def function_line_of_sight(*, function: Function) -> list[Canvas]:
     )
     _attach_issues(canvases, function_id=function.pk)
     return canvases
+
+
+# --- The value ledger ------------------------------------------------------------------------------
+
+LEDGER_TOP_ISSUES = 50
+
+
+def ledger_settings() -> dict:
+    """The ledger's currency, discount rate and costs per contact (two queries)."""
+    from outcomes.models import ContactCost, LedgerSettings
+
+    row = LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1)
+    return {"settings": row, "costs": list(ContactCost.objects.order_by("channel"))}
+
+
+def _quarter(year: int | None, quarter: int | None) -> str:
+    return f"{year}-Q{quarter}" if year else "—"
+
+
+def ledger() -> dict:
+    """Value delivered (what verified fixes realised) and value at risk (what open issues' problems cost a
+    year), in total, by quarter, by owning function (non-customer-facing first) and by decision point,
+    with the issues that weigh most. A fixed number of queries, whatever the number of issues."""
+    from django.db.models.functions import ExtractQuarter, ExtractYear
+
+    from outcomes.models import BusinessCase
+    from rootcause.models import CLOSED_STATES
+
+    cases = BusinessCase.objects.order_by()
+    open_q = ~Q(issue__state__in=CLOSED_STATES)
+    delivered_q = Q(value_realised__isnull=False)
+    sums = {
+        "delivered": Sum("value_realised", filter=delivered_q),
+        "delivered_low": Sum("realised_low", filter=delivered_q),
+        "delivered_high": Sum("realised_high", filter=delivered_q),
+        "at_risk": Sum("value_at_risk", filter=open_q),
+        "revenue_at_risk": Sum("revenue_at_risk", filter=open_q),
+        "failure_cost": Sum("failure_cost", filter=open_q),
+        "verified": Count("pk", filter=delivered_q),
+        "open": Count("pk", filter=open_q),
+        "open_unknown": Count("pk", filter=open_q & Q(value_at_risk__isnull=True)),
+    }
+    totals = cases.aggregate(**sums)
+    delivered_by_quarter = {
+        _quarter(r["y"], r["q"]): r
+        for r in cases.filter(delivered_q)
+        .annotate(y=ExtractYear("issue__verified_at"), q=ExtractQuarter("issue__verified_at"))
+        .values("y", "q")
+        .annotate(delivered=Sum("value_realised"), low=Sum("realised_low"), high=Sum("realised_high"), n=Count("pk"))
+    }
+    risk_by_quarter = {
+        _quarter(r["y"], r["q"]): r
+        for r in cases.filter(open_q)
+        .annotate(y=ExtractYear("issue__created_at"), q=ExtractQuarter("issue__created_at"))
+        .values("y", "q")
+        .annotate(at_risk=Sum("value_at_risk"), n=Count("pk"))
+    }
+    quarters = [
+        {
+            "quarter": key,
+            "delivered": delivered_by_quarter.get(key, {}).get("delivered"),
+            "delivered_low": delivered_by_quarter.get(key, {}).get("low"),
+            "delivered_high": delivered_by_quarter.get(key, {}).get("high"),
+            "verified": delivered_by_quarter.get(key, {}).get("n", 0),
+            "at_risk": risk_by_quarter.get(key, {}).get("at_risk"),
+            "opened": risk_by_quarter.get(key, {}).get("n", 0),
+        }
+        for key in sorted(set(delivered_by_quarter) | set(risk_by_quarter), reverse=True)
+    ]
+    functions = list(
+        cases.values("issue__function_id", "issue__function__name", "issue__function__customer_facing")
+        .annotate(**sums)
+        .order_by("issue__function__customer_facing", "issue__function__name")
+    )
+    by_function = [
+        {
+            "function_id": r["issue__function_id"],
+            "function": r["issue__function__name"],
+            "customer_facing": r["issue__function__customer_facing"],
+            **{k: r[k] for k in ("delivered", "delivered_low", "delivered_high", "at_risk", "verified", "open")},
+        }
+        for r in functions
+    ]
+    # Unowned issues last, then non-customer-facing functions before customer-facing ones.
+    by_function.sort(key=lambda r: (r["function_id"] is None, bool(r["customer_facing"]), r["function"] or ""))
+    shares = {}
+    for kind in ("delivered", "at_risk"):
+        owned = [r for r in by_function if r["function_id"] is not None and r[kind]]
+        total = sum(r[kind] for r in owned)
+        ncf = sum(r[kind] for r in owned if not r["customer_facing"])
+        shares[kind] = ncf / total * 100 if total > 0 else None
+    by_decision_point = list(
+        cases.filter(issue__decision_point__isnull=False)
+        .values(
+            "issue__decision_point_id",
+            "issue__decision_point__rule",
+            "issue__decision_point__kind",
+            "issue__decision_point__workflow__name",
+            "issue__decision_point__workflow__function__name",
+            "issue__decision_point__workflow__function__customer_facing",
+        )
+        .annotate(**sums)
+        .order_by("issue__decision_point__rule")
+    )
+    by_decision_point.sort(key=lambda r: -((r["delivered"] or 0) + (r["at_risk"] or 0)))
+    top = list(
+        BusinessCase.objects.select_related("issue", "issue__function", "issue__decision_point").order_by(
+            F("value_at_risk").desc(nulls_last=True), F("value_realised").desc(nulls_last=True), "-issue_id"
+        )[:LEDGER_TOP_ISSUES]
+    )
+    return {
+        **ledger_settings(),
+        "totals": totals,
+        "ncf_share": shares,
+        "quarters": quarters,
+        "by_function": by_function,
+        "by_decision_point": by_decision_point,
+        "top": top,
+    }
+
+
+def ledger_headline() -> dict:
+    """The ledger's headline numbers for the home page and the digest (two queries)."""
+    from outcomes.models import BusinessCase
+    from rootcause.models import CLOSED_STATES
+
+    open_q = ~Q(issue__state__in=CLOSED_STATES)
+    totals = BusinessCase.objects.aggregate(
+        delivered=Sum("value_realised"),
+        delivered_low=Sum("realised_low"),
+        delivered_high=Sum("realised_high"),
+        verified=Count("pk", filter=Q(value_realised__isnull=False)),
+        at_risk=Sum("value_at_risk", filter=open_q),
+        open=Count("pk", filter=open_q),
+        open_unknown=Count("pk", filter=open_q & Q(value_at_risk__isnull=True)),
+    )
+    return totals | {"currency": ledger_settings_currency()}
+
+
+def ledger_settings_currency() -> str:
+    from outcomes.models import LedgerSettings
+
+    return LedgerSettings.objects.filter(pk=1).values_list("currency", flat=True).first() or "EUR"
+
+
+def export_rows():
+    """Every issue's business case, one row each, for CSV and XLSX (values only: the exports guard formulas)."""
+    from outcomes.models import BusinessCase
+
+    yield [
+        "Issue",
+        "Title",
+        "State",
+        "Owning function",
+        "Customer-facing",
+        "Decision point",
+        "Opened",
+        "Verified",
+        "Verdict",
+        "Affected customers",
+        "Revenue at risk (a year)",
+        "Excess churn",
+        "Excess churn, 95% low",
+        "Excess churn, 95% high",
+        "Expected annual loss",
+        "Cost of failure demand (a year)",
+        "Value at risk (a year)",
+        "Value realised",
+        "Value realised, 95% low",
+        "Value realised, 95% high",
+        "Currency",
+        "Not enough data",
+    ]
+    rows = (
+        BusinessCase.objects.order_by("issue_id")
+        .values_list(
+            "issue_id",
+            "issue__title",
+            "issue__state",
+            "issue__function__name",
+            "issue__function__customer_facing",
+            "issue__decision_point__rule",
+            "issue__created_at",
+            "issue__verified_at",
+            "issue__verdict",
+            "affected_customers",
+            "revenue_at_risk",
+            "figures",
+            "expected_loss",
+            "failure_cost",
+            "value_at_risk",
+            "value_realised",
+            "realised_low",
+            "realised_high",
+        )
+        .iterator(chunk_size=2000)
+    )
+    for row in rows:
+        (pk, title, state, function, facing, rule, opened, verified, verdict, affected, revenue, figures, *money) = row
+        excess = figures.get("excess_churn", {})
+        unknown = "; ".join(
+            f"{name.replace('_', ' ')}: {f.get('note')}"
+            for name, f in figures.items()
+            if isinstance(f, dict) and f.get("value") is None and f.get("note")
+        )
+        yield [
+            pk,
+            title,
+            state,
+            function or "",
+            "" if function is None else ("yes" if facing else "no"),
+            rule or "",
+            opened.date().isoformat() if opened else "",
+            verified.date().isoformat() if verified else "",
+            verdict,
+            affected,
+            revenue,
+            excess.get("value"),
+            excess.get("low"),
+            excess.get("high"),
+            *money,
+            figures.get("currency", ""),
+            unknown,
+        ]
+
+
+def triple_crown(*, data_category: str) -> dict:
+    """A customer category's triple crown from the ledger's numbers: cost to serve (the cost-to-serve
+    metric's latest value, and the failure demand its customers' problems cause), service (open issues
+    its customers raised, fixes verified) and revenue (revenue at risk, expected loss, value delivered).
+    Money of an issue is apportioned by the category's share of the issue's affected customers. Three
+    queries, whatever the number of issues."""
+    from metrics.models import MetricValue
+    from outcomes.models import BusinessCase
+    from rootcause.models import CLOSED_STATES
+
+    crown = {
+        "currency": ledger_settings_currency(),
+        "customers": 0,
+        "open_issues": 0,
+        "verified": 0,
+        "failure_cost": None,
+        "revenue_at_risk": None,
+        "expected_loss": None,
+        "delivered": None,
+        "cost_to_serve": None,
+    }
+
+    def add(key, amount):
+        if amount is not None:
+            crown[key] = (crown[key] or 0.0) + amount
+
+    rows = BusinessCase.objects.values_list(
+        "by_category", "affected_customers", "failure_cost", "expected_loss", "value_realised", "issue__state"
+    )
+    for by_category, affected, failure, loss, realised, state in rows:
+        mine = (by_category or {}).get(data_category)
+        if not mine or not affected:
+            continue
+        share = mine["customers"] / affected
+        if state in CLOSED_STATES:
+            if realised is not None:
+                crown["verified"] += 1
+                add("delivered", realised * share)
+            continue
+        crown["open_issues"] += 1
+        crown["customers"] += mine["customers"]
+        add("revenue_at_risk", mine["annual_revenue"])
+        add("expected_loss", None if loss is None else loss * share)
+        add("failure_cost", None if failure is None else failure * share)
+    latest = (
+        MetricValue.objects.filter(metric__calculator="cost_to_serve", metric__active=True, segment="")
+        .select_related("metric")
+        .order_by("-period_start", "metric__name")
+        .first()
+    )
+    if latest is not None:
+        crown["cost_to_serve"] = {"value": latest.value, "period": latest.period_start, "metric": latest.metric}
+    return crown

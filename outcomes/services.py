@@ -8,12 +8,21 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cxgov.lib import permissions
+from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
-from cxgov.models import Raci
+from cxgov.models import PendingTask, Raci
 from cxgov.services import accountability_link, accountability_unlink
-from outcomes.models import Canvas, CanvasState, CustomerCategory, MomentOfTruth, Need
+from outcomes.models import (
+    BusinessCase,
+    Canvas,
+    CanvasState,
+    ContactCost,
+    CustomerCategory,
+    LedgerSettings,
+    MomentOfTruth,
+    Need,
+)
 
 CANVAS_TEXT_FIELDS = ["who", "expectations", "outcomes", "cost_to_serve", "service", "revenue"]
 
@@ -134,3 +143,106 @@ def canvas_retire(*, user, canvas: Canvas) -> Canvas:
     Canvas.objects.filter(pk=canvas.pk).update(state=CanvasState.RETIRED)
     canvas.refresh_from_db()
     return canvas
+
+
+# --- The value ledger: costs, settings and each issue's business case --------------------------------
+
+
+def _require_cost_setter(user) -> None:
+    if not permissions.can_set_ledger_costs(user):
+        raise PermissionDenied("Only the CX team and administrators set the ledger's costs.")
+
+
+@transaction.atomic
+def ledger_settings_save(*, user, currency: str, discount_rate) -> LedgerSettings:
+    """Set the ledger's currency and the discount rate of lifetime value; business cases are recomputed."""
+    from decimal import Decimal, InvalidOperation
+
+    _require_cost_setter(user)
+    row = LedgerSettings.objects.select_for_update().filter(pk=1).first() or LedgerSettings(pk=1)
+    code = (currency or "").strip().upper()
+    errors = {}
+    if len(code) != 3 or not code.isalpha():
+        errors["currency"] = "Give the currency as its three-letter code, e.g. EUR, GBP or USD."
+    try:
+        rate = Decimal(str(discount_rate))
+    except (InvalidOperation, ValueError):
+        rate = None
+    if rate is None or not rate.is_finite() or not Decimal(0) <= rate < Decimal(100):
+        errors["discount_rate"] = "The discount rate is a percentage from 0 to 99.99 a year."
+    if errors:
+        raise ValidationError(errors)
+    row.currency, row.discount_rate = code, rate.quantize(Decimal("0.01"))
+    row.full_clean()
+    record_as(row, user).save()
+    business_cases_queue()
+    return row
+
+
+@transaction.atomic
+def contact_cost_save(*, user, channel: str, cost_per_contact) -> ContactCost:
+    """Set what one contact costs on a channel ("" is any channel without its own cost)."""
+    from decimal import Decimal, InvalidOperation
+
+    _require_cost_setter(user)
+    channel = (channel or "").strip()
+    try:
+        cost = Decimal(str(cost_per_contact))
+    except (InvalidOperation, ValueError):
+        cost = None
+    if cost is None or not cost.is_finite() or cost < 0 or cost >= Decimal("1e8"):
+        raise ValidationError({"cost_per_contact": "Give the cost of one contact as a number from 0 up."})
+    if len(channel) > 100:
+        raise ValidationError({"channel": "A channel's name has at most 100 characters."})
+    row = ContactCost.objects.filter(channel=channel).first() or ContactCost(channel=channel)
+    row.cost_per_contact = cost.quantize(Decimal("0.01"))
+    row.full_clean()
+    record_as(row, user).save()
+    business_cases_queue()
+    return row
+
+
+@transaction.atomic
+def contact_cost_delete(*, user, cost: ContactCost) -> None:
+    _require_cost_setter(user)
+    record_as(cost, user).delete()
+    business_cases_queue()
+
+
+def business_case_refresh(*, issue_id: int, context=None) -> BusinessCase | None:
+    """Compute an issue's business case from the data and store it (upserted on the issue: running it
+    twice, or two workers at once, leaves one current case). None when the issue is gone."""
+    from outcomes import ledger
+    from rootcause.models import Issue
+
+    issue = Issue.objects.select_related("metric").filter(pk=issue_id).first()
+    if issue is None:
+        return None
+    result = ledger.compute(issue, context or ledger.load_context())
+    case, _ = BusinessCase.objects.update_or_create(issue=issue, defaults=result | {"computed_at": timezone.now()})
+    return case
+
+
+def business_cases_refresh() -> int:
+    """Recompute every issue's business case (the data changed, or the hourly schedule): the
+    customers, settings and costs are read once for all of them."""
+    from outcomes import ledger
+    from rootcause.models import Issue
+
+    context = ledger.load_context()
+    count = 0
+    for pk in Issue.objects.order_by("pk").values_list("pk", flat=True):
+        if business_case_refresh(issue_id=pk, context=context) is not None:
+            count += 1
+    return count
+
+
+def business_case_queue(*, issue_id: int) -> None:
+    """Recompute one issue's business case after the current transaction commits."""
+    dispatch.enqueue("outcomes.refresh_business_case", {"issue_id": issue_id})
+
+
+def business_cases_queue() -> None:
+    """Recompute every business case after the current transaction commits (one waiting run is enough)."""
+    if not PendingTask.objects.filter(task="outcomes.refresh_business_cases").exists():
+        dispatch.enqueue("outcomes.refresh_business_cases")

@@ -35,6 +35,7 @@ def canvas_detail(request, slug):
             "versions": versions,
             "draft": next((v for v in versions if v.state == CanvasState.DRAFT), None),
             "can_write": permissions.can_write_canvases(request.user),
+            "crown": selectors.triple_crown(data_category=category.data_category) if category.data_category else None,
         },
     )
 

@@ -2,13 +2,19 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxgov.lib import permissions
 from ownership import selectors
 from ownership.forms import STATE_CHOICES
-from ownership.serializers import OwnershipMapSerializer, ScorecardSerializer
+from ownership.serializers import (
+    BusinessCaseSerializer,
+    LedgerSerializer,
+    OwnershipMapSerializer,
+    ScorecardSerializer,
+)
 
 MAX_ID = 2**63 - 1  # larger ids are refused with a 400, not sent to the database
 
@@ -117,3 +123,70 @@ class ScorecardView(APIView):
                 "average_days_in_state": {row["state"]: row["days"] for row in card["state_days"]},
             }
         )
+
+
+class LedgerView(APIView):
+    """The value ledger: value delivered by verified fixes and value at risk in open issues, in total,
+    by quarter, by owning function (non-customer-facing first) and by decision point, with the
+    currency and costs it uses. Money is in ``currency``; null means not enough data."""
+
+    @extend_schema(responses={200: LedgerSerializer})
+    def get(self, request):
+        from outcomes import selectors as outcome_selectors
+
+        data = outcome_selectors.ledger()
+        return Response(
+            {
+                "currency": data["settings"].currency,
+                "discount_rate": data["settings"].discount_rate,
+                "contact_costs": [
+                    {"channel": c.channel, "cost_per_contact": c.cost_per_contact} for c in data["costs"]
+                ],
+                "totals": data["totals"],
+                "ncf_share": data["ncf_share"],
+                "quarters": data["quarters"],
+                "by_function": data["by_function"],
+                "by_decision_point": [
+                    {
+                        "id": r["issue__decision_point_id"],
+                        "rule": r["issue__decision_point__rule"],
+                        "kind": r["issue__decision_point__kind"],
+                        "workflow": r["issue__decision_point__workflow__name"],
+                        "function": r["issue__decision_point__workflow__function__name"],
+                        "delivered": r["delivered"],
+                        "at_risk": r["at_risk"],
+                    }
+                    for r in data["by_decision_point"]
+                ],
+            }
+        )
+
+
+class BusinessCaseQuerySerializer(serializers.Serializer):
+    issue = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+
+class BusinessCaseList(ListAPIView):
+    """Every issue's business case (``?issue=ID`` for one), most at stake first, each figure with its
+    inputs, formula and interval."""
+
+    serializer_class = BusinessCaseSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        from django.db.models import F
+
+        from outcomes.models import BusinessCase
+
+        cases = BusinessCase.objects.select_related("issue").order_by(
+            F("value_at_risk").desc(nulls_last=True), "-issue_id"
+        )
+        query = BusinessCaseQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data.get("issue"):
+            cases = cases.filter(issue_id=query.validated_data["issue"])
+        return cases
+
+    @extend_schema(parameters=[BusinessCaseQuerySerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal
 
 from django import forms
 
@@ -105,3 +106,20 @@ class AssignForm(forms.Form):
         if person is None:
             raise forms.ValidationError(f"There is no active person called “{value}”.")
         return person
+
+
+class LedgerSettingsForm(forms.Form):
+    currency = forms.CharField(max_length=3, help_text="Three-letter code, e.g. EUR, GBP, USD.")
+    discount_rate = forms.DecimalField(
+        min_value=0,
+        max_value=Decimal("99.99"),
+        decimal_places=2,
+        help_text="Annual discount rate of lifetime value, %.",
+    )
+
+
+class ContactCostForm(forms.Form):
+    channel = forms.CharField(
+        max_length=100, required=False, help_text="As the data names it (phone, chat, email); blank: any other channel."
+    )
+    cost_per_contact = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2)

@@ -32,6 +32,7 @@ from django.db.models.functions import Cast, Coalesce, Lag, Lead, RowNumber
 from django.utils import timezone
 
 from cxgov.lib import permissions
+from cxgov.lib.money import money_header
 from cxgov.models import Accountability, Function, User
 from metrics import selectors as metric_selectors
 from metrics.models import SurveyResponse
@@ -264,7 +265,7 @@ def export_rows(*, filters: MapFilters) -> Iterable[list]:
         "Key driver",
         "Sub-theme",
         "Decision point",
-        "Revenue at risk (annual)",
+        money_header("Revenue at risk (annual)"),
         "Open action items",
         "Overdue action items",
         "Blocked action items",
@@ -637,6 +638,12 @@ def triage(*, page_number: str | int | None = 1) -> dict:
 EXEC_TOP_FUNCTIONS = 10
 
 
+def ledger_headline() -> dict:
+    from outcomes.selectors import ledger_headline as headline
+
+    return headline()
+
+
 def executive() -> dict:
     """For stakeholders: the North Star trend, the vital few and who owns them, open issues by owning
     function (customer-facing or not), the effectiveness of closed issues, and business impact."""
@@ -680,4 +687,5 @@ def executive() -> dict:
         "effectiveness": effectiveness,
         "closed_total": closed_total,
         "impact": metric_selectors.business_impact(),
+        "ledger": ledger_headline(),
     }

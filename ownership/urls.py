@@ -14,4 +14,7 @@ urlpatterns = [
     path("triage/", views.triage, name="triage"),
     path("triage/assign/", views.triage_assign, name="triage-assign"),
     path("executive/", views.executive, name="executive"),
+    path("ledger/", views.ledger, name="ledger"),
+    path("ledger/export.<str:fmt>", views.ledger_export, name="ledger-export"),
+    path("ledger/costs/", views.ledger_costs, name="ledger-costs"),
 ]

@@ -153,3 +153,74 @@ def triage_assign(request):
 
 def executive(request):
     return render(request, "ownership/executive.html", selectors.executive())
+
+
+# --- The value ledger ------------------------------------------------------------------------------
+
+
+def ledger(request):
+    from outcomes import selectors as outcome_selectors
+
+    return render(request, "ownership/ledger.html", outcome_selectors.ledger())
+
+
+@require_GET
+def ledger_export(request, fmt):
+    from outcomes import selectors as outcome_selectors
+
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("Export as csv or xlsx.")
+    name = f"value-ledger-{timezone.localdate():%Y-%m-%d}.{fmt}"
+    rows = outcome_selectors.export_rows()
+    if fmt == "csv":
+        return exports.csv_response(rows, name)
+    return exports.xlsx_response(rows, name, title="Value ledger")
+
+
+def ledger_costs(request):
+    """The ledger's currency, discount rate and cost per contact of each channel: everyone reads them,
+    the CX team and administrators change them (the business cases are then recomputed)."""
+    from outcomes import selectors as outcome_selectors
+    from outcomes import services as outcome_services
+    from outcomes.models import ContactCost
+    from ownership.forms import ContactCostForm, LedgerSettingsForm
+
+    current = outcome_selectors.ledger_settings()
+    settings_form = LedgerSettingsForm(
+        initial={"currency": current["settings"].currency, "discount_rate": current["settings"].discount_rate}
+    )
+    cost_form = ContactCostForm()
+    if request.method == "POST":
+        if not permissions.can_set_ledger_costs(request.user):
+            raise PermissionDenied("Only the CX team and administrators set the ledger's costs.")
+        action = request.POST.get("action")
+        try:
+            if action == "settings":
+                settings_form = LedgerSettingsForm(request.POST)
+                if settings_form.is_valid():
+                    outcome_services.ledger_settings_save(user=request.user, **settings_form.cleaned_data)
+                    messages.success(request, "Ledger settings saved; the business cases are being recomputed.")
+                    return redirect("ownership:ledger-costs")
+            elif action == "delete":
+                cost_id = request.POST.get("cost", "")
+                if not cost_id.isdigit() or len(cost_id) > 18:
+                    raise Http404("No such cost.")
+                cost = get_object_or_404(ContactCost, pk=int(cost_id))
+                outcome_services.contact_cost_delete(user=request.user, cost=cost)
+                messages.success(request, "Cost removed; the business cases are being recomputed.")
+                return redirect("ownership:ledger-costs")
+            else:
+                cost_form = ContactCostForm(request.POST)
+                if cost_form.is_valid():
+                    outcome_services.contact_cost_save(user=request.user, **cost_form.cleaned_data)
+                    messages.success(request, "Cost saved; the business cases are being recomputed.")
+                    return redirect("ownership:ledger-costs")
+        except ValidationError as exc:
+            form = settings_form if action == "settings" else cost_form
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+    return render(
+        request,
+        "ownership/ledger_costs.html",
+        {**current, "settings_form": settings_form, "cost_form": cost_form},
+    )

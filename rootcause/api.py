@@ -1,14 +1,16 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxgov.filters import FilterSet, StrictBooleanFilter
 from cxgov.lib.api import ReadBackMixin
-from cxgov.lib.permissions import TagCommentsPermission
+from cxgov.lib.forms import positive_id
+from cxgov.lib.permissions import EditTaxonomyPermission, TagCommentsPermission
 from rootcause import selectors, services
-from rootcause.models import CLOSED_STATES, ActionItem, CommentTag, Issue, KeyDriver, Workflow
+from rootcause.models import CLOSED_STATES, ActionItem, CommentTag, Issue, KeyDriver, TextModel, Workflow
 from rootcause.serializers import (
     ActionItemHistorySerializer,
     ActionItemSerializer,
@@ -22,6 +24,10 @@ from rootcause.serializers import (
     KeyDriverSerializer,
     ParetoQuerySerializer,
     ParetoSerializer,
+    ReviewLabelSerializer,
+    ReviewTagSerializer,
+    TextModelSerializer,
+    TrainSerializer,
     TransitionSerializer,
     WhySerializer,
     WorkflowSerializer,
@@ -51,23 +57,30 @@ class ParetoView(APIView):
         query = ParetoQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        analysis = selectors.pareto_analysis(
-            responses=selectors.responses_for(
-                start=data.get("start"),
-                end=data.get("end"),
-                source=data["source"],
-                segment=data["segment"],
-                product=data["product"],
-                dissatisfied_only=data["dissatisfied_only"],
-            ),
+        filters = {
+            "start": data.get("start"),
+            "end": data.get("end"),
+            "source": data["source"],
+            "segment": data["segment"],
+            "product": data["product"],
+            "dissatisfied_only": data["dissatisfied_only"],
+        }
+        analysis = selectors.pareto_cached(
+            filters={name: value for name, value in filters.items() if value},
             weight_by_revenue=data["weight_by_revenue"],
             cutoff=data["cutoff"],
         )
+        corrected = analysis["corrected"]
         return Response(
             {
                 "comments": analysis["comments"],
                 "tagged": analysis["tagged"],
                 "cutoff": analysis["cutoff"],
+                "corrected": corrected is not None,
+                "corrected_total": corrected["total"] if corrected else None,
+                "models": [{"driver": m.driver.slug, "version": m.version} for m in corrected["models"]]
+                if corrected
+                else [],
                 "rows": [
                     {
                         "sub_theme": item["theme"].slug,
@@ -76,6 +89,9 @@ class ParetoView(APIView):
                         "share": round(item["row"].share, 3),
                         "cumulative": round(item["row"].cumulative, 3),
                         "vital": item["row"].vital,
+                        # Where a model is on: share is corrected, with its interval, and the raw count.
+                        "raw_count": item["raw"].value if corrected else item["row"].value,
+                        "interval": [round(item["low"], 3), round(item["high"], 3)] if corrected else None,
                         "samples": [s["comment"] for s in item["samples"]],
                     }
                     for item in analysis["rows"]
@@ -245,3 +261,63 @@ class BulkTagJobViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = selectors.bulk_tag_jobs()
     serializer_class = BulkTagJobSerializer
     filter_backends = []
+
+
+class TextModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Key drivers' text models with their held-out evaluation. The CX team and administrators train
+    a new version (``POST …/train/`` with the driver's slug: a background job, its progress on the
+    model) and switch one on or off (``POST …/{id}/activate/``, ``…/deactivate/``)."""
+
+    queryset = TextModel.objects.select_related("driver").order_by("driver__name", "-version")
+    serializer_class = TextModelSerializer
+    filterset_fields = ["driver", "status"]
+    permission_classes = [EditTaxonomyPermission]
+
+    @extend_schema(request=TrainSerializer, responses={202: TextModelSerializer})
+    @action(detail=False, methods=["post"])
+    def train(self, request):
+        body = TrainSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        model = services.model_train_start(user=request.user, driver=body.validated_data["driver"])
+        return Response(TextModelSerializer(model).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: TextModelSerializer})
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        model = services.model_activate(user=request.user, model=self.get_object())
+        return Response(TextModelSerializer(model).data)
+
+    @extend_schema(request=None, responses={200: TextModelSerializer})
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        model = services.model_deactivate(user=request.user, model=self.get_object())
+        return Response(TextModelSerializer(model).data)
+
+
+class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The switched-on models' tags below the review threshold, least sure first (``?driver=`` a
+    key driver's id). ``POST …/{id}/label/`` with a sub-theme accepts or corrects one: the CX team's
+    label (origin manual), which the next model learns from."""
+
+    serializer_class = ReviewTagSerializer
+    permission_classes = [TagCommentsPermission]
+    filter_backends = []  # the queue's order is its point: least sure first
+
+    def get_queryset(self):
+        driver = None
+        if self.action == "list" and self.request.query_params.get("driver"):
+            driver = KeyDriver.objects.filter(pk=positive_id(self.request.query_params["driver"]) or 0).first()
+            if driver is None:
+                raise ValidationError({"driver": "No key driver has this id."})
+        # A tag taken off the queue by a label is no longer the model's; past the threshold it is read only.
+        return selectors.review_queue(driver=driver, below=None if self.action == "list" else 1.01)
+
+    @extend_schema(request=ReviewLabelSerializer, responses={200: CommentTagSerializer})
+    @action(detail=True, methods=["post"])
+    def label(self, request, pk=None):
+        body = ReviewLabelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tag = services.review_label(
+            user=request.user, tag=self.get_object(), sub_theme=body.validated_data["sub_theme"]
+        )
+        return Response(CommentTagSerializer(tag).data)

@@ -1,4 +1,5 @@
-"""A demo taxonomy for the review comments in ../shared/data/, owned by the telco's functions."""
+"""Loom & Thread's taxonomy for the review comments in ../shared/data/, its workflows and decision
+points, and issues at every stage (one verified fix among them, for the README's five-minute tour)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ TAXONOMY = {
             "Runs small",
             ["runs small", "too small", "size up", "sized up", "tight", "snug", "smaller than"],
             ["not tight", "not too small"],
-            "product",
+            "sizing-product",
         ),
         (
             "Runs large",
@@ -36,13 +37,13 @@ TAXONOMY = {
                 "oversized",
             ],
             [],
-            "product",
+            "sizing-product",
         ),
         (
             "Length and proportions",
             ["too long", "too short", "length", "petite", "tall", "hem*", "torso"],
             [],
-            "product",
+            "sizing-product",
         ),
         (
             "Fits well",
@@ -57,7 +58,7 @@ TAXONOMY = {
                 "perfect fit",
             ],
             [],
-            "product",
+            "sizing-product",
         ),
     ],
     "Fabric and quality": [
@@ -104,33 +105,43 @@ TAXONOMY = {
             "Love the style",
             ["love", "beautiful", "cute", "gorgeous", "pretty", "stunning", "compliments"],
             ["wanted to love", "really wanted", "unfortunately", "disappointed", "sadly", "returning", "sent it back"],
-            "marketing",
+            "merchandising",
         ),
     ],
     "Price and service": [
-        ("Price and value", ["price", "expensive", "sale", "worth", "pricey", "cost", "overpriced"], [], "finance"),
         (
-            "Returns and delivery",
-            ["return*", "exchange*", "shipping", "delivery", "arrived", "refund"],
+            "Price and value",
+            ["price", "expensive", "sale", "worth", "pricey", "cost", "overpriced"],
             [],
-            "logistics",
+            "merchandising",
         ),
+        ("Returns and refunds", ["return*", "exchange*", "refund*", "sent it back", "send it back"], [], "returns"),
+        ("Delivery", ["shipping", "delivery", "delivered", "arrived", "package"], [], "fulfilment"),
     ],
 }
 
 
 # function slug: (workflow, [(decision point rule, kind)])
 WORKFLOWS = {
+    "sizing-product": (
+        "Size chart approval",
+        [("New suppliers' size charts go live from their own measurements, without a fit sample", "operational")],
+    ),
+    "fulfilment": ("Box dispatch", [("Boxes packed after 14:00 wait for the next day's courier", "operational")]),
+    "returns": ("Refund approval", [("Refunds over $50 wait for a manager's approval", "operational")]),
     "billing": (
-        "Monthly invoice run",
-        [("Tariff changes apply from the next full month, so the first bill mixes two tariffs", "operational")],
+        "Monthly subscription charge",
+        [("Plan changes apply from the next full month, so the first charge mixes two plans", "operational")],
     ),
-    "logistics": ("Device dispatch", [("Orders after 14:00 wait for the next day's batch", "operational")]),
     "legal-compliance": (
-        "Contract summary",
-        [("Early-termination wording changes need a full legal review", "regulatory")],
+        "Subscription terms",
+        [("Cancellation wording changes need a full legal review", "regulatory")],
     ),
-    "product": ("Month-to-month pricing", [("Loyalty discounts only go to new contracts", "strategic")]),
+    "finance": ("Plan pricing", [("Loyalty discounts only go to new subscribers", "strategic")]),
+    "marketing": (
+        "Product photography",
+        [("Photos are retouched to one house colour profile, whatever the fabric", "operational")],
+    ),
 }
 
 
@@ -171,77 +182,202 @@ def load(*, stdout) -> None:
 
 
 # Issues at different stages: (title, fields, whys, action items). Dates sit in the demo's year of
-# review comments (to SNAPSHOT, 31 Oct 2026) and around today, so some items are overdue.
+# review comments (to SNAPSHOT, 31 Oct 2026) and around today, so some items are overdue. The first
+# is the five-minute tour's: a vital-few sub-theme traced to a decision point, fixed and verified.
 ISSUES = [
     (
-        "Deliveries arrive later than promised",
+        "Colours differ from the photos",
         {
-            "sub_theme": "returns-and-delivery",
-            "function": "logistics",
-            "owner": "logistics.lead",
+            "sub_theme": "colour-or-look-differs-from-photo",
+            "function": "marketing",
+            "owner": "marketing.lead",
             "priority": "high",
-            "target_quarter": "2026-Q4",
-            "decision_point": "Orders after 14:00 wait for the next day's batch",
-            "root_cause": "The dispatch batch closes at 14:00, so an evening order waits a full day before it moves.",
+            "target_quarter": "2026-Q1",
+            "decision_point": "Photos are retouched to one house colour profile, whatever the fabric",
+            "root_cause": "Every product photo is retouched to the same warm house profile, so muted and cool fabrics "
+            "look brighter online than they are; subscribers keep fewer items and say the colour is not as pictured.",
             "measure_kind": "share",
+            # Before the fix (done by the end of February 2026) and the four months after it.
             "baseline_start": date(2025, 11, 1),
-            "baseline_end": date(2026, 4, 30),
-            "check_start": date(2026, 5, 1),
-            "check_end": date(2026, 10, 31),
+            "baseline_end": date(2026, 2, 28),
+            "check_start": date(2026, 3, 1),
+            "check_end": date(2026, 6, 30),
         },
         [
             (
-                "Why do customers complain about delivery?",
-                "Parcels arrive a day after the promised date.",
+                "Why do subscribers say the item looks different from the photo?",
+                "The colour they receive is duller or cooler than the one they saw.",
                 "Review verbatims",
             ),
-            ("Why a day late?", "Evening orders leave the warehouse the next afternoon.", "Dispatch log sample"),
-            ("Why the next afternoon?", "The dispatch batch closes at 14:00.", "Warehouse rota"),
+            (
+                "Why does the photo show another colour?",
+                "The photo was retouched after the shoot.",
+                "Studio files of twenty items named in reviews",
+            ),
+            (
+                "Why was it retouched?",
+                "Every photo is graded to one warm house colour profile, whatever the fabric.",
+                "Photography style guide",
+            ),
+            (
+                "Why one profile for every fabric?",
+                "The style guide asks for a consistent look across the catalogue; nobody checks a photo against the "
+                "garment.",
+                "Product photography workflow",
+            ),
         ],
         [
-            ("Move the batch cut-off to 17:00", "done", date(2026, 4, 15), "", "logistics"),
-            ("Add a second courier pick-up at 18:00", "in_progress", date(2026, 12, 15), "", "logistics"),
             (
-                "Show the real dispatch day at checkout",
-                "blocked",
-                date(2026, 11, 10),
-                "Waiting for the web team",
-                "logistics",
+                "Grade photos to the garment under daylight, not to the house profile",
+                "done",
+                date(2026, 2, 13),
+                "",
+                "marketing",
+            ),
+            (
+                "Check every new photo against the garment before it goes live",
+                "done",
+                date(2026, 2, 27),
+                "",
+                "marketing",
+            ),
+            (
+                "Add a daylight close-up of the fabric to every product page",
+                "in_progress",
+                date(2026, 12, 18),
+                "",
+                "it",
             ),
         ],
     ),
     (
-        "First bills after a tariff change mix two tariffs",
+        "Items run small",
+        {
+            "sub_theme": "runs-small",
+            "function": "sizing-product",
+            "owner": "sizing.lead",
+            "priority": "high",
+            "target_quarter": "2026-Q1",
+            "decision_point": "New suppliers' size charts go live from their own measurements, without a fit sample",
+            "root_cause": "Size charts of new suppliers go live from the supplier's own table; nobody tries a sample "
+            "on a fit model, so a supplier whose sizes run a size small is sold as true to size.",
+            "measure_kind": "share",
+            # Before the fix (done by mid-February 2026) and after it, with a month to take effect.
+            "baseline_start": date(2025, 11, 1),
+            "baseline_end": date(2026, 1, 31),
+            "check_start": date(2026, 3, 1),
+            "check_end": date(2026, 10, 31),
+        },
+        [
+            (
+                "Why do subscribers say items run small?",
+                "They order their usual size and it is tight.",
+                "Review verbatims",
+            ),
+            (
+                "Why is their usual size tight?",
+                "Items from three new suppliers measure 2-3 cm smaller than our size chart.",
+                "Fit-model measurements of returned items",
+            ),
+            (
+                "Why does our size chart say otherwise?",
+                "The chart was published from the suppliers' own measurement tables.",
+                "Size chart approval log",
+            ),
+            (
+                "Why from their tables?",
+                "Approval does not require a fit sample for a new supplier.",
+                "Size chart approval workflow",
+            ),
+        ],
+        [
+            (
+                "Require a fit sample before a new supplier's size chart goes live",
+                "done",
+                date(2026, 4, 15),
+                "",
+                "sizing-product",
+            ),
+            (
+                "Re-measure the three suppliers' ranges and correct their charts",
+                "done",
+                date(2026, 4, 30),
+                "",
+                "sizing-product",
+            ),
+            (
+                'Add "runs small" notes to product pages where a range still differs',
+                "in_progress",
+                date(2026, 12, 15),
+                "",
+                "marketing",
+            ),
+        ],
+    ),
+    (
+        "Boxes arrive later than promised",
+        {
+            "sub_theme": "delivery",
+            "function": "fulfilment",
+            "owner": "fulfilment.lead",
+            "priority": "medium",
+            "target_quarter": "2026-Q4",
+            "decision_point": "Boxes packed after 14:00 wait for the next day's courier",
+            "root_cause": "The courier collects once a day at 14:00, so a box packed in the afternoon loses a day.",
+        },
+        [
+            ("Why do subscribers complain about delivery?", "Boxes arrive a day after the promised date.", "Reviews"),
+            ("Why a day late?", "Afternoon boxes leave the warehouse the next day.", "Dispatch log sample"),
+            ("Why the next day?", "The courier collects once a day, at 14:00.", "Courier contract"),
+        ],
+        [
+            ("Add a second courier collection at 18:00", "in_progress", date(2026, 12, 15), "", "fulfilment"),
+            (
+                "Show the real dispatch day in the subscriber's account",
+                "blocked",
+                date(2026, 11, 10),
+                "Waiting for the web team",
+                "it",
+            ),
+        ],
+    ),
+    (
+        "First charge after a plan change mixes two plans",
         {
             "metric": "Monthly churn rate",
             "function": "billing",
             "owner": "leader",
             "priority": "high",
             "target_quarter": "2027-Q1",
-            "decision_point": "Tariff changes apply from the next full month, so the first bill mixes two tariffs",
-            "root_cause": "The invoice run pro-rates the old tariff instead of switching on the change date.",
+            "decision_point": "Plan changes apply from the next full month, so the first charge mixes two plans",
+            "root_cause": "The charge run pro-rates the old plan instead of switching on the change date.",
         },
         [
             (
-                "Why do customers call about their first bill?",
-                "It shows charges they do not recognise.",
-                "Care call reasons",
+                "Why do subscribers contact us about their first charge after a plan change?",
+                "It shows amounts they do not recognise.",
+                "Care contact reasons",
             ),
-            ("Why unrecognised charges?", "The bill mixes the old and the new tariff.", "Invoice sample"),
+            ("Why unrecognised amounts?", "The charge mixes the old and the new plan.", "Charge sample"),
         ],
         [
-            ("Switch tariffs on the change date in the invoice run", "in_progress", date(2027, 1, 31), "", "billing"),
-            ("Explain a mixed first bill on the invoice", "open", date(2026, 11, 20), "", "billing"),
+            ("Switch plans on the change date in the charge run", "in_progress", date(2027, 1, 31), "", "billing"),
+            ("Explain a mixed first charge on the receipt", "open", date(2026, 11, 20), "", "billing"),
         ],
     ),
     (
-        "Items run small",
-        {"sub_theme": "runs-small", "function": "product", "priority": "medium", "target_quarter": "2027-Q1"},
-        [("Why do customers say items run small?", "Sizes differ between collections.", "")],
+        "Refunds for returned items take too long",
+        {
+            "sub_theme": "returns-and-refunds",
+            "function": "returns",
+            "priority": "medium",
+            "target_quarter": "2027-Q1",
+        },
+        [("Why do subscribers wait for refunds?", "Refunds over $50 wait for a manager's approval.", "")],
         [],
     ),
     (
-        "Month-to-month customers churn",
+        "Month-to-month subscribers cancel",
         {"metric": "Monthly churn rate", "priority": "critical", "target_quarter": "2027-Q1"},
         [],
         [],
@@ -277,7 +413,12 @@ def load_issues(*, stdout) -> None:
             item = services.action_item_save(
                 user=actor,
                 item=ActionItem(issue=issue),
-                fields={"title": item_title, "function": functions[slug], "owner": fields["owner"], "due_date": due},
+                fields={
+                    "title": item_title,
+                    "function": functions[slug],
+                    "owner": functions[slug].leader or fields["owner"],
+                    "due_date": due,
+                },
             )
             if status != "open":
                 services.action_item_update(

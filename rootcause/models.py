@@ -75,22 +75,44 @@ class TagOrigin(models.TextChoices):
     RULE = "rule", "Matching rule"
     MANUAL = "manual", "CX team"
     IMPORTED = "imported", "Imported label"
+    MODEL = "model", "Text model"
+
+
+# The origins a model learns from: people's labels, never rules or another model.
+LABEL_ORIGINS = (TagOrigin.MANUAL, TagOrigin.IMPORTED)
 
 
 class CommentTag(models.Model):
     """A sub-theme on a survey comment. Tags set or removed by hand (``origin`` manual) and tags
     from an imported label column (``imported``) are never changed by the rules; a removed one
-    stays as ``rejected`` so the rules do not add it back."""
+    stays as ``rejected`` so the rules do not add it back. A key driver's text model tags (origin
+    ``model``, with their probability and the model that made them) only the comments that carry
+    no manual, imported or rule tag of that driver."""
 
     response = models.ForeignKey("metrics.SurveyResponse", on_delete=models.CASCADE, related_name="tags")
     sub_theme = models.ForeignKey(SubTheme, on_delete=models.CASCADE, related_name="tags")
     origin = models.CharField(max_length=8, choices=TagOrigin.choices, default=TagOrigin.RULE)
     rejected = models.BooleanField(default=False)
     tagged_at = models.DateTimeField(auto_now=True)
+    probability = models.FloatField(null=True, blank=True, help_text="The text model's probability (model tags).")
+    model = models.ForeignKey(
+        "rootcause.TextModel", null=True, blank=True, on_delete=models.CASCADE, related_name="tags"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["response", "sub_theme"], name="comment_tag_unique")]
-        indexes = [models.Index(fields=["sub_theme", "rejected"])]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "sub_theme"], name="comment_tag_unique"),
+            models.CheckConstraint(
+                condition=Q(origin="model", model__isnull=False, probability__isnull=False)
+                | Q(~Q(origin="model"), model__isnull=True),
+                name="comment_tag_model_origin",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sub_theme", "rejected"]),
+            # The review queue: a model's least sure tags first.
+            models.Index(fields=["model", "probability"], name="comment_tag_review"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.response} → {self.sub_theme}"
@@ -474,3 +496,71 @@ class BulkTagJob(models.Model):
         if self.finished_at and not self.error:
             return 100
         return min(100, int(self.done * 100 / self.total)) if self.total else 0
+
+
+class ModelStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to train"
+    TRAINING = "training", "Training"
+    READY = "ready", "Trained: check its evaluation, then switch it on"
+    ACTIVE = "active", "Active: tags comments"
+    RETIRED = "retired", "Retired"
+    FAILED = "failed", "Failed"
+
+
+PENDING_MODEL_STATES = (ModelStatus.QUEUED, ModelStatus.TRAINING)
+
+
+class TextModel(models.Model):
+    """A version of a key driver's text classifier, trained on the comments people labelled (manual
+    and imported tags), with its held-out evaluation; one version per driver tags comments (active)."""
+
+    driver = models.ForeignKey(KeyDriver, on_delete=models.CASCADE, related_name="text_models")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=ModelStatus.choices, default=ModelStatus.QUEUED)
+    progress = models.FloatField(default=0.0, help_text="Training progress, 0 to 1.")
+    n_labels = models.PositiveIntegerField(default=0, help_text="Labelled comments it was trained on.")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Held-out evaluation per sub-theme.")
+    error = models.TextField(blank=True)
+    reason = models.CharField(max_length=200, blank=True, help_text="Why it was trained.")
+    tag_total = models.PositiveIntegerField(default=0, help_text="Comments to tag once switched on.")
+    tag_done = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        "cxgov.User", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    trained_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["driver__name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["driver", "version"], name="text_model_unique_version"),
+            # At most one version per driver tags comments, and at most one is being trained.
+            models.UniqueConstraint(
+                fields=["driver"], condition=Q(status="active"), name="text_model_one_active_per_driver"
+            ),
+            models.UniqueConstraint(
+                fields=["driver"], condition=Q(status__in=["queued", "training"]), name="text_model_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.driver.name} v{self.version}"
+
+    @property
+    def percent(self) -> int:
+        return int(round(self.progress * 100))
+
+    @property
+    def tag_percent(self) -> int:
+        return min(100, int(self.tag_done * 100 / self.tag_total)) if self.tag_total else 0
+
+
+class TextModelFile(models.Model):
+    """The fitted pipeline of a text model (joblib bytes), apart so that lists never load it."""
+
+    model = models.OneToOneField(TextModel, on_delete=models.CASCADE, primary_key=True, related_name="file")
+    data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"Pipeline of {self.model_id}"

@@ -3,35 +3,46 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from itertools import accumulate
 
 from django.db import connection
 from django.db.models import (
-    Case,
+    Aggregate,
     Count,
     DecimalField,
     Exists,
     F,
-    IntegerField,
     Max,
-    Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    TextField,
     Value,
-    When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 
+from cxgov.lib import heavy
 from metrics.models import Customer, SurveyResponse
-from rootcause.models import CommentTag, DecisionPoint, KeyDriver, ParetoSnapshot, SubTheme, Workflow
+from rootcause.models import (
+    LABEL_ORIGINS,
+    CommentTag,
+    DecisionPoint,
+    KeyDriver,
+    ModelStatus,
+    ParetoSnapshot,
+    SubTheme,
+    TagOrigin,
+    TextModel,
+    Workflow,
+)
 from rootcause.pareto import ParetoRow, pareto, ranked
+from rootcause.quantify import Estimate, acc_interval, multiclass_interval
 
 SAMPLES = 3
 
@@ -56,6 +67,17 @@ def untagged_comments() -> QuerySet[SurveyResponse]:
     )
 
 
+def _days(start: date | None, end: date | None) -> dict:
+    """Responses from the start of day ``start`` to the end of day ``end`` (in the current time
+    zone) as a range on ``responded_at`` that its index serves (``__date`` would cast every row)."""
+    bounds = {}
+    if start:
+        bounds["responded_at__gte"] = timezone.make_aware(datetime.combine(start, time.min))
+    if end:
+        bounds["responded_at__lt"] = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    return bounds
+
+
 def comments_matching(
     *,
     source: str = "",
@@ -69,15 +91,11 @@ def comments_matching(
 ) -> QuerySet[SurveyResponse]:
     """Comments for the comments page, the tags API and bulk tagging: from a source and segment,
     within dates, containing a text, carrying a sub-theme (with tags of an origin), or untagged."""
-    qs = SurveyResponse.objects.exclude(comment="")
+    qs = SurveyResponse.objects.exclude(comment="").filter(**_days(start, end))
     if source:
         qs = qs.filter(source=source)
     if segment:
         qs = qs.filter(segment=segment)
-    if start:
-        qs = qs.filter(responded_at__date__gte=start)
-    if end:
-        qs = qs.filter(responded_at__date__lte=end)
     if q:
         qs = qs.filter(comment__icontains=q)
     live = CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
@@ -132,11 +150,7 @@ def responses_for(
     dissatisfied_only: bool = False,
 ) -> QuerySet[SurveyResponse]:
     """The responses a Pareto analysis looks at."""
-    qs = SurveyResponse.objects.exclude(comment="")
-    if start:
-        qs = qs.filter(responded_at__date__gte=start)
-    if end:
-        qs = qs.filter(responded_at__date__lte=end)
+    qs = SurveyResponse.objects.exclude(comment="").filter(**_days(start, end))
     for name, value in (("source", source), ("segment", segment), ("channel", channel), ("product", product)):
         if value:
             qs = qs.filter(**{name: value})
@@ -153,81 +167,163 @@ def _revenue(customer_field: str) -> Subquery:
     return Subquery(found, output_field=DecimalField())
 
 
+def pareto_cached(*, filters: dict, weight_by_revenue: bool = False, cutoff: float = 80.0) -> dict:
+    """``pareto_analysis`` of ``responses_for(**filters)``, cached per filter and version of the
+    feedback data, computed in one of a few slots under a statement timeout (cxgov/lib/heavy.py):
+    raises ``heavy.AnalysisUnavailable`` when busy or too slow."""
+    return heavy.cached(
+        "pareto",
+        {"filters": filters, "weighted": weight_by_revenue, "cutoff": cutoff},
+        lambda: _pareto_with_correction(responses_for(**filters), weight_by_revenue, cutoff),
+    )
+
+
+def _pareto_with_correction(responses: QuerySet[SurveyResponse], weight_by_revenue: bool, cutoff: float) -> dict:
+    """The Pareto; where a text model is switched on, its shares and vital few corrected for the
+    model's errors (``analysis["corrected"]``, else None)."""
+    analysis = pareto_analysis(responses=responses, weight_by_revenue=weight_by_revenue, cutoff=cutoff)
+    analysis["corrected"] = pareto_corrected(analysis=analysis, responses=responses)
+    if analysis["corrected"]:
+        analysis["rows"] = analysis["corrected"]["rows"]
+    return analysis
+
+
+class _IdList(Aggregate):
+    """The values of a column over a group as one comma-separated text, in no particular order
+    (PostgreSQL ``STRING_AGG``, SQLite ``GROUP_CONCAT``)."""
+
+    function = "STRING_AGG"
+    output_field = TextField()
+
+    def __init__(self, expression, **extra):
+        super().__init__(Cast(expression, TextField()), Value(","), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
 def pareto_analysis(
     *, responses: QuerySet[SurveyResponse], weight_by_revenue: bool = False, cutoff: float = 80.0
 ) -> dict:
     """Comments per sub-theme (or their customers' monthly revenue), the Pareto rows, and sample
-    verbatims for each sub-theme: a fixed number of queries whatever the data.
+    verbatims for each sub-theme: a fixed number of queries whatever the data, each over the
+    comments the filter keeps (the cost follows the filter).
 
     Shares are of comments: a comment with several sub-themes counts in each of its rows, the total
     is the number of comments that carry a sub-theme, and the cumulative share counts each comment
-    once (the comments the top rows cover together), so the vital few cover the cut-off of comments."""
-    tags = CommentTag.objects.filter(rejected=False, response__in=responses.values("pk"))
-    if weight_by_revenue:
-        totals = tags.values("sub_theme").annotate(
-            v=Coalesce(Sum(_revenue("response__customer_id")), 0, output_field=DecimalField())
-        )
-    else:
-        totals = tags.values("sub_theme").annotate(v=Count("pk"))
-    values = {row["sub_theme"]: float(row["v"]) for row in totals.order_by()}
+    once (the comments the top rows cover together), so the vital few cover the cut-off of comments.
+
+    One GROUP BY gives every figure: how many of the filtered comments carry each combination of
+    sub-themes (and their weight); counts per sub-theme, the comments covered by each Pareto rank
+    and the totals all follow from those few combinations."""
+    combos, comments, latest = _combinations(responses, weight_by_revenue)
+    values: dict[int, float] = defaultdict(float)
+    for themes, (_, weight) in combos.items():
+        for pk in themes:
+            values[pk] += weight
     themes = {t.pk: t for t in SubTheme.objects.filter(pk__in=values).select_related("driver", "suggested_function")}
     labelled = {pk: (str(themes[pk]), v) for pk, v in values.items()}
     order = ranked(labelled)
-    per_rank, tagged, total = _coverage(responses, order, weight_by_revenue)
+    per_rank, tagged, total = _coverage(combos, order)
     covered = list(accumulate(per_rank.get(i, 0.0) for i in range(len(order))))
     rows: list[ParetoRow] = pareto(labelled, cutoff=cutoff, total=total, covered=covered)
     samples = defaultdict(list)
-    for theme_id, _, comment, score, scale in sorted(_samples(tags, list(values)), key=lambda r: (r[0], -r[1])):
+    if latest is not None:
+        found = _latest_per_theme(latest, [r.key for r in rows])
+    else:
+        tags = CommentTag.objects.filter(rejected=False, response__in=responses.values("pk"))
+        found = _samples(tags, [r.key for r in rows], window=True)
+    for theme_id, _, comment, score, scale in sorted(found, key=lambda r: (r[0], -r[1])):
         samples[theme_id].append({"comment": comment, "score": score, "scale": scale})
     return {
         "rows": [{"row": r, "theme": themes[r.key], "samples": samples.get(r.key, [])} for r in rows],
-        "comments": responses.count(),
+        "comments": comments,
         "tagged": tagged,
         "cutoff": cutoff,
         "weighted": weight_by_revenue,
     }
 
 
-def _coverage(responses, order: list[int], weighted: bool) -> tuple[dict[int, float], int, float]:
+def _combinations(responses, weighted: bool) -> tuple[dict[frozenset, tuple[int, float]], int, dict | None]:
+    """{the set of live sub-themes of a comment: (how many filtered comments carry exactly that set,
+    their weight: that number, or their customers' monthly revenue)}, for the comments carrying
+    any; the number of filtered comments; and on PostgreSQL {that set: the ids of its latest
+    SAMPLES comments} (None elsewhere). One query: a GROUP BY over one row per comment."""
+    per_comment = (
+        responses.order_by()
+        .values(rid=F("pk"))
+        .annotate(combo=_IdList("tags__sub_theme_id", filter=Q(tags__rejected=False)))
+    )
+    if weighted:
+        per_comment = per_comment.annotate(w=Max(_revenue("customer_id")))
+    sql, params = per_comment.query.sql_with_params()
+    weight = "SUM(per.w)" if weighted else "COUNT(*)"
+    postgresql = connection.vendor == "postgresql"
+    latest_ids = f"(ARRAY_AGG(per.rid ORDER BY per.rid DESC))[1:{SAMPLES}]" if postgresql else "NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT per.combo, COUNT(*), {weight}, {latest_ids} FROM ({sql}) per GROUP BY per.combo",  # noqa: S608
+            params,
+        )
+        found = cursor.fetchall()
+    combos: dict[frozenset, tuple[int, float]] = {}
+    latest: dict[frozenset, list[int]] = defaultdict(list)
+    comments = 0
+    for combo, n, w, ids in found:
+        comments += n
+        if not combo:
+            continue
+        key = frozenset(int(pk) for pk in combo.split(","))  # the same set may come in several orders
+        before_n, before_w = combos.get(key, (0, 0.0))
+        combos[key] = (before_n + n, before_w + float(w or 0))
+        latest[key].extend(ids or ())
+    return combos, comments, (dict(latest) if postgresql else None)
+
+
+def _latest_per_theme(latest: dict[frozenset, list[int]], theme_ids: list[int]) -> list[tuple]:
+    """The latest SAMPLES comments of each sub-theme, from the latest few of each combination of
+    sub-themes (a comment among a sub-theme's latest three is among the latest three of its own
+    combination, which all carry that sub-theme): one query by primary key."""
+    chosen: dict[int, list[int]] = {}
+    for pk in theme_ids:
+        candidates = {i for themes, ids in latest.items() if pk in themes for i in ids}
+        chosen[pk] = sorted(candidates, reverse=True)[:SAMPLES]
+    wanted = {i for ids in chosen.values() for i in ids}
+    texts = {
+        row[0]: row[1:]
+        for row in SurveyResponse.objects.filter(pk__in=wanted).values_list("pk", "comment", "score", "scale")
+    }
+    return [(pk, i, *texts[i]) for pk, ids in chosen.items() for i in ids]
+
+
+def _coverage(combos: dict[frozenset, tuple[int, float]], order: list[int]) -> tuple[dict[int, float], int, float]:
     """For each Pareto rank, the comments (or revenue) whose best-ranked sub-theme is that row; the
-    number of tagged comments and the total (comments or revenue) they weigh: one query."""
-    if not order:
-        return {}, 0, 0.0
-    rank = Case(*(When(sub_theme_id=pk, then=Value(i)) for i, pk in enumerate(order)), output_field=IntegerField())
-    best = (
-        CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
-        .order_by()
-        .values("response")
-        .annotate(r=Min(rank))
-        .values("r")
-    )
-    weight = Coalesce(Sum(_revenue("customer_id")), 0, output_field=DecimalField()) if weighted else Count("pk")
-    rows = (
-        responses.annotate(best=Subquery(best, output_field=IntegerField()))
-        .filter(best__isnull=False)
-        .values("best")
-        .annotate(n=Count("pk"), v=weight)
-        .order_by()
-    )
-    per_rank, tagged = {}, 0
-    for row in rows:
-        per_rank[row["best"]] = float(row["v"])
-        tagged += row["n"]
-    return per_rank, tagged, sum(per_rank.values())
+    number of tagged comments and the total (comments or revenue) they weigh."""
+    rank = {pk: i for i, pk in enumerate(order)}
+    per_rank: dict[int, float] = defaultdict(float)
+    tagged = 0
+    for themes, (n, weight) in combos.items():
+        ranks = [rank[pk] for pk in themes if pk in rank]
+        if ranks:  # a comment whose sub-themes all weigh nothing is in no row
+            per_rank[min(ranks)] += weight
+            tagged += n
+    return dict(per_rank), tagged, sum(per_rank.values())
 
 
-def _samples(tags, theme_ids: list[int]) -> list[tuple]:
-    """The latest SAMPLES comments of each sub-theme, in one query: a UNION ALL of one indexed
-    "latest 3" per sub-theme where the database allows it (PostgreSQL; 300x faster than a window
-    over a million tags), else a window function (SQLite cannot slice inside a UNION)."""
+def _samples(tags, theme_ids: list[int], *, window: bool = False) -> list[tuple]:
+    """The latest SAMPLES comments of each sub-theme, in one query: with ``window`` (or where the
+    database cannot slice inside a UNION, as SQLite) a window function over the tags, whose cost
+    follows the filter; else a UNION ALL of one indexed "latest 3" per sub-theme (PostgreSQL; 300x
+    faster than a window over a million tags, but walking back past what a filter leaves out)."""
     fields = ("sub_theme_id", "response_id", "response__comment", "response__score", "response__scale")
     if not theme_ids:
         return []
-    if connection.features.supports_slicing_ordering_in_compound:
+    if not window and connection.features.supports_slicing_ordering_in_compound:
         parts = [
             tags.filter(sub_theme_id=pk).order_by("-response_id").values_list(*fields)[:SAMPLES] for pk in theme_ids
         ]
         return list(parts[0].union(*parts[1:], all=True))
+    tags = tags.filter(sub_theme_id__in=theme_ids)
     ranked = tags.annotate(rank=Window(RowNumber(), partition_by=[F("sub_theme_id")], order_by=F("response_id").desc()))
     return list(ranked.filter(rank__lte=SAMPLES).values_list(*fields))
 
@@ -588,3 +684,203 @@ def open_issues_for_metrics(metric_ids, function_id: int | None = None) -> list:
     if function_id is not None:
         issues = issues.filter(function_id=function_id)
     return list(issues)
+
+
+# --- text models ----------------------------------------------------------------------------------
+
+
+def _labels(driver: KeyDriver):
+    """People's labels under a key driver: manual and imported tags (not rules, not models)."""
+    return CommentTag.objects.filter(sub_theme__driver=driver, origin__in=LABEL_ORIGINS, rejected=False).exclude(
+        response__comment=""
+    )
+
+
+def label_counts(driver: KeyDriver) -> dict[int, int]:
+    """Labelled comments per sub-theme of the driver."""
+    return dict(_labels(driver).values("sub_theme").annotate(n=Count("pk")).values_list("sub_theme", "n").order_by())
+
+
+def labelled_comment_count(driver: KeyDriver) -> int:
+    return _labels(driver).values("response").distinct().count()
+
+
+def training_labels(driver: KeyDriver) -> tuple[list[int], list[str], list[set[int]]]:
+    """(response ids, comments, their sub-themes) of every labelled comment under the driver."""
+    found: dict[int, set[int]] = defaultdict(set)
+    texts: dict[int, str] = {}
+    for response_id, theme_id, comment in _labels(driver).values_list(
+        "response_id", "sub_theme_id", "response__comment"
+    ):
+        found[response_id].add(theme_id)
+        texts[response_id] = comment
+    ids = sorted(found)
+    return ids, [texts[i] for i in ids], [found[i] for i in ids]
+
+
+def model_scope(responses: QuerySet[SurveyResponse], driver: KeyDriver) -> QuerySet[SurveyResponse]:
+    """The comments a driver's model tags: in its scope, with text, and without a manual, imported
+    or rule tag of the driver (those win over the model)."""
+    people_or_rules = CommentTag.objects.filter(
+        response=OuterRef("pk"), sub_theme__driver=driver, rejected=False
+    ).exclude(origin=TagOrigin.MODEL)
+    return in_scope(responses, driver).exclude(comment="").exclude(Exists(people_or_rules))
+
+
+def text_models() -> QuerySet[TextModel]:
+    return TextModel.objects.select_related("driver", "created_by").order_by("driver__name", "-version")
+
+
+def review_queue(*, driver: KeyDriver | None = None, below: float | None = None) -> QuerySet[CommentTag]:
+    """The active models' tags the model is least sure of, least sure first: a label there teaches
+    the next model most (uncertainty sampling)."""
+    from rootcause.services import REVIEW_BELOW
+
+    tags = CommentTag.objects.filter(
+        origin=TagOrigin.MODEL,
+        model__status=ModelStatus.ACTIVE,
+        probability__lt=REVIEW_BELOW if below is None else below,
+    )
+    if driver is not None:
+        tags = tags.filter(sub_theme__driver=driver)
+    return tags.select_related("response", "sub_theme__driver", "model").order_by("probability", "pk")
+
+
+def _model_estimates(model: TextModel, model_counts: dict[int, int], scored: int) -> dict[int, Estimate]:
+    """{sub-theme id: corrected share of the ``scored`` comments the model saw}: ACC over the
+    held-out confusion matrix for a one-label-per-comment model, per sub-theme otherwise."""
+    classes = model.metrics.get("classes", [])
+    if not classes or not scored:
+        return {}
+    if model.metrics.get("multilabel"):
+        return {
+            row["class"]: acc_interval(
+                predicted=model_counts.get(row["class"], 0),
+                comments=scored,
+                tp=row["tp"],
+                fn=row["fn"],
+                fp=row["fp"],
+                tn=row["tn"],
+            )
+            for row in classes
+        }
+    predicted = [model_counts.get(row["class"], 0) for row in classes]
+    predicted.append(max(0, scored - sum(predicted)))  # "other": none of the modelled sub-themes
+    found = multiclass_interval(predicted=predicted, confusion=model.metrics["confusion"])
+    return {row["class"]: estimate for row, estimate in zip(classes, found, strict=False)}
+
+
+def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> dict | None:
+    """The Pareto with shares corrected for the active text models' known errors, or None where no
+    model is switched on (or the Pareto weighs revenue, which the correction does not model).
+
+    A sub-theme's count is its people's and rules' tags (taken as true) plus, of the N comments its
+    driver's model looked at, the ACC-corrected share (rootcause/quantify.py: the model's held-out
+    confusion matrix inverted for one-label models, tpr/fpr per sub-theme for multi-label ones;
+    a 95 % bootstrap interval). The total is the comments that carry a
+    tag of people or rules, or that a model looked at. The rows are then ranked, and the vital few
+    found, on the corrected counts; each keeps its raw count. The cumulative share counts a comment
+    with several sub-themes once as the raw analysis does, by the raw overlap of the tags."""
+    if analysis["weighted"] or not analysis["rows"]:
+        return None
+    models = list(TextModel.objects.filter(status=ModelStatus.ACTIVE).select_related("driver"))
+    if not models:
+        return None
+    model_counts = dict(
+        CommentTag.objects.filter(origin=TagOrigin.MODEL, rejected=False, response__in=responses.values("pk"))
+        .values("sub_theme")
+        .annotate(n=Count("pk"))
+        .values_list("sub_theme", "n")
+        .order_by()
+    )
+    scored = {m.driver_id: model_scope(responses, m.driver).count() for m in models}
+    looked_at = Q(
+        Exists(CommentTag.objects.filter(response=OuterRef("pk"), rejected=False).exclude(origin=TagOrigin.MODEL))
+    )
+    for m in models:
+        looked_at |= Q(pk__in=model_scope(responses, m.driver).values("pk"))
+    total = responses.filter(looked_at).count()
+    estimates = {m.driver_id: _model_estimates(m, model_counts, scored[m.driver_id]) for m in models}
+    items = {item["theme"].pk: item for item in analysis["rows"]}
+    # A sub-theme the model rarely says may still hold a share once its errors are undone.
+    unseen = {pk for found in estimates.values() for pk, e in found.items() if e.share > 0 and pk not in items}
+    for theme in SubTheme.objects.filter(pk__in=unseen).select_related("driver", "suggested_function"):
+        items[theme.pk] = {"theme": theme, "row": ParetoRow(theme.pk, str(theme), 0.0, 0.0, 0.0, False), "samples": []}
+    values, extra = {}, {}
+    for item in items.values():
+        theme, raw = item["theme"], item["row"]
+        estimate = estimates.get(theme.driver_id, {}).get(theme.pk)
+        value = low = high = raw.value
+        if estimate is not None:
+            # People's and rules' tags as they are, plus the corrected share of the comments the model saw.
+            people, n = raw.value - model_counts.get(theme.pk, 0), scored[theme.driver_id]
+            value, low, high = people + n * estimate.share, people + n * estimate.low, people + n * estimate.high
+        values[theme.pk] = (raw.label, value)
+        extra[theme.pk] = {"raw": raw, "low": low, "high": high, "estimated": estimate is not None, "item": item}
+    if total <= 0:
+        return None
+    order = ranked(values)
+    raw_sum = sum(item["row"].value for item in items.values())
+    overlap = min(1.0, analysis["tagged"] / raw_sum) if raw_sum else 1.0
+    covered = list(accumulate(min(float(total), overlap * values[k][1]) for k in order))
+    covered = [min(float(total), c) for c in covered]
+    rows = pareto(values, cutoff=analysis["cutoff"], total=total, covered=covered)
+    return {
+        "total": total,
+        "models": models,
+        "rows": [
+            {
+                **extra[r.key]["item"],
+                "row": r,
+                "raw": extra[r.key]["raw"],
+                "low": extra[r.key]["low"] / total * 100,
+                "high": extra[r.key]["high"] / total * 100,
+                "estimated": extra[r.key]["estimated"],
+            }
+            for r in rows
+        ],
+    }
+
+
+def labelled_comment_counts() -> dict[int, int]:
+    """{key driver id: labelled comments under it}, in one query."""
+    rows = (
+        CommentTag.objects.filter(origin__in=LABEL_ORIGINS, rejected=False)
+        .exclude(response__comment="")
+        .values("sub_theme__driver")
+        .annotate(n=Count("response", distinct=True))
+        .values_list("sub_theme__driver", "n")
+        .order_by()
+    )
+    return dict(rows)
+
+
+def model_evaluation(model: TextModel) -> dict | None:
+    """A trained model's held-out evaluation as the page shows it, or None before training ends."""
+    metrics = model.metrics or {}
+    if not metrics.get("classes"):
+        return None
+    classes = metrics["classes"]
+    names = [row.get("name", str(row["class"])) for row in classes]
+    confusion = metrics.get("confusion", [])
+    if metrics.get("multilabel"):
+        matrix = {
+            "multilabel": True,
+            "rows": [{"name": n, "cells": cells} for n, cells in zip(names, confusion, strict=False)],
+        }
+    else:
+        columns = [*names, "other"]
+        matrix = {
+            "multilabel": False,
+            "columns": columns,
+            "rows": [{"name": n, "cells": cells} for n, cells in zip(columns, confusion, strict=False) if any(cells)],
+        }
+    return {
+        "classes": sorted(classes, key=lambda r: -r["support"]),
+        "macro_f1": metrics.get("macro_f1"),
+        "folds": metrics.get("folds"),
+        "labelled": metrics.get("labelled"),
+        "left_out": metrics.get("left_out", {}),
+        "multilabel": metrics.get("multilabel", False),
+        "confusion": matrix,
+    }

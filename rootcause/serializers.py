@@ -16,6 +16,7 @@ from rootcause.models import (
     KeyDriver,
     SubTheme,
     TagOrigin,
+    TextModel,
     Verdict,
     Why,
     Workflow,
@@ -193,6 +194,12 @@ class ParetoRowSerializer(serializers.Serializer):
         help_text="Percent of those comments the rows so far cover together (each comment once)."
     )
     vital = serializers.BooleanField(help_text="One of the vital few (within the cutoff).")
+    raw_count = serializers.FloatField(help_text="The tags counted as they are (with a text model: before correction).")
+    interval = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        help_text="With a text model switched on: the corrected share's 95 % bootstrap interval, in percent.",
+    )
     samples = serializers.ListField(child=serializers.CharField(), help_text="A few of its comments.")
 
 
@@ -202,6 +209,14 @@ class ParetoSerializer(serializers.Serializer):
     comments = serializers.IntegerField(help_text="Comments matching the filters.")
     tagged = serializers.IntegerField(help_text="Of those, the comments that carry a sub-theme: the shares' total.")
     cutoff = serializers.FloatField()
+    corrected = serializers.BooleanField(
+        help_text="A text model is switched on: shares are corrected for its held-out errors (adjusted "
+        "classify-and-count) and the vital few are found on them."
+    )
+    corrected_total = serializers.IntegerField(
+        allow_null=True, help_text="The corrected shares' total: comments people, rules or a model looked at."
+    )
+    models = serializers.ListField(child=serializers.DictField(), help_text="The models switched on (driver, version).")
     rows = ParetoRowSerializer(many=True)
 
 
@@ -234,8 +249,8 @@ class CommentTagSerializer(StrictModelSerializer):
 
     class Meta:
         model = CommentTag
-        fields = ["id", "response", "sub_theme", "origin", "rejected", "tagged_at"]
-        read_only_fields = ["origin", "rejected", "tagged_at"]
+        fields = ["id", "response", "sub_theme", "origin", "rejected", "tagged_at", "probability", "model"]
+        read_only_fields = ["origin", "rejected", "tagged_at", "probability", "model"]
         validators = []  # adding a tag a comment already has (or had) is allowed: it becomes the CX team's
 
     def save(self, **kwargs):
@@ -319,3 +334,57 @@ class BulkTagJobSerializer(serializers.ModelSerializer):
             "error",
         ]
         read_only_fields = fields
+
+
+class TextModelSerializer(serializers.ModelSerializer):
+    """A version of a key driver's text classifier, with its held-out evaluation (``metrics``:
+    per sub-theme precision, recall, f1, support and the tp/fn/fp/tn cells; the confusion matrix)."""
+
+    driver = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = TextModel
+        fields = [
+            "id",
+            "driver",
+            "version",
+            "status",
+            "progress",
+            "n_labels",
+            "metrics",
+            "error",
+            "reason",
+            "tag_total",
+            "tag_done",
+            "created_by",
+            "created_at",
+            "trained_at",
+            "activated_at",
+        ]
+        read_only_fields = fields
+
+
+class TrainSerializer(StrictSerializer):
+    driver = serializers.SlugRelatedField(
+        slug_field="slug", queryset=KeyDriver.objects.all(), help_text="The key driver whose model to train."
+    )
+
+
+class ReviewTagSerializer(serializers.ModelSerializer):
+    """A model tag waiting for review: the comment, what the model said and how sure it was."""
+
+    comment = serializers.CharField(source="response.comment", read_only=True)
+    driver = serializers.CharField(source="sub_theme.driver.slug", read_only=True)
+    model_version = serializers.IntegerField(source="model.version", read_only=True)
+
+    class Meta:
+        model = CommentTag
+        fields = ["id", "response", "comment", "driver", "sub_theme", "probability", "model_version"]
+        read_only_fields = fields
+
+
+class ReviewLabelSerializer(StrictSerializer):
+    sub_theme = serializers.PrimaryKeyRelatedField(
+        queryset=SubTheme.objects.all(),
+        help_text="The comment's sub-theme: the model's own to accept it, another of the driver's to correct it.",
+    )

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 
+import joblib
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, Max, OuterRef
+from django.dispatch import Signal
 from django.utils import timezone
 
-from cxgov.lib import dispatch, permissions
+from cxgov.lib import dispatch, heavy, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
 from metrics.models import SurveyResponse
-from rootcause import tagging
+from rootcause import classifier, tagging
 from rootcause.models import (
     CLOSED_STATES,
+    PENDING_MODEL_STATES,
     ActionItem,
     ActionStatus,
     ActionUpdate,
@@ -27,10 +31,13 @@ from rootcause.models import (
     IssueState,
     KeyDriver,
     MeasureKind,
+    ModelStatus,
     ParetoSnapshot,
     SubTheme,
     TaggingRun,
     TagOrigin,
+    TextModel,
+    TextModelFile,
     Verdict,
     Why,
     Workflow,
@@ -83,11 +90,21 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
             }
             new = [CommentTag(response_id=r, sub_theme_id=t) for r, t in wanted - existing.keys()]
             CommentTag.objects.bulk_create(new, ignore_conflicts=True)
+            # A rule that matches where the model tagged the same sub-theme makes it a rule tag.
+            for response_id, theme_id in (k for k, origin in existing.items() if origin == TagOrigin.MODEL):
+                if (response_id, theme_id) in wanted:
+                    CommentTag.objects.filter(response_id=response_id, sub_theme_id=theme_id).update(
+                        origin=TagOrigin.RULE, probability=None, model=None
+                    )
+            if wanted:
+                _drop_outranked_model_tags(ids)
             stale = [key for key, origin in existing.items() if origin == TagOrigin.RULE and key not in wanted]
             for response_id, theme_id in stale:
                 CommentTag.objects.filter(
                     response_id=response_id, sub_theme_id=theme_id, origin=TagOrigin.RULE
                 ).delete()
+            if new or stale:
+                heavy.bump(heavy.FEEDBACK)
         stats["comments"] += len(rows)
         stats["added"] += len(new)
         stats["removed"] += len(stale)
@@ -150,7 +167,7 @@ def labels_import(*, source: str, driver: str, labels: dict[str, str], chunk: in
     in_file = {responses[external_id] for external_id in labels if external_id in responses}
     upgrade, stale = defaultdict(list), defaultdict(list)
     for key, origin in existing.items():
-        if key in wanted and origin == TagOrigin.RULE:
+        if key in wanted and origin in (TagOrigin.RULE, TagOrigin.MODEL):
             upgrade[key[1]].append(key[0])
         elif key not in wanted and origin == TagOrigin.IMPORTED and key[0] in in_file:
             stale[key[1]].append(key[0])
@@ -161,9 +178,15 @@ def labels_import(*, source: str, driver: str, labels: dict[str, str], chunk: in
                     sub_theme_id=theme_id, response_id__in=response_ids[start : start + chunk]
                 )
                 if action == "upgrade":
-                    part.filter(origin=TagOrigin.RULE).update(origin=TagOrigin.IMPORTED)
+                    part.filter(origin__in=(TagOrigin.RULE, TagOrigin.MODEL)).update(
+                        origin=TagOrigin.IMPORTED, probability=None, model=None
+                    )
                 else:
                     part.filter(origin=TagOrigin.IMPORTED).delete()
+    labelled = sorted({r for r, _ in wanted})
+    for start in range(0, len(labelled), chunk):
+        _drop_outranked_model_tags(labelled[start : start + chunk])
+    heavy.bump(heavy.FEEDBACK)
     tagged = len(wanted)
     return {"tagged": tagged, "driver": key_driver.name, "created": created}
 
@@ -186,8 +209,13 @@ def tag_set(*, user, response: SurveyResponse, sub_theme: SubTheme, present: boo
             {"sub_theme": f"“{driver}” is written for {driver.scope_label}, not for this comment ({response.source})."}
         )
     tag, _ = CommentTag.objects.update_or_create(
-        response=response, sub_theme=sub_theme, defaults={"origin": TagOrigin.MANUAL, "rejected": not present}
+        response=response,
+        sub_theme=sub_theme,
+        defaults={"origin": TagOrigin.MANUAL, "rejected": not present, "probability": None, "model": None},
     )
+    if present:
+        _drop_outranked_model_tags([response.pk])
+    heavy.bump(heavy.FEEDBACK)
     return tag
 
 
@@ -248,8 +276,10 @@ def _bulk_add(chunk, sub_theme_id: int, now) -> int:
     """Put the sub-theme on every comment of ``chunk`` (a queryset of responses); how many got it."""
     tags = CommentTag.objects.filter(response__in=chunk.values("pk"), sub_theme_id=sub_theme_id)
     revived = tags.filter(rejected=True).update(origin=TagOrigin.MANUAL, rejected=False, tagged_at=now)
-    # Rule tags become the CX team's, so a later change of rules keeps them; imported ones stay imported.
-    tags.filter(origin=TagOrigin.RULE).update(origin=TagOrigin.MANUAL, tagged_at=now)
+    # Rule and model tags become the CX team's, so a later change of rules keeps them; imported ones stay imported.
+    tags.filter(origin__in=(TagOrigin.RULE, TagOrigin.MODEL)).update(
+        origin=TagOrigin.MANUAL, probability=None, model=None, tagged_at=now
+    )
     # One INSERT ... SELECT for the comments that do not have it yet (the unique pair skips the rest).
     select, params = chunk.order_by().values("pk").query.sql_with_params()
     table = CommentTag._meta.db_table
@@ -262,13 +292,14 @@ def _bulk_add(chunk, sub_theme_id: int, now) -> int:
             [sub_theme_id, TagOrigin.MANUAL, False, now, *params],
         )
         inserted = cursor.rowcount
+    _drop_outranked_model_tags(list(chunk.values_list("pk", flat=True)))
     return revived + inserted
 
 
 def _bulk_remove(chunk, sub_theme_id: int, now) -> int:
     # Kept as rejected by the CX team, so the rules do not put it back.
     return CommentTag.objects.filter(response__in=chunk.values("pk"), sub_theme_id=sub_theme_id, rejected=False).update(
-        origin=TagOrigin.MANUAL, rejected=True, tagged_at=now
+        origin=TagOrigin.MANUAL, rejected=True, probability=None, model=None, tagged_at=now
     )
 
 
@@ -303,6 +334,8 @@ def bulk_tag_run(*, job_id: int, chunk: int = BULK_CHUNK) -> BulkTagJob | None:
                 part = comments.filter(pk__gt=last, pk__lte=upper)
                 matched = part.count()
                 changed = write(part, job.sub_theme_id, now) if matched else 0
+                if changed:
+                    heavy.bump(heavy.FEEDBACK)
                 rows.update(last_response_id=upper, done=F("done") + matched, changed=F("changed") + changed)
     except Exception as exc:
         rows.update(error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
@@ -332,6 +365,7 @@ def theme_save(*, user, instance, fields: dict):
         instance.slug = slugify(instance.name)[:120]
     instance.full_clean()
     record_as(instance, user).save()
+    heavy.bump(heavy.FEEDBACK)  # names and scopes show in the analyses
     rescoped = scope is not None and scope != (instance.sources, instance.segments)
     if isinstance(instance, SubTheme) or rescoped:
         run = TaggingRun.objects.create()
@@ -414,6 +448,11 @@ ISSUE_FIELDS = (
     "check_end",
     "expected_improvement",
 )
+
+
+# Sent (inside the writing transaction) when an issue was opened, changed, moved or verified, with its
+# id; the value ledger (outcomes) recomputes its business case without rootcause importing it.
+issue_changed = Signal()
 
 
 ACTION_FIELDS = ("title", "description", "function", "owner", "due_date", "status", "blocked_reason")
@@ -514,6 +553,7 @@ def issue_save(*, user, issue: Issue, fields: dict) -> Issue:
         )
     issue._history_user = user
     issue.save()
+    issue_changed.send(sender=Issue, issue_id=issue.pk)
     if relink:
         accountability_link(function=issue.function, subject_object=issue, subject=subject)
     elif issue.function_id is None and before is not None:
@@ -605,6 +645,7 @@ def issue_transition(*, user, issue: Issue, state: str) -> Issue:
         issue.verdict, issue.verification, issue.verified_at = "", {}, None
     issue._history_user = user
     issue.save()
+    issue_changed.send(sender=Issue, issue_id=issue.pk)
     return issue
 
 
@@ -764,4 +805,253 @@ def issue_verify(*, issue_id: int, today=None, force: bool = False, user=None) -
             issue.state = IssueState.VERIFYING
         issue._history_user = user
         issue.save()
+        issue_changed.send(sender=Issue, issue_id=issue.pk)
         return issue
+
+
+# --- text models ----------------------------------------------------------------------------------
+
+# A model tag below this probability goes to the review queue.
+REVIEW_BELOW = 0.6
+# Beat retrains a key driver's model once it has this much more labelled comments than the last one.
+RETRAIN_GROWTH = 0.2
+MODEL_CHUNK = 2000
+_LOADED: dict[int, classifier.Trained] = {}
+
+
+def _require_models(user) -> None:
+    if not permissions.can_edit_taxonomy(user):
+        raise PermissionDenied("Only the CX team and administrators train text models and switch them on.")
+
+
+def model_train_start(*, user, driver: KeyDriver, reason: str = "Asked for") -> TextModel:
+    """Queue the training of a new version of the key driver's model (a person asked, or beat saw
+    enough new labels). While one is waiting or training, that one is returned: never two at once."""
+    from rootcause import selectors
+
+    if user is not None:
+        _require_models(user)
+    counts = selectors.label_counts(driver)
+    enough = [n for n in counts.values() if n >= classifier.MIN_LABELS]
+    if len(enough) < 2:
+        raise ValidationError(
+            {
+                "driver": f"“{driver}” needs at least two sub-themes with {classifier.MIN_LABELS} or more labelled "
+                f"comments each (manual or imported tags); it has {len(enough)}."
+            }
+        )
+    with transaction.atomic():
+        pending = TextModel.objects.filter(driver=driver, status__in=PENDING_MODEL_STATES).first()
+        if pending:
+            return pending
+        version = (TextModel.objects.filter(driver=driver).aggregate(v=Max("version"))["v"] or 0) + 1
+        try:
+            with transaction.atomic():
+                model = TextModel.objects.create(
+                    driver=driver,
+                    version=version,
+                    created_by=user,
+                    reason=reason[:200],
+                    n_labels=selectors.labelled_comment_count(driver),
+                )
+        except IntegrityError:  # another request or beat queued one at the same moment
+            return TextModel.objects.get(driver=driver, status__in=PENDING_MODEL_STATES)
+        dispatch.enqueue("rootcause.train_model", {"model_id": model.pk})
+    return model
+
+
+def model_train_run(*, model_id: int) -> TextModel | None:
+    """Train a queued model: claimed with a conditional UPDATE, so a second run (a redelivered task,
+    a second worker) finds it taken and does nothing. Progress is saved as the folds finish."""
+    from rootcause import selectors
+
+    if not TextModel.objects.filter(pk=model_id, status=ModelStatus.QUEUED).update(
+        status=ModelStatus.TRAINING, progress=0.0
+    ):
+        return TextModel.objects.filter(pk=model_id).first()
+    model = TextModel.objects.select_related("driver").get(pk=model_id)
+    rows = TextModel.objects.filter(pk=model_id)
+    _, texts, labels = selectors.training_labels(model.driver)
+    try:
+        trained = classifier.train(texts, labels, on_progress=lambda f: rows.update(progress=min(f, 0.99)))
+    except Exception as exc:
+        rows.update(status=ModelStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+        if isinstance(exc, ValueError):  # not enough labels: said on the model, nothing to retry
+            return TextModel.objects.get(pk=model_id)
+        raise
+    names = dict(SubTheme.objects.filter(pk__in=trained.classes).values_list("pk", "name"))
+    for row in trained.metrics["classes"]:
+        row["name"] = names.get(row["class"], "(deleted)")
+    buffer = io.BytesIO()
+    joblib.dump(
+        {"pipeline": trained.pipeline, "classes": trained.classes, "multilabel": trained.multilabel}, buffer, compress=3
+    )
+    with transaction.atomic():
+        TextModelFile.objects.update_or_create(model_id=model_id, defaults={"data": buffer.getvalue()})
+        rows.update(
+            status=ModelStatus.READY,
+            progress=1.0,
+            metrics=trained.metrics,
+            n_labels=len(texts),
+            trained_at=timezone.now(),
+        )
+    return TextModel.objects.get(pk=model_id)
+
+
+def model_loaded(model: TextModel) -> classifier.Trained:
+    """The fitted pipeline of a model, read from the database once per process."""
+    if model.pk not in _LOADED:
+        data = TextModelFile.objects.filter(model_id=model.pk).values_list("data", flat=True).get()
+        blob = joblib.load(io.BytesIO(bytes(data)))
+        if len(_LOADED) >= 4:
+            _LOADED.clear()
+        _LOADED[model.pk] = classifier.Trained(blob["pipeline"], blob["classes"], blob["multilabel"])
+    return _LOADED[model.pk]
+
+
+def model_activate(*, user, model: TextModel) -> TextModel:
+    """Switch a trained model on (after the CX team read its evaluation): the driver's previous
+    model retires, and the comments are tagged again in the background."""
+    _require_models(user)
+    if model.status not in (ModelStatus.READY, ModelStatus.RETIRED, ModelStatus.ACTIVE):
+        raise ValidationError(
+            {"status": f"Only a trained model can be switched on; v{model.version} is {model.get_status_display()}."}
+        )
+    with transaction.atomic():
+        TextModel.objects.filter(driver_id=model.driver_id, status=ModelStatus.ACTIVE).exclude(pk=model.pk).update(
+            status=ModelStatus.RETIRED
+        )
+        TextModel.objects.filter(pk=model.pk).update(
+            status=ModelStatus.ACTIVE, activated_at=timezone.now(), tag_total=0, tag_done=0
+        )
+        dispatch.enqueue("rootcause.model_tag", {"model_id": model.pk})
+        heavy.bump(heavy.FEEDBACK)  # the corrected Pareto now uses this model
+    model.refresh_from_db()
+    return model
+
+
+def model_deactivate(*, user, model: TextModel) -> TextModel:
+    """Switch a model off: its tags go, and the Pareto counts the other tags alone again."""
+    _require_models(user)
+    if model.status != ModelStatus.ACTIVE:
+        raise ValidationError({"status": f"v{model.version} is not switched on."})
+    with transaction.atomic():
+        TextModel.objects.filter(pk=model.pk).update(status=ModelStatus.RETIRED)
+        CommentTag.objects.filter(origin=TagOrigin.MODEL, sub_theme__driver=model.driver_id).delete()
+        heavy.bump(heavy.FEEDBACK)
+    model.refresh_from_db()
+    return model
+
+
+def comments_model_tag(
+    *, model: TextModel, responses=None, chunk: int = MODEL_CHUNK, on_progress=None
+) -> dict[str, int]:
+    """Tag with the key driver's model the comments in the driver's scope that carry no manual,
+    imported or rule tag of the driver (those win); earlier model tags of the driver on these
+    comments are replaced, a sub-theme the CX team rejected on a comment is never put back. Safe to
+    run again: the result is the same."""
+    from rootcause import selectors
+
+    trained = model_loaded(model)
+    theme_ids = list(SubTheme.objects.filter(driver_id=model.driver_id).values_list("pk", flat=True))
+    comments = selectors.model_scope(responses if responses is not None else SurveyResponse.objects.all(), model.driver)
+    stats = {"comments": 0, "tagged": 0}
+    last = 0
+    while True:
+        rows = list(comments.filter(pk__gt=last).order_by("pk").values_list("pk", "comment")[:chunk])
+        if not rows:
+            break
+        last = rows[-1][0]
+        ids = [pk for pk, _ in rows]
+        chosen, proba = classifier.predict(trained, [text for _, text in rows])
+        found_rows, found_cols = chosen.nonzero()
+        tags = [
+            CommentTag(
+                response_id=ids[i],
+                sub_theme_id=trained.classes[j],
+                origin=TagOrigin.MODEL,
+                probability=float(proba[i, j]),
+                model_id=model.pk,
+            )
+            for i, j in zip(found_rows.tolist(), found_cols.tolist(), strict=True)
+        ]
+        with transaction.atomic():
+            CommentTag.objects.filter(response_id__in=ids, sub_theme_id__in=theme_ids, origin=TagOrigin.MODEL).delete()
+            CommentTag.objects.bulk_create(tags, ignore_conflicts=True)
+            heavy.bump(heavy.FEEDBACK)
+        stats["comments"] += len(rows)
+        stats["tagged"] += len(tags)
+        if on_progress:
+            on_progress(stats["comments"])
+    return stats
+
+
+def model_tag_run(*, model_id: int) -> TextModel | None:
+    """The background tagging after a model is switched on, with progress on the model."""
+    from rootcause import selectors
+
+    model = TextModel.objects.select_related("driver").filter(pk=model_id, status=ModelStatus.ACTIVE).first()
+    if model is None:  # switched off or replaced meanwhile
+        return None
+    rows = TextModel.objects.filter(pk=model_id)
+    rows.update(tag_total=selectors.model_scope(SurveyResponse.objects.all(), model.driver).count(), tag_done=0)
+    comments_model_tag(model=model, on_progress=lambda done: rows.update(tag_done=done))
+    model.refresh_from_db()
+    return model
+
+
+def active_models_tag(*, responses) -> None:
+    """Newly arrived or re-tagged comments through every active model (after the rules)."""
+    for model in TextModel.objects.select_related("driver").filter(status=ModelStatus.ACTIVE):
+        comments_model_tag(model=model, responses=responses)
+
+
+def _drop_outranked_model_tags(response_ids) -> int:
+    """Model tags give way to any manual, imported or rule tag of the same key driver on a comment."""
+    human = (
+        CommentTag.objects.filter(
+            response=OuterRef("response"), sub_theme__driver=OuterRef("sub_theme__driver"), rejected=False
+        )
+        .exclude(origin=TagOrigin.MODEL)
+        .values("pk")
+    )
+    doomed = CommentTag.objects.filter(origin=TagOrigin.MODEL, response_id__in=response_ids).filter(Exists(human))
+    return CommentTag.objects.filter(pk__in=list(doomed.values_list("pk", flat=True))).delete()[0]
+
+
+def review_label(*, user, tag: CommentTag, sub_theme: SubTheme) -> CommentTag:
+    """The CX team answers the review queue: the comment's sub-theme is ``sub_theme`` (the model's
+    own suggestion to accept it, another of the driver's to correct it). Either way it is a new
+    label (origin manual) the next model learns from; a corrected suggestion is kept as rejected."""
+    if not permissions.can_tag_comments(user):
+        raise PermissionDenied("Only the CX team and administrators label comments.")
+    if tag.origin != TagOrigin.MODEL:
+        raise ValidationError({"tag": "This tag is no longer the model's: someone labelled the comment already."})
+    if sub_theme.driver_id != tag.sub_theme.driver_id:
+        raise ValidationError({"sub_theme": f"Choose a sub-theme of “{tag.sub_theme.driver}”."})
+    with transaction.atomic():
+        suggested = tag.sub_theme
+        label = tag_set(user=user, response=tag.response, sub_theme=sub_theme, present=True)
+        if suggested.pk != sub_theme.pk and not tag.model.metrics.get("multilabel"):
+            tag_set(user=user, response=tag.response, sub_theme=suggested, present=False)
+    return label
+
+
+def models_retrain_due() -> list[TextModel]:
+    """Periodic: queue a new version of every switched-on model whose key driver has
+    RETRAIN_GROWTH more labelled comments than its latest version was given. Safe twice: a driver
+    never has two models waiting."""
+    from rootcause import selectors
+
+    queued = []
+    for active in TextModel.objects.select_related("driver").filter(status=ModelStatus.ACTIVE):
+        latest = TextModel.objects.filter(driver_id=active.driver_id).order_by("-version").first()
+        labels = selectors.labelled_comment_count(active.driver)
+        if labels < latest.n_labels * (1 + RETRAIN_GROWTH) or latest.status in PENDING_MODEL_STATES:
+            continue
+        reason = f"{labels} labelled comments; v{latest.version} had {latest.n_labels}"
+        try:
+            queued.append(model_train_start(user=None, driver=active.driver, reason=reason))
+        except ValidationError:
+            continue
+    return queued

@@ -26,6 +26,7 @@ def tag_comments(
         responses = responses.filter(responded_at__lte=last)
     if run_id is None:
         services.comments_tag(responses=responses)
+        services.active_models_tag(responses=responses)
         return
     TaggingRun.objects.filter(pk=run_id).update(total=responses.exclude(comment="").count(), done=0, error="")
     try:
@@ -35,6 +36,7 @@ def tag_comments(
     except Exception as exc:
         TaggingRun.objects.filter(pk=run_id).update(error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now())
         raise
+    services.active_models_tag(responses=responses)
     TaggingRun.objects.filter(pk=run_id).update(finished_at=timezone.now())
 
 
@@ -59,3 +61,21 @@ def verify_issues() -> int:
             continue
         count += 1
     return count
+
+
+@shared_task(name="rootcause.train_model", ignore_result=True, acks_late=True)
+def train_model(model_id: int) -> None:
+    """Train a queued text model (a second run finds it claimed and does nothing)."""
+    services.model_train_run(model_id=model_id)
+
+
+@shared_task(name="rootcause.model_tag", ignore_result=True, acks_late=True)
+def model_tag(model_id: int) -> None:
+    """Tag the comments with a model just switched on (safe to run again: same tags)."""
+    services.model_tag_run(model_id=model_id)
+
+
+@shared_task(name="rootcause.retrain_models", ignore_result=True)
+def retrain_models() -> int:
+    """Periodic: queue a new version of the models whose key drivers gained enough new labels."""
+    return len(services.models_retrain_due())

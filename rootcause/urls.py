@@ -31,4 +31,9 @@ urlpatterns = [
     path("actions/<int:pk>/update/", views.action_item_update, name="action-item-update"),
     path("actions/<int:pk>/history/", views.action_item_history, name="action-item-history"),
     path("themes/retagging/", views.retag_progress, name="retag-progress"),
+    path("models/", views.text_models, name="text-models"),
+    path("models/<int:pk>/", views.text_model_detail, name="text-model-detail"),
+    path("models/<int:pk>/activate/", views.text_model_switch, {"on": True}, name="text-model-activate"),
+    path("models/<int:pk>/deactivate/", views.text_model_switch, {"on": False}, name="text-model-deactivate"),
+    path("review/", views.review, name="review"),
 ]

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -9,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from cxgov.lib import permissions
+from cxgov.lib import heavy, permissions
 from cxgov.lib.forms import form_errors, positive_id
 from cxgov.models import Function
 from metrics.models import Metric, SurveyResponse
@@ -185,18 +187,27 @@ def tag(request):
     return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/rootcause/") else "untagged")
 
 
+def _unavailable(request, template: str, context: dict, exc: heavy.AnalysisUnavailable):
+    """The page without its analysis, saying why (busy, or too slow for this filter): a 503 at once."""
+    response = render(request, template, {**context, "analysis": None, "unavailable": str(exc)}, status=503)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def pareto(request):
     form = ParetoForm(request.GET or None)
     analysis = None
     if form.is_valid() or not request.GET:
         data = form.cleaned_data if request.GET else {}
         comment_filters = form.comment_filters() if request.GET else {}
-        responses = selectors.responses_for(**comment_filters)
-        analysis = selectors.pareto_analysis(
-            responses=responses,
-            weight_by_revenue=data.get("weight_by_revenue", False),
-            cutoff=data.get("cutoff") or 80.0,
-        )
+        try:
+            analysis = selectors.pareto_cached(
+                filters=comment_filters,
+                weight_by_revenue=data.get("weight_by_revenue", False),
+                cutoff=data.get("cutoff") or 80.0,
+            )
+        except heavy.AnalysisUnavailable as exc:
+            return _unavailable(request, "rootcause/pareto.html", {"form": form}, exc)
         filters = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v}
         analysis["comparison"] = selectors.pareto_comparison(
             filters=filters, current_vital={str(item["theme"]) for item in analysis["rows"] if item["row"].vital}
@@ -563,3 +574,108 @@ def action_item_history(request, pk):
 def retag_progress(request):
     run = TaggingRun.objects.order_by("-started_at", "-pk").first()
     return render(request, "rootcause/partials/retag_progress.html", {"run": run})
+
+
+# --- text models ----------------------------------------------------------------------------------
+
+
+def text_models(request):
+    """Every key driver's models with their held-out quality; the CX team trains a new version."""
+    if request.method == "POST":
+        if not permissions.can_edit_taxonomy(request.user):
+            raise PermissionDenied
+        driver = get_object_or_404(KeyDriver, pk=positive_id(request.POST.get("driver")) or 0)
+        try:
+            model = services.model_train_start(user=request.user, driver=driver)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("text-models")
+        messages.success(request, f"Training {model} on the labelled comments; its evaluation shows when it is done.")
+        return redirect("text-model-detail", pk=model.pk)
+    models = list(selectors.text_models())
+    labels = selectors.labelled_comment_counts()
+    drivers = [
+        {"driver": d, "labels": labels.get(d.pk, 0), "models": [m for m in models if m.driver_id == d.pk]}
+        for d in KeyDriver.objects.order_by("name")
+    ]
+    return render(
+        request,
+        "rootcause/text_models.html",
+        {"drivers": drivers, "can_edit": permissions.can_edit_taxonomy(request.user)},
+    )
+
+
+def text_model_detail(request, pk):
+    model = get_object_or_404(selectors.text_models(), pk=pk)
+    template = (
+        "rootcause/partials/text_model_status.html" if request.GET.get("partial") else "rootcause/text_model.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "model": model,
+            "evaluation": selectors.model_evaluation(model),
+            "can_edit": permissions.can_edit_taxonomy(request.user),
+        },
+    )
+
+
+@require_POST
+def text_model_switch(request, pk, on: bool = True):
+    model = get_object_or_404(selectors.text_models(), pk=pk)
+    try:
+        if on:
+            services.model_activate(user=request.user, model=model)
+        else:
+            services.model_deactivate(user=request.user, model=model)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"{model} is switched on: it tags the comments no person or rule tagged under “{model.driver}”."
+            if on
+            else f"{model} is switched off and its tags are gone.",
+        )
+    return redirect("text-model-detail", pk=model.pk)
+
+
+def review(request):
+    """The model's least sure tags, least sure first; the CX team accepts or corrects each."""
+    if request.method == "POST":
+        if not permissions.can_tag_comments(request.user):
+            raise PermissionDenied
+        tag = selectors.review_queue(below=1.01).filter(pk=positive_id(request.POST.get("tag")) or 0).first()
+        theme = SubTheme.objects.filter(pk=positive_id(request.POST.get("sub_theme")) or 0).first()
+        if tag is None or theme is None:
+            messages.error(
+                request, "That suggestion is gone (someone labelled the comment already) or the sub-theme is unknown."
+            )
+            return redirect("review")
+        try:
+            services.review_label(user=request.user, tag=tag, sub_theme=theme)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Labelled “{theme}”: the next model learns from it.")
+        return redirect(request.get_full_path())
+    driver = KeyDriver.objects.filter(pk=positive_id(request.GET.get("driver")) or 0).first()
+    queue = selectors.review_queue(driver=driver)
+    page = Paginator(queue, 25).get_page(request.GET.get("page"))
+    themes = defaultdict(list)
+    for theme in SubTheme.objects.filter(driver__in={t.sub_theme.driver_id for t in page}).order_by("name"):
+        themes[theme.driver_id].append(theme)
+    for tag in page:
+        tag.choices = themes[tag.sub_theme.driver_id]
+    return render(
+        request,
+        "rootcause/review.html",
+        {
+            "page": page,
+            "driver": driver,
+            "drivers": KeyDriver.objects.filter(text_models__status="active").order_by("name"),
+            "below": services.REVIEW_BELOW,
+            "can_label": permissions.can_tag_comments(request.user),
+        },
+    )

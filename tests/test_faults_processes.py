@@ -25,7 +25,7 @@ from conftest import PASSWORD
 from cxgov.models import PendingTask, User
 from metrics import ingestion, services
 from metrics.models import ImportJob, Metric, MetricValue, Observation
-from tests.test_worker import ROOT, _database_url, _stop, _wait_for
+from tests.test_worker import _database_url, _stop, _wait_for, spawn
 
 pytestmark = pytest.mark.worker
 
@@ -37,12 +37,8 @@ def _env(**extra: str) -> dict:
     return env
 
 
-def _spawn(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
 def _celery(env: dict, *args: str) -> subprocess.Popen:
-    return _spawn([sys.executable, "-m", "celery", "-A", "cxgov", *args], env)
+    return spawn([sys.executable, "-m", "celery", "-A", "cxgov", *args], env)
 
 
 def _big_import(user, rows: int) -> ImportJob:
@@ -195,7 +191,7 @@ def test_a_broker_outage_delays_work_but_loses_none_and_health_says_so(transacti
     base = f"http://127.0.0.1:{port}"
     metric = Metric.objects.create(name="CSAT", slug="csat", calculator="csat", kind="outcome", source="pulse")
     token = Token.objects.create(user=org["cx"]).key
-    web = _spawn(
+    web = spawn(
         [
             sys.executable,
             "-m",

@@ -15,7 +15,7 @@ from django.db import transaction
 from cxgov.lib import outbox
 from cxgov.lib.emails import templated_email
 from cxgov.models import Email
-from tests.test_worker import ROOT, _database_url, _stop, _wait_for
+from tests.test_worker import _database_url, _stop, _wait_for, spawn
 
 pytestmark = pytest.mark.worker
 
@@ -35,14 +35,7 @@ def _start(smtp_port: int, *args: str) -> subprocess.Popen:
     }
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         env["CELERY_BROKER_DIR"] = str(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).parent)
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cxgov", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return spawn([sys.executable, "-m", "celery", "-A", "cxgov", *args], env)
 
 
 def test_mail_outage_then_recovery_sends_each_waiting_email_once(transactional_db, org, smtp):

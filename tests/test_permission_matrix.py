@@ -96,6 +96,7 @@ ENDPOINTS: dict[str, Row] = {
     "accountability-edit": Row(form(CHANGE), obj="accountability", owned=True),
     "accountability-delete": Row(post(CHANGE), obj="accountability", owned=True),
     "people": Row(read()),
+    "demo-about": Row(read()),
     "person-create": Row(form("configure_organisation")),
     "person-edit": Row(form("configure_organisation"), obj="person"),
     "healthz": Row({"GET": PUBLIC}),
@@ -158,6 +159,16 @@ ENDPOINTS: dict[str, Row] = {
     ),
     "action-item-history": Row(read(), obj="action_item"),
     "retag-progress": Row(read()),
+    "text-models": Row(
+        {"GET": "view", "POST": "edit_taxonomy"}, data={"POST": lambda w: {"driver": w["key_driver"].pk}}
+    ),
+    "text-model-detail": Row(read(), obj="text_model"),
+    "text-model-activate": Row(post("edit_taxonomy"), obj="text_model"),
+    "text-model-deactivate": Row(post("edit_taxonomy"), obj="text_model"),
+    "review": Row(
+        {"GET": "view", "POST": "tag_comments"},
+        data={"POST": lambda w: {"tag": w["model_tag"].pk, "sub_theme": w["sub_theme"].pk}},
+    ),
     # --- digests -------------------------------------------------------------------------------
     "digest-preferences": Row(form("view")),
     "digest-preview": Row(read()),
@@ -187,6 +198,9 @@ ENDPOINTS: dict[str, Row] = {
     "ownership:triage": Row(form("assign_issues")),
     "ownership:triage-assign": Row(post("assign_issues")),
     "ownership:executive": Row(read()),
+    "ownership:ledger": Row(read()),
+    "ownership:ledger-export": Row(VIEW, obj="export"),
+    "ownership:ledger-costs": Row({"GET": "view", "POST": "set_ledger_costs"}),
     # --- the audit trail -----------------------------------------------------------------------
     "audit:log": Row({"GET": "read_audit"}),
     "api:audit": Row({"GET": "read_audit"}),
@@ -206,6 +220,8 @@ ENDPOINTS: dict[str, Row] = {
     "api:not-found": Row({}, obj="unknown_address"),  # any other /api/ address: 404 (or 403) to everyone
     "api:ownership-map": Row(VIEW),
     "api:ownership-scorecard": Row(VIEW),
+    "api:ledger": Row(VIEW),
+    "api:ledger-cases": Row(VIEW),
     "api:function-list": Row(api_list("configure_organisation"), data={"POST": lambda w: {"name": "Matrix function"}}),
     "api:function-detail": Row(
         api_detail("edit_function_profile", delete="configure_organisation"), obj="function", owned=True
@@ -246,6 +262,16 @@ ENDPOINTS: dict[str, Row] = {
         post("tag_comments"), data={"POST": lambda w: {"action": "add", "sub_theme": w["sub_theme"].pk}}
     ),
     "api:bulktagjob-list": Row(VIEW),
+    "api:textmodel-list": Row(VIEW),
+    "api:textmodel-detail": Row(VIEW, obj="text_model"),
+    "api:textmodel-train": Row(post("edit_taxonomy"), data={"POST": lambda w: {"driver": w["key_driver"].slug}}),
+    "api:textmodel-activate": Row(post("edit_taxonomy"), obj="text_model"),
+    "api:textmodel-deactivate": Row(post("edit_taxonomy"), obj="text_model"),
+    "api:review-queue-list": Row(VIEW),
+    "api:review-queue-detail": Row(VIEW, obj="model_tag"),
+    "api:review-queue-label": Row(
+        post("tag_comments"), obj="model_tag", data={"POST": lambda w: {"sub_theme": w["sub_theme"].pk}}
+    ),
     "api:bulktagjob-detail": Row(VIEW, obj="bulk_job"),
     "api:workflow-list": Row(VIEW),
     "api:workflow-detail": Row(VIEW, obj="workflow"),
@@ -401,6 +427,7 @@ def _build_world() -> dict:
         Issue,
         KeyDriver,
         SubTheme,
+        TextModel,
         Workflow,
     )
 
@@ -445,6 +472,16 @@ def _build_world() -> dict:
         "unknown_address": "no-such-endpoint/",
     }
     shared["comment_tag"] = CommentTag.objects.create(response=shared["response"], sub_theme=sub_theme)
+    shared["text_model"] = TextModel.objects.create(driver=driver, version=1, status="active", n_labels=12)
+    shared["model_tag"] = CommentTag.objects.create(
+        response=SurveyResponse.objects.create(
+            source="survey", external_id="r2", responded_at=now, score=3, scale="csat", comment="the invoice"
+        ),
+        sub_theme=sub_theme,
+        origin="model",
+        probability=0.4,
+        model=shared["text_model"],
+    )
     world = {"users": users}
     for variant, (name, leader) in {"own": ("Billing", "leader"), "other": ("Logistics", "other_leader")}.items():
         function = Function.objects.create(name=name, slug=name.lower(), leader=users[leader])

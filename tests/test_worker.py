@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,26 +27,32 @@ def _database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def spawn(args: list[str], env: dict) -> subprocess.Popen:
+    """Start a process whose output goes to a file, not a pipe. Nobody reads a pipe while a test
+    waits, and a process that logs more than a pipe holds (64 KB: a few tracebacks a second during
+    a broker outage) blocks on its next log line, which a test then reads as a hung beat."""
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed with the process object
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log = log
+    return process
+
+
 def _start(*args: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": _database_url(), "HEARTBEAT_INTERVAL": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cxgov", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return spawn([sys.executable, "-m", "celery", "-A", "cxgov", *args], env)
 
 
 def _stop(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGTERM)
-    try:
-        out, _ = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, _ = process.communicate()
-    return out
+    """Stop the process (if it still runs) and return what it printed."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    process.log.seek(0)
+    return process.log.read()
 
 
 def _wait_for(predicate, seconds: float = 60) -> bool:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from alerts import services, tasks
 from alerts.models import Alert, AlertRule, Delivery, Evaluation
 from metrics.models import Metric, MetricValue
-from tests.test_worker import ROOT, _database_url, _stop, _wait_for
+from tests.test_worker import _database_url, _stop, _wait_for, spawn
 
 pytestmark = pytest.mark.worker
 
@@ -32,14 +32,7 @@ def _start(var_dir: Path, *args: str) -> subprocess.Popen:
     }
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         env["CELERY_BROKER_DIR"] = str(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).parent)
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cxgov", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return spawn([sys.executable, "-m", "celery", "-A", "cxgov", *args], env)
 
 
 def _mail(folders: list[Path]) -> list[tuple[str, str]]:

@@ -9,6 +9,8 @@ or serializer converts these by hand (HackSoft Styleguide-Example, ``api/excepti
 - ``PermissionDenied`` -> 403 ``{"detail": msg}`` (DRF's own handler);
 - ``ProtectedError`` / ``IntegrityError`` -> 409 ``{"detail": msg}``: the change clashes with data
   that exists. Services check first and explain; this is the last guard (e.g. a race).
+- ``AnalysisUnavailable`` (cxgov/lib/heavy.py: every slot busy, or past the statement timeout) ->
+  503 ``{"detail": msg}`` with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from cxgov.lib.heavy import AnalysisUnavailable
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,7 +35,17 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class Unavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "This analysis cannot be answered right now; try again shortly."
+    default_code = "unavailable"
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, AnalysisUnavailable):
+        response = drf_exception_handler(Unavailable(str(exc)), context)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
     elif isinstance(exc, ProtectedError | RestrictedError):

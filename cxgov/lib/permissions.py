@@ -50,12 +50,19 @@ CAPABILITIES: dict[str, Rule] = {
     ),
     "read_audit": _rule(ADMIN, allows="read the audit trail: who changed the configuration, and what"),
     "import_data": _rule(ADMIN, CX, allows="push customer data: file imports and the bulk ingestion API"),
-    "edit_taxonomy": _rule(ADMIN, CX, allows="write key drivers and sub-themes, and correct comment tags"),
+    "edit_taxonomy": _rule(
+        ADMIN,
+        CX,
+        allows="write key drivers and sub-themes, correct comment tags, train text models and switch them on",
+    ),
     "tag_comments": _rule(
         ADMIN, CX, allows="put sub-themes on comments or take them off, one by one or in bulk (comments page, tags API)"
     ),
     "save_pareto_snapshots": _rule(ADMIN, CX, allows="keep a Pareto analysis to compare later ones with"),
     "write_canvases": _rule(ADMIN, CX, allows="write customer categories and outcome canvases"),
+    "set_ledger_costs": _rule(
+        ADMIN, CX, allows="set the value ledger's currency, discount rate and cost per contact of each channel"
+    ),
     "write_alert_rules": _rule(ADMIN, CX, allows="write alert rules on metrics"),
     "assign_issues": _rule(
         ADMIN,
@@ -191,6 +198,11 @@ def can_edit_taxonomy(user) -> bool:
 def can_save_pareto_snapshots(user) -> bool:
     """May this user keep a Pareto analysis to compare later ones with?"""
     return holds(user, "save_pareto_snapshots")
+
+
+def can_set_ledger_costs(user) -> bool:
+    """May this user set the value ledger's currency, discount rate and costs per contact?"""
+    return holds(user, "set_ledger_costs")
 
 
 def can_write_canvases(user) -> bool:
@@ -347,6 +359,12 @@ class TagCommentsPermission(CapabilityPermission):
     """Comment tags: everyone reads; those who tag comments add and remove them."""
 
     capability = "tag_comments"
+
+
+class EditTaxonomyPermission(CapabilityPermission):
+    """The taxonomy and its text models: everyone reads; those who edit the taxonomy train and switch on."""
+
+    capability = "edit_taxonomy"
 
 
 class IngestPermission(drf_permissions.BasePermission):

@@ -1,7 +1,14 @@
 from django import template
+from django.conf import settings
 from django.utils.html import format_html
 
 register = template.Library()
+
+
+@register.simple_tag
+def demo_installation() -> bool:
+    """Whether this installation runs the demo (settings.DEMO, from CXGOV_DEMO)."""
+    return settings.DEMO
 
 
 @register.simple_tag
@@ -51,3 +58,22 @@ def spreadsheet_safe(value):
     from cxgov.lib.spreadsheet import safe_cell
 
     return safe_cell(value)
+
+
+@register.filter
+def money(value, style: str = "") -> str:
+    """An amount in the site's currency (``CXGOV_CURRENCY``): ``{{ value|money }}`` → ``$1.2K``,
+    ``{{ value|money:"exact" }}`` → ``$1,234.50``; nothing → ``—``. The one way pages write money."""
+    from cxgov.lib.money import format_money
+
+    if style not in ("", "exact"):
+        raise template.TemplateSyntaxError(f'money takes no argument or "exact", not {style!r}.')
+    return format_money(value, exact=style == "exact")
+
+
+@register.simple_tag
+def currency() -> str:
+    """The site's currency code, for headers: ``Revenue ({% currency %})``."""
+    from cxgov.lib.money import currency_code
+
+    return currency_code()

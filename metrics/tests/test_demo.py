@@ -1,12 +1,17 @@
 """The demo loader: idempotent, real figures from ../shared/data, and fine without that folder."""
 
+from collections import Counter
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db.models import Count, Sum
 
 from cxgov.models import Accountability, Function, Membership, User
+from metrics.demo import SNAPSHOT, derive_subscribers, review_writers
 from metrics.models import Customer, SurveyResponse
 
 
@@ -47,7 +52,7 @@ def test_demo_has_one_user_per_role_and_mostly_non_customer_facing_functions(loa
     assert "Log in as admin, cx, leader, stakeholder" in loaded
 
 
-def test_demo_customers_match_the_published_telco_facts(loaded):
+def test_demo_subscribers_match_the_published_telco_facts(loaded):
     assert Customer.objects.count() == 7043
     assert Customer.objects.filter(ended_on__isnull=False).count() == 1869
     month_to_month = Customer.objects.filter(category="Month-to-month")
@@ -55,6 +60,62 @@ def test_demo_customers_match_the_published_telco_facts(loaded):
     assert month_to_month.filter(ended_on__isnull=False).count() == 1655
     churned_revenue = Customer.objects.filter(ended_on__isnull=False).aggregate(s=Sum("monthly_revenue"))["s"]
     assert churned_revenue == Decimal("139130.85")
+    # Cancellations fall in the twelve months up to the snapshot, each on a month's last day, and
+    # every subscriber subscribed "tenure" months before they left (or before the snapshot).
+    ended = list(Customer.objects.filter(ended_on__isnull=False).values_list("ended_on", flat=True))
+    assert {d.replace(day=1) for d in ended} == {_month(SNAPSHOT, -k) for k in range(12)}
+    assert all((d + timedelta(days=1)).day == 1 for d in ended)
+    assert max(Counter(d.month for d in ended).values()) < 2 * 1869 / 12  # spread, not lumped
+    row = Customer.objects.get(external_id="7590-VHVEG")  # tenure 1, still subscribed
+    assert (row.started_on, row.ended_on) == (date(2026, 9, 1), None)
+    left = Customer.objects.get(external_id="3668-QPYBK")  # tenure 2, left
+    assert left.started_on == _month(left.ended_on, -2)
+
+
+def _month(day, months):
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, 1)
+
+
+def test_demo_links_every_review_to_a_subscriber_of_its_month_the_same_way_every_time(loaded):
+    responses = SurveyResponse.objects.filter(source="clothing-reviews")
+    links = dict(responses.values_list("external_id", "customer_id"))
+    assert all(links.values()) and len(set(links.values())) > 800  # spread over many subscribers
+    subscribers = {c.external_id: c for c in Customer.objects.filter(external_id__in=links.values())}
+    for response in responses:
+        customer = subscribers[response.customer_id]
+        month = response.responded_at.date().replace(day=1)
+        assert customer.started_on <= month and (customer.ended_on is None or customer.ended_on >= month)
+    # The link is a hash of the review id: another machine, or another run, gets the same one.
+    _header, _rows, found = derive_subscribers(Path(django_settings.SHARED_DATA_DIR) / "telco-customer-churn.csv")
+    in_file_order = sorted(links, key=int)  # the file's first column numbers its rows from 0
+    assert review_writers(in_file_order, found) == [links[i] for i in in_file_order]
+
+
+def test_demo_monthly_churn_is_a_series_and_revenue_at_risk_has_figures(loaded):
+    from metrics.models import Metric, MetricValue
+    from metrics.selectors import business_impact
+    from rootcause.models import Issue
+
+    churn = MetricValue.objects.filter(metric__slug="monthly-churn", segment="")
+    assert churn.count() == 12 and all(1 < v.value < 5 for v in churn)
+    assert Metric.objects.get(north_star=True).name == "Happy with what arrived (review CSAT)"
+    impact = business_impact()
+    assert impact["risk_known"] and all(row["revenue_at_risk"] for row in impact["rows"])
+    tour = Issue.objects.get(title="Colours differ from the photos")
+    assert tour.evidence["revenue_at_risk"]["customers"] > 50 and tour.evidence["revenue_at_risk"]["annual"] > 0
+    assert tour.verdict == "effective" and tour.function.slug == "marketing"
+
+
+def test_demo_every_function_owns_metrics_and_the_kpi_audit_flags_output_only_functions(loaded):
+    from metrics.selectors import kpi_audit
+
+    rows = {row["function"].slug: row for row in kpi_audit() if row["function"] is not None}
+    assert set(rows) == set(Function.objects.values_list("slug", flat=True))
+    assert all(row["total"] for row in rows.values())
+    kinds = Counter(kind for row in rows.values() for kind, n in row["mix"].items() if n)
+    assert kinds["outcome"] and kinds["output"] and kinds["business"]
+    assert rows["customer-care"]["mostly_outputs"] and not rows["sizing-product"]["mostly_outputs"]
 
 
 def test_demo_feedback_matches_the_published_review_facts(loaded):
@@ -83,13 +144,14 @@ def test_demo_refuses_to_load_in_production(db, settings):
 
 
 def test_demo_keeps_an_accountability_the_user_moved(loaded, capsys):
-    entry = Accountability.objects.get(subject="Invoice accuracy", role="A")
+    subject = "Subscribers charged the right amount on the right day"
+    entry = Accountability.objects.get(subject=subject, role="A")
     entry.function = Function.objects.get(slug="finance")
     entry.save()
-    Accountability.objects.filter(function__slug="finance", subject="Invoice accuracy", role="I").delete()
+    Accountability.objects.filter(function__slug="finance", subject=subject, role="I").delete()
     call_command("load_demo")
-    assert Accountability.objects.get(subject="Invoice accuracy", role="A").function.slug == "finance"
-    assert "Kept your changes to: Invoice accuracy" in capsys.readouterr().out
+    assert Accountability.objects.get(subject=subject, role="A").function.slug == "finance"
+    assert f"Kept your changes to: {subject}" in capsys.readouterr().out
 
 
 def test_demo_reviews_carry_age_and_recommendation_and_a_proportion_reads_them(loaded):

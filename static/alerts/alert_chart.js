@@ -1,9 +1,10 @@
 // Draws a metric's values with the periods where the rule fired (red) and resolved (green),
-// and control limits for control-chart rules (data from json_script).
-(function () {
+// and control limits for control-chart rules (data from json_script). Drawn again when htmx swaps in
+// a new chart (the rule form's preview).
+function drawAlertChart() {
   const source = document.getElementById("alert-chart-data");
   const canvas = document.getElementById("alert-chart");
-  if (!source || !canvas || typeof Chart === "undefined") return;
+  if (!source || !canvas || typeof Chart === "undefined" || Chart.getChart(canvas)) return;
   const d = JSON.parse(source.textContent);
   const thisIndex = d.labels.indexOf(d.this);
   const datasets = [
@@ -36,4 +37,6 @@
       scales: { y: { title: { display: !!d.unit, text: d.unit } } },
     },
   });
-})();
+}
+drawAlertChart();
+document.addEventListener("htmx:afterSettle", drawAlertChart);

@@ -41,5 +41,6 @@ class Command(BaseCommand):
                         raise
                     continue
                 module.load(stdout=self.stdout)
+            import_module("outcomes.ledger_demo").load(stdout=self.stdout)  # the ledger reads every app's demo data
         users = ", ".join(u for u in PEOPLE if "." not in u)
         self.stdout.write(self.style.SUCCESS(f"Demo ready. Log in as {users} (password: {DEMO_PASSWORD})."))

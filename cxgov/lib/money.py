@@ -1,0 +1,68 @@
+"""Money as people read it: one currency for the whole site (``CXGOV_CURRENCY``, an ISO 4217 code),
+written by Babel's CLDR rules (symbol, grouping, compact "k/M"), so every page, email and export
+header names the same currency. Amounts stay ``Decimal`` in the database; this only writes them."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import (
+    format_compact_currency,
+    format_currency,
+    get_currency_name,
+    get_currency_symbol,
+    list_currencies,
+)
+from django.conf import settings
+
+__all__ = ["currency_code", "currency_problem", "format_money", "money_header"]
+
+_LOCALE = "en"  # CLDR "en": €1,234.50, $1.2M, CHF 2.5K
+
+
+def currency_problem(code: str) -> str | None:
+    """Why ``code`` is not a currency this site can use, or None. Codes are upper-case ISO 4217."""
+    if code not in list_currencies():
+        return f"{code!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)."
+    return None
+
+
+def currency_code() -> str:
+    return settings.CXGOV_CURRENCY
+
+
+def currency_name() -> str:
+    return get_currency_name(currency_code(), locale=_LOCALE)
+
+
+def money_header(label: str) -> str:
+    """A column header for an amount: ``Revenue at risk (annual)`` → ``Revenue at risk (annual, EUR)``."""
+    code = currency_code()
+    if label.endswith(")"):
+        return f"{label[:-1]}, {code})"
+    return f"{label} ({code})"
+
+
+def format_money(value, *, exact: bool = False) -> str:
+    """``1234.5`` → ``€1.2K`` (compact: one decimal past a thousand, whole units below) or
+    ``€1,234.50`` with ``exact``. Compact figures are sums of revenue at risk where 0 means "none
+    recorded", so nothing and zero are both ``—`` there; an exact figure writes zero (``€0.00``)."""
+    if value is None or value == "" or (not exact and not value):
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return "—"
+    if not amount.is_finite():
+        return "—"
+    code = currency_code()
+    if exact:
+        text = format_currency(amount, code, locale=_LOCALE)
+    elif abs(amount) < 1000:
+        text = format_currency(amount, code, locale=_LOCALE, format="¤#,##0", currency_digits=False)
+    else:
+        text = format_compact_currency(amount, code, locale=_LOCALE, fraction_digits=1)
+    symbol = get_currency_symbol(code, locale=_LOCALE)
+    if symbol[-1:].isalpha():  # "CHF12K" reads as one word: CHF 12K (a no-break space)
+        text = text.replace(symbol, symbol + "\xa0", 1).replace("\xa0\xa0", "\xa0")
+    return text

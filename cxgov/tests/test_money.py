@@ -1,0 +1,81 @@
+"""Money carries the site's currency (CXGOV_CURRENCY, ISO 4217) wherever it is shown: pages through
+the one ``money`` filter, export headers, and a bad code stops start-up with a message."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template, TemplateSyntaxError
+
+from cxgov.lib.money import currency_problem, format_money, money_header
+from cxgov.tests.test_settings import manage
+
+
+def render(source: str, **context) -> str:
+    return Template("{% load cxgov_tags %}" + source).render(Context(context))
+
+
+@pytest.mark.parametrize(
+    ("code", "compact", "exact"),
+    [
+        ("USD", "$12K", "$12,000.00"),
+        ("EUR", "€12K", "€12,000.00"),
+        ("GBP", "£12K", "£12,000.00"),
+        ("JPY", "¥12K", "¥12,000"),  # no minor unit in yen
+        ("CHF", "CHF 12K", "CHF 12,000.00"),
+    ],
+)
+def test_money_filter_writes_the_configured_currency(settings, code, compact, exact):
+    settings.CXGOV_CURRENCY = code
+    assert render("{{ v|money }}", v=Decimal("12000")).replace("\xa0", " ") == compact
+    assert render('{{ v|money:"exact" }}', v=12000.0).replace("\xa0", " ") == exact
+
+
+def test_money_filter_compact_sizes_and_missing_values(settings):
+    settings.CXGOV_CURRENCY = "EUR"
+    assert format_money(845) == "€845"  # below a thousand: whole units, no "0.8K"
+    assert format_money(Decimal("2500000")) == "€2.5M"
+    assert format_money(-1500) == "-€1.5K"
+    assert format_money(None) == "—" and format_money(0) == "—"  # compact sums: 0 means none recorded
+    assert format_money(0, exact=True) == "€0.00" and format_money(None, exact=True) == "—"
+    assert format_money("not a number") == "—" and format_money(float("nan")) == "—"
+
+
+def test_money_filter_refuses_an_unknown_style():
+    with pytest.raises(TemplateSyntaxError, match="exact"):
+        render('{{ v|money:"short" }}', v=1)
+
+
+def test_ownership_tags_money_is_the_same_filter(settings):
+    settings.CXGOV_CURRENCY = "EUR"
+    assert Template("{% load ownership_tags %}{{ v|money }}").render(Context({"v": 1500})) == "€1.5K"
+
+
+def test_currency_codes_are_checked():
+    assert currency_problem("EUR") is None
+    assert "is not an ISO 4217 currency code" in currency_problem("EURO")
+    assert currency_problem("eur") is not None  # settings upper-case it first
+
+
+def test_export_headers_name_the_currency(settings):
+    settings.CXGOV_CURRENCY = "GBP"
+    assert money_header("Revenue at risk (annual)") == "Revenue at risk (annual, GBP)"
+    assert money_header("Monthly revenue") == "Monthly revenue (GBP)"
+
+
+def test_ownership_export_header_and_map_use_the_setting(settings, org, client_for):
+    settings.CXGOV_CURRENCY = "EUR"
+    from ownership.selectors import MapFilters, export_rows
+
+    assert "Revenue at risk (annual, EUR)" in next(iter(export_rows(filters=MapFilters())))
+    response = client_for(org["stakeholder"]).get("/ownership/export.csv")
+    header = next(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert "Revenue at risk (annual, EUR)" in header
+
+
+def test_a_bad_currency_stops_start_up_with_a_message():
+    result = manage("check", CXGOV_CURRENCY="EURO")
+    assert result.returncode != 0
+    assert "CXGOV_CURRENCY: 'EURO' is not an ISO 4217 currency code" in result.stderr
+    assert manage("check", CXGOV_CURRENCY="eur").returncode == 0  # case does not matter
