@@ -363,3 +363,79 @@ def test_dates_are_the_readers_and_counts_are_whole(people, smtp):
     assert "Due on the 25th" in [i.title for i in utc["soon"]]
     titles = [i.title for i in auckland["overdue"]] + [i.title for i in auckland["soon"]]
     assert "Leftover of a closed issue" not in titles
+
+
+def test_a_batch_prefetch_gives_each_reader_the_digest_they_get_alone(people, smtp):
+    """``Prefetched`` over many readers (time zones on both sides of midnight, different windows,
+    an issue newly assigned, alerts by ownership, subscription and notice) assembles for each the
+    digest that reading for them alone gives."""
+    from django.utils import timezone
+
+    from alerts.models import Alert, Delivery
+    from alerts.tests.factories import metric_with, rule_on
+    from metrics.models import Metric
+    from rootcause import services as rootcause_services
+
+    now = timezone.now()
+    for n in range(14):  # more than LIST_LIMIT overdue and due soon, across two functions
+        ActionItem.objects.create(
+            issue=Issue.objects.get(title="Mixed first bills"),
+            title=f"Billing step {n}",
+            function=people["billing"],
+            due_date=now.date() + timedelta(days=n - 7),
+        )
+        ActionItem.objects.create(
+            issue=Issue.objects.get(title="Secret logistics issue"),
+            title=f"Logistics step {n}",
+            function=people["logistics"],
+            due_date=now.date() + timedelta(days=n - 6),
+        )
+    before = timezone.now()
+    rootcause_services.issue_save(
+        user=people["cx"], issue=Issue.objects.get(title="Nobody owns this"), fields={"function": people["billing"]}
+    )
+    ours = metric_with(people, [80, 70])
+    theirs = Metric.objects.create(
+        name="Parcel NPS", slug="parcel-nps", calculator="nps", owning_function=people["logistics"]
+    )
+    subscribed = rule_on(theirs, name="Parcel watch")
+    subscribed.subscribers.set([people["cx"]])
+    for metric, rule, state in ((ours, rule_on(ours, name="CSAT red"), "firing"), (theirs, subscribed, "firing")):
+        Alert.objects.create(
+            rule=rule, metric=metric, severity="warning", state=state, opened_period=date(2026, 1, 2), message="m",
+            fired_at=now,
+        )  # fmt: skip
+    told = Alert.objects.create(
+        rule=rule_on(theirs, name="Parcel told"), metric=theirs, severity="info", state="resolved",
+        opened_period=date(2026, 1, 1), message="m", fired_at=now - timedelta(days=3), resolved_at=now,
+    )  # fmt: skip
+    Delivery.objects.create(alert=told, recipient=people["stakeholder"], kind="fire", created_at=now)
+    shared = selectors.shared_content(now + timedelta(hours=1))
+    readers = [
+        (people["leader"], before - timedelta(seconds=1), "Pacific/Kiritimati"),
+        (people["other_leader"], now - timedelta(days=2), "Pacific/Pago_Pago"),
+        (people["cx"], now - timedelta(days=1), "UTC"),
+        (people["stakeholder"], before - timedelta(days=9), "Europe/London"),
+        (people["admin"], now + timedelta(minutes=1), None),
+    ]
+
+    def shown(content):
+        return {
+            key: [getattr(x, "pk", x) for x in value] if isinstance(value, list) else value
+            for key, value in content.items()
+            if key not in ("user", "metrics")
+        }
+
+    batch = selectors.Prefetched(readers, shared)
+    results = []
+    for user, since, zone in readers:
+        together = selectors.digest_content(user, since, shared, time_zone=zone, prefetched=batch)
+        alone = selectors.digest_content(user, since, shared, time_zone=zone)
+        assert shown(together) == shown(alone), user
+        results.append(shown(alone))
+    leader, other, cx, stakeholder, admin = results
+    assert len(leader["overdue"]) == min(10, leader["overdue_count"]) >= 9 and len(leader["soon"]) >= 6
+    assert leader["assigned"]
+    assert other["overdue"] and set(other["overdue"]).isdisjoint(leader["overdue"])  # Logistics' own
+    assert subscribed.alerts.get().pk in cx["alerts"] and told.pk in stakeholder["alerts"]
+    assert told.pk not in cx["alerts"] and admin["assigned"] == []
