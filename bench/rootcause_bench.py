@@ -1,7 +1,7 @@
 """Tagging throughput and the Pareto analysis at scale, each against a baseline in the same run.
 
 Runs over the responses the ingestion benchmark wrote (``--responses`` of them, every one with a
-comment), with the demo taxonomy (11 sub-themes, rootcause/demo.py):
+comment), with the demo taxonomy (12 sub-themes, rootcause/demo.py):
 
 - tagging: ``comments_tag`` (read the comments in chunks, match, write the tags idempotently)
   against matching the same comments in memory with the same compiled rules (no database);

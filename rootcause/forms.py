@@ -1,6 +1,6 @@
 from django import forms
 
-from cxgov.lib import permissions
+from cxgov.lib import heavy, permissions
 from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import User
 from metrics.models import Metric
@@ -20,11 +20,14 @@ from rootcause.services import ACTION_FIELDS, ISSUE_FIELDS
 
 
 def source_choices() -> list[tuple[str, str]]:
-    """Every source comments came from (one query), for a filter's drop-down."""
+    """Every source comments came from, for a filter's drop-down: a DISTINCT over every response,
+    so cached per version of the feedback data (one query to read that version)."""
     from metrics.models import SurveyResponse
 
-    sources = SurveyResponse.objects.order_by("source").values_list("source", flat=True).distinct()
-    return [("", "All sources"), *((s, s) for s in sources)]
+    def sources():
+        return list(SurveyResponse.objects.order_by("source").values_list("source", flat=True).distinct())
+
+    return [("", "All sources"), *((s, s) for s in heavy.cached("sources", {}, sources, light=True))]
 
 
 class ParetoForm(forms.Form):

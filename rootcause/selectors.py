@@ -959,7 +959,7 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
         pk
         for found in estimates.values()
         for pk, e in found.items()
-        if e.share > 0 and pk not in items and pk not in keep["praise"]
+        if e.high > 0 and pk not in items and pk not in keep["praise"]
     }
     for theme in SubTheme.objects.filter(pk__in=unseen).select_related("driver", "suggested_function"):
         items[theme.pk] = {"theme": theme, "row": ParetoRow(theme.pk, str(theme), 0.0, 0.0, 0.0, False), "samples": []}
@@ -983,6 +983,13 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
     covered = list(accumulate(min(float(total), overlap * values[k][1]) for k in order))
     covered = [min(float(total), c) for c in covered]
     rows = pareto(values, cutoff=analysis["cutoff"], total=total, covered=covered)
+    # A sub-theme corrected to nothing may still be there (its interval says how much): listed last.
+    last = rows[-1].cumulative if rows else 0.0
+    rows += [
+        ParetoRow(pk, values[pk][0], 0.0, 0.0, last, False)
+        for pk in sorted(extra, key=lambda pk: values[pk][0])
+        if values[pk][1] <= 0 and extra[pk]["high"] > 0
+    ]
     return {
         "total": total,
         "models": models,
@@ -1033,8 +1040,9 @@ def model_evaluation(model: TextModel) -> dict | None:
             "columns": columns,
             "rows": [{"name": n, "cells": cells} for n, cells in zip(columns, confusion, strict=False) if any(cells)],
         }
+    rows = [{**r, "fpr": r["fp"] / (r["fp"] + r["tn"]) * 100 if r["fp"] + r["tn"] else 0.0} for r in classes]
     return {
-        "classes": sorted(classes, key=lambda r: -r["support"]),
+        "classes": sorted(rows, key=lambda r: -r["support"]),
         "macro_f1": metrics.get("macro_f1"),
         "folds": metrics.get("folds"),
         "labelled": metrics.get("labelled"),

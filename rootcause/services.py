@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from datetime import timedelta
 
 import joblib
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, OuterRef
@@ -980,7 +982,7 @@ REVIEW_BELOW = 0.6
 # Beat retrains a key driver's model once it has this much more labelled comments than the last one.
 RETRAIN_GROWTH = 0.2
 MODEL_CHUNK = 2000
-_LOADED: dict[int, classifier.Trained] = {}
+_LOADED: dict[tuple, classifier.Trained] = {}
 
 
 def _require_models(user) -> None:
@@ -1004,6 +1006,12 @@ def model_train_start(*, user, driver: KeyDriver, reason: str = "Asked for") -> 
                 f"comments each (manual or imported tags); it has {len(enough)}."
             }
         )
+    # A training whose worker died (past the task time limit) would block every new one.
+    TextModel.objects.filter(
+        driver=driver,
+        status=ModelStatus.TRAINING,
+        created_at__lt=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    ).update(status=ModelStatus.FAILED, error="The training stopped (its worker ended before it finished).")
     with transaction.atomic():
         pending = TextModel.objects.filter(driver=driver, status__in=PENDING_MODEL_STATES).first()
         if pending:
@@ -1043,9 +1051,11 @@ def model_train_run(*, model_id: int) -> TextModel | None:
         if isinstance(exc, ValueError):  # not enough labels: said on the model, nothing to retry
             return TextModel.objects.get(pk=model_id)
         raise
-    names = dict(SubTheme.objects.filter(pk__in=trained.classes).values_list("pk", "name"))
+    left_out = {int(pk): n for pk, n in trained.metrics["left_out"].items()}
+    names = dict(SubTheme.objects.filter(pk__in=[*trained.classes, *left_out]).values_list("pk", "name"))
     for row in trained.metrics["classes"]:
         row["name"] = names.get(row["class"], "(deleted)")
+    trained.metrics["left_out"] = {names.get(pk, "(deleted)"): n for pk, n in left_out.items()}
     buffer = io.BytesIO()
     joblib.dump(
         {"pipeline": trained.pipeline, "classes": trained.classes, "multilabel": trained.multilabel}, buffer, compress=3
@@ -1063,14 +1073,16 @@ def model_train_run(*, model_id: int) -> TextModel | None:
 
 
 def model_loaded(model: TextModel) -> classifier.Trained:
-    """The fitted pipeline of a model, read from the database once per process."""
-    if model.pk not in _LOADED:
+    """The fitted pipeline of a model, read from the database once per process (keyed by id and
+    training time: an id can come back after a rolled-back transaction)."""
+    key = (model.pk, model.trained_at)
+    if key not in _LOADED:
         data = TextModelFile.objects.filter(model_id=model.pk).values_list("data", flat=True).get()
         blob = joblib.load(io.BytesIO(bytes(data)))
         if len(_LOADED) >= 4:
             _LOADED.clear()
-        _LOADED[model.pk] = classifier.Trained(blob["pipeline"], blob["classes"], blob["multilabel"])
-    return _LOADED[model.pk]
+        _LOADED[key] = classifier.Trained(blob["pipeline"], blob["classes"], blob["multilabel"])
+    return _LOADED[key]
 
 
 def model_activate(*, user, model: TextModel) -> TextModel:

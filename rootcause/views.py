@@ -44,6 +44,7 @@ from rootcause.models import (
     IssueState,
     KeyDriver,
     MeasureKind,
+    ModelStatus,
     SubTheme,
     TaggingRun,
     Workflow,
@@ -618,10 +619,9 @@ def text_models(request):
 
 def text_model_detail(request, pk):
     model = get_object_or_404(selectors.text_models(), pk=pk)
-    template = (
-        "rootcause/partials/text_model_status.html" if request.GET.get("partial") else "rootcause/text_model.html"
-    )
-    return render(
+    partial = bool(request.GET.get("partial"))
+    template = "rootcause/partials/text_model_status.html" if partial else "rootcause/text_model.html"
+    response = render(
         request,
         template,
         {
@@ -630,6 +630,9 @@ def text_model_detail(request, pk):
             "can_edit": permissions.can_edit_taxonomy(request.user),
         },
     )
+    if partial and model.status in (ModelStatus.READY, ModelStatus.FAILED):
+        response["HX-Refresh"] = "true"  # training ended while the page watched: show the evaluation
+    return response
 
 
 @require_POST

@@ -116,6 +116,8 @@ ENDPOINTS: dict[str, Row] = {
     "import-progress": Row(form("import_data"), obj="import_job"),
     "metric-detail": Row(read(), obj="metric"),
     "metric-edit": Row(form("configure_organisation"), obj="metric"),
+    "metric-schedule": Row(form("configure_organisation"), obj="metric"),
+    "metric-schedule-preview": Row({"GET": "configure_organisation"}, obj="metric"),
     "metric-drivers": Row(read(), obj="metric"),
     # --- outcomes ------------------------------------------------------------------------------
     "category-list": Row(read()),
@@ -187,6 +189,9 @@ ENDPOINTS: dict[str, Row] = {
     "alert-rules": Row(read(), obj="metric"),
     "alert-rule-create": Row(form("write_alert_rules"), obj="metric"),
     "alert-rule-edit": Row(form("write_alert_rules"), obj="alert_rule"),
+    "alert-rule-create-preview": Row({"GET": "write_alert_rules"}, obj="metric"),
+    "alert-rule-edit-preview": Row({"GET": "write_alert_rules"}, obj="alert_rule"),
+    "alert-rule-index": Row(read()),
     "alert-rule-delete": Row(post("write_alert_rules"), obj="alert_rule"),
     "alert-rule-detail": Row(read(), obj="alert_rule"),
     "alert-rule-replay": Row(post("write_alert_rules"), obj="alert_rule"),
