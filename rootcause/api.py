@@ -77,7 +77,7 @@ class ParetoView(APIView):
             sentiment=data["sentiment"],
         )
         corrected = analysis["corrected"]
-        coverage = selectors.text_coverage(selectors.responses_for(**filters))
+        coverage = analysis["text"]
         return Response(
             {
                 "comments": analysis["comments"],

@@ -200,6 +200,7 @@ def _pareto_with_correction(
         responses=responses, weight_by_revenue=weight_by_revenue, cutoff=cutoff, view=view, sentiment=sentiment
     )
     analysis["corrected"] = None if view == "praise" else pareto_corrected(analysis=analysis, responses=responses)
+    analysis["text"] = text_coverage(responses)  # cached with the rest: a cached page asks nothing more
     if analysis["corrected"]:
         analysis["rows"] = analysis["corrected"]["rows"]
     return analysis

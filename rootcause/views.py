@@ -216,7 +216,7 @@ def pareto(request, view: str = "problems"):
             )
         except heavy.AnalysisUnavailable as exc:
             return _unavailable(request, "rootcause/pareto.html", {"form": form, "praise_view": praise}, exc)
-        analysis = {**analysis, "text": selectors.text_coverage(selectors.responses_for(**comment_filters))}
+        analysis = dict(analysis)  # the cached answer stays as it was
         if praise:
             data = {**data, "view": "praise"}  # a snapshot of what works is compared with its own kind
         filters = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v}
