@@ -144,6 +144,7 @@ def test_pareto_page_on_the_demo_reviews(demo, client_for):
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
+        # Each reads the feedback version twice: for the cached source choices and the cached analysis.
         ("/rootcause/pareto/", 16),
         ("/rootcause/pareto/what-works/", 11),  # nothing is praise here: see test_text_analysis
         ("/rootcause/themes/", 6),
