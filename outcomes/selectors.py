@@ -119,7 +119,7 @@ def function_line_of_sight(*, function: Function) -> list[Canvas]:
 
 # --- The value ledger ------------------------------------------------------------------------------
 
-LEDGER_TOP_ISSUES = 50
+LEDGER_TOP_ISSUES = 25
 
 
 def at_risk_q() -> Q:
