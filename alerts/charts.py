@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 D2 = 1.128  # E[moving range of two] / σ for normal data
 INDIVIDUALS, C_CHART, P_CHART, LANEY, U_CHART = "individuals", "c", "p", "laney", "u"
 
@@ -245,3 +247,171 @@ def chart(
     else:
         raise ValueError(f"unknown chart {kind!r}")
     return ChartResult(limits, western_electric(values, limits, rules))
+
+
+# --- The same charts over numpy arrays --------------------------------------------------------------
+#
+# ``western_electric`` above walks the points one by one and is kept as the reference (the tests
+# compare the two over many random series). ``signals_array`` finds the same signals with array
+# operations: each test is a mask over the points, a rolling count over a window where the test
+# needs one. Every comparison and every arithmetic step is the reference's, in the same order, so
+# the masks are the same bit for bit (sums of many values stay Python's left-to-right ``sum``).
+
+
+def _rolling_count(mask: np.ndarray, window: int) -> np.ndarray:
+    """How many of the ``window`` points ending at each point hold (0 before the window is full)."""
+    out = np.zeros(len(mask), dtype=np.int64)
+    if len(mask) >= window:
+        total = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+        out[window - 1 :] = total[window:] - total[:-window]
+    return out
+
+
+def _all_of(mask: np.ndarray, window: int) -> np.ndarray:
+    return _rolling_count(mask, window) == window
+
+
+@dataclass
+class ArraySignals:
+    """The signals of a chart as one boolean mask per test (and the side or direction where the
+    message names one); ``at(i)`` builds the reference's ``Signal`` objects for one point."""
+
+    values: np.ndarray
+    limits: Limits
+    masks: dict[int, np.ndarray]
+    sides: dict[int, np.ndarray]
+    low: np.ndarray
+    high: np.ndarray
+
+    @property
+    def any(self) -> np.ndarray:
+        found = np.zeros(len(self.values), dtype=bool)
+        for mask in self.masks.values():
+            found |= mask
+        return found
+
+    def at(self, i: int) -> list[Signal]:
+        found = []
+        for rule in sorted(self.masks):
+            if not self.masks[rule][i]:
+                continue
+            if rule == 1:
+                value = float(self.values[i])
+                high, low = float(self.high[i]), float(self.low[i])
+                limit = high if value > high else low
+                found.append(
+                    Signal(i, 1, f"{RULES[1]}: {value:.4g} {'>' if value > high else '<'} {limit:.4g}", value, limit)
+                )
+            elif rule in (2, 3, 4):
+                side = "above" if self.sides[rule][i] > 0 else "below"
+                found.append(Signal(i, rule, f"{RULES[rule]} ({side})"))
+            elif rule == 5:
+                found.append(Signal(i, 5, f"{RULES[5]} ({'rising' if self.sides[5][i] > 0 else 'falling'})"))
+            else:
+                found.append(Signal(i, rule, RULES[rule]))
+        return found
+
+
+def signals_array(values: np.ndarray, limits: Limits, rules: tuple[int, ...] = WESTERN_ELECTRIC) -> ArraySignals:
+    """``western_electric`` over arrays: the same signals at the same points."""
+    n = len(values)
+    sigmas = np.asarray(limits.sigmas, dtype=float)
+    centre = limits.centre
+    low3, high3 = centre - 3 * sigmas, centre + 3 * sigmas
+    if limits.floor is not None:
+        low3 = np.maximum(low3, limits.floor)
+    if limits.ceiling is not None:
+        high3 = np.minimum(high3, limits.ceiling)
+    masks: dict[int, np.ndarray] = {}
+    sides: dict[int, np.ndarray] = {}
+
+    def beyond(k: int) -> np.ndarray:
+        return (values > centre + k * sigmas).astype(np.int8) - (values < centre - k * sigmas).astype(np.int8)
+
+    if 1 in rules:
+        masks[1] = (values > high3) | (values < low3)
+    for rule, k, window, needed in ((2, 2, 3, 2), (3, 1, 5, 4)):
+        if rule in rules:
+            side = beyond(k)
+            up = (_rolling_count(side == 1, window) >= needed) & (side == 1)
+            down = (_rolling_count(side == -1, window) >= needed) & (side == -1)
+            masks[rule], sides[rule] = up | down, np.where(up, 1, -1)
+    if 4 in rules:
+        centre_side = (values > centre).astype(np.int8) - (values < centre).astype(np.int8)
+        up, down = _all_of(centre_side == 1, 8), _all_of(centre_side == -1, 8)
+        masks[4], sides[4] = up | down, np.where(up, 1, -1)
+    steps = np.diff(values)  # steps[t] = values[t + 1] - values[t]
+    if 5 in rules:
+        rising, falling = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        rising[1:], falling[1:] = _all_of(steps > 0, 5), _all_of(steps < 0, 5)
+        masks[5], sides[5] = rising | falling, np.where(rising, 1, -1)
+    if 6 in rules:
+        found = np.zeros(n, dtype=bool)
+        if n >= 14:
+            nonzero = _all_of(steps != 0, 13)  # at t: steps t-12..t
+            turns = (steps[:-1] > 0) != (steps[1:] > 0)  # turns[t]: between steps t and t + 1
+            alternating = _all_of(turns, 12)  # at t: turns t-11..t, i.e. steps t-11..t+1
+            found[13:] = nonzero[12:] & alternating[11:]
+        masks[6] = found
+    if 7 in rules:
+        masks[7] = _all_of(np.abs(values - centre) < sigmas, 15)
+    if 8 in rules:
+        masks[8] = _all_of(beyond(1) != 0, 8)
+    return ArraySignals(values, limits, masks, sides, low3, high3)
+
+
+def _sqrt(values: np.ndarray) -> np.ndarray:
+    """``math.sqrt`` of each: a negative one (negative counts or proportions) is refused as it is."""
+    if np.any(values < 0):
+        raise ValueError("math domain error")
+    return np.sqrt(values)
+
+
+def limits_array(kind: str, values: np.ndarray, sizes: np.ndarray | None, baseline: slice) -> Limits:
+    """``chart``'s limits with the per-point arithmetic over arrays; the sums over the baseline stay
+    Python's, in the same order, so the limits are the same numbers."""
+    base = values[baseline]
+    if kind == INDIVIDUALS:
+        if len(base) < 2:
+            raise ValueError("a control chart needs at least two points")
+        centre = sum(base.tolist()) / len(base) if len(base) else 0.0
+        sigma = sum(np.abs(np.diff(base)).tolist()) / (len(base) - 1) / D2
+        return Limits(centre, np.full(len(values), sigma))
+    if kind == C_CHART:
+        if not len(base):
+            raise ValueError("a control chart needs at least two points")
+        centre = sum(base.tolist()) / len(base)
+        return Limits(centre, np.full(len(values), math.sqrt(centre)), floor=0.0)
+    if sizes is None:
+        raise ValueError(
+            "a p-chart needs sample sizes" if kind != U_CHART else "a u-chart needs the units of each point"
+        )
+    if kind == U_CHART:
+        if np.any(~(sizes > 0)):
+            raise ValueError("every point of a u-chart needs its number of units above zero")
+        base_n = sizes[baseline]
+        total = sum(base_n.tolist())
+        if total <= 0:
+            raise ValueError("a u-chart needs units")
+        u_bar = sum((base * base_n).tolist()) / total
+        return Limits(u_bar, _sqrt(u_bar / sizes), floor=0.0)
+    if kind not in (P_CHART, LANEY):
+        raise ValueError(f"unknown chart {kind!r}")
+    if np.any(~(sizes > 0)):
+        raise ValueError("every point of a p-chart needs a sample size above zero")
+    base_n = sizes[baseline]
+    total = sum(base_n.tolist())
+    if total <= 0:
+        raise ValueError("a p-chart needs sample sizes")
+    p_bar = sum((base * base_n).tolist()) / total
+    spread = p_bar * (1 - p_bar)
+    sigmas = _sqrt(spread / sizes)
+    if kind == P_CHART:
+        return Limits(p_bar, sigmas, floor=0.0, ceiling=1.0)
+    if spread == 0:
+        return Limits(p_bar, sigmas, floor=0.0, ceiling=1.0, sigma_z=1.0)
+    z = (base - p_bar) / _sqrt(spread / base_n)
+    if len(z) < 2:
+        raise ValueError("a control chart needs at least two points")
+    sigma_z = sum(np.abs(np.diff(z)).tolist()) / (len(z) - 1) / D2
+    return Limits(p_bar, sigmas * sigma_z, floor=0.0, ceiling=1.0, sigma_z=sigma_z)

@@ -13,8 +13,11 @@ neither counts nor resets, except for the missing-data rule, for which no value 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+import numpy as np
 
 from alerts import charts
 from metrics.calculations import COUNT_CALCULATORS, PROPORTION_CALCULATORS, RATE_CALCULATORS, next_period
@@ -104,9 +107,9 @@ class ControlChart:
         low, high = self.result.limits.band(j, 3)
         return {
             "chart": self.kind,
-            "centre": round(self.result.limits.centre * self.scale, 6),
-            "lower": round(low * self.scale, 6),
-            "upper": round(high * self.scale, 6),
+            "centre": round(float(self.result.limits.centre) * self.scale, 6),
+            "lower": round(float(low) * self.scale, 6),
+            "upper": round(float(high) * self.scale, 6),
             "sigma_z": self.result.limits.sigma_z,
             "provisional": self.provisional,
             "periods": self.base_count,
@@ -330,7 +333,9 @@ def verdict(rule: RuleSpec, metric, points: list[Point], conditions: list[Check]
                 f"({chart} chart, baseline {start} to {end})."
             )
         return "judged", f"{chart} chart, limits from {limits['periods']} periods, {start} to {end}."
-    judged = sum(1 for c in conditions if c.bad is not None)
+    judged = getattr(conditions, "judged", None)
+    if judged is None:
+        judged = sum(1 for c in conditions if c.bad is not None)
     if rule.kind == "missing":
         return ("judged", "") if points else ("waiting", "Cannot judge yet: no complete period.")
     if judged == 0:
@@ -340,3 +345,271 @@ def verdict(rule: RuleSpec, metric, points: list[Point], conditions: list[Check]
             return "waiting", "Cannot judge: the metric has no target."
         return "waiting", "Cannot judge yet: 0 of 1 periods with a value."
     return "judged", f"{judged} period{'s' if judged != 1 else ''} judged."
+
+
+# --- The same evaluation over numpy arrays ------------------------------------------------------------
+#
+# ``checks`` and ``episodes`` above walk the periods one by one and are kept as the reference:
+# tests/test_vectorised.py compares them with what follows over many random series. Here each
+# rule's conditions are two boolean arrays (bad, clear) and a mask of the judged periods; the
+# notes and limits an alert stores are written only for the periods it stores (``Conditions``);
+# the episodes come from run lengths, one step per episode, not per period.
+
+
+class Series(list):
+    """A metric's points (a list of ``Point``) with their values as arrays, built once per walk
+    and shared by the rules on it."""
+
+    def __init__(self, points):
+        super().__init__(points)
+        self.values = np.array([np.nan if p.value is None else p.value for p in self], dtype=float)
+        self.has = np.array([p.value is not None for p in self], dtype=bool)
+        self.sizes = np.array([np.nan if p.sample_size is None else p.sample_size for p in self], dtype=float)
+        self._year_ago: dict[str, np.ndarray] = {}
+
+    def year_ago(self, granularity: str) -> np.ndarray:
+        """The index of the same period a year earlier (``shift_year``), -1 when it is not a point."""
+        if granularity not in self._year_ago:
+            days = np.array([p.period for p in self], dtype="datetime64[D]")
+            if granularity == "week":
+                ago = days - np.timedelta64(52 * 7, "D")
+            else:  # the same day of the same month a year earlier, the month's last day at most
+                months = days.astype("datetime64[M]")
+                earlier = months - np.timedelta64(12, "M")
+                length = (earlier + np.timedelta64(1, "M")).astype("datetime64[D]") - earlier.astype("datetime64[D]")
+                offset = np.minimum(days - months.astype("datetime64[D]"), length - np.timedelta64(1, "D"))
+                ago = earlier.astype("datetime64[D]") + offset
+            found = np.searchsorted(days, ago) if len(days) else np.zeros(0, dtype=np.int64)
+            inside = found < len(days)
+            found[inside & (days[np.minimum(found, max(len(days) - 1, 0))] != ago)] = -1
+            found[~inside] = -1
+            self._year_ago[granularity] = found.astype(np.int64)
+        return self._year_ago[granularity]
+
+
+class Notes(Mapping):
+    """An episode's notes (period index → the condition's note), written when first read: a rerun
+    that records nothing new formats none."""
+
+    def __init__(self, conditions: Conditions, indices: list[int]):
+        self._conditions, self._indices, self._notes = conditions, list(indices), None
+
+    def _all(self) -> dict[int, str]:
+        if self._notes is None:
+            self._notes = {j: self._conditions[j].note for j in self._indices}
+        return self._notes
+
+    def __getitem__(self, i: int) -> str:
+        return self._all()[i]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+    def add(self, i: int) -> None:
+        self._indices.append(i)
+        self._notes = None
+
+
+def as_series(points) -> Series:
+    return points if isinstance(points, Series) else Series(points)
+
+
+class Conditions(Sequence):
+    """Each period's ``Check``, as ``checks`` returns them, written on demand from the arrays."""
+
+    def __init__(self, bad: np.ndarray, clear: np.ndarray, known: np.ndarray, check):
+        self.bad, self.clear, self.known = bad, clear, known
+        self.judged = int(known.sum())
+        self._check = check
+        self._made: dict[int, Check] = {}
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not self.known[i]:
+            return UNKNOWN
+        if i not in self._made:
+            self._made[i] = self._check(i)
+        return self._made[i]
+
+
+def _rag_ranks(metric, values: np.ndarray) -> np.ndarray | None:
+    """``RAG_RANK[metric.rag(v)]`` of each value (-1 for NaN or no status); None when the metric
+    has no RAG status at all. ``Metric.rag``'s arithmetic over arrays; anything else that has a ``rag`` is asked
+    value by value."""
+    from metrics.models import Metric
+
+    if not isinstance(metric, Metric) or type(metric).rag is not Metric.rag:
+        ranks = np.full(len(values), -1, dtype=np.int8)
+        for i, v in enumerate(values.tolist()):
+            status = metric.rag(v) if v == v else None  # NaN: no value
+            if status is not None:
+                ranks[i] = RAG_RANK[status]
+        return ranks
+    sign = 1 if metric.direction == "higher" else -1
+    green_from = metric.amber_threshold if metric.amber_threshold is not None else metric.target
+    if green_from is None:
+        return None
+    fallback = 1 if metric.red_threshold is not None or metric.amber_threshold is not None else 2
+    ranks = np.full(len(values), fallback, dtype=np.int8)
+    if metric.red_threshold is not None:
+        ranks[sign * (values - metric.red_threshold) <= 0] = 2
+    ranks[sign * (values - green_from) >= 0] = 0
+    ranks[np.isnan(values)] = -1
+    return ranks
+
+
+def control_chart_array(rule: RuleSpec, calculator: str, series: Series) -> ControlChart:
+    """``control_chart`` over arrays: the same chart, limits and signals."""
+    kind = chart_kind(rule, calculator, series)
+    proportions = kind in (charts.P_CHART, charts.LANEY)
+    sized = proportions or kind == charts.U_CHART
+    usable = series.has
+    if sized:  # ``not p.sample_size``: None and 0 are out, anything else (even negative) is in
+        usable = series.has & ~np.isnan(series.sizes) & (series.sizes != 0)
+    known = np.flatnonzero(usable)
+    values = series.values[known] / 100 if proportions else series.values[known]
+    in_base = np.ones(len(known), dtype=bool)
+    if rule.baseline_from is not None or rule.baseline_to is not None:
+        periods = [series[i].period for i in known.tolist()]
+        in_base = np.array(
+            [
+                (rule.baseline_from is None or p >= rule.baseline_from)
+                and (rule.baseline_to is None or p <= rule.baseline_to)
+                for p in periods
+            ],
+            dtype=bool,
+        )
+    base_index = np.flatnonzero(in_base)
+    need = max(rule.chart_periods, 2)
+    if len(base_index) < max(min(rule.provisional_periods, need), 2):
+        raise NotEnoughData(len(base_index), need)
+    base = slice(int(base_index[0]), int(base_index[-1]) + 1)
+    sizes = series.sizes[known] if sized else None
+    tests = tuple(rule.chart_tests or ()) or (1,)
+    limits = charts.limits_array(kind, values, sizes, base)
+    result = charts.signals_array(values, limits, tests)
+    window = (series[int(known[base_index[0]])].period, series[int(known[base_index[-1]])].period)
+    return ControlChart(kind, known.tolist(), result, len(base_index), need, window)
+
+
+def checks_array(rule: RuleSpec, metric, points, granularity: str) -> Conditions:
+    """``checks`` over arrays: the same condition for every period (a ``Conditions``)."""
+    series = as_series(points)
+    n = len(series)
+    v, has = series.values, series.has
+    sign = 1 if metric.direction == "higher" else -1
+    unit = value_unit(getattr(metric, "unit", ""))
+    kind = rule.kind
+    nothing = np.zeros(n, dtype=bool)
+    if kind == "missing":
+        every = np.ones(n, dtype=bool)
+        return Conditions(~has, has, every, lambda i: checks(rule, metric, [series[i]], granularity)[0])
+    if kind == "control":
+        try:
+            drawn = control_chart_array(rule, metric.calculator, series)
+        except ValueError:
+            return Conditions(nothing, nothing, nothing, None)
+        known = np.zeros(n, dtype=bool)
+        found = np.zeros(n, dtype=bool)
+        index = np.array(drawn.known, dtype=np.int64)
+        known[index] = True
+        found[index] = drawn.result.any
+        provisional = f" (provisional limits: {drawn.base_count} of {drawn.need} periods)" if drawn.provisional else ""
+        position = {i: j for j, i in enumerate(drawn.known)}
+
+        def control_check(i: int) -> Check:
+            j = position[i]
+            signals = drawn.result.at(j)
+            note = "; ".join(_signal_text(s, drawn.scale, unit) for s in signals)
+            return Check(
+                bool(signals),
+                not signals,
+                f"{drawn.kind} chart{provisional}, {note}" if signals else "",
+                drawn.limits_at(j) if signals or j == 0 else None,
+            )
+
+        return Conditions(found, ~found, known, control_check)
+    if kind == "threshold":
+        ranks = _rag_ranks(metric, v)
+        if ranks is None:
+            return Conditions(nothing, nothing, nothing, None)
+        level = RAG_RANK[rule.level]
+        relaxed = _rag_ranks(metric, v - sign * rule.hysteresis)
+        bad, clear = ranks >= level, relaxed < level
+        known = has & (ranks >= 0)
+    elif kind == "target":
+        if metric.target is None:
+            return Conditions(nothing, nothing, nothing, None)
+        gap = sign * (v - metric.target)
+        bad, clear, known = gap < 0, gap >= rule.hysteresis, has.copy()
+    elif kind == "change":
+        if rule.comparison == "previous":
+            ref = np.concatenate(([np.nan], v[:-1]))[:n]
+        else:
+            ago = series.year_ago(granularity)
+            ref = np.where(ago >= 0, v[np.maximum(ago, 0)] if n else v, np.nan)
+        known = has & ~np.isnan(ref)
+        if rule.change_mode == "percent":
+            known &= ref != 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = v - ref if rule.change_mode == "absolute" else (v - ref) / np.abs(ref) * 100
+        worse = -sign * change
+        bad, clear = worse >= rule.change_limit, worse < rule.change_limit - rule.hysteresis
+    else:
+        raise ValueError(f"unknown rule kind {kind!r}")
+
+    def check(i: int) -> Check:
+        return checks(rule, metric, series[max(i - 1, 0) : i + 1] if kind == "change" else [series[i]], granularity)[-1]
+
+    if kind == "change" and rule.comparison != "previous":
+
+        def check(i: int) -> Check:  # noqa: F811 - the year-ago point is the reference
+            ago = int(series.year_ago(granularity)[i])
+            return checks(rule, metric, [series[ago], series[i]], granularity)[-1]
+
+    return Conditions(bad & known, clear & known, known, check)
+
+
+def episodes_array(rule: RuleSpec, conditions: Conditions) -> list[Episode]:
+    """``episodes`` from run lengths: fire where ``min_periods`` bad judged periods in a row end,
+    resolve where ``clear_periods`` clear ones in a row end after it opened; one step per episode."""
+    judged = np.flatnonzero(conditions.known)  # unknown periods neither count nor reset
+    if not len(judged):
+        return []
+    bad = conditions.bad[judged]
+    clear = conditions.clear[judged]
+    fire_at = np.flatnonzero(_run_lengths(bad) >= rule.min_periods)
+    resolve_at = np.flatnonzero(_run_lengths(clear) >= rule.clear_periods)
+    found, start = [], 0
+    while True:
+        # A run counts from ``start`` (the first period after the last episode resolved).
+        k = np.searchsorted(fire_at, start + rule.min_periods - 1)
+        if k == len(fire_at):
+            return found
+        opened = int(fire_at[k])
+        trigger = judged[opened - rule.min_periods + 1 : opened + 1].tolist()
+        episode = Episode(opened=int(judged[opened]), trigger=trigger, notes=Notes(conditions, trigger))
+        found.append(episode)
+        k = np.searchsorted(resolve_at, opened + rule.clear_periods)
+        if k == len(resolve_at):
+            return found
+        resolved = int(resolve_at[k])
+        episode.resolved = int(judged[resolved])
+        episode.notes.add(episode.resolved)
+        start = resolved + 1
+
+
+def _run_lengths(mask: np.ndarray) -> np.ndarray:
+    """At each position, how many positions in a row up to it hold (0 where it does not)."""
+    count = np.cumsum(mask, dtype=np.int64)
+    resets = np.where(~mask, count, 0)
+    return count - np.maximum.accumulate(resets)

@@ -438,10 +438,12 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
             key = (rule.segment, evaluation.period_of(start, metric.granularity))
             if key not in series_points:  # rules on the same segment share the walk over periods
                 periods = evaluation.complete_periods(start, today, metric.granularity)
-                series_points[key] = [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
+                series_points[key] = evaluation.Series(
+                    [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
+                )
             points = series_points[key]
-            conditions = evaluation.checks(rule, metric, points, metric.granularity)
-            found = evaluation.episodes(rule, conditions)
+            conditions = evaluation.checks_array(rule, metric, points, metric.granularity)
+            found = evaluation.episodes_array(rule, conditions)
             plans.append((rule, points, found, conditions))
         _record_verdicts(metric, plans)
         now = timezone.now()

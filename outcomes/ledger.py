@@ -34,7 +34,9 @@ class Context:
 
 
 def settings_row() -> LedgerSettings:
-    return LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1)
+    from django.conf import settings
+
+    return LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1, currency=settings.CXGOV_CURRENCY)
 
 
 def load_context() -> Context:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, F, Prefetch, Q, Sum
 
 from cxgov.models import Function
@@ -134,7 +135,7 @@ def ledger_settings() -> dict:
     """The ledger's currency, discount rate and costs per contact (two queries)."""
     from outcomes.models import ContactCost, LedgerSettings
 
-    row = LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1)
+    row = LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1, currency=settings.CXGOV_CURRENCY)
     return {"settings": row, "costs": list(ContactCost.objects.order_by("channel"))}
 
 
@@ -263,7 +264,7 @@ def ledger_headline() -> dict:
 def ledger_settings_currency() -> str:
     from outcomes.models import LedgerSettings
 
-    return LedgerSettings.objects.filter(pk=1).values_list("currency", flat=True).first() or "EUR"
+    return LedgerSettings.objects.filter(pk=1).values_list("currency", flat=True).first() or settings.CXGOV_CURRENCY
 
 
 def export_rows():

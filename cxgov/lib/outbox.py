@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
@@ -79,6 +79,34 @@ def enqueue(message: EmailMessage, *, kind: str, key: str | None = None, send: b
     return email
 
 
+def enqueue_many(messages: list[tuple[str, EmailMessage]], *, kind: str) -> list[Email]:
+    """Store many emails (``(key, message)`` pairs) in one INSERT, to be sent by the next
+    ``send_due`` (callers storing a batch, like digests, dispatch it once after commit). Raises
+    IntegrityError when a key is already stored (such callers fall back to ``enqueue``)."""
+    now = timezone.now()
+    status = EmailStatus.REPLAYED if _replaying.get() else EmailStatus.WAITING
+    rows = []
+    for key, message in messages:
+        html = next((content for content, mime in getattr(message, "alternatives", []) if mime == "text/html"), "")
+        rows.append(
+            Email(
+                key=key,
+                kind=kind,
+                to=list(message.to),
+                from_email=message.from_email or "",
+                subject=message.subject,
+                body=message.body,
+                html=html,
+                headers=dict(message.extra_headers),
+                created_at=now,
+                next_attempt_at=now,
+                status=status,
+            )
+        )
+    with transaction.atomic():
+        return Email.objects.bulk_create(rows)
+
+
 def dispatch(*, email_id: int | None = None) -> None:
     """Ask a worker to send one email (or everything due) now. A broker that does not answer only
     delays it: the periodic ``send_due`` finds every waiting email anyway."""
@@ -116,7 +144,8 @@ def send(*, email_id: int) -> bool:
 
 def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
     """Send the emails that are due (oldest first) through one SMTP session; returns how many went
-    out. Safe at any time, often and concurrently: each email is claimed before it is sent. When
+    out. Safe at any time, often and concurrently: each email is claimed before it is sent (a
+    run's in one statement, so a run costs the same few queries whatever its size). When
     the mail server cannot be reached the run stops there: the rest wait for the next run without
     spending an attempt."""
     now = timezone.now()
@@ -129,33 +158,92 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
     due = Email.objects.filter(status__in=PENDING, next_attempt_at__lte=now)
     if ids is not None:
         due = due.filter(pk__in=ids)
-    sent = 0
+    batch = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    sent = _Sent()
     connection = get_connection()
     try:
-        batch = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
-        for email_id in batch:
-            if not _claim(email_id, timezone.now()):
-                continue  # another worker took it
-            email = Email.objects.get(pk=email_id)
-            try:
-                connection.open()  # kept open for the next email; reopened after a failure
-                _message(email, connection).send()
-            except Exception as exc:
-                _record_failure(email, exc)
-                with contextlib.suppress(Exception):  # a broken session may not even quit cleanly
-                    connection.close()
-                if _unreachable(exc):
-                    break
-                continue
-            Email.objects.filter(pk=email_id).update(status=EmailStatus.SENT, sent_at=timezone.now(), error="")
-            sent += 1
+        # The first email alone, then the rest at once: while the server is down a run spends an
+        # attempt of one email only (the others are never claimed), as when each was claimed alone.
+        for chunk in (batch[:1], batch[1:]):
+            if not _send_chunk(chunk, connection, sent):
+                break
     finally:
         with contextlib.suppress(Exception):
             connection.close()
+        sent.mark(everything=True)
     # More are due than one run takes (a morning's digests), or some waited for the server: go on.
-    if sent and (len(batch) == limit or _release_waiting_for_the_server()):
+    if sent.count and (len(batch) == limit or _release_waiting_for_the_server()):
         dispatch()
-    return sent
+    return sent.count
+
+
+def _send_chunk(ids: list[int], connection, sent: _Sent) -> bool:
+    """Claim these emails in one statement and send those this worker won, oldest first, adding
+    those that went out to ``sent``; False when the mail server could not be reached (the rest
+    are handed back unsent)."""
+    claimed = _claim_many(ids, timezone.now())
+    found = Email.objects.in_bulk(claimed) if claimed else {}
+    emails = [found[pk] for pk in ids if pk in found]
+    for n, email in enumerate(emails):
+        try:
+            connection.open()  # kept open for the next email; reopened after a failure
+            _message(email, connection).send()
+        except Exception as exc:
+            _record_failure(email, exc)
+            with contextlib.suppress(Exception):  # a broken session may not even quit cleanly
+                connection.close()
+            if _unreachable(exc):  # the rest wait for the next run without spending an attempt
+                _release([e.pk for e in emails[n + 1 :]])
+                return False
+            continue
+        sent.add(email.pk)
+    return True
+
+
+class _Sent:
+    """What a run sent, marked as sent ``EVERY`` at a time: one query per hundred emails, and a
+    worker that dies mid-run sends again at most the hundred it had not marked (after their lease)."""
+
+    EVERY = 100
+
+    def __init__(self):
+        self.count, self.unmarked = 0, []
+
+    def add(self, email_id: int) -> None:
+        self.count += 1
+        self.unmarked.append(email_id)
+        self.mark()
+
+    def mark(self, everything: bool = False) -> None:
+        if self.unmarked and (everything or len(self.unmarked) >= self.EVERY):
+            Email.objects.filter(pk__in=self.unmarked).update(status=EmailStatus.SENT, sent_at=timezone.now(), error="")
+            self.unmarked = []
+
+
+def _claim_many(ids: list[int], now: datetime) -> set[int]:
+    """Claim these emails (``_claim`` of each) in one statement; the ids this worker won. Two
+    workers claiming at once get disjoint sets (UPDATE ... RETURNING: PostgreSQL, SQLite >= 3.35)."""
+    if not ids:
+        return set()
+    ops = connection.ops
+    table = Email._meta.db_table
+    sql = (
+        f"UPDATE {table} SET status = %s, attempts = attempts + 1, next_attempt_at = %s "  # noqa: S608 - fixed names
+        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND status IN (%s, %s) AND next_attempt_at <= %s RETURNING id"
+    )
+    lease = ops.adapt_datetimefield_value(now + timedelta(seconds=settings.OUTBOX_LEASE))
+    params = [EmailStatus.SENDING, lease, *ids, *PENDING, ops.adapt_datetimefield_value(now)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+def _release(ids: list[int]) -> None:
+    """Hand claimed emails back unsent: waiting and due, the attempt not spent."""
+    if ids:
+        Email.objects.filter(pk__in=ids, status=EmailStatus.SENDING).update(
+            status=EmailStatus.WAITING, attempts=F("attempts") - 1, next_attempt_at=timezone.now()
+        )
 
 
 def _release_waiting_for_the_server() -> int:

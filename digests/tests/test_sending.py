@@ -201,7 +201,10 @@ def test_newly_assigned_issues_appear_once(people, smtp):
     assert selectors.digest_content(people["leader"], later, selectors.shared_content(later))["assigned"] == []
 
 
-def test_queries_per_recipient_are_constant(people, smtp, django_assert_max_num_queries):
+def test_queries_per_batch_are_constant(people, smtp):
+    """Building, storing and sending a batch of digests (the beat's run, then the outbox worker's)
+    takes the same queries for 3 recipients as for 15 (nothing per recipient); split into
+    batches, each batch adds the same fixed number."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -212,18 +215,25 @@ def test_queries_per_recipient_are_constant(people, smtp, django_assert_max_num_
             user = User.objects.create(username=f"l{offset + i}", role=Role.LEADER, email=f"l{offset + i}@example.com")
             Membership.objects.create(person=user, function=people["billing"])
 
+    def run(**kwargs):
+        DigestDelivery.objects.all().delete()
+        Email.objects.all().delete()
+        smtp.messages.clear()
+        with CaptureQueriesContext(connection) as queries:
+            stats = services.digests_send_due(now=NOW, **kwargs)
+            outbox.send_due()
+        assert len(smtp.messages) == stats["queued"] == Email.objects.filter(status="sent").count()
+        return len(queries.captured_queries), stats
+
     recipients(3, 0)
-    with CaptureQueriesContext(connection) as few:
-        services.digests_send_due(now=NOW)
-    DigestDelivery.objects.all().delete()
-    Email.objects.all().delete()
+    few, few_stats = run()
     recipients(12, 100)
-    with CaptureQueriesContext(connection) as many:
-        services.digests_send_due(now=NOW)
-    users = len(selectors.recipients())
-    per_recipient = (len(many.captured_queries) - len(few.captured_queries)) / 12
-    fixed = len(few.captured_queries) - per_recipient * (users - 12)
-    assert per_recipient == int(per_recipient) and per_recipient <= 12 and fixed < 20
+    many, many_stats = run()
+    assert many_stats["queued"] == few_stats["queued"] + 12
+    assert many == few < 40
+    users = many_stats["due"]
+    per_batch = [run(batch_size=size)[0] for size in (users, -(-users // 2), -(-users // 3))]
+    assert per_batch[0] == few and per_batch[1] - per_batch[0] == per_batch[2] - per_batch[1] > 0
 
 
 def test_alerts_on_the_readers_metrics_appear_fired_or_resolved(people, smtp):
@@ -353,3 +363,79 @@ def test_dates_are_the_readers_and_counts_are_whole(people, smtp):
     assert "Due on the 25th" in [i.title for i in utc["soon"]]
     titles = [i.title for i in auckland["overdue"]] + [i.title for i in auckland["soon"]]
     assert "Leftover of a closed issue" not in titles
+
+
+def test_a_batch_prefetch_gives_each_reader_the_digest_they_get_alone(people, smtp):
+    """``Prefetched`` over many readers (time zones on both sides of midnight, different windows,
+    an issue newly assigned, alerts by ownership, subscription and notice) assembles for each the
+    digest that reading for them alone gives."""
+    from django.utils import timezone
+
+    from alerts.models import Alert, Delivery
+    from alerts.tests.factories import metric_with, rule_on
+    from metrics.models import Metric
+    from rootcause import services as rootcause_services
+
+    now = timezone.now()
+    for n in range(14):  # more than LIST_LIMIT overdue and due soon, across two functions
+        ActionItem.objects.create(
+            issue=Issue.objects.get(title="Mixed first bills"),
+            title=f"Billing step {n}",
+            function=people["billing"],
+            due_date=now.date() + timedelta(days=n - 7),
+        )
+        ActionItem.objects.create(
+            issue=Issue.objects.get(title="Secret logistics issue"),
+            title=f"Logistics step {n}",
+            function=people["logistics"],
+            due_date=now.date() + timedelta(days=n - 6),
+        )
+    before = timezone.now()
+    rootcause_services.issue_save(
+        user=people["cx"], issue=Issue.objects.get(title="Nobody owns this"), fields={"function": people["billing"]}
+    )
+    ours = metric_with(people, [80, 70])
+    theirs = Metric.objects.create(
+        name="Parcel NPS", slug="parcel-nps", calculator="nps", owning_function=people["logistics"]
+    )
+    subscribed = rule_on(theirs, name="Parcel watch")
+    subscribed.subscribers.set([people["cx"]])
+    for metric, rule, state in ((ours, rule_on(ours, name="CSAT red"), "firing"), (theirs, subscribed, "firing")):
+        Alert.objects.create(
+            rule=rule, metric=metric, severity="warning", state=state, opened_period=date(2026, 1, 2), message="m",
+            fired_at=now,
+        )  # fmt: skip
+    told = Alert.objects.create(
+        rule=rule_on(theirs, name="Parcel told"), metric=theirs, severity="info", state="resolved",
+        opened_period=date(2026, 1, 1), message="m", fired_at=now - timedelta(days=3), resolved_at=now,
+    )  # fmt: skip
+    Delivery.objects.create(alert=told, recipient=people["stakeholder"], kind="fire", created_at=now)
+    shared = selectors.shared_content(now + timedelta(hours=1))
+    readers = [
+        (people["leader"], before - timedelta(seconds=1), "Pacific/Kiritimati"),
+        (people["other_leader"], now - timedelta(days=2), "Pacific/Pago_Pago"),
+        (people["cx"], now - timedelta(days=1), "UTC"),
+        (people["stakeholder"], before - timedelta(days=9), "Europe/London"),
+        (people["admin"], now + timedelta(minutes=1), None),
+    ]
+
+    def shown(content):
+        return {
+            key: [getattr(x, "pk", x) for x in value] if isinstance(value, list) else value
+            for key, value in content.items()
+            if key not in ("user", "metrics")
+        }
+
+    batch = selectors.Prefetched(readers, shared)
+    results = []
+    for user, since, zone in readers:
+        together = selectors.digest_content(user, since, shared, time_zone=zone, prefetched=batch)
+        alone = selectors.digest_content(user, since, shared, time_zone=zone)
+        assert shown(together) == shown(alone), user
+        results.append(shown(alone))
+    leader, other, cx, stakeholder, admin = results
+    assert len(leader["overdue"]) == min(10, leader["overdue_count"]) >= 9 and len(leader["soon"]) >= 6
+    assert leader["assigned"]
+    assert other["overdue"] and set(other["overdue"]).isdisjoint(leader["overdue"])  # Logistics' own
+    assert subscribed.alerts.get().pk in cx["alerts"] and told.pk in stakeholder["alerts"]
+    assert told.pk not in cx["alerts"] and admin["assigned"] == []
