@@ -277,6 +277,36 @@ def _measure_floor(client: Client, repeat: int) -> tuple[float, float, float, in
         return _measure(client, "/bench-floor/ownership/", repeat)
 
 
+def _business_cases() -> None:
+    """A synthetic business case for every issue (the ledger's pages add these up; computing them from
+    customers is the refresh task's work, not the pages')."""
+    from outcomes.models import BusinessCase
+
+    rng = random.Random(19)
+    now = timezone.now()
+    missing = Issue.objects.filter(business_case__isnull=True).values_list("pk", "verdict", "state")
+    cases = []
+    for pk, verdict, state in missing:
+        fixed = verdict in ("effective", "partial") or state in ("closed_effective", "closed_partial")
+        realised = rng.uniform(100, 5000) if fixed else None
+        cases.append(
+            BusinessCase(
+                issue_id=pk,
+                figures={"currency": "EUR"},
+                affected_customers=rng.randint(0, 300),
+                revenue_at_risk=rng.uniform(0, 1e5),
+                expected_loss=rng.uniform(0, 2e4),
+                failure_cost=rng.uniform(0, 3e3),
+                value_at_risk=rng.uniform(0, 2.3e4),
+                value_realised=realised,
+                realised_low=realised and realised * 0.4,
+                realised_high=realised and realised * 1.6,
+                computed_at=now,
+            )
+        )
+    BusinessCase.objects.bulk_create(cases, batch_size=2000)
+
+
 def bench_pages(repeat: int) -> list[tuple]:
     """(label, median, p95, queries) for the one-row baseline and each ownership page and endpoint."""
 
@@ -309,12 +339,16 @@ def bench_pages(repeat: int) -> list[tuple]:
         ("/ executive view", stakeholder, "/"),
         ("/api/ownership/map/ (every function)", stakeholder, "/api/ownership/map/"),
         ("/api/ownership/scorecard/ (busiest leader)", leader, "/api/ownership/scorecard/"),
+        ("/ownership/ledger/ value ledger", stakeholder, "/ownership/ledger/"),
+        ("/api/ledger/ (totals, quarters, functions, decision points)", stakeholder, "/api/ledger/"),
     ]
+    _business_cases()
     results = [(label, *_measure(client, url, repeat)) for label, client, url in pages]
     results.insert(1, ("floor: map layout, 50 rows, no aggregates", *_measure_floor(stakeholder, repeat)))
     exports = [
         ("/ownership/export.csv (every issue)", stakeholder, "/ownership/export.csv?state="),
         ("/ownership/export.xlsx (every issue)", stakeholder, "/ownership/export.xlsx?state="),
+        ("/ownership/ledger/export.csv (every business case)", stakeholder, "/ownership/ledger/export.csv"),
     ]
     results += [(label, *_measure(client, url, max(3, min(repeat, 5)))) for label, client, url in exports]
     return results

@@ -21,6 +21,7 @@ from django.db.models import Sum
 
 from metrics import calculations
 from metrics.models import Customer, Metric, Observation, SurveyResponse
+from metrics.services import metric_recalculate
 from outcomes import services
 from outcomes.models import ContactCost, LedgerSettings
 
@@ -46,10 +47,13 @@ BUSINESS_METRICS = [
 def load(*, stdout) -> None:
     with transaction.atomic():
         LedgerSettings.objects.get_or_create(pk=1, defaults={"currency": CURRENCY, "discount_rate": DISCOUNT_RATE})
-        channels = set(SurveyResponse.objects.order_by().values_list("channel", flat=True).distinct())
+        # A cost for each channel the data names (as it spells it), and one for any other channel.
+        named = {
+            c.casefold(): c for c in SurveyResponse.objects.order_by().values_list("channel", flat=True).distinct()
+        }
         for channel, cost in CONTACT_COSTS.items():
-            if channel == "" or channel in {c.casefold() for c in channels}:
-                ContactCost.objects.get_or_create(channel=channel, defaults={"cost_per_contact": cost})
+            if channel == "" or channel in named:
+                ContactCost.objects.get_or_create(channel=named.get(channel, ""), defaults={"cost_per_contact": cost})
         written = _cost_series()
     stdout.write(
         f"Value ledger: {CURRENCY}, lifetime value discounted at {DISCOUNT_RATE}% a year; "
@@ -74,8 +78,6 @@ def load(*, stdout) -> None:
                 **extra,
             },
         )
-        from metrics.services import metric_recalculate
-
         metric_recalculate(metric=metric)
     cases = services.business_cases_refresh()
     stdout.write(f"Value ledger: {cases} business cases computed from the data.")

@@ -120,7 +120,7 @@ def function_line_of_sight(*, function: Function) -> list[Canvas]:
 
 # --- The value ledger ------------------------------------------------------------------------------
 
-LEDGER_TOP_ISSUES = 50
+LEDGER_TOP_ISSUES = 25
 
 
 def at_risk_q() -> Q:
@@ -255,6 +255,7 @@ def ledger_headline() -> dict:
         delivered_high=Sum("realised_high"),
         verified=Count("pk", filter=Q(value_realised__isnull=False)),
         at_risk=Sum("value_at_risk", filter=open_q),
+        revenue_at_risk=Sum("revenue_at_risk", filter=open_q),
         open=Count("pk", filter=open_q),
         open_unknown=Count("pk", filter=open_q & Q(value_at_risk__isnull=True)),
     )

@@ -135,7 +135,7 @@ class LedgerView(APIView):
         from outcomes import selectors as outcome_selectors
 
         data = outcome_selectors.ledger()
-        return Response(
+        payload = LedgerSerializer(
             {
                 "currency": data["settings"].currency,
                 "discount_rate": data["settings"].discount_rate,
@@ -160,6 +160,7 @@ class LedgerView(APIView):
                 ],
             }
         )
+        return Response(payload.data)
 
 
 class BusinessCaseQuerySerializer(serializers.Serializer):

@@ -1,3 +1,5 @@
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 
 from cxgov.templatetags import cxgov_tags
@@ -20,7 +22,8 @@ def amount(value, currency: str = "") -> str:
     """A ledger figure in full: 12,345 EUR; a figure without enough data says so (never a zero)."""
     if value is None or value == "":
         return "not enough data"
-    return f"{float(value):,.0f}{' ' + currency if currency else ''}"
+    whole = Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)  # as floatformat rounds
+    return f"{whole:,}{' ' + currency if currency else ''}"
 
 
 @register.filter
