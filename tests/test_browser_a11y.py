@@ -32,6 +32,8 @@ SKIP_PREFIXES = ("/admin/", "/api/", "/static/", "/media/", "/accounts/logout/",
 # A walk is bounded: more pages than this for one role means the crawl is following something
 # endless (a calendar, a pager) and should learn to skip it.
 MAX_PAGES_PER_ROLE = 150
+# Pages photographed at 390 px for each role (var/.../screenshots/phone-ROLE-VIEW.png).
+SCREENSHOTS = {"home", "pareto", "issue-detail"}
 
 
 def _pattern_urls(resolver=None, prefix=""):
@@ -167,6 +169,9 @@ def _walk(tab, base, problems, console, role, checked):
         response = tab.goto(base + path)
         label = f"{role} {path} ({response.status})"
         _check(tab, problems, label)
+        if key[0] in SCREENSHOTS:  # the viewport is at the last width, a phone's: for a person to judge
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(ARTIFACTS / f"phone-{role}-{key[0]}.png"), full_page=True)
         for message in console:
             problems.append(f"{label} console: {message}")
     return visited
