@@ -180,6 +180,8 @@ def _walk(tab, base, problems, console, role, checked):
 def test_every_page_for_every_role_is_accessible_and_fits_a_phone(transactional_db, live_server, page):  # noqa: F811
     from cxgov.demo import DEMO_PASSWORD
 
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: install the npm dev dependencies (npm ci; bin/setup does it).")
     started = time.monotonic()
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     loaded = time.monotonic()
