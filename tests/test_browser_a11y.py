@@ -32,6 +32,8 @@ SKIP_PREFIXES = ("/admin/", "/api/", "/static/", "/media/", "/accounts/logout/",
 # A walk is bounded: more pages than this for one role means the crawl is following something
 # endless (a calendar, a pager) and should learn to skip it.
 MAX_PAGES_PER_ROLE = 150
+# Pages photographed at 390 px for each role (var/.../screenshots/phone-ROLE-VIEW.png).
+SCREENSHOTS = {"home", "pareto", "issue-detail"}
 
 
 def _pattern_urls(resolver=None, prefix=""):
@@ -160,13 +162,16 @@ def _walk(tab, base, problems, console, role, checked):
         # A page another role already saw with the very same content (a 403, a list the roles
         # share) would only repeat the same checks: bounded runtime, same coverage.
         main = _main(body)
-        if main in checked:
+        if main in checked and key[0] not in SCREENSHOTS:
             continue
         checked.add(main)
         console.clear()
         response = tab.goto(base + path)
         label = f"{role} {path} ({response.status})"
         _check(tab, problems, label)
+        if key[0] in SCREENSHOTS:  # the viewport is at the last width, a phone's: for a person to judge
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(ARTIFACTS / f"phone-{role}-{key[0]}.png"), full_page=True)
         for message in console:
             problems.append(f"{label} console: {message}")
     return visited
@@ -175,6 +180,8 @@ def _walk(tab, base, problems, console, role, checked):
 def test_every_page_for_every_role_is_accessible_and_fits_a_phone(transactional_db, live_server, page):  # noqa: F811
     from cxgov.demo import DEMO_PASSWORD
 
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: install the npm dev dependencies (npm ci; bin/setup does it).")
     started = time.monotonic()
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     loaded = time.monotonic()

@@ -29,15 +29,19 @@ document.addEventListener("change", (event) => {
 });
 document.addEventListener("htmx:afterSwap", (event) => showChosenParts(event.detail.elt.parentElement || document));
 // A table that scrolls in its own box must be reachable by keyboard, or a keyboard user cannot
-// scroll it (WCAG 2.1.1): every scroll box takes the focus and is named after its table.
+// scroll it (WCAG 2.1.1): every scroll box takes the focus.
 function focusableScrollBoxes(root) {
   for (const box of root.querySelectorAll(".table-responsive:not([tabindex])")) {
     box.tabIndex = 0;
-    if (!box.hasAttribute("role")) box.setAttribute("role", "region");
+    // Named after its table's caption or the heading just before it, when there is one; an
+    // unnamed box stays a plain focusable box rather than a landmark called "table".
     const caption = box.querySelector("caption");
     const heading = box.previousElementSibling;
-    const name = caption ? caption.textContent : heading && /^H[1-6]$/.test(heading.tagName) ? heading.textContent : "Table";
-    if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", name.trim());
+    const name = caption ? caption.textContent : heading && /^H[1-6]$/.test(heading.tagName) ? heading.textContent : "";
+    if (name.trim() && !box.hasAttribute("role")) {
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", name.trim());
+    }
   }
 }
 focusableScrollBoxes(document);
