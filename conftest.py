@@ -29,6 +29,7 @@ def _forget_throttle_counts():
         keys = list(client.scan_iter(match=cache.make_key("throttle_*")))
         # Cached analyses are keyed by data versions, which every test's database starts again.
         keys += list(client.scan_iter(match=cache.make_key("heavy:*")))
+        keys += list(client.scan_iter(match=cache.make_key("site:*")))  # the site's currency (cxgov/lib/money.py)
         if keys:
             client.delete(*keys)
     else:

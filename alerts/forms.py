@@ -14,6 +14,13 @@ KIND_FIELDS = {
     RuleKind.CONTROL: ["chart", "chart_tests", "baseline_from", "baseline_to", "chart_periods", "provisional_periods"],
     RuleKind.MISSING: [],
 }
+KIND_SHORT = {
+    RuleKind.THRESHOLD: "Threshold",
+    RuleKind.TARGET: "Target missed",
+    RuleKind.CHANGE: "Change",
+    RuleKind.CONTROL: "Control chart",
+    RuleKind.MISSING: "Missing data",
+}
 KIND_HELP = {
     RuleKind.THRESHOLD: "Fires when the metric's RAG status reaches a level (amber or red) against its thresholds.",
     RuleKind.TARGET: "Fires when the metric misses its target for the chosen number of periods in a row.",

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts import emails, selectors, services
-from alerts.forms import KIND_HELP, AlertRuleForm, MuteForm
+from alerts.forms import KIND_HELP, KIND_SHORT, AlertRuleForm, MuteForm
 from alerts.models import Alert, AlertRule, AlertState, RuleKind
 from cxgov.lib import permissions
 from cxgov.lib.forms import form_errors
@@ -156,6 +156,8 @@ def _form_fields(form: AlertRuleForm) -> tuple[dict, list]:
 def _preview(request, form: AlertRuleForm, rule: AlertRule) -> dict:
     """Where the rule as filled in would have fired over the metric's history, or why it cannot be
     judged: the field errors of the form or of the service's checks."""
+    if form._errors is None:  # not validated yet (a preview, not a save): a rule needs no name to be tried
+        form.fields["name"].required = False
     if not form.is_valid():
         return {"errors": _labelled(form, form.errors)}
     fields, _ = _form_fields(form)
@@ -210,7 +212,7 @@ def rule_edit(request, slug=None, pk=None):
         "kind": kind,
         "kind_label": RuleKind(kind).label,
         "kind_help": KIND_HELP[kind],
-        "other_kinds": [(value, label) for value, label in RuleKind.choices if value != kind],
+        "other_kinds": [(value, KIND_SHORT[value]) for value in RuleKind.values if value != kind],
         "preview": _preview(request, form, rule) if form.is_bound else None,
     }
     return render(request, "alerts/rule_form.html", context)
@@ -221,8 +223,8 @@ def rule_preview(request, slug=None, pk=None):
     """The preview part of the rule form, for the form's values (htmx swaps it in as they change)."""
     rule, metric = _rule_for(request, slug, pk)
     kind = _chosen_kind(request, rule)
-    if kind is None:
-        raise Http404("Choose a kind of rule first.")
+    if kind is None:  # nothing to preview before a kind is chosen
+        return render(request, "alerts/partials/rule_preview.html", {"preview": None, "metric": metric})
     form = AlertRuleForm(request.GET, instance=rule, segments=_segments(metric), kind=kind)
     return render(
         request, "alerts/partials/rule_preview.html", {"preview": _preview(request, form, rule), "metric": metric}

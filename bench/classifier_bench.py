@@ -66,7 +66,9 @@ def comments(n: int, seed: int) -> tuple[list[str], list[str]]:
     texts = []
     for label in labels:
         neighbour = names[(names.index(label) + 1) % len(names)]
-        words = [*rng.choice(vocab[label], 2), *rng.choice(vocab[neighbour], rng.integers(0, 3))]
+        # One comment in three says nothing of its own sub-theme: the model errs, as a real one does.
+        own = rng.integers(1, 3) if rng.random() < 0.67 else 0
+        words = [*rng.choice(vocab[label], own), *rng.choice(vocab[neighbour], rng.integers(0, 3))]
         words += list(rng.choice(neutral, rng.integers(4, 12)))
         rng.shuffle(words)
         texts.append(" ".join(words))

@@ -69,19 +69,21 @@ class Server:
     def __enter__(self):
         # The benchmark's database and var/ (bench/run.py set them in the environment).
         env = {**os.environ, "API_THROTTLE_USER": "1000000/hour", "API_THROTTLE_ANON": "1000000/hour"}
-        self.process = subprocess.Popen(  # noqa: S603 (our own Procfile's command)
-            web_command(self.port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        deadline = time.monotonic() + 60
+        self.log = Path(settings.VAR_DIR) / "load-server.log"
+        with self.log.open("w") as log:  # the server's own log, for a failure's cause
+            self.process = subprocess.Popen(  # noqa: S603 (our own Procfile's command)
+                web_command(self.port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 180  # two workers importing Django on a busy machine
         while time.monotonic() < deadline:
             try:
-                status, _ = _get(http.client.HTTPConnection("127.0.0.1", self.port, timeout=5), "/healthz", "")
+                status, _ = _get(http.client.HTTPConnection("127.0.0.1", self.port, timeout=60), "/healthz", "")
                 if status in (200, 503):
                     return self
             except OSError:
                 time.sleep(0.3)
         self.__exit__()
-        raise RuntimeError("the web server did not answer within a minute")
+        raise RuntimeError(f"the web server did not answer within three minutes: see {self.log}")
 
     def __exit__(self, *exc):
         if self.process and self.process.poll() is None:
@@ -127,12 +129,17 @@ def _run(port: int, cookie: str, users: list, seconds: float) -> dict[str, list[
     return out
 
 
-def _stats(samples: list[tuple[int, float]]) -> tuple[int, int, float, float]:
-    """(requests, errors, median, p95) of one address's samples (errors: any status but 200)."""
+def _stats(samples: list[tuple[int, float]], answered=(200,)) -> tuple[int, int, float, float]:
+    """(requests, errors, median, p95) of one address's samples (errors: any status not in ``answered``)."""
     times = sorted(s for _, s in samples)
-    errors = sum(1 for status, _ in samples if status != 200)
+    errors = sum(1 for status, _ in samples if status not in answered)
     p95 = times[min(len(times) - 1, max(0, int(round(0.95 * len(times))) - 1))]
     return len(samples), errors, statistics.median(times), p95
+
+
+# /healthz answers 503 when a part is unhealthy (no Celery worker runs during the benchmark): an
+# answer all the same; what counts here is how fast it comes.
+HEALTH_ANSWERS = {"/healthz": (200, 503), "one-row page (baseline)": (200,)}
 
 
 def _cycle(addresses: list[tuple[str, str]], offset: int):
@@ -188,7 +195,7 @@ def bench_load(seconds: float = 60.0, quiet_requests: int = 30) -> dict:
                 raise RuntimeError(f"{path} answered {status} before the load")
         quiet = {}
         for path, label in (one_row, health):
-            quiet[label] = _stats([_get(conn, path, cookie) for _ in range(quiet_requests)])
+            quiet[label] = _stats([_get(conn, path, cookie) for _ in range(quiet_requests)], HEALTH_ANSWERS[label])
         conn.close()
         result["quiet"] = quiet
         result["load"] = _run(server.port, cookie, [_cycle(main, i * 3) for i in range(16)], seconds)
@@ -223,7 +230,7 @@ def print_load(result: dict, seconds: float) -> None:
     print(f"    {'all':<34} {total:>8} {errors_all:>7}   ({total / seconds:.1f} requests/s)")
     print(f"  mixed for {seconds:g} s: 8 users on Pareto (random filters), 1 on the one-row page, 1 on /healthz")
     for label in ("one-row page (baseline)", "/healthz"):
-        n, errors, median, p95 = _stats(result["mixed"].get(label, [(0, 0.0)]))
+        n, errors, median, p95 = _stats(result["mixed"].get(label, [(0, 0.0)]), HEALTH_ANSWERS[label])
         q = result["quiet"][label]
         print(
             f"    {label:<34} {n:>6} requests, {errors} errors, median {median * 1000:7.1f} ms (x{median / q[2]:.2f} "

@@ -311,9 +311,10 @@ IMPORT_MAX_BYTES = _int("IMPORT_MAX_MB", 100) * 1_000_000
 # Dates written (API, forms, file imports) may lie at most this many days past now: a response
 # dated 2999 would otherwise open a far-future period and leave the current one empty.
 CXGOV_DATE_HORIZON_DAYS = _int("CXGOV_DATE_HORIZON_DAYS", 1)
-# The one currency every amount is in (ISO 4217): pages, emails and export headers write it
-# (cxgov/lib/money.py, the ``money`` template filter). The demo's customer charges are US dollars.
-CXGOV_CURRENCY = env.str("CXGOV_CURRENCY", default="USD").strip().upper()
+# The currency amounts are in (ISO 4217) until an administrator sets the ledger's currency, which
+# then wins: pages, emails and export headers write it (cxgov/lib/money.py, the ``money`` filter).
+# EUR as the ledger's own default; the demo sets US dollars (its customer charges).
+CXGOV_CURRENCY = env.str("CXGOV_CURRENCY", default="EUR").strip().upper()
 
 
 def _check_currency(code: str) -> None:

@@ -29,6 +29,12 @@ class Scale(models.TextChoices):
     CES = "ces", "1-7 effort"
 
 
+class Sentiment(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+    POSITIVE = "positive", "Positive"
+
+
 class SurveyResponseQuerySet(models.QuerySet):
     def scored(self):
         """Responses with a score: what score metrics (NPS, CSAT, mean) read."""
@@ -52,6 +58,23 @@ class SurveyResponse(models.Model):
     product = models.CharField(max_length=100, blank=True)
     touchpoint = models.CharField(max_length=100, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # Text analysis of the comment (rootcause.text), filled in the background after arrival.
+    sentiment = models.FloatField(
+        null=True, blank=True, help_text="VADER compound score, -1 to 1; blank until analysed."
+    )
+    sentiment_label = models.CharField(max_length=8, choices=Sentiment.choices, blank=True, db_default="")
+    language = models.CharField(  # a database default: the ingestion's SQL upsert names its columns
+        max_length=8,
+        db_default="",
+        blank=True,
+        help_text="ISO 639-1 code detected; blank when the comment is too short to tell.",
+    )
+    analysed_checksum = models.BigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="CRC-32 of the comment analysed: a changed comment is analysed again.",
+    )
 
     objects = SurveyResponseQuerySet.as_manager()
 

@@ -1055,13 +1055,20 @@ def import_columns(kind: str) -> list[str]:
 
 def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
     """Upsert checked rows in one statement per chunk: COPY into a temporary table and
-    INSERT ... ON CONFLICT DO UPDATE on PostgreSQL; an executemany upsert on SQLite."""
+    INSERT ... ON CONFLICT DO UPDATE on PostgreSQL; an executemany upsert on SQLite. A row whose
+    stored values are all the same is not written again (``DO UPDATE ... WHERE ... IS DISTINCT
+    FROM``): re-importing an unchanged file writes nothing and leaves cached analyses valid."""
     model, keys, _ = IMPORT_TABLES[kind]
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    updates = ", ".join(
-        f"{connection.ops.quote_name(c)} = EXCLUDED.{connection.ops.quote_name(c)}" for c in columns if c not in keys
-    )
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    data = [c for c in columns if c not in keys]
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in data)
+    if connection.vendor == "postgresql":
+        stored = ", ".join(f"{table}.{quote(c)}" for c in data)
+        differs = f"ROW({stored}) IS DISTINCT FROM ROW({', '.join(f'EXCLUDED.{quote(c)}' for c in data)})"
+    else:
+        differs = " OR ".join(f"{table}.{quote(c)} IS NOT excluded.{quote(c)}" for c in data)
     conflict = ", ".join(keys)
     # Byte order, the same as the Python sort of the callers, so chunks follow one order too.
     key_order = ", ".join(f'{connection.ops.quote_name(k)} COLLATE "C"' for k in keys)
@@ -1074,16 +1081,20 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
                     copy.write_row(row)
             cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM import_rows ORDER BY {key_order} "  # noqa: S608
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates} WHERE {differs}"
             )
+            written = cursor.rowcount
             cursor.execute("DROP TABLE import_rows")
         else:
             marks = ", ".join(["%s"] * len(columns))
+            before = connection.connection.total_changes
             cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({conflict}) DO UPDATE SET {updates}",  # noqa: S608
+                f"INSERT INTO {table} ({names}) VALUES ({marks}) "  # noqa: S608
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates} WHERE {differs}",
                 rows,
             )
-        if kind in ("responses", "customers"):  # comments and the revenue weighing them
+            written = connection.connection.total_changes - before
+        if written and kind in ("responses", "customers"):  # comments and the revenue weighing them
             heavy.bump(heavy.FEEDBACK)
     return len(rows)
 

@@ -34,7 +34,9 @@ class Context:
 
 
 def settings_row() -> LedgerSettings:
-    return LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1)
+    from django.conf import settings
+
+    return LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1, currency=settings.CXGOV_CURRENCY)
 
 
 def load_context() -> Context:
@@ -177,7 +179,7 @@ def _contacts(issue, context: Context) -> dict[str, float]:
             .annotate(n=Sum("value"))
             .order_by()
         )
-        return {channel: float(n) for channel, n in rows}
+        return {channel: _whole(float(n)) for channel, n in rows}
     if not issue.sub_theme_id or context.data_end is None:
         return {}
     rows = (
@@ -189,7 +191,11 @@ def _contacts(issue, context: Context) -> dict[str, float]:
         .annotate(n=Count("pk", distinct=True))
         .order_by()
     )
-    return {channel: float(n) for channel, n in rows}
+    return dict(rows)
+
+
+def _whole(x: float) -> float | int:
+    return int(x) if x.is_integer() else x
 
 
 def _realised(issue, cost: value.Figure, Verdict) -> value.Figure:

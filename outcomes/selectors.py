@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, F, Prefetch, Q, Sum
 
 from cxgov.models import Function
@@ -122,11 +123,19 @@ def function_line_of_sight(*, function: Function) -> list[Canvas]:
 LEDGER_TOP_ISSUES = 50
 
 
+def at_risk_q() -> Q:
+    """Business cases whose problem is still at risk: the issue is open and its fix was not verified
+    effective (a verified effective fix counts as delivered, not at risk; a partial one stays at risk)."""
+    from rootcause.models import CLOSED_STATES
+
+    return ~Q(issue__state__in=CLOSED_STATES) & ~Q(issue__verdict="effective")
+
+
 def ledger_settings() -> dict:
     """The ledger's currency, discount rate and costs per contact (two queries)."""
     from outcomes.models import ContactCost, LedgerSettings
 
-    row = LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1)
+    row = LedgerSettings.objects.filter(pk=1).first() or LedgerSettings(pk=1, currency=settings.CXGOV_CURRENCY)
     return {"settings": row, "costs": list(ContactCost.objects.order_by("channel"))}
 
 
@@ -141,10 +150,9 @@ def ledger() -> dict:
     from django.db.models.functions import ExtractQuarter, ExtractYear
 
     from outcomes.models import BusinessCase
-    from rootcause.models import CLOSED_STATES
 
     cases = BusinessCase.objects.order_by()
-    open_q = ~Q(issue__state__in=CLOSED_STATES)
+    open_q = at_risk_q()
     delivered_q = Q(value_realised__isnull=False)
     sums = {
         "delivered": Sum("value_realised", filter=delivered_q),
@@ -239,9 +247,8 @@ def ledger() -> dict:
 def ledger_headline() -> dict:
     """The ledger's headline numbers for the home page and the digest (two queries)."""
     from outcomes.models import BusinessCase
-    from rootcause.models import CLOSED_STATES
 
-    open_q = ~Q(issue__state__in=CLOSED_STATES)
+    open_q = at_risk_q()
     totals = BusinessCase.objects.aggregate(
         delivered=Sum("value_realised"),
         delivered_low=Sum("realised_low"),
@@ -257,7 +264,7 @@ def ledger_headline() -> dict:
 def ledger_settings_currency() -> str:
     from outcomes.models import LedgerSettings
 
-    return LedgerSettings.objects.filter(pk=1).values_list("currency", flat=True).first() or "EUR"
+    return LedgerSettings.objects.filter(pk=1).values_list("currency", flat=True).first() or settings.CXGOV_CURRENCY
 
 
 def export_rows():
@@ -368,17 +375,23 @@ def triple_crown(*, data_category: str) -> dict:
             crown[key] = (crown[key] or 0.0) + amount
 
     rows = BusinessCase.objects.values_list(
-        "by_category", "affected_customers", "failure_cost", "expected_loss", "value_realised", "issue__state"
+        "by_category",
+        "affected_customers",
+        "failure_cost",
+        "expected_loss",
+        "value_realised",
+        "issue__state",
+        "issue__verdict",
     )
-    for by_category, affected, failure, loss, realised, state in rows:
+    for by_category, affected, failure, loss, realised, state, verdict in rows:
         mine = (by_category or {}).get(data_category)
         if not mine or not affected:
             continue
         share = mine["customers"] / affected
-        if state in CLOSED_STATES:
-            if realised is not None:
-                crown["verified"] += 1
-                add("delivered", realised * share)
+        if realised is not None:
+            crown["verified"] += 1
+            add("delivered", realised * share)
+        if state in CLOSED_STATES or verdict == "effective":
             continue
         crown["open_issues"] += 1
         crown["customers"] += mine["customers"]

@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from cxgov.lib import dispatch, permissions
 from cxgov.lib.history import record_as
+from cxgov.lib.money import currency_changed, currency_problem
 from cxgov.lib.services import model_update
 from cxgov.models import PendingTask, Raci
 from cxgov.services import accountability_link, accountability_unlink
@@ -162,8 +163,8 @@ def ledger_settings_save(*, user, currency: str, discount_rate) -> LedgerSetting
     row = LedgerSettings.objects.select_for_update().filter(pk=1).first() or LedgerSettings(pk=1)
     code = (currency or "").strip().upper()
     errors = {}
-    if len(code) != 3 or not code.isalpha():
-        errors["currency"] = "Give the currency as its three-letter code, e.g. EUR, GBP or USD."
+    if len(code) != 3 or not code.isalpha() or currency_problem(code):
+        errors["currency"] = "Give the currency as its three-letter code (ISO 4217), e.g. EUR, GBP or USD."
     try:
         rate = Decimal(str(discount_rate))
     except (InvalidOperation, ValueError):
@@ -175,6 +176,7 @@ def ledger_settings_save(*, user, currency: str, discount_rate) -> LedgerSetting
     row.currency, row.discount_rate = code, rate.quantize(Decimal("0.01"))
     row.full_clean()
     record_as(row, user).save()
+    transaction.on_commit(currency_changed)  # every page writes money in the new currency
     business_cases_queue()
     return row
 
@@ -198,6 +200,7 @@ def contact_cost_save(*, user, channel: str, cost_per_contact) -> ContactCost:
     row.cost_per_contact = cost.quantize(Decimal("0.01"))
     row.full_clean()
     record_as(row, user).save()
+    transaction.on_commit(currency_changed)  # every page writes money in the new currency
     business_cases_queue()
     return row
 

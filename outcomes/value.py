@@ -128,7 +128,7 @@ def customer_lifetime_value(
 
 def expected_loss(*, affected: int, excess: Figure, clv: Figure) -> Figure:
     """Expected annual loss: affected customers × excess churn × lifetime value."""
-    formula = "affected customers × excess churn × customer lifetime value"
+    formula = "affected customers × excess churn × customer lifetime value (interval truncated at zero)"
     inputs = {"affected customers": affected, "excess churn": excess.value, "lifetime value": clv.value}
     if not excess.known:
         return Figure(None, formula, inputs, note=excess.note)
@@ -136,8 +136,13 @@ def expected_loss(*, affected: int, excess: Figure, clv: Figure) -> Figure:
         return Figure(None, formula, inputs, note=clv.note)
     if not affected:
         return Figure(None, formula, inputs, note="Not enough data: no affected active customer.")
+    # A loss is never negative: customers who raised the problem churning less than the others is no
+    # saving it makes. The estimate and its interval are truncated at zero, and the note says so.
     scale = affected * clv.value
-    return Figure(excess.value * scale, formula, inputs, excess.low * scale, excess.high * scale, excess.note)
+    if excess.value <= 0:
+        note = "No excess churn measured (those who raised it churned no more than the others): no expected loss."
+        return Figure(0.0, formula, inputs, 0.0, max(excess.high, 0.0) * scale, note)
+    return Figure(excess.value * scale, formula, inputs, max(excess.low, 0.0) * scale, excess.high * scale, excess.note)
 
 
 def failure_demand_cost(*, contacts: dict[str, float], costs: dict[str, float], currency: str) -> Figure:
@@ -170,9 +175,10 @@ def annual_cost(*, loss: Figure, failure: Figure) -> Figure:
     inputs = {"expected annual loss": loss.value, "cost of failure demand": failure.value}
     if not loss.known and not failure.known:
         return Figure(None, formula, inputs, note="Not enough data: neither the loss nor the failure demand is known.")
-    low = (loss.low if loss.low is not None else (loss.value or 0.0)) + (failure.value or 0.0)
-    high = (loss.high if loss.high is not None else (loss.value or 0.0)) + (failure.value or 0.0)
-    return Figure((loss.value or 0.0) + (failure.value or 0.0), formula, inputs, low, high)
+    total = (loss.value or 0.0) + (failure.value or 0.0)
+    if loss.low is None or loss.high is None:  # only the loss is uncertain: no interval without one
+        return Figure(total, formula, inputs)
+    return Figure(total, formula, inputs, loss.low + (failure.value or 0.0), loss.high + (failure.value or 0.0))
 
 
 # --- verification ------------------------------------------------------------------------------

@@ -20,12 +20,16 @@ from rootcause.serializers import (
     CommentFilterSerializer,
     CommentSerializer,
     CommentTagSerializer,
+    DiscoveryAdoptSerializer,
+    DiscoveryRunSerializer,
+    DiscoveryStartSerializer,
     IssueSerializer,
     KeyDriverSerializer,
     ParetoQuerySerializer,
     ParetoSerializer,
     ReviewLabelSerializer,
     ReviewTagSerializer,
+    SubThemeSerializer,
     TextModelSerializer,
     TrainSerializer,
     TransitionSerializer,
@@ -69,13 +73,18 @@ class ParetoView(APIView):
             filters={name: value for name, value in filters.items() if value},
             weight_by_revenue=data["weight_by_revenue"],
             cutoff=data["cutoff"],
+            view=data["view"],
+            sentiment=data["sentiment"],
         )
         corrected = analysis["corrected"]
+        coverage = selectors.text_coverage(selectors.responses_for(**filters))
         return Response(
             {
                 "comments": analysis["comments"],
                 "tagged": analysis["tagged"],
                 "cutoff": analysis["cutoff"],
+                "view": analysis["view"],
+                "sentiment": analysis["sentiment"],
                 "corrected": corrected is not None,
                 "corrected_total": corrected["total"] if corrected else None,
                 "models": [{"driver": m.driver.slug, "version": m.version} for m in corrected["models"]]
@@ -93,11 +102,64 @@ class ParetoView(APIView):
                         "raw_count": item["raw"].value if corrected else item["row"].value,
                         "interval": [round(item["low"], 3), round(item["high"], 3)] if corrected else None,
                         "samples": [s["comment"] for s in item["samples"]],
+                        "positive_share": _rounded(item["sentiment"]["share"]),
+                        "sentiment_sample": item["sentiment"]["analysed"],
                     }
                     for item in analysis["rows"]
                 ],
+                "praise": [
+                    {
+                        "sub_theme": p["theme"].slug,
+                        "label": str(p["theme"]),
+                        "positive_share": _rounded(p["sentiment"]["share"]),
+                        "sentiment_sample": p["sentiment"]["analysed"],
+                    }
+                    for p in analysis["praise"]
+                ],
+                "text": {**coverage, "languages": dict(coverage["languages"])},
             }
         )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+class DiscoveryRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Theme discovery: everyone reads the runs and their candidates; the CX team and administrators
+    start one (``POST``: a background job; follow ``percent``) and turn a candidate into a sub-theme
+    (``POST …/{id}/adopt/``: the kept examples become its first labels, manual tags)."""
+
+    queryset = selectors.discovery_runs()
+    serializer_class = DiscoveryRunSerializer
+    permission_classes = [EditTaxonomyPermission]
+    filter_backends = []
+
+    @extend_schema(request=DiscoveryStartSerializer, responses={202: DiscoveryRunSerializer})
+    def create(self, request, *args, **kwargs):
+        body = DiscoveryStartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        run = services.discovery_start(user=request.user, filters=data, clusters=data["clusters"])
+        return Response(DiscoveryRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=DiscoveryAdoptSerializer, responses={201: SubThemeSerializer})
+    @action(detail=True, methods=["post"])
+    def adopt(self, request, pk=None):
+        run = self.get_object()
+        body = DiscoveryAdoptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        theme = services.discovery_adopt(
+            user=request.user,
+            run=run,
+            index=data["candidate"] - 1,
+            driver=data["driver"],
+            name=data["name"],
+            keywords=data["keywords"],
+            keep=data["keep"],
+        )
+        return Response(SubThemeSerializer(theme).data, status=status.HTTP_201_CREATED)
 
 
 class IssueFilter(FilterSet):

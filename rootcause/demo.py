@@ -173,10 +173,13 @@ def load(*, stdout) -> None:
         workflow, _ = Workflow.objects.get_or_create(name=workflow_name, defaults={"function": functions[slug]})
         for rule, kind in points:
             DecisionPoint.objects.get_or_create(workflow=workflow, rule=rule, defaults={"kind": kind})
+    analysed = services.comments_analyse()
     stats = comments_tag(responses=SurveyResponse.objects.all())
+    scored = services.tags_analyse()
     stdout.write(
         f"Themes: {created} sub-themes created; {stats['comments']} comments read, {stats['added']} tags added, "
-        f"{stats['removed']} removed."
+        f"{stats['removed']} removed; sentiment and language of {analysed['analysed']} comments, "
+        f"sentiment of {scored} tags."
     )
     load_issues(stdout=stdout)
 

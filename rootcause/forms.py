@@ -1,6 +1,6 @@
 from django import forms
 
-from cxgov.lib import permissions
+from cxgov.lib import heavy, permissions
 from cxgov.lib.forms import BoundedFormMixin
 from cxgov.models import User
 from metrics.models import Metric
@@ -15,15 +15,19 @@ from rootcause.models import (
     TagOrigin,
     Workflow,
 )
+from rootcause.selectors import SENTIMENTS
 from rootcause.services import ACTION_FIELDS, ISSUE_FIELDS
 
 
 def source_choices() -> list[tuple[str, str]]:
-    """Every source comments came from (one query), for a filter's drop-down."""
+    """Every source comments came from, for a filter's drop-down: a DISTINCT over every response,
+    so cached per version of the feedback data (one query to read that version)."""
     from metrics.models import SurveyResponse
 
-    sources = SurveyResponse.objects.order_by("source").values_list("source", flat=True).distinct()
-    return [("", "All sources"), *((s, s) for s in sources)]
+    def sources():
+        return list(SurveyResponse.objects.order_by("source").values_list("source", flat=True).distinct())
+
+    return [("", "All sources"), *((s, s) for s in heavy.cached("sources", {}, sources, light=True))]
 
 
 class ParetoForm(forms.Form):
@@ -39,10 +43,19 @@ class ParetoForm(forms.Form):
     dissatisfied_only = forms.BooleanField(required=False, label="Dissatisfied only (NPS 0-6, CSAT 1-2)")
     weight_by_revenue = forms.BooleanField(required=False, label="Weight by customers' monthly revenue")
     cutoff = forms.FloatField(required=False, min_value=1, max_value=100, initial=80, label="Vital-few cut-off (%)")
+    sentiment = forms.ChoiceField(
+        required=False,
+        choices=list(SENTIMENTS.items()),
+        label="What the comments say",
+        help_text="Which comments a problem counts, by what they say about it.",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, praise: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = source_choices()  # read once, whatever renders or validates it
+        if praise:  # "what works" counts the positive comments of praise sub-themes only
+            del self.fields["sentiment"]
 
     def clean(self):
         data = super().clean()
@@ -256,3 +269,36 @@ def record_update(*, user, item, data) -> tuple[ActionUpdateForm, str]:
     except ValidationError as exc:
         return form, " ".join(exc.messages)
     return form, ""
+
+
+class DiscoveryForm(forms.Form):
+    """Which untagged comments theme discovery clusters, and into how many candidates."""
+
+    source = forms.ChoiceField(required=False, widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    clusters = forms.IntegerField(min_value=2, max_value=30, initial=8, label="Candidates")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = source_choices()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The start is after the end.")
+        return data
+
+
+class AdoptForm(forms.Form):
+    """A candidate theme becoming a sub-theme: its key driver, name, keywords and the examples kept."""
+
+    driver = forms.ModelChoiceField(queryset=None, widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    name = forms.CharField(max_length=120)
+    keywords = LinesField(help_text="One per line; new comments containing any of them get the sub-theme.")
+    keep = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, drivers, examples: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["driver"].queryset = drivers
+        self.fields["keep"].choices = [(pk, pk) for pk in examples]

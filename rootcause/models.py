@@ -94,6 +94,9 @@ class CommentTag(models.Model):
     origin = models.CharField(max_length=8, choices=TagOrigin.choices, default=TagOrigin.RULE)
     rejected = models.BooleanField(default=False)
     tagged_at = models.DateTimeField(auto_now=True)
+    # What the comment says about this sub-theme: VADER over the sentences that name it (the whole
+    # comment when none does); blank until the background analysis reaches it.
+    sentiment = models.FloatField(null=True, blank=True)
     probability = models.FloatField(null=True, blank=True, help_text="The text model's probability (model tags).")
     model = models.ForeignKey(
         "rootcause.TextModel", null=True, blank=True, on_delete=models.CASCADE, related_name="tags"
@@ -564,3 +567,39 @@ class TextModelFile(models.Model):
 
     def __str__(self) -> str:
         return f"Pipeline of {self.model_id}"
+
+
+class DiscoveryRun(models.Model):
+    """Theme discovery: the untagged and low-confidence comments of a scope clustered into candidate
+    sub-themes (top terms, size, examples) for the CX team to adopt; a background job with progress."""
+
+    filters = models.JSONField(default=dict, blank=True, help_text="source, start, end: the comments clustered.")
+    clusters = models.PositiveSmallIntegerField(default=8)
+    seed = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0, help_text="Comments clustered.")
+    done = models.PositiveIntegerField(default=0, help_text="Steps done out of 3 (read, cluster, describe).")
+    candidates = models.JSONField(
+        default=list, blank=True, help_text="[{terms, size, examples: [{id, comment}], adopted: sub-theme id}]"
+    )
+    created_by = models.ForeignKey(
+        "cxgov.User", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Theme discovery of {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.finished_at and not self.error:
+            return 100
+        return min(99, self.done * 33)
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None

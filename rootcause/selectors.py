@@ -29,10 +29,12 @@ from django.utils import timezone
 
 from cxgov.lib import heavy
 from metrics.models import Customer, SurveyResponse
+from rootcause import text
 from rootcause.models import (
     LABEL_ORIGINS,
     CommentTag,
     DecisionPoint,
+    DiscoveryRun,
     KeyDriver,
     ModelStatus,
     ParetoSnapshot,
@@ -167,22 +169,37 @@ def _revenue(customer_field: str) -> Subquery:
     return Subquery(found, output_field=DecimalField())
 
 
-def pareto_cached(*, filters: dict, weight_by_revenue: bool = False, cutoff: float = 80.0) -> dict:
+def pareto_cached(
+    *,
+    filters: dict,
+    weight_by_revenue: bool = False,
+    cutoff: float = 80.0,
+    view: str = "problems",
+    sentiment: str = "problems",
+) -> dict:
     """``pareto_analysis`` of ``responses_for(**filters)``, cached per filter and version of the
     feedback data, computed in one of a few slots under a statement timeout (cxgov/lib/heavy.py):
     raises ``heavy.AnalysisUnavailable`` when busy or too slow."""
     return heavy.cached(
         "pareto",
-        {"filters": filters, "weighted": weight_by_revenue, "cutoff": cutoff},
-        lambda: _pareto_with_correction(responses_for(**filters), weight_by_revenue, cutoff),
+        {"filters": filters, "weighted": weight_by_revenue, "cutoff": cutoff, "view": view, "sentiment": sentiment},
+        lambda: _pareto_with_correction(responses_for(**filters), weight_by_revenue, cutoff, view, sentiment),
     )
 
 
-def _pareto_with_correction(responses: QuerySet[SurveyResponse], weight_by_revenue: bool, cutoff: float) -> dict:
+def _pareto_with_correction(
+    responses: QuerySet[SurveyResponse],
+    weight_by_revenue: bool,
+    cutoff: float,
+    view: str = "problems",
+    sentiment: str = "problems",
+) -> dict:
     """The Pareto; where a text model is switched on, its shares and vital few corrected for the
-    model's errors (``analysis["corrected"]``, else None)."""
-    analysis = pareto_analysis(responses=responses, weight_by_revenue=weight_by_revenue, cutoff=cutoff)
-    analysis["corrected"] = pareto_corrected(analysis=analysis, responses=responses)
+    model's errors (``analysis["corrected"]``, else None; what works is not corrected)."""
+    analysis = pareto_analysis(
+        responses=responses, weight_by_revenue=weight_by_revenue, cutoff=cutoff, view=view, sentiment=sentiment
+    )
+    analysis["corrected"] = None if view == "praise" else pareto_corrected(analysis=analysis, responses=responses)
     if analysis["corrected"]:
         analysis["rows"] = analysis["corrected"]["rows"]
     return analysis
@@ -202,8 +219,54 @@ class _IdList(Aggregate):
         return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
 
 
+# Which tags a problems Pareto counts, by what the comment says about the sub-theme. A tag not
+# analysed yet counts among the problems: a problem is never hidden by a job still to run.
+SENTIMENTS = {
+    "problems": "Negative and neutral",
+    "negative": "Negative only",
+    "all": "Every comment",
+}
+VIEWS = ("problems", "praise")
+
+
+def tag_filter(*, view: str, sentiment: str, praise: set[int], prefix: str = "") -> Q:
+    """The tags a Pareto counts (``prefix`` "tags__" from a response): live ones; for problems,
+    those of no praise sub-theme that the sentiment filter keeps; for what works, the positive
+    tags of praise sub-themes."""
+
+    def q(**lookups) -> Q:
+        return Q(**{prefix + name: value for name, value in lookups.items()})
+
+    keep = q(rejected=False)
+    if view == "praise":
+        return keep & q(sub_theme__in=sorted(praise)) & q(sentiment__gte=text.POSITIVE_FROM)
+    if praise:
+        keep &= ~q(sub_theme__in=sorted(praise))
+    if sentiment == "problems":
+        keep &= q(sentiment__lt=text.POSITIVE_FROM) | q(sentiment__isnull=True)
+    elif sentiment == "negative":
+        keep &= q(sentiment__lte=text.NEGATIVE_TO)
+    return keep
+
+
+def theme_sentiment(responses: QuerySet[SurveyResponse]) -> dict[int, tuple[int, int]]:
+    """For each sub-theme, (positive tags, tags with a sentiment) among these comments: one query."""
+    rows = (
+        CommentTag.objects.filter(rejected=False, sentiment__isnull=False, response__in=responses.values("pk"))
+        .values("sub_theme")
+        .annotate(n=Count("pk"), positive=Count("pk", filter=Q(sentiment__gte=text.POSITIVE_FROM)))
+        .order_by()
+    )
+    return {row["sub_theme"]: (row["positive"], row["n"]) for row in rows}
+
+
 def pareto_analysis(
-    *, responses: QuerySet[SurveyResponse], weight_by_revenue: bool = False, cutoff: float = 80.0
+    *,
+    responses: QuerySet[SurveyResponse],
+    weight_by_revenue: bool = False,
+    cutoff: float = 80.0,
+    view: str = "problems",
+    sentiment: str = "problems",
 ) -> dict:
     """Comments per sub-theme (or their customers' monthly revenue), the Pareto rows, and sample
     verbatims for each sub-theme: a fixed number of queries whatever the data, each over the
@@ -215,13 +278,23 @@ def pareto_analysis(
 
     One GROUP BY gives every figure: how many of the filtered comments carry each combination of
     sub-themes (and their weight); counts per sub-theme, the comments covered by each Pareto rank
-    and the totals all follow from those few combinations."""
-    combos, comments, latest = _combinations(responses, weight_by_revenue)
+    and the totals all follow from those few combinations.
+
+    ``view`` "problems" leaves out praise sub-themes (``text.is_praise`` over these comments) and
+    counts the tags the ``sentiment`` filter keeps (by default negative and neutral); "praise" (what
+    works) counts only the positive tags of praise sub-themes."""
+    by_theme = theme_sentiment(responses)
+    praise = {pk for pk, (positive, n) in by_theme.items() if text.is_praise(positive, n)}
+    keep = {"view": view, "sentiment": sentiment, "praise": praise}
+    combos, comments, latest = _combinations(responses, weight_by_revenue, tag_filter(**keep, prefix="tags__"))
     values: dict[int, float] = defaultdict(float)
     for themes, (_, weight) in combos.items():
         for pk in themes:
             values[pk] += weight
-    themes = {t.pk: t for t in SubTheme.objects.filter(pk__in=values).select_related("driver", "suggested_function")}
+    themes = {
+        t.pk: t
+        for t in SubTheme.objects.filter(pk__in=set(values) | praise).select_related("driver", "suggested_function")
+    }
     labelled = {pk: (str(themes[pk]), v) for pk, v in values.items()}
     order = ranked(labelled)
     per_rank, tagged, total = _coverage(combos, order)
@@ -231,20 +304,86 @@ def pareto_analysis(
     if latest is not None:
         found = _latest_per_theme(latest, [r.key for r in rows])
     else:
-        tags = CommentTag.objects.filter(rejected=False, response__in=responses.values("pk"))
+        tags = CommentTag.objects.filter(tag_filter(**keep), response__in=responses.values("pk"))
         found = _samples(tags, [r.key for r in rows], window=True)
     for theme_id, _, comment, score, scale in sorted(found, key=lambda r: (r[0], -r[1])):
         samples[theme_id].append({"comment": comment, "score": score, "scale": scale})
+
+    def positive_share(pk):
+        positive, n = by_theme.get(pk, (0, 0))
+        return {"positive": positive, "analysed": n, "share": positive / n * 100 if n else None}
+
     return {
-        "rows": [{"row": r, "theme": themes[r.key], "samples": samples.get(r.key, [])} for r in rows],
+        "rows": [
+            {"row": r, "theme": themes[r.key], "samples": samples.get(r.key, []), "sentiment": positive_share(r.key)}
+            for r in rows
+        ],
         "comments": comments,
         "tagged": tagged,
         "cutoff": cutoff,
         "weighted": weight_by_revenue,
+        "view": view,
+        "sentiment": sentiment if view == "problems" else "positive",
+        "keep": keep,
+        "praise": sorted(
+            ({"theme": themes[pk], "sentiment": positive_share(pk)} for pk in praise), key=lambda p: p["theme"].name
+        ),
     }
 
 
-def _combinations(responses, weighted: bool) -> tuple[dict[frozenset, tuple[int, float]], int, dict | None]:
+def text_coverage(responses: QuerySet[SurveyResponse]) -> dict:
+    """What the text analysis says about these comments, for the Pareto pages: comments in other
+    languages (not tagged), comments not analysed yet, and how often the comment's sentiment agrees
+    with its score where there is one (with the sample size): three queries."""
+    other = ~Q(language__in=[text.UNDETERMINED, *text.HANDLED_LANGUAGES])
+    counts = responses.aggregate(
+        other_languages=Count("pk", filter=other), not_analysed=Count("pk", filter=Q(sentiment__isnull=True))
+    )
+    by_language = list(
+        responses.filter(other).values_list("language").annotate(n=Count("pk")).order_by("-n", "language")[:5]
+    )
+    agreement = {"n": 0, "agree": 0, "positive_n": 0, "positive_agree": 0, "negative_n": 0, "negative_agree": 0}
+    rows = (
+        responses.filter(score__isnull=False)
+        .exclude(sentiment_label="")
+        .values_list("scale", "score", "sentiment_label")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for scale, score, label, n in rows:
+        band = text.score_band(score, scale)
+        if not band:
+            continue
+        agreement["n"] += n
+        agreement["agree"] += n * (band == label)
+        if band in ("positive", "negative"):
+            agreement[f"{band}_n"] += n
+            agreement[f"{band}_agree"] += n * (band == label)
+    return {**counts, "languages": by_language, "handled": text.HANDLED_LABEL, "agreement": agreement}
+
+
+def discovery_comments(filters: dict) -> QuerySet[SurveyResponse]:
+    """What theme discovery clusters: comments in a handled language with no sub-theme, newest first."""
+    tagged = CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
+    qs = SurveyResponse.objects.exclude(comment="").filter(
+        ~Exists(tagged), language__in=[text.UNDETERMINED, *text.HANDLED_LANGUAGES]
+    )
+    if filters.get("source"):
+        qs = qs.filter(source=filters["source"])
+    if filters.get("start"):
+        qs = qs.filter(responded_at__date__gte=filters["start"])
+    if filters.get("end"):
+        qs = qs.filter(responded_at__date__lte=filters["end"])
+    return qs.order_by("-responded_at", "-pk")
+
+
+def discovery_runs() -> QuerySet:
+    return DiscoveryRun.objects.select_related("created_by").order_by("-created_at", "-pk")
+
+
+def _combinations(
+    responses, weighted: bool, keep: Q | None = None
+) -> tuple[dict[frozenset, tuple[int, float]], int, dict | None]:
     """{the set of live sub-themes of a comment: (how many filtered comments carry exactly that set,
     their weight: that number, or their customers' monthly revenue)}, for the comments carrying
     any; the number of filtered comments; and on PostgreSQL {that set: the ids of its latest
@@ -252,7 +391,7 @@ def _combinations(responses, weighted: bool) -> tuple[dict[frozenset, tuple[int,
     per_comment = (
         responses.order_by()
         .values(rid=F("pk"))
-        .annotate(combo=_IdList("tags__sub_theme_id", filter=Q(tags__rejected=False)))
+        .annotate(combo=_IdList("tags__sub_theme_id", filter=keep if keep is not None else Q(tags__rejected=False)))
     )
     if weighted:
         per_comment = per_comment.annotate(w=Max(_revenue("customer_id")))
@@ -719,12 +858,18 @@ def training_labels(driver: KeyDriver) -> tuple[list[int], list[str], list[set[i
 
 
 def model_scope(responses: QuerySet[SurveyResponse], driver: KeyDriver) -> QuerySet[SurveyResponse]:
-    """The comments a driver's model tags: in its scope, with text, and without a manual, imported
-    or rule tag of the driver (those win over the model)."""
+    """The comments a driver's model tags: in its scope, with text in a handled language (a model
+    trained on English never tags another), and without a manual, imported or rule tag of the
+    driver (those win over the model)."""
     people_or_rules = CommentTag.objects.filter(
         response=OuterRef("pk"), sub_theme__driver=driver, rejected=False
     ).exclude(origin=TagOrigin.MODEL)
-    return in_scope(responses, driver).exclude(comment="").exclude(Exists(people_or_rules))
+    return (
+        in_scope(responses, driver)
+        .exclude(comment="")
+        .filter(language__in=[text.UNDETERMINED, *text.HANDLED_LANGUAGES])
+        .exclude(Exists(people_or_rules))
+    )
 
 
 def text_models() -> QuerySet[TextModel]:
@@ -786,13 +931,19 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
     models = list(TextModel.objects.filter(status=ModelStatus.ACTIVE).select_related("driver"))
     if not models:
         return None
-    model_counts = dict(
+    keep = analysis.get("keep") or {"view": "problems", "sentiment": "all", "praise": set()}
+    model_tags = (
         CommentTag.objects.filter(origin=TagOrigin.MODEL, rejected=False, response__in=responses.values("pk"))
         .values("sub_theme")
-        .annotate(n=Count("pk"))
-        .values_list("sub_theme", "n")
+        .annotate(n=Count("pk"), kept=Count("pk", filter=tag_filter(**keep)))
+        .values_list("sub_theme", "n", "kept")
         .order_by()
     )
+    # The sentiment filter keeps a part of a sub-theme's comments: the corrected count of the
+    # comments the model saw is scaled by the part of its model tags the filter keeps (as if the
+    # model's errors did not depend on what the comment says about it).
+    model_counts = {pk: kept for pk, _, kept in model_tags}
+    kept_part = {pk: kept / n for pk, n, kept in model_tags if n}
     scored = {m.driver_id: model_scope(responses, m.driver).count() for m in models}
     looked_at = Q(
         Exists(CommentTag.objects.filter(response=OuterRef("pk"), rejected=False).exclude(origin=TagOrigin.MODEL))
@@ -803,7 +954,12 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
     estimates = {m.driver_id: _model_estimates(m, model_counts, scored[m.driver_id]) for m in models}
     items = {item["theme"].pk: item for item in analysis["rows"]}
     # A sub-theme the model rarely says may still hold a share once its errors are undone.
-    unseen = {pk for found in estimates.values() for pk, e in found.items() if e.share > 0 and pk not in items}
+    unseen = {
+        pk
+        for found in estimates.values()
+        for pk, e in found.items()
+        if e.high > 0 and pk not in items and pk not in keep["praise"]
+    }
     for theme in SubTheme.objects.filter(pk__in=unseen).select_related("driver", "suggested_function"):
         items[theme.pk] = {"theme": theme, "row": ParetoRow(theme.pk, str(theme), 0.0, 0.0, 0.0, False), "samples": []}
     values, extra = {}, {}
@@ -813,7 +969,8 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
         value = low = high = raw.value
         if estimate is not None:
             # People's and rules' tags as they are, plus the corrected share of the comments the model saw.
-            people, n = raw.value - model_counts.get(theme.pk, 0), scored[theme.driver_id]
+            people = raw.value - model_counts.get(theme.pk, 0)
+            n = scored[theme.driver_id] * kept_part.get(theme.pk, 1.0)
             value, low, high = people + n * estimate.share, people + n * estimate.low, people + n * estimate.high
         values[theme.pk] = (raw.label, value)
         extra[theme.pk] = {"raw": raw, "low": low, "high": high, "estimated": estimate is not None, "item": item}
@@ -825,6 +982,13 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
     covered = list(accumulate(min(float(total), overlap * values[k][1]) for k in order))
     covered = [min(float(total), c) for c in covered]
     rows = pareto(values, cutoff=analysis["cutoff"], total=total, covered=covered)
+    # A sub-theme corrected to nothing may still be there (its interval says how much): listed last.
+    last = rows[-1].cumulative if rows else 0.0
+    rows += [
+        ParetoRow(pk, values[pk][0], 0.0, 0.0, last, False)
+        for pk in sorted(extra, key=lambda pk: values[pk][0])
+        if values[pk][1] <= 0 and extra[pk]["high"] > 0
+    ]
     return {
         "total": total,
         "models": models,
@@ -875,8 +1039,9 @@ def model_evaluation(model: TextModel) -> dict | None:
             "columns": columns,
             "rows": [{"name": n, "cells": cells} for n, cells in zip(columns, confusion, strict=False) if any(cells)],
         }
+    rows = [{**r, "fpr": r["fp"] / (r["fp"] + r["tn"]) * 100 if r["fp"] + r["tn"] else 0.0} for r in classes]
     return {
-        "classes": sorted(classes, key=lambda r: -r["support"]),
+        "classes": sorted(rows, key=lambda r: -r["support"]),
         "macro_f1": metrics.get("macro_f1"),
         "folds": metrics.get("folds"),
         "labelled": metrics.get("labelled"),

@@ -12,6 +12,7 @@ from rootcause.models import (
     BulkTagJob,
     CommentTag,
     DecisionPoint,
+    DiscoveryRun,
     Issue,
     KeyDriver,
     SubTheme,
@@ -60,6 +61,18 @@ class ParetoQuerySerializer(serializers.Serializer):
     dissatisfied_only = serializers.BooleanField(required=False, default=False)
     weight_by_revenue = serializers.BooleanField(required=False, default=False)
     cutoff = serializers.FloatField(required=False, default=80.0, min_value=1, max_value=100)
+    view = serializers.ChoiceField(
+        choices=[("problems", "Problems"), ("praise", "What works")],
+        required=False,
+        default="problems",
+        help_text="problems: praise sub-themes left out; praise: their positive comments only.",
+    )
+    sentiment = serializers.ChoiceField(
+        choices=[("problems", "Negative and neutral"), ("negative", "Negative only"), ("all", "Every comment")],
+        required=False,
+        default="problems",
+        help_text="Which comments a problem counts, by what they say about it (problems view only).",
+    )
 
 
 class WhySerializer(StrictModelSerializer):
@@ -201,6 +214,34 @@ class ParetoRowSerializer(serializers.Serializer):
         help_text="With a text model switched on: the corrected share's 95 % bootstrap interval, in percent.",
     )
     samples = serializers.ListField(child=serializers.CharField(), help_text="A few of its comments.")
+    positive_share = serializers.FloatField(
+        allow_null=True, help_text="Percent of its comments (with a sentiment) positive about it; null when none."
+    )
+    sentiment_sample = serializers.IntegerField(help_text="How many of its comments have a sentiment.")
+
+
+class PraiseThemeSerializer(serializers.Serializer):
+    sub_theme = serializers.SlugField()
+    label = serializers.CharField()
+    positive_share = serializers.FloatField()
+    sentiment_sample = serializers.IntegerField()
+
+
+class SentimentAgreementSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Comments with both a sentiment and a score.")
+    agree = serializers.IntegerField(help_text="Of those, whose sentiment matches the score's band.")
+    positive_n = serializers.IntegerField()
+    positive_agree = serializers.IntegerField()
+    negative_n = serializers.IntegerField()
+    negative_agree = serializers.IntegerField()
+
+
+class TextCoverageSerializer(serializers.Serializer):
+    handled = serializers.CharField(help_text="The language the text pipeline handles.")
+    other_languages = serializers.IntegerField(help_text="Comments detected in another language: not tagged.")
+    languages = serializers.DictField(child=serializers.IntegerField(), help_text="The most frequent other ones.")
+    not_analysed = serializers.IntegerField(help_text="Comments whose sentiment and language are not known yet.")
+    agreement = SentimentAgreementSerializer()
 
 
 class ParetoSerializer(serializers.Serializer):
@@ -209,6 +250,8 @@ class ParetoSerializer(serializers.Serializer):
     comments = serializers.IntegerField(help_text="Comments matching the filters.")
     tagged = serializers.IntegerField(help_text="Of those, the comments that carry a sub-theme: the shares' total.")
     cutoff = serializers.FloatField()
+    view = serializers.CharField()
+    sentiment = serializers.CharField(help_text="The comments counted: problems, negative, all, or positive.")
     corrected = serializers.BooleanField(
         help_text="A text model is switched on: shares are corrected for its held-out errors (adjusted "
         "classify-and-count) and the vital few are found on them."
@@ -218,6 +261,8 @@ class ParetoSerializer(serializers.Serializer):
     )
     models = serializers.ListField(child=serializers.DictField(), help_text="The models switched on (driver, version).")
     rows = ParetoRowSerializer(many=True)
+    praise = PraiseThemeSerializer(many=True, help_text="Praise sub-themes (left out of the problems view).")
+    text = TextCoverageSerializer()
 
 
 class CommentFilterSerializer(serializers.Serializer):
@@ -387,4 +432,53 @@ class ReviewLabelSerializer(StrictSerializer):
     sub_theme = serializers.PrimaryKeyRelatedField(
         queryset=SubTheme.objects.all(),
         help_text="The comment's sub-theme: the model's own to accept it, another of the driver's to correct it.",
+    )
+
+
+class DiscoveryStartSerializer(StrictSerializer):
+    source = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    start = serializers.DateField(required=False, allow_null=True)
+    end = serializers.DateField(required=False, allow_null=True)
+    clusters = serializers.IntegerField(required=False, default=8, min_value=2, max_value=30)
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"end": "The end is before the start."})
+        return attrs
+
+
+class DiscoveryRunSerializer(serializers.ModelSerializer):
+    """A theme-discovery run, its progress and its candidates (terms, size, examples, adopted)."""
+
+    percent = serializers.IntegerField(read_only=True)
+    created_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = DiscoveryRun
+        fields = [
+            "id",
+            "filters",
+            "clusters",
+            "total",
+            "percent",
+            "candidates",
+            "created_by",
+            "created_at",
+            "finished_at",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class DiscoveryAdoptSerializer(StrictSerializer):
+    candidate = serializers.IntegerField(min_value=1, help_text="The candidate's number, from 1.")
+    driver = serializers.PrimaryKeyRelatedField(queryset=KeyDriver.objects.all())
+    name = serializers.CharField(max_length=120)
+    keywords = serializers.ListField(child=serializers.CharField(max_length=120), min_length=1, max_length=50)
+    keep = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Ids of the candidate's example comments to label with the new sub-theme.",
     )

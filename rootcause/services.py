@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from datetime import timedelta
 
 import joblib
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, OuterRef
@@ -16,7 +18,7 @@ from cxgov.lib import dispatch, heavy, permissions
 from cxgov.lib.history import record_as
 from cxgov.lib.services import model_update
 from metrics.models import SurveyResponse
-from rootcause import classifier, tagging
+from rootcause import classifier, tagging, text
 from rootcause.models import (
     CLOSED_STATES,
     PENDING_MODEL_STATES,
@@ -27,6 +29,7 @@ from rootcause.models import (
     BulkTagJob,
     CommentTag,
     DecisionPoint,
+    DiscoveryRun,
     Issue,
     IssueState,
     KeyDriver,
@@ -59,50 +62,65 @@ def _rules() -> list[tagging.Rule]:
     )
 
 
+def _insert_rule_tags(pairs: list[tuple[int, int]]) -> None:
+    """New rule tags, (response id, sub-theme id), in one statement: the ORM's ``bulk_create`` builds
+    a model instance per row and spends five times the matching on it."""
+    if not pairs:
+        return
+    table = connection.ops.quote_name(CommentTag._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (response_id, sub_theme_id, origin, rejected, tagged_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (response_id, sub_theme_id) DO NOTHING",
+            [(r, t, TagOrigin.RULE.value, False, now) for r, t in pairs],
+        )
+
+
 def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict[str, int]:
     """Apply the matching rules to comments (all, or a queryset of responses); safe to run again.
 
     Rule tags are added where the rules match and removed where they no longer do (a key driver
     applies only to the sources and segments it is written for: outside them its rule tags go);
     tags set or removed by the CX team (origin manual) and tags from imported labels (origin
-    imported) are left exactly as they are."""
-    rules = _rules()
+    imported) are left exactly as they are. Comments detected in a language other than English
+    (``comments_analyse``) get no rule tags."""
+    matcher = tagging.Matcher(_rules())
     qs = (responses if responses is not None else SurveyResponse.objects.all()).exclude(comment="").order_by("pk")
     stats = {"comments": 0, "added": 0, "removed": 0}
     last_pk = 0
     while True:
-        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment", "source", "segment")[:chunk])
+        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment", "source", "segment", "language")[:chunk])
         if not rows:
             break
         last_pk = rows[-1][0]
         wanted = {
             (pk, theme)
-            for pk, comment, source, segment in rows
-            for theme in tagging.match(comment, rules, source=source, segment=segment)
+            for pk, comment, source, segment, language in rows
+            if text.handled(language)  # English rules never tag a comment in another language
+            for theme in matcher.match(comment, source=source, segment=segment)
         }
-        ids = [row[0] for row in rows]
+        ids = {row[0] for row in rows}
         with transaction.atomic():
+            # By range (a list of 5,000 ids costs the ORM more than the query), then kept to the chunk.
             existing = {
-                (r, t): origin
-                for r, t, origin in CommentTag.objects.filter(response_id__in=ids).values_list(
-                    "response_id", "sub_theme_id", "origin"
-                )
+                (r, t): (pk, origin)
+                for pk, r, t, origin in CommentTag.objects.filter(
+                    response_id__gte=rows[0][0], response_id__lte=last_pk
+                ).values_list("pk", "response_id", "sub_theme_id", "origin")
+                if r in ids
             }
-            new = [CommentTag(response_id=r, sub_theme_id=t) for r, t in wanted - existing.keys()]
-            CommentTag.objects.bulk_create(new, ignore_conflicts=True)
+            new = sorted(wanted - existing.keys())
+            _insert_rule_tags(new)
             # A rule that matches where the model tagged the same sub-theme makes it a rule tag.
-            for response_id, theme_id in (k for k, origin in existing.items() if origin == TagOrigin.MODEL):
-                if (response_id, theme_id) in wanted:
-                    CommentTag.objects.filter(response_id=response_id, sub_theme_id=theme_id).update(
-                        origin=TagOrigin.RULE, probability=None, model=None
-                    )
+            promoted = [pk for key, (pk, origin) in existing.items() if origin == TagOrigin.MODEL and key in wanted]
+            if promoted:
+                CommentTag.objects.filter(pk__in=promoted).update(origin=TagOrigin.RULE, probability=None, model=None)
             if wanted:
-                _drop_outranked_model_tags(ids)
-            stale = [key for key, origin in existing.items() if origin == TagOrigin.RULE and key not in wanted]
-            for response_id, theme_id in stale:
-                CommentTag.objects.filter(
-                    response_id=response_id, sub_theme_id=theme_id, origin=TagOrigin.RULE
-                ).delete()
+                _drop_outranked_model_tags(list(ids))
+            stale = [pk for key, (pk, origin) in existing.items() if origin == TagOrigin.RULE and key not in wanted]
+            if stale:
+                CommentTag.objects.filter(pk__in=stale, origin=TagOrigin.RULE).delete()
             if new or stale:
                 heavy.bump(heavy.FEEDBACK)
         stats["comments"] += len(rows)
@@ -111,6 +129,76 @@ def comments_tag(*, responses=None, chunk: int = 5000, on_progress=None) -> dict
         if on_progress:
             on_progress(stats["comments"])
     return stats
+
+
+def comments_analyse(*, responses=None, chunk: int = 2000, on_progress=None) -> dict[str, int]:
+    """Sentiment (VADER compound and label) and language of each comment not yet analysed or
+    changed since (by checksum); safe to run again and to stop midway. A changed comment's tags
+    lose their sentiment, so ``tags_analyse`` scores them again."""
+    qs = (responses if responses is not None else SurveyResponse.objects.all()).exclude(comment="").order_by("pk")
+    stats = {"comments": 0, "analysed": 0}
+    last_pk = 0
+    while True:
+        rows = list(qs.filter(pk__gt=last_pk).values_list("pk", "comment", "analysed_checksum")[:chunk])
+        if not rows:
+            break
+        last_pk = rows[-1][0]
+        changed = []
+        for pk, comment, stored in rows:
+            crc = text.checksum(comment)
+            if crc != stored:
+                score = text.sentiment(comment)
+                changed.append(
+                    SurveyResponse(
+                        pk=pk,
+                        sentiment=score,
+                        sentiment_label=text.label(score),
+                        language=text.language(comment),
+                        analysed_checksum=crc,
+                    )
+                )
+        if changed:
+            with transaction.atomic():
+                SurveyResponse.objects.bulk_update(
+                    changed, ["sentiment", "sentiment_label", "language", "analysed_checksum"]
+                )
+                CommentTag.objects.filter(response_id__in=[r.pk for r in changed]).update(sentiment=None)
+        stats["comments"] += len(rows)
+        stats["analysed"] += len(changed)
+        if on_progress:
+            on_progress(stats["comments"])
+    return stats
+
+
+def tags_analyse(*, responses=None, chunk: int = 2000) -> int:
+    """The sentiment of each tag still without one: what the comment says about that sub-theme
+    (``text.aspect_sentiments``); safe to run again. Returns how many tags were scored."""
+    matcher = tagging.Matcher(_rules())
+    tags = CommentTag.objects.filter(sentiment__isnull=True)
+    if responses is not None:
+        tags = tags.filter(response__in=responses.values("pk"))
+    scored = 0
+    while True:
+        ids = list(tags.order_by("response_id").values_list("response_id", flat=True).distinct()[:chunk])
+        if not ids:
+            break
+        pending = defaultdict(list)
+        found_tags = tags.filter(response_id__in=ids).values_list("pk", "response_id", "sub_theme_id")
+        for pk, response_id, theme_id in found_tags:
+            pending[response_id].append((pk, theme_id))
+        updates = []
+        for pk, comment, source, segment in SurveyResponse.objects.filter(pk__in=ids).values_list(
+            "pk", "comment", "source", "segment"
+        ):
+            found = text.aspect_sentiments(
+                comment,
+                [theme for _, theme in pending[pk]],
+                lambda part, source=source, segment=segment: matcher.match(part, source=source, segment=segment),
+            )
+            updates += [CommentTag(pk=tag_pk, sentiment=found[theme]) for tag_pk, theme in pending[pk]]
+        CommentTag.objects.bulk_update(updates, ["sentiment"])
+        scored += len(updates)
+    return scored
 
 
 IMPORTED_KEYWORDS = ""  # a sub-theme made from imported labels has no matching rule until someone writes one
@@ -371,6 +459,84 @@ def theme_save(*, user, instance, fields: dict):
         run = TaggingRun.objects.create()
         dispatch.enqueue("rootcause.tag_comments", {"run_id": run.pk})
     return instance
+
+
+DISCOVERY_FILTERS = ("source", "start", "end")
+
+
+def discovery_start(*, user, filters: dict, clusters: int = 8) -> DiscoveryRun:
+    """The CX team asks for candidate themes among the untagged comments of a scope: a background job."""
+    if not permissions.can_edit_taxonomy(user):
+        raise PermissionDenied("Only the CX team and administrators discover themes.")
+    if not 2 <= clusters <= 30:
+        raise ValidationError({"clusters": "Choose between 2 and 30 candidates."})
+    stored = _stored({k: v for k, v in filters.items() if k in DISCOVERY_FILTERS})
+    run = DiscoveryRun.objects.create(filters=stored, clusters=clusters, created_by=user)
+    dispatch.enqueue("rootcause.discover_themes", {"run_id": run.pk})
+    return run
+
+
+def discovery_run(*, run_id: int) -> DiscoveryRun | None:
+    """Cluster the run's comments and store the candidates. Seeded, so a second run of the same job
+    (a redelivered task) writes the same candidates; a finished run is left as it is."""
+    from rootcause.selectors import discovery_comments
+
+    run = DiscoveryRun.objects.filter(pk=run_id, finished_at__isnull=True).first()
+    if run is None:
+        return None
+    try:
+        rows = list(discovery_comments(_parsed(run.filters)).values_list("pk", "comment")[: text.DISCOVERY_MAX])
+        DiscoveryRun.objects.filter(pk=run.pk).update(total=len(rows), done=1)
+        found = text.discover([comment for _, comment in rows], clusters=run.clusters, seed=run.seed)
+        DiscoveryRun.objects.filter(pk=run.pk).update(done=2)
+        candidates = [
+            {
+                "terms": c["terms"],
+                "size": c["size"],
+                "examples": [
+                    {"id": rows[i][0], "comment": rows[i][1][:500]} for i in c["members"][: text.DISCOVERY_EXAMPLES]
+                ],
+                "adopted": None,
+            }
+            for c in found
+        ]
+        DiscoveryRun.objects.filter(pk=run.pk).update(candidates=candidates, done=3, finished_at=timezone.now())
+    except Exception as exc:
+        DiscoveryRun.objects.filter(pk=run.pk).update(error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now())
+        raise
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def discovery_adopt(
+    *, user, run: DiscoveryRun, index: int, driver: KeyDriver, name: str, keywords: list[str], keep: list[int]
+) -> SubTheme:
+    """Turn a candidate into a sub-theme of ``driver``: its rules are the keywords chosen, and the
+    examples the user keeps become its first labels (manual tags, which the rules never undo)."""
+    if not permissions.can_edit_taxonomy(user):
+        raise PermissionDenied("Only the CX team and administrators turn candidates into sub-themes.")
+    run = DiscoveryRun.objects.select_for_update().get(pk=run.pk)
+    if not 0 <= index < len(run.candidates):
+        raise ValidationError({"candidate": f"There is no candidate {index + 1} in this run."})
+    candidate = run.candidates[index]
+    if candidate.get("adopted"):
+        raise ValidationError({"candidate": "This candidate is already a sub-theme."})
+    examples = {e["id"] for e in candidate["examples"]}
+    if not set(keep) <= examples:
+        raise ValidationError({"keep": "Keep only comments shown as this candidate's examples."})
+    if not keywords:
+        raise ValidationError({"keywords": "Give at least one keyword, so new comments find the sub-theme."})
+    theme = theme_save(
+        user=user,
+        instance=SubTheme(),
+        fields={"driver": driver, "name": name, "keywords": "\n".join(keywords), "negative_keywords": ""},
+    )
+    for response in SurveyResponse.objects.filter(pk__in=keep):
+        tag_set(user=user, response=response, sub_theme=theme, present=True)
+    run.candidates[index] = {**candidate, "adopted": theme.pk}
+    run.save(update_fields=["candidates"])
+    return theme
 
 
 def pareto_snapshot_save(*, user, filters: dict, analysis: dict) -> ParetoSnapshot:
@@ -816,7 +982,7 @@ REVIEW_BELOW = 0.6
 # Beat retrains a key driver's model once it has this much more labelled comments than the last one.
 RETRAIN_GROWTH = 0.2
 MODEL_CHUNK = 2000
-_LOADED: dict[int, classifier.Trained] = {}
+_LOADED: dict[tuple, classifier.Trained] = {}
 
 
 def _require_models(user) -> None:
@@ -840,6 +1006,12 @@ def model_train_start(*, user, driver: KeyDriver, reason: str = "Asked for") -> 
                 f"comments each (manual or imported tags); it has {len(enough)}."
             }
         )
+    # A training whose worker died (past the task time limit) would block every new one.
+    TextModel.objects.filter(
+        driver=driver,
+        status=ModelStatus.TRAINING,
+        created_at__lt=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    ).update(status=ModelStatus.FAILED, error="The training stopped (its worker ended before it finished).")
     with transaction.atomic():
         pending = TextModel.objects.filter(driver=driver, status__in=PENDING_MODEL_STATES).first()
         if pending:
@@ -879,9 +1051,11 @@ def model_train_run(*, model_id: int) -> TextModel | None:
         if isinstance(exc, ValueError):  # not enough labels: said on the model, nothing to retry
             return TextModel.objects.get(pk=model_id)
         raise
-    names = dict(SubTheme.objects.filter(pk__in=trained.classes).values_list("pk", "name"))
+    left_out = {int(pk): n for pk, n in trained.metrics["left_out"].items()}
+    names = dict(SubTheme.objects.filter(pk__in=[*trained.classes, *left_out]).values_list("pk", "name"))
     for row in trained.metrics["classes"]:
         row["name"] = names.get(row["class"], "(deleted)")
+    trained.metrics["left_out"] = {names.get(pk, "(deleted)"): n for pk, n in left_out.items()}
     buffer = io.BytesIO()
     joblib.dump(
         {"pipeline": trained.pipeline, "classes": trained.classes, "multilabel": trained.multilabel}, buffer, compress=3
@@ -899,14 +1073,16 @@ def model_train_run(*, model_id: int) -> TextModel | None:
 
 
 def model_loaded(model: TextModel) -> classifier.Trained:
-    """The fitted pipeline of a model, read from the database once per process."""
-    if model.pk not in _LOADED:
+    """The fitted pipeline of a model, read from the database once per process (keyed by id and
+    training time: an id can come back after a rolled-back transaction)."""
+    key = (model.pk, model.trained_at)
+    if key not in _LOADED:
         data = TextModelFile.objects.filter(model_id=model.pk).values_list("data", flat=True).get()
         blob = joblib.load(io.BytesIO(bytes(data)))
         if len(_LOADED) >= 4:
             _LOADED.clear()
-        _LOADED[model.pk] = classifier.Trained(blob["pipeline"], blob["classes"], blob["multilabel"])
-    return _LOADED[model.pk]
+        _LOADED[key] = classifier.Trained(blob["pipeline"], blob["classes"], blob["multilabel"])
+    return _LOADED[key]
 
 
 def model_activate(*, user, model: TextModel) -> TextModel:

@@ -25,8 +25,12 @@ def tag_comments(
     if last:
         responses = responses.filter(responded_at__lte=last)
     if run_id is None:
+        # Language first (the English rules leave other languages untagged), then the tags'
+        # sentiment; each step skips what an earlier run did, so a redelivered task is cheap.
+        services.comments_analyse(responses=responses)
         services.comments_tag(responses=responses)
         services.active_models_tag(responses=responses)
+        services.tags_analyse(responses=responses)
         return
     TaggingRun.objects.filter(pk=run_id).update(total=responses.exclude(comment="").count(), done=0, error="")
     try:
@@ -37,6 +41,7 @@ def tag_comments(
         TaggingRun.objects.filter(pk=run_id).update(error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now())
         raise
     services.active_models_tag(responses=responses)
+    services.tags_analyse(responses=responses)
     TaggingRun.objects.filter(pk=run_id).update(finished_at=timezone.now())
 
 
@@ -44,6 +49,13 @@ def tag_comments(
 def bulk_tag(job_id: int) -> None:
     """Add or remove a sub-theme on the comments of a bulk job (resumes where a previous run stopped)."""
     services.bulk_tag_run(job_id=job_id)
+    services.tags_analyse()  # the sentiment of the tags it added
+
+
+@shared_task(name="rootcause.discover_themes", ignore_result=True, acks_late=True)
+def discover_themes(run_id: int) -> None:
+    """Cluster a theme-discovery run's comments into candidate sub-themes."""
+    services.discovery_run(run_id=run_id)
 
 
 @shared_task(name="rootcause.verify_issues", ignore_result=True)

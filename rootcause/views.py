@@ -19,9 +19,11 @@ from rootcause import selectors, services
 from rootcause.forms import (
     ActionItemForm,
     ActionUpdateForm,
+    AdoptForm,
     BulkTagForm,
     CommentFilterForm,
     DecisionPointForm,
+    DiscoveryForm,
     IssueForm,
     KeyDriverForm,
     ParetoForm,
@@ -37,10 +39,12 @@ from rootcause.models import (
     ActionUpdate,
     DecisionKind,
     DecisionPoint,
+    DiscoveryRun,
     Issue,
     IssueState,
     KeyDriver,
     MeasureKind,
+    ModelStatus,
     SubTheme,
     TaggingRun,
     Workflow,
@@ -194,8 +198,10 @@ def _unavailable(request, template: str, context: dict, exc: heavy.AnalysisUnava
     return response
 
 
-def pareto(request):
-    form = ParetoForm(request.GET or None)
+def pareto(request, view: str = "problems"):
+    """The problems Pareto, or (``view`` "praise") what works: the praise sub-themes' positive comments."""
+    praise = view == "praise"
+    form = ParetoForm(request.GET or None, praise=praise)
     analysis = None
     if form.is_valid() or not request.GET:
         data = form.cleaned_data if request.GET else {}
@@ -205,9 +211,14 @@ def pareto(request):
                 filters=comment_filters,
                 weight_by_revenue=data.get("weight_by_revenue", False),
                 cutoff=data.get("cutoff") or 80.0,
+                view=view,
+                sentiment=data.get("sentiment") or "problems",
             )
         except heavy.AnalysisUnavailable as exc:
-            return _unavailable(request, "rootcause/pareto.html", {"form": form}, exc)
+            return _unavailable(request, "rootcause/pareto.html", {"form": form, "praise_view": praise}, exc)
+        analysis = {**analysis, "text": selectors.text_coverage(selectors.responses_for(**comment_filters))}
+        if praise:
+            data = {**data, "view": "praise"}  # a snapshot of what works is compared with its own kind
         filters = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v}
         analysis["comparison"] = selectors.pareto_comparison(
             filters=filters, current_vital={str(item["theme"]) for item in analysis["rows"] if item["row"].vital}
@@ -241,7 +252,8 @@ def pareto(request):
             "form": form,
             "analysis": analysis,
             "can_save": permissions.can_save_pareto_snapshots(request.user),
-            "can_open": permissions.changeable_functions(request.user).exists(),
+            "can_open": not praise and permissions.changeable_functions(request.user).exists(),
+            "praise_view": praise,
         },
     )
 
@@ -607,10 +619,9 @@ def text_models(request):
 
 def text_model_detail(request, pk):
     model = get_object_or_404(selectors.text_models(), pk=pk)
-    template = (
-        "rootcause/partials/text_model_status.html" if request.GET.get("partial") else "rootcause/text_model.html"
-    )
-    return render(
+    partial = bool(request.GET.get("partial"))
+    template = "rootcause/partials/text_model_status.html" if partial else "rootcause/text_model.html"
+    response = render(
         request,
         template,
         {
@@ -619,6 +630,9 @@ def text_model_detail(request, pk):
             "can_edit": permissions.can_edit_taxonomy(request.user),
         },
     )
+    if partial and model.status in (ModelStatus.READY, ModelStatus.FAILED):
+        response["HX-Refresh"] = "true"  # training ended while the page watched: show the evaluation
+    return response
 
 
 @require_POST
@@ -679,3 +693,97 @@ def review(request):
             "can_label": permissions.can_tag_comments(request.user),
         },
     )
+
+
+def discovery(request):
+    """Theme discovery: start a run (CX team) and see the recent ones."""
+    can_discover = permissions.can_edit_taxonomy(request.user)
+    form = DiscoveryForm(request.POST or None)
+    if request.method == "POST":
+        if not can_discover:
+            raise PermissionDenied("Only the CX team and administrators discover themes.")
+        if form.is_valid():
+            data = form.cleaned_data
+            run = services.discovery_start(user=request.user, filters=data, clusters=data["clusters"])
+            return redirect("discovery-run", pk=run.pk)
+    return render(
+        request,
+        "rootcause/discovery.html",
+        {
+            "form": form,
+            "can_discover": can_discover,
+            "runs": selectors.discovery_runs()[:10],
+            "untagged": selectors.discovery_comments({}).count(),
+        },
+    )
+
+
+def discovery_run(request, pk):
+    """A run's progress (polled while it works) and its candidates, each with a form to adopt it."""
+    run = get_object_or_404(selectors.discovery_runs(), pk=pk)
+    drivers = KeyDriver.objects.order_by("name")
+    candidates = [
+        {
+            **c,
+            "index": i,
+            "number": i + 1,
+            "form": AdoptForm(
+                initial={"name": " ".join(c["terms"][:2]).capitalize(), "keywords": c["terms"][:3]},
+                drivers=drivers,
+                examples=[e["id"] for e in c["examples"]],
+                prefix=f"c{i}",
+            ),
+        }
+        for i, c in enumerate(run.candidates)
+    ]
+    adopted = {c["adopted"] for c in run.candidates if c.get("adopted")}
+    themes = {t.pk: t for t in SubTheme.objects.filter(pk__in=adopted).select_related("driver")} if adopted else {}
+    for c in candidates:
+        c["theme"] = themes.get(c.get("adopted"))
+    context = {"run": run, "candidates": candidates, "can_adopt": permissions.can_edit_taxonomy(request.user)}
+    if request.headers.get("HX-Request"):
+        return render(request, "rootcause/partials/discovery_progress.html", context)
+    return render(request, "rootcause/discovery_run.html", context)
+
+
+@require_POST
+def discovery_adopt(request, pk):
+    """One click: a candidate becomes a sub-theme, its kept examples its first (manual) labels."""
+    if not permissions.can_edit_taxonomy(request.user):
+        raise PermissionDenied("Only the CX team and administrators turn candidates into sub-themes.")
+    run = get_object_or_404(DiscoveryRun, pk=pk)
+    index = positive_id(request.POST.get("index"))
+    if index is None or not 1 <= index <= len(run.candidates):
+        messages.error(request, "Choose a candidate of this run.")
+        return redirect("discovery-run", pk=pk)
+    candidate = run.candidates[index - 1]
+    form = AdoptForm(
+        request.POST,
+        drivers=KeyDriver.objects.order_by("name"),
+        examples=[e["id"] for e in candidate["examples"]],
+        prefix=f"c{index - 1}",
+    )
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        messages.error(request, f"Correct the candidate's form ({problems}).")
+        return redirect("discovery-run", pk=pk)
+    data = form.cleaned_data
+    try:
+        theme = services.discovery_adopt(
+            user=request.user,
+            run=run,
+            index=index - 1,
+            driver=data["driver"],
+            name=data["name"],
+            keywords=data["keywords"],
+            keep=data["keep"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("discovery-run", pk=pk)
+    messages.success(
+        request,
+        f"“{theme}” created with {len(data['keep'])} labelled comment{'s' if len(data['keep']) != 1 else ''}; "
+        "the comments are re-tagged in the background.",
+    )
+    return redirect("discovery-run", pk=pk)

@@ -126,15 +126,19 @@ def statement_timeout(seconds: float):
         raise
 
 
-def cached(name: str, arguments: dict, compute: Callable[[], T], *, data: str = FEEDBACK) -> T:
+def cached(name: str, arguments: dict, compute: Callable[[], T], *, data: str = FEEDBACK, light: bool = False) -> T:
     """The result of ``compute()`` for these arguments and the current version of ``data``: from
-    the cache, or computed in a slot under the statement timeout and then cached."""
+    the cache, or computed in a slot under the statement timeout and then cached. ``light``: a
+    read that needs neither (say a filter's choices), cached the same way."""
     digest = hashlib.sha256(json.dumps(arguments, sort_keys=True, default=str).encode()).hexdigest()[:32]
     key = f"heavy:{name}:{data}:{current(data)}:{digest}"
     found = cache.get(key)
     if found is not None:
         return found
-    with slot(), statement_timeout(settings.HEAVY_ANALYSIS_TIMEOUT):
+    if light:
         result = compute()
+    else:
+        with slot(), statement_timeout(settings.HEAVY_ANALYSIS_TIMEOUT):
+            result = compute()
     cache.set(key, result, settings.HEAVY_ANALYSIS_CACHE_SECONDS)
     return result

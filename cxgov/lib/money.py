@@ -1,6 +1,8 @@
-"""Money as people read it: one currency for the whole site (``CXGOV_CURRENCY``, an ISO 4217 code),
-written by Babel's CLDR rules (symbol, grouping, compact "k/M"), so every page, email and export
-header names the same currency. Amounts stay ``Decimal`` in the database; this only writes them."""
+"""Money as people read it: one currency for the whole site, written by Babel's CLDR rules (symbol,
+grouping, compact "K/M"), so every page, email and export header names the same currency. The
+currency is the one an administrator sets on the ledger's settings page (``LedgerSettings``), else
+``CXGOV_CURRENCY`` (an ISO 4217 code, checked at start-up). Amounts stay ``Decimal`` in the
+database; this only writes them."""
 
 from __future__ import annotations
 
@@ -27,8 +29,32 @@ def currency_problem(code: str) -> str | None:
     return None
 
 
+CACHE_SECONDS = 60  # another process sees an administrator's change within this (at once with Redis)
+
+
+def _cache_key() -> str:
+    return f"site:currency:{settings.CXGOV_CURRENCY}"
+
+
 def currency_code() -> str:
-    return settings.CXGOV_CURRENCY
+    """The site's currency: at most one query a minute per cache (a constant, whatever the page)."""
+    from django.core.cache import cache
+
+    code = cache.get(_cache_key())
+    if code is None:
+        from outcomes.models import LedgerSettings
+
+        stored = LedgerSettings.objects.filter(pk=1).values_list("currency", flat=True).first()
+        code = stored if stored and not currency_problem(stored) else settings.CXGOV_CURRENCY
+        cache.set(_cache_key(), code, CACHE_SECONDS)
+    return code
+
+
+def currency_changed() -> None:
+    """Forget the cached currency (the ledger's settings were saved)."""
+    from django.core.cache import cache
+
+    cache.delete(_cache_key())
 
 
 def currency_name() -> str:
@@ -43,7 +69,7 @@ def money_header(label: str) -> str:
     return f"{label} ({code})"
 
 
-def format_money(value, *, exact: bool = False) -> str:
+def format_money(value, *, exact: bool = False, code: str = "", whole: bool = False) -> str:
     """``1234.5`` → ``€1.2K`` (compact: one decimal past a thousand, whole units below) or
     ``€1,234.50`` with ``exact``. Compact figures are sums of revenue at risk where 0 means "none
     recorded", so nothing and zero are both ``—`` there; an exact figure writes zero (``€0.00``)."""
@@ -55,8 +81,10 @@ def format_money(value, *, exact: bool = False) -> str:
         return "—"
     if not amount.is_finite():
         return "—"
-    code = currency_code()
-    if exact:
+    code = code or currency_code()
+    if exact and whole:
+        text = format_currency(amount, code, locale=_LOCALE, format="¤#,##0", currency_digits=False)
+    elif exact:
         text = format_currency(amount, code, locale=_LOCALE)
     elif abs(amount) < 1000:
         text = format_currency(amount, code, locale=_LOCALE, format="¤#,##0", currency_digits=False)

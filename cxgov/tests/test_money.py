@@ -6,10 +6,13 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.template import Context, Template, TemplateSyntaxError
 
 from cxgov.lib.money import currency_problem, format_money, money_header
 from cxgov.tests.test_settings import manage
+
+pytestmark = pytest.mark.django_db  # the currency an administrator stored is read (once a minute)
 
 
 def render(source: str, **context) -> str:
@@ -79,3 +82,26 @@ def test_a_bad_currency_stops_start_up_with_a_message():
     assert result.returncode != 0
     assert "CXGOV_CURRENCY: 'EURO' is not an ISO 4217 currency code" in result.stderr
     assert manage("check", CXGOV_CURRENCY="eur").returncode == 0  # case does not matter
+
+
+def test_the_currency_an_administrator_sets_for_the_ledger_is_the_sites(
+    settings, org, client_for, django_capture_on_commit_callbacks
+):
+    from outcomes.services import ledger_settings_save
+
+    settings.CXGOV_CURRENCY = "USD"
+    assert format_money(1500) == "$1.5K"  # nothing stored: the start-up setting
+    with pytest.raises(ValidationError, match="three-letter code"):
+        ledger_settings_save(user=org["admin"], currency="XYZ", discount_rate=8)  # three letters, not a currency
+    client = client_for(org["cx"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/ownership/ledger/costs/", {"action": "settings", "currency": "gbp", "discount_rate": "8"})
+    assert format_money(1500) == "£1.5K"  # the cached code was forgotten on saving
+
+
+def test_money_costs_at_most_one_query_per_page_whatever_the_figures(settings, django_assert_num_queries):
+    settings.CXGOV_CURRENCY = "EUR"
+    with django_assert_num_queries(1):
+        render("{% for v in values %}{{ v|money }}{% endfor %}", values=list(range(1000, 50000, 1000)))
+    with django_assert_num_queries(0):  # cached for the next pages
+        render("{{ v|money }}", v=1)

@@ -162,3 +162,18 @@ def test_demo_reviews_carry_age_and_recommendation_and_a_proportion_reads_them(l
     overall = MetricValue.objects.filter(metric=metric, segment="")
     assert sum(v.sample_size for v in overall) == 1000
     assert round(sum(v.value * v.sample_size / 100 for v in overall)) == 182
+
+
+def test_demo_page_says_what_is_derived_in_a_constant_number_of_queries(org, client_for, django_assert_num_queries):
+    client = client_for(org["stakeholder"])
+    client.get("/demo/")  # warm the session
+    with django_assert_num_queries(4):  # session, user, subscribers, reviews
+        html = client.get("/demo/").content.decode()
+    assert "About the demo: Loom &amp; Thread" in html
+    assert "What the demo derived (synthetic, deterministic)" in html and "chosen by a hash of the review's id" in html
+    assert "About the demo</a>" in html  # the menu links to it while the demo runs
+
+
+def test_without_the_demo_the_menu_does_not_link_to_its_page(org, client_for, settings):
+    settings.DEMO = False
+    assert "About the demo</a>" not in client_for(org["cx"]).get("/").content.decode()

@@ -2,6 +2,7 @@
 expression in a time zone, previewed in plain language with the next runs, stored in
 django-celery-beat through the service; errors name the field."""
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ def _task(metric) -> PeriodicTask:
 
 def test_a_new_metric_is_recalculated_hourly_and_its_page_says_so_with_the_form(org, client_for, metric):
     html = client_for(org["admin"]).get("/metrics/csat/").content.decode()
-    assert 'id="schedule-summary">every hour' in html
+    assert 'id="schedule-summary">Every hour' in html
     assert 'id="schedule-form"' in html and "/admin/django_celery_beat" not in html
     assert 'name="cron"' in html and 'data-show-when="kind" data-show-value="cron"' in html
     assert html.count("<li><time datetime=") == 3  # the next three runs
@@ -58,6 +59,7 @@ def test_saving_a_cron_expression_stores_a_crontab_in_its_time_zone(org, client_
     page = client_for(org["admin"]).get("/metrics/csat/").content.decode()
     assert "Schedule saved: CSAT is recalculated at 06:00 AM, Monday through Friday." in page
     assert 'value="0 6 * * 1-5"' in page and "<option selected>Europe/Paris</option>" in page
+    assert 'name="kind" value="cron" id="id_kind_1" checked' in page
 
 
 def test_saving_an_interval_replaces_the_crontab_and_reuses_shared_rows(org, metric):
@@ -110,6 +112,8 @@ def test_preview_describes_the_schedule_and_its_next_three_runs(org, client_for,
     ).content.decode()
     assert "Every 15 minutes, between 09:00 AM and 05:59 PM, Monday through Friday" in html
     assert html.count("Asia/Tokyo</li>") == 3
+    shown = re.findall(r'<time datetime="[0-9-]+T(\d\d:\d\d):00\+09:00">[^<]*, (\d\d:\d\d)</time>', html)
+    assert len(shown) == 3 and all(a == b for a, b in shown)  # the chosen zone's wall clock, not the server's
     bad = admin.get("/metrics/csat/schedule/preview/", {"kind": "interval", "every": "x", "period": "hours"})
     assert "Give a whole number" in bad.content.decode() and 'data-field="every"' in bad.content.decode()
 

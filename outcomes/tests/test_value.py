@@ -76,6 +76,21 @@ def test_expected_loss_is_affected_times_excess_times_lifetime_value_with_the_in
     assert loss.high == pytest.approx(30 * excess.high * 2200)
 
 
+def test_expected_loss_is_never_negative():
+    # 2/20 − 6/20 = −0.20: those who raised it churned less; the loss is zero, the interval truncated.
+    excess = value.excess_churn(churned_raised=2, raised=20, churned_other=6, other=20)
+    assert excess.value == pytest.approx(-0.2) and excess.high > 0
+    loss = value.expected_loss(affected=10, excess=excess, clv=value.Figure(1000.0, "clv"))
+    assert (loss.value, loss.low) == (0.0, 0.0) and loss.high == pytest.approx(excess.high * 10 * 1000)
+    assert "No excess churn measured" in loss.note
+    positive = value.expected_loss(
+        affected=10,
+        excess=value.excess_churn(churned_raised=3, raised=20, churned_other=2, other=20),
+        clv=value.Figure(1000.0, "clv"),
+    )
+    assert positive.value == pytest.approx(500) and positive.low == 0.0
+
+
 def test_expected_loss_passes_on_why_it_is_unknown():
     excess = value.excess_churn(churned_raised=1, raised=4, churned_other=30, other=250)
     loss = value.expected_loss(affected=4, excess=excess, clv=value.Figure(2200.0, "clv"))
@@ -107,7 +122,7 @@ def test_annual_cost_adds_what_is_known():
     both = value.annual_cost(loss=loss, failure=fail)
     assert (both.value, both.low, both.high) == (1200.0, 600.0, 1800.0)
     only_failure = value.annual_cost(loss=value.missing("", "no"), failure=fail)
-    assert only_failure.value == 200.0
+    assert only_failure.value == 200.0 and only_failure.low is None  # nothing uncertain: no interval
     assert value.annual_cost(loss=value.missing("", "no"), failure=value.missing("", "no")).value is None
 
 

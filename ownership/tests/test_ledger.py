@@ -173,3 +173,12 @@ def test_digest_carries_the_ledger_headline_in_both_parts(ledger, org):
     assert "(95% interval 100 to 500)" in message.body and "/ownership/ledger/" in message.body
     html = message.alternatives[0][0]
     assert "Value ledger" in html and "1,750 EUR" in html
+
+
+def test_a_fix_verified_effective_counts_as_delivered_not_at_risk(ledger, org):
+    parcels = ledger["Late parcels"]
+    Issue.objects.filter(pk=parcels.pk).update(state="verifying", verdict="effective")
+    BusinessCase.objects.filter(issue=parcels).update(value_realised=200.0, realised_low=50.0, realised_high=350.0)
+    t = outcome_selectors.ledger()["totals"]
+    assert t["at_risk"] == 1250.0 and t["open"] == 3  # 1750 − the 500 of the fixed problem
+    assert t["delivered"] == 500.0 and t["verified"] == 2

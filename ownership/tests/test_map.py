@@ -20,7 +20,7 @@ def test_map_lists_non_customer_facing_owners_first_with_their_work(work, org, c
     )
     assert billing < logistics < care  # non-customer-facing first, busiest first
     assert "Non-customer-facing" in html and "row-ncf" in html
-    assert "Mixed first bills" in html and "$12K" in html  # largest issue and its revenue at risk
+    assert "Mixed first bills" in html and "€12K" in html  # largest issue and its revenue at risk
     assert "1 late" in html and "1 blocked" in html
     assert "issues with no owning function" in html  # the unowned row
     assert "Duplicate invoices" not in html  # closed issues are out of the default (open) view

@@ -82,7 +82,12 @@ def test_api_reads_the_register_taxonomy_and_pareto(org, api_for):
             "share": 100.0,
             "cumulative": 100.0,
             "vital": True,
+            "raw_count": 1.0,  # no text model switched on: the count as it is, no interval
+            "interval": None,
             "samples": ["A wrong bill again"],
+            "positive_share": None,  # not analysed yet: it counts among the problems meanwhile
+            "sentiment_sample": 0,
         }
     ]
+    assert pareto["corrected"] is False
     assert api.get("/api/pareto/?cutoff=500").status_code == 400

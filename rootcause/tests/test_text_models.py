@@ -402,6 +402,19 @@ def test_training_twice_and_retraining_checks_are_safe(small, users, django_capt
     assert queued.version == 2 and queued.n_labels == 96 and "96 labelled" in queued.reason
 
 
+def test_a_training_whose_worker_died_does_not_block_the_next(small, users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stuck = services.model_train_start(user=users["cx"], driver=small["driver"])
+    TextModel.objects.filter(pk=stuck.pk).update(status="training", created_at=timezone.now() - timedelta(hours=2))
+    fresh = services.model_train_start(user=users["cx"], driver=small["driver"])
+    assert fresh.pk != stuck.pk and fresh.version == 2
+    stuck.refresh_from_db()
+    assert stuck.status == ModelStatus.FAILED and "stopped" in stuck.error
+
+
 def test_a_driver_with_too_few_labels_cannot_train(db, users):
     driver = KeyDriver.objects.create(name="Thin", slug="thin")
     theme = SubTheme.objects.create(driver=driver, name="Only", slug="only", keywords="")
@@ -436,6 +449,8 @@ def test_model_pages_show_the_evaluation_before_switching_on(small, users, clien
         page = cx.get(f"/rootcause/models/{model.pk}/")
     text = page.content.decode()
     assert "Held-out evaluation" in text and "Confusion matrix" in text and "Switch on" in text
+    # A page that watched the training reloads to show the evaluation once it is done.
+    assert cx.get(f"/rootcause/models/{model.pk}/?partial=1")["HX-Refresh"] == "true"
     with django_assert_max_num_queries(10):
         listing = cx.get("/rootcause/models/")
     assert "v1" in listing.content.decode()
