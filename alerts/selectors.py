@@ -100,9 +100,9 @@ def rule_preview(*, rule: AlertRule, today=None) -> dict:
     }
     start = min(known, default=today)
     periods = evaluation.complete_periods(start, today, metric.granularity)
-    points = [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
-    conditions = evaluation.checks(rule, metric, points, metric.granularity)
-    found = evaluation.episodes(rule, conditions)
+    points = evaluation.Series([evaluation.Point(p, *known.get(p, (None, None))) for p in periods])
+    conditions = evaluation.checks_array(rule, metric, points, metric.granularity)
+    found = evaluation.episodes_array(rule, conditions)
     verdict, note = evaluation.verdict(rule, metric, points, conditions)
     rows = [
         {
