@@ -159,7 +159,7 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
     if ids is not None:
         due = due.filter(pk__in=ids)
     batch = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
-    sent = _Sent()
+    sent: list[int] = []
     connection = get_connection()
     try:
         # The first email alone, then the rest at once: while the server is down a run spends an
@@ -170,14 +170,13 @@ def send_due(*, ids: list[int] | None = None, limit: int = 500) -> int:
     finally:
         with contextlib.suppress(Exception):
             connection.close()
-        sent.mark(everything=True)
     # More are due than one run takes (a morning's digests), or some waited for the server: go on.
-    if sent.count and (len(batch) == limit or _release_waiting_for_the_server()):
+    if sent and (len(batch) == limit or _release_waiting_for_the_server()):
         dispatch()
-    return sent.count
+    return len(sent)
 
 
-def _send_chunk(ids: list[int], connection, sent: _Sent) -> bool:
+def _send_chunk(ids: list[int], connection, sent: list[int]) -> bool:
     """Claim these emails in one statement and send those this worker won, oldest first, adding
     those that went out to ``sent``; False when the mail server could not be reached (the rest
     are handed back unsent)."""
@@ -196,28 +195,11 @@ def _send_chunk(ids: list[int], connection, sent: _Sent) -> bool:
                 _release([e.pk for e in emails[n + 1 :]])
                 return False
             continue
-        sent.add(email.pk)
+        # Marked at once, one email at a time: a worker that dies mid-run sends again at most the
+        # one email whose send it did not record (after its lease), never a batch of them.
+        Email.objects.filter(pk=email.pk).update(status=EmailStatus.SENT, sent_at=timezone.now(), error="")
+        sent.append(email.pk)
     return True
-
-
-class _Sent:
-    """What a run sent, marked as sent ``EVERY`` at a time: one query per hundred emails, and a
-    worker that dies mid-run sends again at most the hundred it had not marked (after their lease)."""
-
-    EVERY = 100
-
-    def __init__(self):
-        self.count, self.unmarked = 0, []
-
-    def add(self, email_id: int) -> None:
-        self.count += 1
-        self.unmarked.append(email_id)
-        self.mark()
-
-    def mark(self, everything: bool = False) -> None:
-        if self.unmarked and (everything or len(self.unmarked) >= self.EVERY):
-            Email.objects.filter(pk__in=self.unmarked).update(status=EmailStatus.SENT, sent_at=timezone.now(), error="")
-            self.unmarked = []
 
 
 def _claim_many(ids: list[int], now: datetime) -> set[int]:
