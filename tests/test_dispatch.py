@@ -66,14 +66,15 @@ def test_ingest_during_a_broker_outage_answers_success_and_its_recalculation_is_
         "period_to": "2026-10-03",
     }
     assert "rootcause.tag_comments" in stored
+    assert "outcomes.refresh_business_cases" in stored  # new responses: the issues' business cases
     assert all(REFUSED in p.last_error and p.next_attempt_at <= timezone.now() for p in stored.values())
 
     with broker_down():  # still down: the sweep stops at the first refusal and keeps everything
         assert dispatch.sweep() == (0, f"OperationalError: {REFUSED}")
-    assert PendingTask.objects.count() == 2
+    assert PendingTask.objects.count() == len(stored) == 3
 
     with broker_up() as send:
-        assert dispatch.sweep() == (2, "")
+        assert dispatch.sweep() == (3, "")
     assert ("metrics.recalculate", stored["metrics.recalculate"].kwargs) in _sent(send)
     assert not PendingTask.objects.exists()
     metrics_tasks.recalculate.apply(kwargs=stored["metrics.recalculate"].kwargs)

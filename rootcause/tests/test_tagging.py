@@ -152,6 +152,12 @@ def test_pareto_page_on_the_demo_reviews(demo, client_for):
     ],
 )
 def test_root_cause_pages_keep_a_constant_number_of_queries(org, client_for, django_assert_num_queries, url, queries):
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and url.startswith("/rootcause/pareto/"):
+        # The analysis runs under a statement timeout (cxgov/lib/heavy.py), inside the test's
+        # transaction: a savepoint, the setting read, set and restored, the savepoint released.
+        queries += 5
     client = client_for(org["admin"])
     for batch in range(2):
         driver = KeyDriver.objects.create(name=f"D{batch}", slug=f"d{batch}")
