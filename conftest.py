@@ -37,6 +37,17 @@ def _forget_throttle_counts():
 
 
 @pytest.fixture(autouse=True)
+def _empty_broker_for_real_workers(request):
+    """Tests that start real worker processes begin with an empty broker: the tasks earlier tests
+    queued (their on-commit dispatches) would otherwise reach these workers first, one per poll of
+    the filesystem transport, and hold the test's own task back past its wait."""
+    if request.node.get_closest_marker("worker"):
+        from cxgov.celery import app
+
+        app.control.purge()
+
+
+@pytest.fixture(autouse=True)
 def _no_throttle_counts_carried_over():
     # API throttles count requests in the cache: every test starts with nothing counted against it.
     _forget_throttle_counts()
