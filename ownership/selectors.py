@@ -545,13 +545,15 @@ OVERDUE_FUNCTIONS_SHOWN = 15
 
 
 def vital_few() -> list[SubTheme]:
-    """The sub-themes that together carry about 80% of the comments of dissatisfied customers (praise
-    is not a problem to own), largest first: two queries."""
+    """The sub-themes that together carry about 80% of the comments of dissatisfied customers, largest
+    first: two queries. As on the problems Pareto, a tag whose sentences praise the sub-theme is not
+    counted (praise is not a problem to own), even in a low-scored review."""
     from metrics.services import DISSATISFIED
+    from rootcause.selectors import tag_filter
 
     unhappy = SurveyResponse.objects.filter(DISSATISFIED).values("pk")
     counts = dict(
-        CommentTag.objects.filter(rejected=False, response__in=unhappy)
+        CommentTag.objects.filter(tag_filter(view="problems", sentiment="problems", praise=set()), response__in=unhappy)
         .values_list("sub_theme")
         .annotate(n=Count("pk"))
         .order_by()
