@@ -101,6 +101,7 @@ class ParetoView(APIView):
                         # Where a model is on: share is corrected, with its interval, and the raw count.
                         "raw_count": item["raw"].value if corrected else item["row"].value,
                         "interval": [round(item["low"], 3), round(item["high"], 3)] if corrected else None,
+                        "correction": item.get("method") if corrected else None,
                         "samples": [s["comment"] for s in item["samples"]],
                         "positive_share": _rounded(item["sentiment"]["share"]),
                         "sentiment_sample": item["sentiment"]["analysed"],

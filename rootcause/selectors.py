@@ -44,7 +44,7 @@ from rootcause.models import (
     Workflow,
 )
 from rootcause.pareto import ParetoRow, pareto, ranked
-from rootcause.quantify import Estimate, acc_interval, multiclass_interval
+from rootcause.quantify import METHODS, Estimate, acc_interval, multiclass_interval
 
 SAMPLES = 3
 
@@ -364,8 +364,14 @@ def text_coverage(responses: QuerySet[SurveyResponse]) -> dict:
 
 
 def discovery_comments(filters: dict) -> QuerySet[SurveyResponse]:
-    """What theme discovery clusters: comments in a handled language with no sub-theme, newest first."""
-    tagged = CommentTag.objects.filter(response=OuterRef("pk"), rejected=False)
+    """What theme discovery clusters, newest first: comments in a handled language with no sub-theme,
+    or whose only sub-themes are a text model's guesses below the review threshold (the model is
+    unsure because none of the known sub-themes fits well: a new theme may be there)."""
+    from rootcause.services import REVIEW_BELOW
+
+    tagged = CommentTag.objects.filter(response=OuterRef("pk"), rejected=False).exclude(
+        origin=TagOrigin.MODEL, probability__lt=REVIEW_BELOW
+    )
     qs = SurveyResponse.objects.exclude(comment="").filter(
         ~Exists(tagged), language__in=[text.UNDETERMINED, *text.HANDLED_LANGUAGES]
     )
@@ -921,9 +927,10 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
     model is switched on (or the Pareto weighs revenue, which the correction does not model).
 
     A sub-theme's count is its people's and rules' tags (taken as true) plus, of the N comments its
-    driver's model looked at, the ACC-corrected share (rootcause/quantify.py: the model's held-out
-    confusion matrix inverted for one-label models, tpr/fpr per sub-theme for multi-label ones;
-    a 95 % bootstrap interval). The total is the comments that carry a
+    driver's model looked at, the corrected share (rootcause/quantify.py: adjusted classify-and-count
+    where the sub-themes' mix has shifted from the labels', predictive values where it has not; over
+    the held-out confusion matrix for one-label models, per sub-theme for multi-label ones; a 95 %
+    bootstrap interval). The total is the comments that carry a
     tag of people or rules, or that a model looked at. The rows are then ranked, and the vital few
     found, on the corrected counts; each keeps its raw count. The cumulative share counts a comment
     with several sub-themes once as the raw analysis does, by the raw overlap of the tags."""
@@ -974,7 +981,14 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
             n = scored[theme.driver_id] * kept_part.get(theme.pk, 1.0)
             value, low, high = people + n * estimate.share, people + n * estimate.low, people + n * estimate.high
         values[theme.pk] = (raw.label, value)
-        extra[theme.pk] = {"raw": raw, "low": low, "high": high, "estimated": estimate is not None, "item": item}
+        extra[theme.pk] = {
+            "raw": raw,
+            "low": low,
+            "high": high,
+            "estimated": estimate is not None,
+            "method": estimate.method if estimate is not None else None,
+            "item": item,
+        }
     if total <= 0:
         return None
     order = ranked(values)
@@ -1001,9 +1015,11 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
                 "low": extra[r.key]["low"] / total * 100,
                 "high": extra[r.key]["high"] / total * 100,
                 "estimated": extra[r.key]["estimated"],
+                "method": extra[r.key]["method"],
             }
             for r in rows
         ],
+        "methods": {METHODS[m] for m in (e["method"] for e in extra.values()) if m},
     }
 
 

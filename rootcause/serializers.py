@@ -213,6 +213,12 @@ class ParetoRowSerializer(serializers.Serializer):
         allow_null=True,
         help_text="With a text model switched on: the corrected share's 95 % bootstrap interval, in percent.",
     )
+    correction = serializers.ChoiceField(
+        choices=["acc", "pv"],
+        allow_null=True,
+        help_text="With a text model switched on: acc (adjusted classify-and-count, where the sub-themes' mix differs "
+        "from the labels') or pv (predictive values, where it does not); null for people's and rules' tags only.",
+    )
     samples = serializers.ListField(child=serializers.CharField(), help_text="A few of its comments.")
     positive_share = serializers.FloatField(
         allow_null=True, help_text="Percent of its comments (with a sentiment) positive about it; null when none."

@@ -465,7 +465,8 @@ DISCOVERY_FILTERS = ("source", "start", "end")
 
 
 def discovery_start(*, user, filters: dict, clusters: int = 8) -> DiscoveryRun:
-    """The CX team asks for candidate themes among the untagged comments of a scope: a background job."""
+    """The CX team asks for candidate themes among the untagged (or only unsurely model-tagged)
+    comments of a scope: a background job."""
     if not permissions.can_edit_taxonomy(user):
         raise PermissionDenied("Only the CX team and administrators discover themes.")
     if not 2 <= clusters <= 30:

@@ -714,6 +714,7 @@ def discovery(request):
             "can_discover": can_discover,
             "runs": selectors.discovery_runs()[:10],
             "untagged": selectors.discovery_comments({}).count(),
+            "review_below": services.REVIEW_BELOW * 100,
         },
     )
 

@@ -84,6 +84,7 @@ def test_api_reads_the_register_taxonomy_and_pareto(org, api_for):
             "vital": True,
             "raw_count": 1.0,  # no text model switched on: the count as it is, no interval
             "interval": None,
+            "correction": None,
             "samples": ["A wrong bill again"],
             "positive_share": None,  # not analysed yet: it counts among the problems meanwhile
             "sentiment_sample": 0,

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from metrics.models import SurveyResponse
 from rootcause import selectors, services, text
-from rootcause.models import CommentTag, DiscoveryRun, KeyDriver, SubTheme, TagOrigin
+from rootcause.models import CommentTag, DiscoveryRun, KeyDriver, ModelStatus, SubTheme, TagOrigin, TextModel
 
 DELIVERY = [
     "The courier left the parcel at the wrong door",
@@ -117,6 +117,31 @@ def test_discovery_leaves_out_comments_in_other_languages(db):
         source="s", external_id="en", responded_at=datetime(2026, 3, 1, tzinfo=UTC), comment="x", language="en"
     )
     assert list(selectors.discovery_comments({}).values_list("external_id", flat=True)) == ["en"]
+
+
+def test_discovery_takes_comments_a_model_is_unsure_of_but_not_those_it_is_sure_of(db):
+    driver = KeyDriver.objects.create(name="Service", slug="service")
+    theme = SubTheme.objects.create(driver=driver, name="Late", slug="late", keywords="")
+    model = TextModel.objects.create(driver=driver, version=1, status=ModelStatus.ACTIVE)
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    for name, origin, probability in [
+        ("unsure", TagOrigin.MODEL, 0.35),
+        ("sure", TagOrigin.MODEL, 0.9),
+        ("person", TagOrigin.MANUAL, None),
+        ("none", None, None),
+    ]:
+        response = SurveyResponse.objects.create(
+            source="s", external_id=name, responded_at=when, comment=f"about {name}", language="en"
+        )
+        if origin:
+            CommentTag.objects.create(
+                response=response,
+                sub_theme=theme,
+                origin=origin,
+                probability=probability,
+                model=model if origin == TagOrigin.MODEL else None,
+            )
+    assert set(selectors.discovery_comments({}).values_list("external_id", flat=True)) == {"unsure", "none"}
 
 
 def test_discovery_through_the_api(org, api_for, sent_tasks):
