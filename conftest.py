@@ -14,6 +14,12 @@ from cxgov.models import Accountability, Function, Membership, Role, User
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The slowest tests, in a real browser, first: run side by side (bin/test), the other process
+    works around them instead of waiting for the last of them at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is None)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashers are slow on purpose; tests only need passwords to round-trip.
@@ -21,9 +27,10 @@ def _fast_password_hashing(settings):
 
 
 def _forget_throttle_counts():
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
+    cache = caches["default"]  # the backend itself (``django.core.cache.cache`` is a proxy to it)
     if isinstance(cache, RedisCache):  # shared with other processes (and maybe the broker): only our keys
         client = cache._cache.get_client(write=True)
         keys = list(client.scan_iter(match=cache.make_key("throttle_*")))

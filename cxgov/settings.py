@@ -7,6 +7,7 @@ With no variables set this is the embedded default (DESIGN.md): SQLite under
 Misconfiguration stops start-up with a message that says what to fix.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -242,6 +243,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Test processes run side by side (pytest-xdist names each one) share this Redis: each keeps its
+    # own keys, as each has its own database (cached analyses are keyed by the database's versions).
+    CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
