@@ -65,7 +65,7 @@ class MetricViewSet(viewsets.ModelViewSet):
         method = request.query_params.get("method") or kda.LMG
         if method not in kda.METHODS:
             raise ValidationError({"method": [f"“{method}” is not a method ({', '.join(kda.METHODS)})."]})
-        return Response(selectors.key_drivers(metric=self.get_object(), method=method))
+        return Response(selectors.key_drivers_cached(metric=self.get_object(), method=method))
 
 
 class MetricValueViewSet(viewsets.ReadOnlyModelViewSet):

@@ -13,6 +13,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from cxgov.lib import heavy
 from cxgov.models import Function, PendingTask
 from metrics import calculations, drivers
 from metrics.models import Customer, ImportJob, ImportStatus, Kind, Metric, MetricValue, Scale, SurveyResponse
@@ -289,6 +290,22 @@ def key_drivers(*, metric: Metric, method: str = drivers.LMG) -> dict:
     except drivers.NotEnoughData as exc:
         return {"error": str(exc)}
     return _analysis_answer(analysis, frame)
+
+
+def key_drivers_cached(*, metric: Metric, method: str = drivers.LMG) -> dict:
+    """``key_drivers`` cached per metric settings, method and version of the feedback data (an
+    import of responses bumps it), computed in one of a few slots under a statement timeout
+    (cxgov/lib/heavy.py): raises ``heavy.AnalysisUnavailable`` when busy or too slow."""
+    from metrics.services import _filters
+
+    arguments = {
+        "metric": metric.pk,
+        "method": method,
+        "calculator": metric.calculator,
+        "source": metric.source,
+        "filters": _filters(metric),
+    }
+    return heavy.cached("key-drivers", arguments, lambda: key_drivers(metric=metric, method=method))
 
 
 def driver_data_choices() -> list[tuple[str, str]]:

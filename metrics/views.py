@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from cxgov.lib import permissions
+from cxgov.lib import heavy, permissions
 from cxgov.lib.forms import form_errors
 from metrics import drivers as kda
 from metrics import ingestion, schedules, selectors, services
@@ -85,14 +85,22 @@ def metric_edit(request, slug=None):
 def key_drivers(request, slug):
     metric = get_object_or_404(Metric.objects.select_related("owning_function"), slug=slug)
     method = request.GET.get("method") if request.GET.get("method") in kda.METHODS else kda.LMG
-    analysis = selectors.key_drivers(metric=metric, method=method)
+    context = {"metric": metric, "methods": list(kda.METHODS.items())}
+    try:
+        analysis = selectors.key_drivers_cached(metric=metric, method=method)
+    except heavy.AnalysisUnavailable as exc:
+        response = render(
+            request, "metrics/key_drivers.html", {**context, "analysis": {}, "unavailable": str(exc)}, status=503
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     chart = [
         {"x": round(d["mean"], 3), "y": round(d["share"], 2), "label": d["driver"]} for d in analysis.get("drivers", [])
     ]
     return render(
         request,
         "metrics/key_drivers.html",
-        {"metric": metric, "analysis": analysis, "chart": chart, "methods": list(kda.METHODS.items())},
+        {**context, "analysis": analysis, "chart": chart},
     )
 
 

@@ -187,6 +187,56 @@ def test_key_drivers_rank_what_moves_the_score(org, client_for, api_for):
     assert api["drivers"][0]["driver"] == "billing" and api["n"] == 300
 
 
+def test_key_drivers_are_cached_until_responses_change_and_answer_503_when_every_slot_is_busy(
+    org, client_for, api_for, settings
+):
+    from unittest import mock
+
+    from cxgov.lib import heavy
+    from metrics import selectors
+
+    Metric.objects.create(name="Pulse", slug="pulse", calculator="mean", kind="outcome", source="pulse")
+
+    def response(i, billing):
+        return SurveyResponse(
+            source="pulse",
+            external_id=str(i),
+            responded_at=timezone.now(),
+            score=billing,
+            scale="csat",
+            driver_ratings={"billing": billing, "delivery": (i * 7) % 5 + 1},
+        )
+
+    services.responses_upsert(responses=[response(i, i % 5 + 1) for i in range(60)])
+    client = client_for(org["leader"])
+    with mock.patch.object(selectors, "key_drivers", wraps=selectors.key_drivers) as computed:
+        first = client.get("/metrics/pulse/drivers/").context["analysis"]
+        assert api_for(org["stakeholder"]).get("/api/metrics/pulse/drivers/").json()["n"] == 60
+        assert computed.call_count == 1  # the page computed it; the API read the cached answer
+        assert client.get("/metrics/pulse/drivers/?method=johnson").status_code == 200
+        assert computed.call_count == 2  # another method is its own entry
+        # An import (through the service) changes the responses: computed again, with them.
+        services.responses_upsert(responses=[response(100 + i, 3) for i in range(10)])
+        assert client.get("/metrics/pulse/drivers/").context["analysis"]["n"] == first["n"] + 10
+        assert computed.call_count == 3
+    semaphore = heavy._semaphore()
+    held = 0
+    while semaphore.acquire(blocking=False):
+        held += 1
+    try:
+        assert client.get("/metrics/pulse/drivers/").status_code == 200  # cached: no slot needed
+        services.responses_upsert(responses=[response(200, 4)])
+        page = client.get("/metrics/pulse/drivers/")
+        assert page.status_code == 503 and page["Retry-After"]
+        assert "Other analyses are running" in page.content.decode()
+        api = api_for(org["stakeholder"]).get("/api/metrics/pulse/drivers/")
+        assert api.status_code == 503 and "Other analyses are running" in api.json()["detail"]
+    finally:
+        for _ in range(held):
+            semaphore.release()
+    assert client.get("/metrics/pulse/drivers/").status_code == 200
+
+
 def test_key_drivers_without_ratings_say_what_is_missing(org, client_for, metric):
     html = client_for(org["cx"]).get("/metrics/csat/drivers/").content.decode()
     assert "0 response(s) carry driver ratings; at least 30 are needed" in html
