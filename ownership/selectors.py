@@ -626,13 +626,35 @@ def triage(*, page_number: str | int | None = 1) -> dict:
             blocked.select_related("issue", "function", "owner").order_by("due_date", "pk")[:BLOCKED_SHOWN]
         ),
         "blocked_total": blocked.count(),
-        "functions": list(Function.objects.order_by("customer_facing", "name").only("pk", "name", "slug")),
-        "people": list(
-            User.objects.filter(is_active=True)
-            .order_by("first_name", "last_name", "username")
-            .only("pk", "username", "first_name", "last_name")
-        ),
+        "functions": function_choices(""),
+        "people": people_choices(""),
     }
+
+
+CHOICES_SHOWN = 20  # suggestions under a typed function or person: the page never lists hundreds
+
+
+def function_choices(typed: str, limit: int = CHOICES_SHOWN) -> list[Function]:
+    """Functions whose name or short name holds what was typed, those starting with it first."""
+    typed = typed.strip()[:120]
+    found = Function.objects.only("pk", "name", "slug")
+    if typed:
+        found = found.filter(Q(name__icontains=typed) | Q(slug__icontains=typed)).annotate(
+            starts=Case(When(name__istartswith=typed, then=Value(0)), default=Value(1))
+        )
+        return list(found.order_by("starts", "customer_facing", "name")[:limit])
+    return list(found.order_by("customer_facing", "name")[:limit])
+
+
+def people_choices(typed: str, limit: int = CHOICES_SHOWN) -> list[User]:
+    """Active people whose name or username holds what was typed (a chosen "Name (username)" too)."""
+    typed = typed.strip()[:300]
+    if typed.endswith(")") and "(" in typed:  # a suggestion already chosen: its username
+        typed = typed[typed.rindex("(") + 1 : -1].strip()
+    found = User.objects.filter(is_active=True).only("pk", "username", "first_name", "last_name")
+    for word in typed.split()[:4]:
+        found = found.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(username__icontains=word))
+    return list(found.order_by("first_name", "last_name", "username")[:limit])
 
 
 # --- Executive view -----------------------------------------------------------------------------

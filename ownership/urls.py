@@ -13,6 +13,7 @@ urlpatterns = [
     path("workspace/actions/<int:pk>/update/", views.item_update, name="item-update"),
     path("triage/", views.triage, name="triage"),
     path("triage/assign/", views.triage_assign, name="triage-assign"),
+    path("triage/choices/<slug:kind>/", views.triage_choices, name="triage-choices"),
     path("executive/", views.executive, name="executive"),
     path("ledger/", views.ledger, name="ledger"),
     path("ledger/export.<str:fmt>", views.ledger_export, name="ledger-export"),

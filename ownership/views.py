@@ -119,6 +119,20 @@ def triage(request):
     return render(request, "ownership/triage.html", selectors.triage(page_number=request.GET.get("page")))
 
 
+@require_GET
+def triage_choices(request, kind):
+    """The suggestions under a function or person field of triage, for what was typed there (the
+    field's own value, sent by htmx as the user types): at most a screenful, whatever the company's size."""
+    _require_triage(request.user)
+    if kind == "functions":
+        found = selectors.function_choices(request.GET.get("function", ""))
+    elif kind == "people":
+        found = selectors.people_choices(request.GET.get("owner", ""))
+    else:
+        raise Http404("Suggestions are of functions or people.")
+    return render(request, "ownership/partials/triage_choices.html", {"kind": kind, "found": found})
+
+
 @require_POST
 def triage_assign(request):
     _require_triage(request.user)

@@ -206,6 +206,7 @@ ENDPOINTS: dict[str, Row] = {
     ),
     "ownership:triage": Row(form("assign_issues")),
     "ownership:triage-assign": Row(post("assign_issues")),
+    "ownership:triage-choices": Row({"GET": "assign_issues"}, obj="choices"),
     "ownership:executive": Row(read()),
     "ownership:ledger": Row(read()),
     "ownership:ledger-export": Row(VIEW, obj="export"),
@@ -483,6 +484,7 @@ def _build_world() -> dict:
         "discovery_run": DiscoveryRun.objects.create(created_by=users["cx"], finished_at=now),
         "token": "not-a-real-token",
         "export": "csv",
+        "choices": "functions",
         "unknown_address": "no-such-endpoint/",
     }
     shared["comment_tag"] = CommentTag.objects.create(response=shared["response"], sub_theme=sub_theme)

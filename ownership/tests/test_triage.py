@@ -210,3 +210,35 @@ def test_a_person_chosen_by_name_from_the_suggestions_is_assigned(work, org, cli
     assert response.status_code == 302
     issue = Issue.objects.get(pk=work["unowned"].pk)
     assert issue.function == org["billing"] and issue.owner == org["leader"]
+
+
+def test_triage_suggests_a_screenful_of_functions_and_people_matching_what_is_typed(work, org, client_for):
+    from cxgov.models import Function, Role, User
+    from ownership.selectors import CHOICES_SHOWN
+
+    Function.objects.bulk_create(
+        [Function(name=f"Regional billing {i:03}", slug=f"regional-billing-{i:03}") for i in range(300)]
+    )
+    User.objects.bulk_create(
+        [
+            User(username=f"agent{i:03}", first_name="Agent", last_name=f"No {i:03}", role=Role.LEADER)
+            for i in range(300)
+        ]
+    )
+    client = client_for(org["cx"])
+    page = client.get("/ownership/triage/").content.decode()
+    assert page.count("<option ") <= 2 * CHOICES_SHOWN  # not 300 functions and 300 people on every page
+    html = client.get("/ownership/triage/choices/functions/", {"function": "billing 12"}).content.decode()
+    assert html.count("<option ") == 10 and '<option value="Regional billing 120">' in html
+    html = client.get("/ownership/triage/choices/functions/", {"function": "Bill"}).content.decode()
+    assert html.count("<option ") == CHOICES_SHOWN
+    assert html.index('"Billing"') < html.index('"Regional billing 000"')  # a name starting so comes first
+    html = client.get("/ownership/triage/choices/people/", {"owner": "agent29"}).content.decode()
+    assert html.count("<option ") == 10 and '<option value="Agent No 290 (agent290)">' in html
+    # A suggestion already chosen, typed back: that person.
+    html = client.get("/ownership/triage/choices/people/", {"owner": "Agent No 007 (agent007)"}).content.decode()
+    assert html.strip() == '<option value="Agent No 007 (agent007)"></option>'
+    assert client.get("/ownership/triage/choices/people/", {"owner": "x" * 5000}).status_code == 200
+    assert client.get("/ownership/triage/choices/teams/").status_code == 404
+    for role in ("leader", "stakeholder"):
+        assert client_for(org[role]).get("/ownership/triage/choices/functions/").status_code == 403
