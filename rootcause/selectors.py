@@ -44,7 +44,7 @@ from rootcause.models import (
     Workflow,
 )
 from rootcause.pareto import ParetoRow, pareto, ranked
-from rootcause.quantify import METHODS, Estimate, acc_interval, multiclass_interval
+from rootcause.quantify import METHODS, Estimate, multiclass_interval, multilabel_intervals
 
 SAMPLES = 3
 
@@ -899,23 +899,19 @@ def review_queue(*, driver: KeyDriver | None = None, below: float | None = None)
 
 
 def _model_estimates(model: TextModel, model_counts: dict[int, int], scored: int) -> dict[int, Estimate]:
-    """{sub-theme id: corrected share of the ``scored`` comments the model saw}: ACC over the
-    held-out confusion matrix for a one-label-per-comment model, per sub-theme otherwise."""
+    """{sub-theme id: corrected share of the ``scored`` comments the model saw} from its tags of
+    them (``model_counts``, before any sentiment filter): over the held-out confusion matrix for a
+    one-label-per-comment model, per sub-theme otherwise (rootcause/quantify.py)."""
     classes = model.metrics.get("classes", [])
     if not classes or not scored:
         return {}
     if model.metrics.get("multilabel"):
-        return {
-            row["class"]: acc_interval(
-                predicted=model_counts.get(row["class"], 0),
-                comments=scored,
-                tp=row["tp"],
-                fn=row["fn"],
-                fp=row["fp"],
-                tn=row["tn"],
-            )
-            for row in classes
-        }
+        found = multilabel_intervals(
+            predicted=[model_counts.get(row["class"], 0) for row in classes],
+            comments=scored,
+            cells=[(row["tp"], row["fn"], row["fp"], row["tn"]) for row in classes],
+        )
+        return {row["class"]: estimate for row, estimate in zip(classes, found, strict=True)}
     predicted = [model_counts.get(row["class"], 0) for row in classes]
     predicted.append(max(0, scored - sum(predicted)))  # "other": none of the modelled sub-themes
     found = multiclass_interval(predicted=predicted, confusion=model.metrics["confusion"])
@@ -947,9 +943,11 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
         .values_list("sub_theme", "n", "kept")
         .order_by()
     )
-    # The sentiment filter keeps a part of a sub-theme's comments: the corrected count of the
-    # comments the model saw is scaled by the part of its model tags the filter keeps (as if the
-    # model's errors did not depend on what the comment says about it).
+    # The sentiment filter keeps a part of a sub-theme's comments: the shares are corrected on every
+    # model tag (the held-out errors were measured so), then the corrected count is scaled by the
+    # part of its model tags the filter keeps (as if the model's errors did not depend on what the
+    # comment says about it).
+    tagged = {pk: n for pk, n, _ in model_tags}
     model_counts = {pk: kept for pk, _, kept in model_tags}
     kept_part = {pk: kept / n for pk, n, kept in model_tags if n}
     scored = {m.driver_id: model_scope(responses, m.driver).count() for m in models}
@@ -959,7 +957,7 @@ def pareto_corrected(*, analysis: dict, responses: QuerySet[SurveyResponse]) -> 
     for m in models:
         looked_at |= Q(pk__in=model_scope(responses, m.driver).values("pk"))
     total = responses.filter(looked_at).count()
-    estimates = {m.driver_id: _model_estimates(m, model_counts, scored[m.driver_id]) for m in models}
+    estimates = {m.driver_id: _model_estimates(m, tagged, scored[m.driver_id]) for m in models}
     items = {item["theme"].pk: item for item in analysis["rows"]}
     # A sub-theme the model rarely says may still hold a share once its errors are undone.
     unseen = {

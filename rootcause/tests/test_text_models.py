@@ -85,6 +85,40 @@ def test_the_data_choose_acc_when_the_mix_has_shifted_and_pv_when_it_has_not():
     assert sum(e.share for e in moved) == pytest.approx(1.0)
 
 
+def test_a_sub_theme_whose_error_rates_cannot_be_inverted_gets_the_whole_range_not_a_raw_count():
+    # Recall 0.2 below a false-positive rate of 0.3: no inversion; PV's share, honestly uncertain.
+    worse = quantify.acc_interval(predicted=3000, comments=10000, tp=20, fn=80, fp=270, tn=630)
+    assert worse.method == "pv" and (worse.low, worse.high) == (0.0, 1.0)
+    assert worse.share == pytest.approx(quantify.predictive(0.3, tp=20, fn=80, fp=270, tn=630))
+    # Never tagged in the held-out comments though a third of them have it.
+    never = quantify.acc_interval(predicted=0, comments=500, tp=0, fn=50, fp=0, tn=100)
+    assert never.share == pytest.approx(1 / 3) and (never.low, never.high) == (0.0, 1.0)
+    # One label per comment: a class the held-out comments were never predicted as.
+    found = quantify.multiclass_interval(predicted=[100, 100, 100], confusion=[[90, 0, 10], [60, 0, 40], [5, 0, 95]])
+    assert (found[1].low, found[1].high) == (0.0, 1.0)
+    assert all(0 <= e.low <= e.share <= e.high <= 1 for e in found)
+
+
+def test_counts_past_the_comments_do_not_break_the_estimate():
+    over = quantify.acc_interval(predicted=120, comments=100, tp=40, fn=10, fp=10, tn=90)
+    assert over.raw == 1.0 and 0 <= over.low <= over.share <= over.high <= 1
+    under = quantify.acc_interval(predicted=-3, comments=100, tp=40, fn=10, fp=10, tn=90)
+    assert under.raw == 0.0 and under.share == 0.0
+    assert quantify.multiclass_interval(predicted=[-1, 5], confusion=[[5, 1], [1, 5]])[0].raw == 0.0
+
+
+def test_a_multi_label_model_uses_one_correction_for_all_its_sub_themes():
+    # Eight sub-themes, none shifted: one choice for the model, not one test per sub-theme.
+    cells = [(40 + i, 10, 10, 140 - i) for i in range(8)]
+    rates = [(tp * 0.25 / (tp + fn) + fp * 0.75 / (fp + tn)) for tp, fn, fp, tn in cells]
+    found = quantify.multilabel_intervals(
+        predicted=[round(r * 2000) for r in rates], comments=2000, cells=cells, resamples=400
+    )
+    assert len({e.method for e in found}) == 1
+    single = quantify.acc_interval(predicted=round(rates[0] * 2000), comments=2000, tp=40, fn=10, fp=10, tn=140)
+    assert 0 <= single.low <= single.share <= single.high <= 1
+
+
 def test_acc_interval_covers_the_truth_about_95_percent_of_the_time():
     """Simulate: a true share, a classifier with known rates, a held-out set and the comments."""
     rng = np.random.default_rng(7)
