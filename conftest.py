@@ -21,6 +21,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _health_read_at_every_call(settings):
+    # Tests change the state and read /healthz at once (cxgov/tests/test_health.py tests the reuse).
+    settings.HEALTH_STATE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashers are slow on purpose; tests only need passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

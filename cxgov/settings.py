@@ -376,6 +376,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # beat that has not checked in for HEALTH_HEARTBEAT_MAX_AGE seconds is reported unhealthy.
 HEARTBEAT_INTERVAL = _int("HEARTBEAT_INTERVAL", 30)
 HEALTH_HEARTBEAT_MAX_AGE = _int("HEALTH_HEARTBEAT_MAX_AGE", max(120, 4 * HEARTBEAT_INTERVAL))
+# /healthz asks the database and the broker at every call; the parts that read the state in the
+# database (heartbeats, failed work, the outbox...) at most every HEALTH_STATE_SECONDS per process.
+HEALTH_STATE_SECONDS = _int("HEALTH_STATE_SECONDS", 10)
 # The one place periodic work is defined; beat copies it into django-celery-beat's tables,
 # where administrators can change the schedules.
 CELERY_BEAT_SCHEDULE = {

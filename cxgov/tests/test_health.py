@@ -99,3 +99,29 @@ def test_a_part_whose_check_breaks_is_named_not_a_500(db, client, monkeypatch):
     body = response.json()
     assert "metrics" in body["failing"]
     assert body["checks"]["metrics"] == {"ok": False, "error": "the check failed: the checker itself is broken"}
+
+
+def test_the_state_parts_are_read_at_most_every_few_seconds_the_database_and_broker_every_time(
+    db, client, settings, monkeypatch, django_assert_num_queries
+):
+    from cxgov import selectors
+    from cxgov.celery import app
+
+    settings.HEALTH_STATE_SECONDS = 60
+    monkeypatch.setattr(selectors, "_state", None)
+    heartbeat_record(name="worker")
+    heartbeat_record(name="beat")
+    assert client.get("/healthz").status_code == 200
+    Heartbeat.objects.filter(name="beat").delete()  # beat gone: seen at the next read of the state
+    with django_assert_num_queries(1):  # SELECT 1: the rest is this process's copy, under a minute old
+        body = client.get("/healthz").json()
+    assert body["ok"] is True and 0 <= body["state_age_seconds"] < 60
+    connect = app.connection_for_write
+    monkeypatch.setattr(app, "connection_for_write", lambda: connect(url="redis://127.0.0.1:1/0"))
+    answer = client.get("/healthz")  # the broker is asked every time
+    assert answer.status_code == 503 and answer.json()["failing"] == ["broker"]
+    monkeypatch.setattr(app, "connection_for_write", connect)
+    settings.HEALTH_STATE_SECONDS = 0  # older than allowed: read again
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.json()["failing"] == ["beat"]
+    assert answer.json()["state_age_seconds"] == 0
