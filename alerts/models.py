@@ -114,10 +114,16 @@ class AlertRule(models.Model):
     verdict = models.CharField(max_length=12, choices=Verdict.choices, default=Verdict.PENDING, editable=False)
     verdict_note = models.CharField(max_length=200, blank=True, editable=False)
     judged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    evaluated = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="A digest of what its last evaluation read (alerts.services.metric_evaluate): unchanged, skipped.",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = ConfigHistory(excluded_fields=["replay_pending", "verdict", "verdict_note", "judged_at"])
+    history = ConfigHistory(excluded_fields=["replay_pending", "verdict", "verdict_note", "judged_at", "evaluated"])
 
     class Meta:
         ordering = ["metric__name", "name"]

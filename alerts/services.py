@@ -8,6 +8,7 @@ notice is a row unique per (alert, recipient, fired|resolved) inserted before an
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -431,7 +432,7 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
         for segment, period, value, n in rows:
             series.setdefault(segment, {})[period] = (value, n)
         open_alerts = {a.rule_id: a for a in Alert.objects.filter(rule__in=rules, state=AlertState.FIRING).order_by()}
-        plans, series_points = [], {}
+        plans, series_points, digests = [], {}, {}
         for rule in rules:
             known = series.get(rule.segment, {})
             start = min([*known, timezone.localtime(rule.created_at).date()])
@@ -442,6 +443,10 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
                     [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
                 )
             points = series_points[key]
+            digest = _digest(rule, metric, points, current)
+            if digest == rule.evaluated and not rule.replay_pending:
+                continue  # it reads what it read last time: the same verdict, episodes and alerts
+            digests[rule.pk] = digest
             conditions = evaluation.checks_array(rule, metric, points, metric.granularity)
             found = evaluation.episodes_array(rule, conditions)
             plans.append((rule, points, found, conditions))
@@ -481,7 +486,32 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
                 # Its alert was closed (the rule was switched off, or the data could not be judged)
                 # while the trouble went on: a new episode opens at the latest period, and is told.
                 _fire(rule, metric, leader, points, last, now, today, conditions, opened_at=points[-1].period)
+        judged = [rule for rule in rules if rule.pk in digests]
+        for rule in judged:
+            rule.evaluated = digests[rule.pk]
+        AlertRule.objects.bulk_update(judged, ["evaluated"])
     return len(rules)
+
+
+# What an evaluation reads besides the values: every field of the rule and of the metric but those
+# evaluations themselves write (or that say nothing about the judgement).
+_RULE_WRITTEN = {"evaluated", "verdict", "verdict_note", "judged_at", "replay_pending"}
+_METRIC_WRITTEN = {"recalculated_at", "last_error", "last_error_at"}
+
+
+def _digest(rule: AlertRule, metric: Metric, points: evaluation.Series, current: date) -> str:
+    """What an evaluation of the rule reads: its settings, its metric's, the values and sample
+    sizes of its periods and the current period. Its alerts are not in it: only evaluations and
+    changes of the rule (which are in it) open or close them."""
+    found = hashlib.blake2b(digest_size=16)
+    for instance, written in ((rule, _RULE_WRITTEN), (metric, _METRIC_WRITTEN)):
+        for f in instance._meta.concrete_fields:
+            if f.attname not in written:
+                found.update(f"{f.attname}={getattr(instance, f.attname)!r};".encode())
+    found.update(f"{current}|{points[0].period if points else None}|{len(points)}".encode())
+    found.update(points.values.tobytes())
+    found.update(points.sizes.tobytes())
+    return found.hexdigest()
 
 
 def _record_verdicts(metric: Metric, plans) -> None:

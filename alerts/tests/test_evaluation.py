@@ -451,3 +451,41 @@ def test_a_rule_switched_off_and_on_while_the_trouble_lasts_fires_a_new_episode(
     assert first.state == AlertState.RESOLVED and again.state == AlertState.FIRING
     assert again.opened_period == day(3)  # the latest complete period, after the first episode's opening
     assert Delivery.objects.filter(alert=again, kind="fire").count() == 1
+
+
+def test_a_rule_that_reads_what_it_read_last_time_is_not_judged_again(org, monkeypatch):
+    metric = metric_with(org, [80, 81, 70.5])
+    rule = rule_on(metric, level="red", name="CSAT turns red")
+    judged = []
+    checks = evaluation.checks_array
+
+    def counting(rule_, *args, **kwargs):
+        judged.append(rule_.pk)
+        return checks(rule_, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "checks_array", counting)
+    _evaluate(metric, day(3))
+    assert judged == [rule.pk] and Alert.objects.get().state == AlertState.FIRING
+    _evaluate(metric, day(3))
+    assert judged == [rule.pk]  # nothing it reads changed: skipped, and the alert goes on
+    # A new period, a revised value, a changed rule or metric, a replay asked: judged again.
+    add_values(metric, [79], start=day(3))
+    _evaluate(metric, day(4))
+    assert len(judged) == 2 and Alert.objects.get().state == AlertState.RESOLVED
+    MetricValue.objects.filter(metric=metric, period_start=day(3)).update(value=60)
+    _evaluate(metric, day(4))
+    assert len(judged) == 3
+    assert list(Alert.objects.order_by("pk").values_list("state", flat=True)) == ["resolved", "firing"]
+    AlertRule.objects.filter(pk=rule.pk).update(hysteresis=2)
+    _evaluate(metric, day(4))
+    assert len(judged) == 4
+    metric.red_threshold = 50
+    metric.save()
+    _evaluate(metric, day(4))
+    assert len(judged) == 5
+    assert list(Alert.objects.order_by("pk").values_list("state", flat=True)) == ["resolved", "resolved"]
+    _evaluate(metric, day(4))
+    assert len(judged) == 5
+    AlertRule.objects.filter(pk=rule.pk).update(replay_pending=True)
+    _evaluate(metric, day(4))
+    assert len(judged) == 6
