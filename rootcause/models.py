@@ -89,8 +89,13 @@ class CommentTag(models.Model):
     ``model``, with their probability and the model that made them) only the comments that carry
     no manual, imported or rule tag of that driver."""
 
-    response = models.ForeignKey("metrics.SurveyResponse", on_delete=models.CASCADE, related_name="tags")
-    sub_theme = models.ForeignKey(SubTheme, on_delete=models.CASCADE, related_name="tags")
+    # No index of their own for the three keys: each leads one below (the unique pair, sub-theme and
+    # rejected, the review queue's), which serves the same lookups; a fourth index on every tag
+    # written would only slow tagging down.
+    response = models.ForeignKey(
+        "metrics.SurveyResponse", on_delete=models.CASCADE, related_name="tags", db_index=False
+    )
+    sub_theme = models.ForeignKey(SubTheme, on_delete=models.CASCADE, related_name="tags", db_index=False)
     origin = models.CharField(max_length=8, choices=TagOrigin.choices, default=TagOrigin.RULE)
     rejected = models.BooleanField(default=False)
     tagged_at = models.DateTimeField(auto_now=True)
@@ -99,7 +104,7 @@ class CommentTag(models.Model):
     sentiment = models.FloatField(null=True, blank=True)
     probability = models.FloatField(null=True, blank=True, help_text="The text model's probability (model tags).")
     model = models.ForeignKey(
-        "rootcause.TextModel", null=True, blank=True, on_delete=models.CASCADE, related_name="tags"
+        "rootcause.TextModel", null=True, blank=True, on_delete=models.CASCADE, related_name="tags", db_index=False
     )
 
     class Meta:
