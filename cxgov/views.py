@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -185,6 +186,13 @@ def healthz(request):
     """Machine-readable health for monitoring: 200 when all is well, 503 otherwise."""
     status = selectors.health_status()
     return JsonResponse(status, status=200 if status["ok"] else 503)
+
+
+@login_not_required
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico where a page names no icon (JSON, files): the site's icon."""
+    return redirect(static("cxgov/favicon.svg"), permanent=True)
 
 
 def not_found(request, exception):

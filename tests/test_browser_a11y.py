@@ -28,7 +28,7 @@ WIDTHS = (1280, 390)
 ROLES = ("admin", "cx", "leader", "stakeholder")
 # Not ours to fix or not a page: Django's admin (a read-only tool for administrators), the API
 # (JSON; its Swagger UI is third-party), files (exports, templates), and links that act (log out).
-SKIP_PREFIXES = ("/admin/", "/api/", "/static/", "/media/", "/accounts/logout/", "/healthz")
+SKIP_PREFIXES = ("/admin/", "/api/", "/static/", "/media/", "/accounts/logout/", "/healthz", "/favicon.ico")
 # A walk is bounded: more pages than this for one role means the crawl is following something
 # endless (a calendar, a pager) and should learn to skip it.
 MAX_PAGES_PER_ROLE = 150

@@ -100,6 +100,7 @@ ENDPOINTS: dict[str, Row] = {
     "person-create": Row(form("configure_organisation")),
     "person-edit": Row(form("configure_organisation"), obj="person"),
     "healthz": Row({"GET": PUBLIC}),
+    "favicon": Row({"GET": PUBLIC}),
     "login": Row({"GET": PUBLIC, "POST": PUBLIC}),
     "logout": Row({"POST": PUBLIC}),
     "password_change": Row(form("view")),

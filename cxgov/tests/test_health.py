@@ -125,3 +125,8 @@ def test_the_state_parts_are_read_at_most_every_few_seconds_the_database_and_bro
     answer = client.get("/healthz")
     assert answer.status_code == 503 and answer.json()["failing"] == ["beat"]
     assert answer.json()["state_age_seconds"] == 0
+
+
+def test_favicon_ico_leads_to_the_sites_icon_for_anyone(client):
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301 and answer["Location"].endswith("cxgov/favicon.svg")
