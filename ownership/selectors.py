@@ -546,14 +546,15 @@ OVERDUE_FUNCTIONS_SHOWN = 15
 
 def vital_few() -> list[SubTheme]:
     """The sub-themes that together carry about 80% of the comments of dissatisfied customers, largest
-    first: two queries. As on the problems Pareto, a tag whose sentences praise the sub-theme is not
-    counted (praise is not a problem to own), even in a low-scored review."""
+    first. As on the problems Pareto, praise sub-themes are left out and a tag whose sentences praise
+    the sub-theme is not counted (praise is not a problem to own), even in a low-scored review."""
     from metrics.services import DISSATISFIED
-    from rootcause.selectors import tag_filter
+    from rootcause.selectors import praise_themes, tag_filter
 
     unhappy = SurveyResponse.objects.filter(DISSATISFIED).values("pk")
+    problems = tag_filter(view="problems", sentiment="problems", praise=set(praise_themes()))
     counts = dict(
-        CommentTag.objects.filter(tag_filter(view="problems", sentiment="problems", praise=set()), response__in=unhappy)
+        CommentTag.objects.filter(problems, response__in=unhappy)
         .values_list("sub_theme")
         .annotate(n=Count("pk"))
         .order_by()

@@ -281,11 +281,12 @@ def pareto_analysis(
     sub-themes (and their weight); counts per sub-theme, the comments covered by each Pareto rank
     and the totals all follow from those few combinations.
 
-    ``view`` "problems" leaves out praise sub-themes (``text.is_praise`` over these comments) and
-    counts the tags the ``sentiment`` filter keeps (by default negative and neutral); "praise" (what
-    works) counts only the positive tags of praise sub-themes."""
+    ``view`` "problems" leaves out praise sub-themes (``praise_themes``: over all their comments,
+    whatever the filter) and counts the tags the ``sentiment`` filter keeps (by default negative and
+    neutral); "praise" (what works) counts only the positive tags of praise sub-themes."""
     by_theme = theme_sentiment(responses)
-    praise = {pk for pk, (positive, n) in by_theme.items() if text.is_praise(positive, n)}
+    overall = praise_themes()
+    praise = set(overall)
     keep = {"view": view, "sentiment": sentiment, "praise": praise}
     combos, comments, latest = _combinations(responses, weight_by_revenue, tag_filter(**keep, prefix="tags__"))
     values: dict[int, float] = defaultdict(float)
@@ -310,8 +311,8 @@ def pareto_analysis(
     for theme_id, _, comment, score, scale in sorted(found, key=lambda r: (r[0], -r[1])):
         samples[theme_id].append({"comment": comment, "score": score, "scale": scale})
 
-    def positive_share(pk):
-        positive, n = by_theme.get(pk, (0, 0))
+    def positive_share(pk, among=by_theme):
+        positive, n = among.get(pk, (0, 0))
         return {"positive": positive, "analysed": n, "share": positive / n * 100 if n else None}
 
     return {
@@ -327,9 +328,23 @@ def pareto_analysis(
         "sentiment": sentiment if view == "problems" else "positive",
         "keep": keep,
         "praise": sorted(
-            ({"theme": themes[pk], "sentiment": positive_share(pk)} for pk in praise), key=lambda p: p["theme"].name
+            ({"theme": themes[pk], "sentiment": positive_share(pk, overall)} for pk in praise),
+            key=lambda p: p["theme"].name,
         ),
     }
+
+
+def praise_themes() -> dict[int, tuple[int, int]]:
+    """The praise sub-themes, {id: (positive tags, tags with a sentiment)} over all their comments:
+    one whose comments mostly praise it (``text.is_praise``) is what works on every page, whatever
+    its filter (among unhappy customers a few lukewarm mentions of "soft" do not make softness a
+    problem to own). Cached per version of the feedback data (cxgov/lib/heavy.py)."""
+
+    def compute() -> dict[int, tuple[int, int]]:
+        found = theme_sentiment(SurveyResponse.objects.all())
+        return {pk: counts for pk, counts in found.items() if text.is_praise(*counts)}
+
+    return heavy.cached("praise-themes", {}, compute, light=True)
 
 
 def text_coverage(responses: QuerySet[SurveyResponse]) -> dict:

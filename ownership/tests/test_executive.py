@@ -55,12 +55,13 @@ def test_executive_view_keeps_a_constant_number_of_queries(work, org, client_for
     _setup(work, org)
     client = client_for(org["stakeholder"])
     client.get("/")
-    with django_assert_num_queries(15):
+    # 16 with the feedback version read for the (cached) praise sub-themes the vital few leave out.
+    with django_assert_num_queries(16):
         client.get("/")
     for i in range(6):
         Issue.objects.create(title=f"More {i}", function=org["logistics"], sub_theme=work["late"], created_by=org["cx"])
         Issue.objects.create(title=f"Done {i}", function=org["care"], state="closed_partial", created_by=org["cx"])
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         assert client.get("/").status_code == 200
 
 
