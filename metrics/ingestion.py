@@ -559,6 +559,19 @@ def build_rows(
     ``formats`` gives each date field's format (``resolve_formats``); a field without one is ISO.
     The row (a dict of field values) is built even when it has errors, so duplicates are still
     found; it must not be written unless its errors are empty."""
+    build = row_builder(kind, source, table.header, mapping, total, formats)
+    for number, raw in enumerate(table.rows, start=2):
+        built = build(number, raw)
+        if built is not None:
+            yield number, *built
+
+
+def row_builder(
+    kind: str, source: str, header: list[str], mapping: Mapping, total: int | None = None, formats: dict | None = None
+):
+    """The per-row check of ``build_rows`` after its one-off checks of the mapping (which raise
+    FileProblem): ``build(line, raw)`` gives (row, errors), or None for a row the filter leaves out
+    or a blank one."""
     tz = time_zone(mapping)
     unknown = sorted(set(mapping.date_formats.values()) - dates.FORMATS.keys())
     if unknown:
@@ -572,7 +585,7 @@ def build_rows(
         raise FileProblem("A label column needs the key driver its labels belong to, and the other way round.")
     if len(mapping.drivers) > bounds.MAX_DRIVERS:
         raise FileProblem(f"{len(mapping.drivers)} driver rating columns; at most {bounds.MAX_DRIVERS}.")
-    index = {column_label(i, h): i for i, h in enumerate(table.header)}
+    index = {column_label(i, h): i for i, h in enumerate(header)}
     spread = None
     if kind == "responses" and not (mapping.columns.get("responded_at") or mapping.constants.get("responded_at")):
         start, end = parse_date(mapping.dates_from or ""), parse_date(mapping.dates_to or "")
@@ -591,17 +604,18 @@ def build_rows(
     positions = [(name, index[mapping.columns[name]]) for name in names if mapping.columns.get(name)]
     constants = {name: mapping.constants.get(name, "") for name in names if not mapping.columns.get(name)}
     labels = {name: mapping.columns.get(name) or name for name in names}
-    keep = row_filter(table, mapping)
-    for number, raw in enumerate(table.rows, start=2):
+    keep = row_filter(Table(header, iter(())), mapping)
+
+    def build(number: int, raw: list[str]) -> tuple[dict, list] | None:
         if keep and not keep(raw):
-            continue
+            return None
         errors: list[tuple[str, str]] = []
         width = len(raw)
         values = dict(constants)
         for name, position in positions:
             values[name] = raw[position].strip() if position < width else ""
         if not any(values.get(name) for name, _ in positions) and not any(cell.strip() for cell in raw):
-            continue
+            return None
         external_id = _identifier(values["external_id"], labels["external_id"], errors)
         if not external_id:
             errors.append((labels["external_id"], "is empty"))
@@ -631,7 +645,9 @@ def build_rows(
             if problem:
                 errors.append((labels.get(name, name), problem))
         instance[CELLS] = hash(tuple(cell.strip() for cell in raw))  # tells an exact copy of a row
-        yield number, instance, errors
+        return instance, errors
+
+    return build
 
 
 def _response(source, external_id, get, col, errors, tz, mapping, raw, index, spread, number, check_date, formats):

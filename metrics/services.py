@@ -1,6 +1,7 @@
 """Writes of customer data; idempotent on external ids (re-sending updates, never duplicates)."""
 
 import dataclasses
+import heapq
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +31,7 @@ from cxgov.lib.history import record_as
 from cxgov.lib.retry import retry_on_conflict
 from cxgov.lib.services import model_update
 from cxgov.services import accountability_link, accountability_unlink
-from metrics import calculations, dates, ingestion
+from metrics import calculations, columnar, dates, ingestion
 from metrics.models import (
     Customer,
     ImportJob,
@@ -1053,6 +1055,24 @@ def import_columns(kind: str) -> list[str]:
     return keys + fields
 
 
+def _copy_straight(kind: str, rows: list[tuple], columns: list[str]) -> int | None:
+    """COPY rows straight into their table, the floor of any import (PostgreSQL): for the first
+    import of a source, whose keys cannot be there yet. None, with nothing written, when some are
+    after all (a writer of the same source got in first): the caller upserts instead."""
+    model = IMPORT_TABLES[kind][0]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    try:
+        # (Django's error types, so a deadlock is retried like any other write's.)
+        with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
+            with cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return len(rows)
+    except IntegrityError:
+        return None
+
+
 def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
     """Upsert checked rows in one statement per chunk: COPY into a temporary table and
     INSERT ... ON CONFLICT DO UPDATE on PostgreSQL; an executemany upsert on SQLite. A row whose
@@ -1115,7 +1135,15 @@ def import_path(
     ``on_check(rows_checked, total)`` and ``on_write(rows_written)`` report progress. Raises
     ``ingestion.FileProblem`` when the file as a whole is unreadable."""
     outcome = ImportOutcome()
-    found = ingestion.scan(kind, ingestion.read_table(path), mapping)
+    table = ingestion.read_table(path)
+    # Column by column on PostgreSQL (``metrics.columnar``); odd rows, other kinds and SQLite row by row.
+    by_column = columnar.handles(kind, mapping) and connection.vendor == "postgresql"
+    if by_column:
+        ingestion.row_filter(table, mapping)  # a filter on a column the file lacks: FileProblem
+        cells = columnar.Cells(list(table.rows))
+        found, keep = columnar.scan(cells, table.header, mapping, kind)
+    else:
+        found = ingestion.scan(kind, table, mapping)
     outcome.total = found.total
     if not outcome.total:
         raise ingestion.FileProblem(ingestion.NO_ROWS)
@@ -1139,7 +1167,36 @@ def import_path(
         if len(outcome.errors) < MAX_STORED_ERRORS:
             outcome.errors.append({"row": line, "column": column, "message": message})
 
-    rows = ingestion.build_rows(kind, source, ingestion.read_table(path), mapping, total=outcome.total, formats=formats)
+    if by_column:
+        build = ingestion.row_builder(kind, source, table.header, mapping, total=outcome.total, formats=formats)
+        clean = columnar.check_responses(cells, table.header, mapping, source, found, keep, formats, outcome.total)
+        odd = [(line, *build(line, raw)) for line, raw in clean.doubtful]
+        ids = clean.values["external_id"] + [row["external_id"] for _, row, _ in odd if row["external_id"]]
+        if len(set(ids)) == len(ids):  # no id repeats: the clean rows are written as they are
+            for line, _, row_errors in odd:
+                for column, message in row_errors:
+                    problem(line, column, message)
+            if on_check:
+                on_check(outcome.total, outcome.total)
+            if outcome.error_count:
+                return outcome
+            checked_rows = list(zip(*(clean.values[c] for c in columns), strict=True))
+            for _, row, _ in odd:
+                values = [row.get(c) for c in columns]
+                for i in json_positions:
+                    values[i] = json.dumps(values[i]) if values[i] else "{}"
+                checked_rows.append(tuple(values))
+            if mapping.label_column:
+                labels = dict(zip(clean.values["external_id"], clean.labels, strict=True))
+                labels.update((row["external_id"], row.get(ingestion.LABEL, "")) for _, row, _ in odd)
+            rows = iter(())
+        else:  # repeated ids: every row through the loop below, in file order
+            rows = heapq.merge(columnar.row_dicts(clean, cells), odd, key=itemgetter(0))
+        del cells
+    else:
+        rows = ingestion.build_rows(
+            kind, source, ingestion.read_table(path), mapping, total=outcome.total, formats=formats
+        )
     for checked, (line, row, row_errors) in enumerate(rows, start=1):
         for column, message in row_errors:
             problem(line, column, message)
@@ -1186,7 +1243,7 @@ def import_path(
         return [value for value in found.values() if value is not None]
 
     # Key order, as in rows_upsert: a concurrent writer of the same ids waits instead of deadlocking.
-    checked_rows.sort(key=lambda values: tuple(str(values[i]) for i in range(len(keys))))
+    checked_rows.sort(key=itemgetter(*range(len(keys))))  # keys are text
 
     # All or nothing: one transaction for the whole write; re-sent rows may move between
     # periods, so the periods spanned before and after are recomputed.
@@ -1194,9 +1251,14 @@ def import_path(
     @transaction.atomic
     def write() -> int:
         stamps = span()
+        # The first import of a source (the rows are distinct) goes straight into the table.
+        straight = by_column and not stamps and not model.objects.filter(source=source).exists()
         written = 0
         for start in range(0, len(checked_rows), batch_size):
-            written += _write_rows(kind, checked_rows[start : start + batch_size], columns)
+            batch = checked_rows[start : start + batch_size]
+            copied = _copy_straight(kind, batch, columns) if straight else None
+            straight = copied is not None
+            written += copied if straight else _write_rows(kind, batch, columns)
         stamps += span()
         if mapping.label_column:
             for _, answer in labels_imported.send(

@@ -1,0 +1,204 @@
+"""The column-wise checks of response files (``metrics.columnar``) against the per-row checks they
+stand in for: a clean row is one the per-row path accepts with the same stored values, an odd row
+is left to the per-row path, and an import gives the same rows and the same messages either way."""
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from metrics import columnar, ingestion, services
+from metrics.models import SurveyResponse
+
+HEADER = ["id", "when", "scale", "score", "comment", "segment", "customer", "label"]
+LONG = "x" * 129
+ROWS = [
+    # Ordinary rows: clean.
+    ["A-1", "2026-03-01T10:15:00+01:00", "nps", "9", "Quick and kind", "Web", "C1", "Delivery"],
+    ["A-2", "2026-03-01 10:15", "NPS", "0", "@support never answered", "Web", "", "Support"],
+    ["A-3", "2026-03-02", "csat", "5", "", "Shop", "C-2", "Fit"],
+    ["A-4", "2026-03-02T08:00:00.123456Z", "ces", "7", "Hard to find the return label", "", "", ""],
+    ["A-5", "2026-03-03T23:59:59", "", "", "Only a comment, no scale", "", "", "Fit"],
+    ["A-6", "2026-03-03T12:00:00-05:00", "csat", " 4 ", "  padded  ", " Web ", " C3 ", " Fit "],
+    ["a b", "2026-03-04T12:00", "nps", "10", "An id with a space inside", "", "", ""],
+    # Odd rows: the per-row checks decide (some accept, some refuse).
+    ["B-1", "2026-03-29T01:30", "nps", "8", "Skipped by the clock change in London", "", "", ""],
+    ["B-2", "2026-10-25T01:30", "nps", "8", "Twice at the clock change in London", "", "", ""],
+    ["B-3", "20260305", "nps", "8", "Compact ISO", "", "", ""],
+    ["B-4", "2026-03-05T24:00", "nps", "8", "Midnight written as 24:00", "", "", ""],
+    ["B-5", "05/03/2026", "nps", "8", "Day first in an ISO column", "", "", ""],
+    ["B-6", "2999-01-01", "nps", "8", "From the future", "", "", ""],
+    ["B-7", "1899-12-31", "nps", "8", "Before 1900", "", "", ""],
+    ["B-8", "2026-03-05", "nps", "7.0", "A score with a decimal", "", "", ""],
+    ["B-9", "2026-03-05", "nps", "11", "Over the scale", "", "", ""],
+    ["B-10", "2026-03-05", "nps", "٣", "Arabic-Indic digit", "", "", ""],
+    ["B-11", "2026-03-05", "stars", "4", "Unknown scale", "", "", ""],
+    ["B-12", "2026-03-05", "", "4", "A score without a scale", "", "", ""],
+    ["=cmd", "2026-03-05", "nps", "4", "A formula as id", "", "", ""],
+    ["", "2026-03-05", "nps", "4", "No id", "", "", ""],
+    [LONG, "2026-03-05", "nps", "4", "An id too long", "", "", ""],
+    ["é-1", "2026-03-05", "nps", "4", "A letter outside ASCII in the id", "", "", ""],
+    ["B-13", "2026-03-05", "nps", "", "", "", "", ""],
+    ["B-14", "2026-03-05", "nps", "4", "NUL \x00 inside", "", "", ""],
+    ["B-15", "2026-03-05", "nps", "4", "Customer id with markup", "", "<b>", ""],
+    ["B-16", "2026-03-05", "nps", "4", "A label too long", "", "", "L" * 121],
+    ["B-17", "2026-03-05", "nps", "4", "A segment too long", "s" * 101, "", ""],
+    [],  # a blank line
+    ["B-18", "2026-03-05"],  # a short row: the rest is empty
+    ["B-19", "2026-03-05", "csat", "3", "An extra cell", "", "", "", "extra"],
+]
+MAPPING = ingestion.Mapping(
+    columns={
+        "external_id": "id",
+        "responded_at": "when",
+        "scale": "scale",
+        "score": "score",
+        "comment": "comment",
+        "segment": "segment",
+        "customer_id": "customer",
+    },
+    constants={"channel": "Email"},
+    time_zone="Europe/London",
+    label_column="label",
+    label_driver="Reasons",
+)
+
+
+def _table(rows=ROWS) -> ingestion.Table:
+    return ingestion.Table(HEADER, iter(rows))
+
+
+def _check(rows=ROWS, mapping=MAPPING):
+    cells = columnar.Cells([list(r) for r in rows])
+    found, keep = columnar.scan(cells, HEADER, mapping, "responses")
+    formats = ingestion.resolve_formats("responses", mapping, found.evidence)
+    return columnar.check_responses(cells, HEADER, mapping, "shop", found, keep, formats, found.total), formats
+
+
+def _stored(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, str) and value.endswith("+00:00") and value[:4].isdigit():
+        return datetime.fromisoformat(value)
+    return value
+
+
+def test_clean_rows_are_those_the_per_row_checks_accept_with_the_same_values():
+    clean, formats = _check()
+    build = ingestion.row_builder("responses", "shop", HEADER, MAPPING, total=clean.total, formats=formats)
+    by_line = {n: build(n, r) for n, r in enumerate(ROWS, start=2) if build(n, r) is not None}
+    assert clean.lines == [2, 3, 4, 5, 6, 7, 8, 32], "the ordinary rows are checked by column (an extra cell too)"
+    for position, line in enumerate(clean.lines):
+        row, errors = by_line[line]
+        assert errors == [], (line, errors)
+        for name, values in clean.values.items():
+            if name in ("driver_ratings", "attributes"):
+                assert json.loads(values[position]) == row[name]
+            else:
+                assert _stored(values[position]) == _stored(row[name]), (line, name)
+        assert clean.labels[position] == row[ingestion.LABEL]
+    doubtful = [line for line, _ in clean.doubtful]
+    assert doubtful == sorted(set(by_line) - set(clean.lines)), "every other kept row goes row by row"
+    assert 30 not in doubtful and 30 not in clean.lines, "the blank line is skipped as row by row"
+
+
+def test_counts_and_date_evidence_are_those_of_the_per_row_scan():
+    mapping = ingestion.Mapping.from_json(MAPPING.to_json() | {"filter_column": "segment", "filter_values": ["web"]})
+    cells = columnar.Cells([list(r) for r in ROWS])
+    found, keep = columnar.scan(cells, HEADER, mapping, "responses")
+    expected = ingestion.scan("responses", _table(), mapping)
+    assert (found.total, found.kept) == (expected.total, expected.kept) == (len(ROWS) - 1, 3)
+    assert found.evidence == expected.evidence
+    every = columnar.scan(cells, HEADER, MAPPING, "responses")[0]
+    assert every.evidence == ingestion.scan("responses", _table(), MAPPING).evidence
+    assert every.evidence["responded_at"].iso < every.evidence["responded_at"].count  # B-5 is not ISO
+
+
+def test_rows_spread_over_days_get_the_per_row_moments():
+    rows = [[str(i), "", "nps", str(i % 11), f"comment {i}", "", "", ""] for i in range(96)]  # every 30 minutes
+    mapping = ingestion.Mapping.from_json(
+        MAPPING.to_json()
+        | {
+            "columns": {k: v for k, v in MAPPING.columns.items() if k != "responded_at"},
+            "dates_from": "2026-03-28",
+            "dates_to": "2026-03-30",
+        }
+    )
+    clean, formats = _check(rows, mapping)
+    build = ingestion.row_builder("responses", "shop", HEADER, mapping, total=clean.total, formats=formats)
+    # Noon on 28 March + 26 and 27 half hours: 01:00 and 01:30 on the 29th, which London skips.
+    assert [line for line, _ in clean.doubtful] == [28, 29] and len(clean.lines) == 94
+    for position, line in enumerate(clean.lines):
+        row, _ = build(line, rows[line - 2])
+        assert _stored(clean.values["responded_at"][position]) == row["responded_at"].astimezone(UTC)
+
+
+def test_all_takes_the_joined_pass_only_when_every_value_matches():
+    values = np.array(["A-1", "A-2\nA-3", "A-4"], dtype=object)  # a newline inside a value
+    assert columnar._all(columnar.PLAIN_ID, values).tolist() == [True, False, True]
+    assert columnar._all(columnar.PLAIN_ID, np.array(["A", "B"], dtype=object)).tolist() == [True, True]
+    assert columnar._all(columnar.PLAIN_ID, np.array([], dtype=object)).tolist() == []
+
+
+def _file(tmp_path: Path, rows, name="responses.csv") -> Path:
+    path = tmp_path / name
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([HEADER, *rows])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def _import(monkeypatch, path, source, mapping, by_column: bool):
+    monkeypatch.setattr(columnar, "handles", lambda kind, mapping: by_column and kind == "responses")
+    return services.import_path(kind="responses", source=source, path=path, mapping=mapping)
+
+
+def _contents(source):
+    fields = [*services.import_columns("responses")[1:], "language"]
+    return sorted(SurveyResponse.objects.filter(source=source).values_list(*fields))
+
+
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the column-wise path runs on PostgreSQL (COPY); SQLite is row by row"
+)
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_file_with_bad_rows_gets_the_same_messages_both_ways(monkeypatch, tmp_path):
+    path = _file(tmp_path, [r for r in ROWS if "\x00" not in "".join(r)])  # a NUL refuses the whole file
+    mapping = ingestion.Mapping.from_json(MAPPING.to_json() | {"label_column": "", "label_driver": ""})
+    by_row = _import(monkeypatch, path, "shop", mapping, by_column=False)
+    by_column = _import(monkeypatch, path, "shop", mapping, by_column=True)
+    assert by_row.error_count > 10
+    assert (by_column.error_count, by_column.errors) == (by_row.error_count, by_row.errors)
+    assert not SurveyResponse.objects.exists()
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("duplicates", [ingestion.KEEP_LAST, ingestion.REFUSE])
+def test_good_files_store_the_same_rows_both_ways_first_time_and_again(monkeypatch, tmp_path, duplicates):
+    good = [r for r in ROWS if r and r[0] in {"A-1", "A-2", "A-3", "A-4", "A-5", "A-6", "a b", "B-1", "B-3", "B-4"}]
+    repeated = [*good, good[0], [good[1][0], *good[1][1:4], "Changed my mind", *good[1][5:]]]
+    mapping = ingestion.Mapping.from_json(
+        MAPPING.to_json() | {"label_column": "", "label_driver": "", "duplicates": duplicates}
+    )
+    for rows in (good, repeated):
+        path = _file(tmp_path, rows, name=f"{len(rows)}.csv")
+        by_row = _import(monkeypatch, path, "row", mapping, by_column=False)
+        by_column = _import(monkeypatch, path, "column", mapping, by_column=True)
+        summary = ("written", "collapsed", "replaced", "error_count", "errors")
+        assert [getattr(by_column, k) for k in summary] == [getattr(by_row, k) for k in summary]
+        assert _contents("column") == _contents("row")
+    assert SurveyResponse.objects.filter(source="column").count() == len(good)
+    if duplicates == ingestion.KEEP_LAST:
+        assert SurveyResponse.objects.get(source="column", external_id="A-2").comment == "Changed my mind"
+    again = _import(monkeypatch, _file(tmp_path, good, "again.csv"), "column", mapping, by_column=True)
+    assert again.written == len(good) and again.error_count == 0
+    assert SurveyResponse.objects.get(source="column", external_id="A-2").comment == good[1][4]
