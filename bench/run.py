@@ -212,12 +212,32 @@ def _pareto(responses: int, scale: float, taxonomy: bool) -> None:
         )
 
 
-def _ingestion(n: int) -> None:
+def _ingestion(n: int, repeat: int) -> None:
     from bench import metrics_bench
 
-    print(f"Ingestion of a {n:,}-row CSV (ratio to the baseline in this run; the floor is PostgreSQL's)")
-    for label, seconds, rate, ratio in metrics_bench.bench_ingestion(n, ROOT / "var" / "bench"):
-        print(f"  {label:<62} {seconds:8.2f} s {rate:>10,.0f} rows/s   x{ratio:5.2f}")
+    folder = ROOT / "var" / "bench"
+    print(f"Ingestion of a {n:,}-row CSV, {repeat} runs (min, median; ratio of medians; the floor is PostgreSQL's)")
+    results = {n: metrics_bench.bench_ingestion(n, folder, repeat)}
+    for label, least, median, ratio in results[n]:
+        print(f"  {label:<62} {least:8.2f} /{median:8.2f} s {n / median:>10,.0f} rows/s   x{ratio:5.2f}")
+    sizes = sorted({max(1000, n // 10), max(1000, n // 2), n})
+    if len(sizes) < 3 or connection_vendor() != "postgresql":
+        return
+    print(f"\nIngestion scale curve, {repeat} runs each (medians; ratio to the floor of the same size)")
+    print(f"  {'rows':>10} {'floor s':>9} {'import s':>9} {'x floor':>8} {'again s':>9} {'x floor':>8} {'us/row':>8}")
+    for size in sizes:
+        rows = results.get(size) or metrics_bench.bench_ingestion(size, folder, repeat)
+        floor, first, again = (median for _, _, median, _ in rows[1:4])
+        print(
+            f"  {size:>10,} {floor:>9.2f} {first:>9.2f} {first / floor:>7.2f}x {again:>9.2f} {again / floor:>7.2f}x "
+            f"{first / size * 1e6:>8.1f}"
+        )
+
+
+def connection_vendor() -> str:
+    from django.db import connection
+
+    return connection.vendor
 
 
 def _load(seconds: float) -> None:
@@ -321,7 +341,7 @@ def main() -> None:
 
     from bench import metrics_bench
 
-    _ingestion(args.responses)
+    _ingestion(args.responses, max(3, min(args.repeat, 5)))
     if args.only == "ingestion":
         return
     _print_labelled_import(args.labelled)
