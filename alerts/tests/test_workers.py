@@ -35,6 +35,13 @@ def _start(var_dir: Path, *args: str) -> subprocess.Popen:
     return spawn([sys.executable, "-m", "celery", "-A", "cxgov", *args], env)
 
 
+def _ready(process: subprocess.Popen) -> bool:
+    """Whether a worker has said it is ready (Celery logs "<name> ready."). Read through a file
+    description of its own: seeking the one the process writes through would move its writes."""
+    with open(f"/proc/self/fd/{process.log.fileno()}") as log:
+        return " ready." in log.read()
+
+
 def _mail(folders: list[Path]) -> list[tuple[str, str]]:
     """(recipient, subject) of every message the processes wrote with the file email backend."""
     sent = []
@@ -82,6 +89,8 @@ def test_one_notice_per_recipient_per_episode_with_two_workers_and_two_beats(tra
         _start(folders[1], "worker", "--pool", "solo", "--loglevel", "INFO", "--hostname", "alerts-2@%h"),
     ]
     try:
+        # Both workers consuming before anything is sent, or the first one up takes every message.
+        assert _wait_for(lambda: all(_ready(p) for p in processes), 60), [_stop(p) for p in processes]
         processes += [_start(folders[2], "beat", "--pidfile="), _start(folders[3], "beat", "--pidfile=")]
         _duplicate_evaluations(metric)
         assert _wait_for(lambda: Delivery.objects.filter(email__status="sent").count() == 2, 90), _stop(processes[0])
