@@ -10,11 +10,12 @@ stored values here; doubtful rows go through the per-row checks, which accept or
 the messages they always gave. So a file of ordinary rows is checked column by column and an odd
 row is judged exactly as before (``metrics/tests/test_columnar.py`` holds the two paths equal).
 
-Responses only, and only mappings without driver ratings or other fields (those go row by row).
+Responses only (customers and observations go row by row), on PostgreSQL (``import_path``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -26,6 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from cxgov.lib import bounds
 from metrics import dates
 from metrics.ingestion import (
     CELLS,
@@ -49,6 +51,11 @@ ISO_SHAPE = re.compile(dates.ISO_SHAPE.pattern.removeprefix("^").removesuffix("$
 # An identifier of ordinary characters: what bounds.identifier_problem can only accept.
 PLAIN_ID = re.compile(r"[A-Za-z0-9_.:/#]([A-Za-z0-9_.:/# -]*[A-Za-z0-9_.:/#-])?")
 WHOLE = re.compile(r"[0-9]{1,2}")
+# A number as ``ingestion._number`` reads it without help (no sign, separators or exponent), under
+# its limit of 10**10; a rating within 1-5; a cell without a digit, which can only be text.
+DECIMAL = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,12})?")
+RATING = re.compile(r"[1-4](?:\.[0-9]{1,12})?|5(?:\.0{1,12})?")
+NO_DIGIT = re.compile(r"[^0-9]*")
 # After this many seconds past 1900-01-01 UTC no zone's local day is still in 1899.
 EARLIEST = np.datetime64("1900-01-02T00:00", "us")
 TEXTS = ("comment", "segment", "channel", "product", "touchpoint")
@@ -66,7 +73,7 @@ class Checked:
 
 
 def handles(kind: str, mapping: Mapping) -> bool:
-    return kind == "responses" and not mapping.drivers and not mapping.fields
+    return kind == "responses"
 
 
 class Cells:
@@ -203,7 +210,11 @@ def check_responses(
         in_range |= this & (score >= low) & (score <= high)
     # A score needs its scale; a scale alone is fine (a comment on a known scale).
     clean &= np.where(has_score, whole & in_range, known)
-    clean &= has_score | (values["comment"] != "")
+    ratings = _numbers(cells, index, kept, mapping.drivers, RATING, clean)
+    attributes = _numbers(cells, index, kept, mapping.fields, DECIMAL, clean, texts=True)
+    if bounds.attributes_problem(dict.fromkeys(mapping.fields, "")):
+        clean[:] = False  # a field name that cannot be a key: every row says so, row by row
+    clean &= has_score | (values["comment"] != "") | np.array([bool(a) for a in attributes], dtype=bool)
 
     label = np.full(n, "", dtype=object)
     if mapping.label_column:
@@ -222,6 +233,12 @@ def check_responses(
     out.doubtful = [(int(lines[i]), cells.rows[kept[i]]) for i in np.flatnonzero(~clean)]
     stamps = when[chosen]
     empty = ["{}"] * len(chosen)
+
+    def as_json(found: list[dict]) -> list[str]:
+        return (
+            [json.dumps(found[i]) if found[i] else "{}" for i in chosen] if mapping.drivers or mapping.fields else empty
+        )
+
     out.values = {
         "source": [source] * len(chosen),
         "external_id": external_id[chosen].tolist(),
@@ -229,12 +246,45 @@ def check_responses(
         "responded_at": [f"{s}+00:00" for s in np.datetime_as_string(stamps, unit="us")],
         "score": [int(s) if s else None for s in score_text[chosen]],
         "scale": scale[chosen].tolist(),
-        "driver_ratings": empty,
+        "driver_ratings": as_json(ratings),
         **{name: values[name][chosen].tolist() for name in TEXTS},
-        "attributes": empty,
+        "attributes": as_json(attributes),
     }
     out.labels = label[chosen].tolist()
     return out
+
+
+def _numbers(
+    cells: Cells,
+    index: dict,
+    kept: np.ndarray,
+    columns: dict[str, str],
+    number: re.Pattern,
+    clean: np.ndarray,
+    *,
+    texts: bool = False,
+) -> list[dict]:
+    """Each kept row's {name: value} from the named columns (driver ratings, or other fields):
+    a number where the cell is a plain one; with ``texts``, the cell as text where it has no digit
+    (``_fields`` reads "negative" or "NaN" as text); empty cells left out. A cell that is anything
+    else (1,250, +3, 12,5, 5.5 as a rating) marks its row doubtful in ``clean``."""
+    found: list[dict] = [{} for _ in kept]
+    for name, column in columns.items():
+        values = cells.column(index[column])[kept]
+        filled = np.flatnonzero(values != "")
+        plain = _all(number, values[filled])
+        wordy = ~plain
+        if texts:
+            wordy[wordy] = _all(NO_DIGIT, values[filled][wordy])
+            wordy &= _within(values[filled], bounds.ATTRIBUTE_VALUE_MAX) & _no_nul(values[filled])
+        else:
+            wordy[:] = False
+        clean[filled[~(plain | wordy)]] = False
+        for i, value, is_number in zip(
+            filled[plain | wordy], values[filled][plain | wordy], plain[plain | wordy], strict=True
+        ):
+            found[i][name] = float(value) if is_number else value
+    return found
 
 
 def _utc(moments: pd.Series) -> np.ndarray:

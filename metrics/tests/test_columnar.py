@@ -202,3 +202,87 @@ def test_good_files_store_the_same_rows_both_ways_first_time_and_again(monkeypat
     again = _import(monkeypatch, _file(tmp_path, good, "again.csv"), "column", mapping, by_column=True)
     assert again.written == len(good) and again.error_count == 0
     assert SurveyResponse.objects.get(source="column", external_id="A-2").comment == good[1][4]
+
+
+FIELD_HEADER = ["id", "when", "score", "comment", "age", "note", "speed"]
+FIELD_ROWS = [
+    ["F-1", "2026-03-01", "9", "Fine", "34", "returning", "4"],
+    ["F-2", "2026-03-01", "8", "", "0.5", "NaN", "5.0"],
+    ["F-3", "2026-03-01", "", "", "", "only a note", ""],  # a field is enough without score or comment
+    ["F-4", "2026-03-01", "7", "Fine", "-12", "٣ stars", "1"],
+    ["F-5", "2026-03-01", "7", "Fine", "1,250", "", ""],  # thousands: row by row (a number there too)
+    ["F-6", "2026-03-01", "7", "Fine", "12,5", "", ""],  # a decimal comma
+    ["F-7", "2026-03-01", "7", "Fine", "+3", "", "5.5"],  # over the rating scale: refused row by row
+    ["F-8", "2026-03-01", "7", "Fine", "", "2 boxes", "0"],
+    ["F-9", "2026-03-01", "7", "Fine", "1e3", "n" * 1001, ""],
+    ["F-10", "2026-03-01", "", "", "", "", ""],  # nothing at all: refused
+]
+FIELD_MAPPING = ingestion.Mapping(
+    columns={"external_id": "id", "responded_at": "when", "score": "score", "comment": "comment"},
+    constants={"scale": "nps"},
+    fields={"age": "age", "note": "note"},
+    drivers={"Speed": "speed"},
+)
+
+
+def test_driver_ratings_and_other_fields_by_column_are_those_of_the_per_row_checks():
+    cells = columnar.Cells([list(r) for r in FIELD_ROWS])
+    found, keep = columnar.scan(cells, FIELD_HEADER, FIELD_MAPPING, "responses")
+    formats = ingestion.resolve_formats("responses", FIELD_MAPPING, found.evidence)
+    clean = columnar.check_responses(cells, FIELD_HEADER, FIELD_MAPPING, "shop", found, keep, formats, found.total)
+    build = ingestion.row_builder("responses", "shop", FIELD_HEADER, FIELD_MAPPING, total=found.total, formats=formats)
+    assert clean.lines == [2, 3, 4, 5], "plain numbers, words and ratings are read by column"
+    for position, line in enumerate(clean.lines):
+        row, errors = build(line, FIELD_ROWS[line - 2])
+        assert errors == []
+        assert json.loads(clean.values["attributes"][position]) == row["attributes"]
+        assert json.loads(clean.values["driver_ratings"][position]) == row["driver_ratings"]
+        assert clean.values["attributes"][position] == (json.dumps(row["attributes"]) if row["attributes"] else "{}")
+    assert [line for line, _ in clean.doubtful] == [6, 7, 8, 9, 10, 11]
+    refused = {line for line, raw in clean.doubtful if build(line, raw)[1]}
+    assert refused == {8, 9, 10, 11}, (
+        "1,250 and 12,5 are numbers row by row; 5.5, 0, 1,001 characters and nothing are not"
+    )
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_fields_and_ratings_are_stored_the_same_both_ways(monkeypatch, tmp_path):
+    path = tmp_path / "fields.csv"
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([FIELD_HEADER, *FIELD_ROWS[:6]])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    by_row = _import(monkeypatch, path, "row", FIELD_MAPPING, by_column=False)
+    by_column = _import(monkeypatch, path, "column", FIELD_MAPPING, by_column=True)
+    assert (by_row.written, by_row.error_count) == (by_column.written, by_column.error_count) == (6, 0)
+    assert _contents("column") == _contents("row")
+    assert SurveyResponse.objects.get(source="column", external_id="F-2").attributes == {"age": 0.5, "note": "NaN"}
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_shared_reviews_import_the_same_both_ways(monkeypatch):
+    """The clothing reviews as the demo maps them: no dates (spread over a year), other fields,
+    a headerless id column, reviews with quotes and line breaks."""
+    from django.conf import settings
+
+    from metrics.demo import REVIEWS_MAPPING
+
+    path = Path(settings.SHARED_DATA_DIR) / "womens-clothing-reviews-1k.csv"
+    by_row = _import(monkeypatch, path, "row", REVIEWS_MAPPING, by_column=False)
+    by_column = _import(monkeypatch, path, "column", REVIEWS_MAPPING, by_column=True)
+    assert (by_column.written, by_column.error_count) == (by_row.written, by_row.error_count) == (1000, 0)
+    assert _contents("column") == _contents("row")
+
+
+def test_every_shared_review_is_checked_by_column():
+    from django.conf import settings
+
+    from metrics.demo import REVIEWS_MAPPING
+
+    table = ingestion.read_table(Path(settings.SHARED_DATA_DIR) / "womens-clothing-reviews-1k.csv")
+    cells = columnar.Cells(list(table.rows))
+    found, keep = columnar.scan(cells, table.header, REVIEWS_MAPPING, "responses")
+    formats = ingestion.resolve_formats("responses", REVIEWS_MAPPING, found.evidence)
+    clean = columnar.check_responses(cells, table.header, REVIEWS_MAPPING, "x", found, keep, formats, found.total)
+    assert (len(clean.lines), clean.doubtful) == (1000, [])
