@@ -38,7 +38,9 @@ from metrics.ingestion import (
     MAX_LENGTHS,
     SCALE_BOUNDS,
     Mapping,
+    Table,
     column_label,
+    row_filter,
 )
 
 # The plainest ISO forms; dateutil reads many more (2024-W01, 20240105, 24:00), which go row by row.
@@ -146,10 +148,9 @@ def scan(cells: Cells, header: list[str], mapping: Mapping, kind: str) -> tuple[
     for i in np.flatnonzero(~filled):  # every mapped cell empty: is anything else in the row?
         filled[i] = any(cell.strip() for cell in cells.rows[i])
     keep = filled.copy()
-    if mapping.filter_column:
-        wanted = {v.strip().casefold() for v in mapping.filter_values}
-        column = cells.column(index[mapping.filter_column])
-        keep &= np.fromiter((c.casefold() in wanted for c in column), dtype=bool, count=len(cells))
+    wanted = row_filter(Table(header, iter(())), mapping)
+    if wanted:
+        keep &= np.fromiter(map(wanted, cells.rows), dtype=bool, count=len(cells))
     found = Checked(total=int(filled.sum()), kept=int(keep.sum()))
     for name in DATE_FIELDS[kind]:
         column = mapping.columns.get(name)
@@ -328,7 +329,7 @@ def row_dicts(clean: Checked, cells: Cells):
     names = list(clean.values)
     for position, line in enumerate(clean.lines):
         row = {name: clean.values[name][position] for name in names}
-        row["driver_ratings"], row["attributes"] = {}, {}
+        row["driver_ratings"], row["attributes"] = json.loads(row["driver_ratings"]), json.loads(row["attributes"])
         row[LABEL] = clean.labels[position]
         row[CELLS] = hash(tuple(cell.strip() for cell in cells.rows[line - 2]))
         yield line, row, []

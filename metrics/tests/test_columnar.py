@@ -256,7 +256,18 @@ def test_fields_and_ratings_are_stored_the_same_both_ways(monkeypatch, tmp_path)
     by_column = _import(monkeypatch, path, "column", FIELD_MAPPING, by_column=True)
     assert (by_row.written, by_row.error_count) == (by_column.written, by_column.error_count) == (6, 0)
     assert _contents("column") == _contents("row")
-    assert SurveyResponse.objects.get(source="column", external_id="F-2").attributes == {"age": 0.5, "note": "NaN"}
+    # A repeated id sends every row through the per-row loop, the clean ones with their values.
+    repeated = [*FIELD_ROWS[:6], FIELD_ROWS[0], [*FIELD_ROWS[1][:5], "changed", "4"]]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([FIELD_HEADER, *repeated])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    mapping = ingestion.Mapping.from_json(FIELD_MAPPING.to_json() | {"duplicates": ingestion.KEEP_LAST})
+    by_row = _import(monkeypatch, path, "row", mapping, by_column=False)
+    by_column = _import(monkeypatch, path, "column", mapping, by_column=True)
+    assert (by_column.collapsed, by_column.replaced) == (by_row.collapsed, by_row.replaced) == (1, 1)
+    assert _contents("column") == _contents("row")
+    stored = SurveyResponse.objects.get(source="column", external_id="F-2")
+    assert (stored.attributes, stored.driver_ratings) == ({"age": 0.5, "note": "changed"}, {"Speed": 4.0})
 
 
 @needs_postgresql
