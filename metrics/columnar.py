@@ -60,6 +60,7 @@ RATING = re.compile(r"[1-4](?:\.[0-9]{1,12})?|5(?:\.0{1,12})?")
 NO_DIGIT = re.compile(r"[^0-9]*")
 # After this many seconds past 1900-01-01 UTC no zone's local day is still in 1899.
 EARLIEST = np.datetime64("1900-01-02T00:00", "us")
+LAST_MOMENT = datetime(2262, 1, 1)  # within pandas' calendar (nanoseconds from 1970 in 64 bits)
 TEXTS = ("comment", "segment", "channel", "product", "touchpoint")
 
 
@@ -223,9 +224,9 @@ def check_responses(
         clean &= _within(label, LABEL_MAX) & _no_nul(label)
 
     when = _moments(values["responded_at"], lines, mapping, tz, formats.get("responded_at", dates.ISO), total)
-    latest = np.datetime64(
-        (timezone.now() + timedelta(days=settings.CXGOV_DATE_HORIZON_DAYS)).replace(tzinfo=None), "us"
-    )
+    # A minute short of the per-row bound, read from the clock a moment earlier: never laxer than it.
+    latest = timezone.now().replace(tzinfo=None) + timedelta(days=settings.CXGOV_DATE_HORIZON_DAYS, minutes=-1)
+    latest = np.datetime64(latest, "us")
     clean &= (when >= EARLIEST) & (when <= latest)  # NaT compares False
 
     out = Checked(total=found.total, kept=found.kept, evidence=found.evidence)
@@ -302,7 +303,12 @@ def _moments(values: np.ndarray, lines: np.ndarray, mapping: Mapping, tz: ZoneIn
         first, last = parse_date(mapping.dates_from), parse_date(mapping.dates_to)
         step_us = ((last - first) / max(total, 1)) // timedelta(microseconds=1)
         noon = pd.Timestamp(datetime.combine(first, time(12)))
-        local = pd.Series(noon + pd.to_timedelta((lines - 2) * step_us, unit="us"))
+        # Steps past the calendar's end (blank lines count in line numbers, not in the total) are
+        # NaT, not an int64 wrap-around.
+        reach = (LAST_MOMENT - noon.to_pydatetime()) // timedelta(microseconds=1) // max(step_us, 1)
+        steps = np.where(lines - 2 <= reach, lines - 2, 0)
+        local = pd.Series(noon + pd.to_timedelta(steps * step_us, unit="us"))
+        local[lines - 2 > reach] = pd.NaT
         return _utc(local.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT"))
     moments = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
     if fmt != dates.ISO:

@@ -665,11 +665,14 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         errors.append(
             (col["score"], "is empty and so is the comment: a response needs a score, a comment or another field")
         )
-    when = (
-        spread[0] + spread[1] * (number - 2)
-        if spread
-        else _when(get["responded_at"], col["responded_at"], errors, tz, check_date, formats["responded_at"])
-    )
+    if spread:
+        try:
+            when = spread[0] + spread[1] * (number - 2)
+        except OverflowError:  # blank lines push the line numbers past the rows counted: past year 9999
+            when = None
+            errors.append((col["external_id"], f"row {number} falls past the last date to spread the rows over"))
+    else:
+        when = _when(get["responded_at"], col["responded_at"], errors, tz, check_date, formats["responded_at"])
     drivers = {}
     for name, column in mapping.drivers.items():
         value = _number(raw[index[column]] if index[column] < len(raw) else "", column, errors)

@@ -297,3 +297,41 @@ def test_every_shared_review_is_checked_by_column():
     formats = ingestion.resolve_formats("responses", REVIEWS_MAPPING, found.evidence)
     clean = columnar.check_responses(cells, table.header, REVIEWS_MAPPING, "x", found, keep, formats, found.total)
     assert (len(clean.lines), clean.doubtful) == (1000, [])
+
+
+def test_spread_dates_past_the_calendar_go_row_by_row_and_are_refused_there():
+    """Blank lines count in line numbers, not in the rows spread over: with one row after 4,643
+    blank lines over 126 years its step lands past year 9999 (the int64 product once wrapped round
+    to 1976 and passed as clean)."""
+    header = ["id", "scale", "score", "comment"]
+    mapping = ingestion.Mapping(
+        columns={"external_id": "id", "scale": "scale", "score": "score", "comment": "comment"},
+        dates_from="1901-01-01",
+        dates_to="2026-12-01",
+        time_zone="UTC",
+    )
+    rows = [[]] * 4643 + [["A", "nps", "5", "x"]]
+    cells = columnar.Cells(rows)
+    found, keep = columnar.scan(cells, header, mapping, "responses")
+    clean = columnar.check_responses(cells, header, mapping, "shop", found, keep, {}, found.total)
+    assert (clean.lines, [line for line, _ in clean.doubtful]) == ([], [4645])
+    build = ingestion.row_builder("responses", "shop", header, mapping, total=found.total, formats={})
+    assert build(4645, rows[-1])[1] == [("id", "row 4645 falls past the last date to spread the rows over")]
+
+
+def test_the_latest_date_by_column_is_never_laxer_than_row_by_row(monkeypatch):
+    """The per-row bound is read from the clock first; a value just under the bound read later
+    must not pass by column while the per-row check refuses it."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    bound = timezone.now() + timedelta(days=settings.CXGOV_DATE_HORIZON_DAYS)
+    build = ingestion.row_builder("responses", "shop", HEADER, MAPPING, total=1, formats={})
+    late = (bound + timedelta(seconds=2)).astimezone(UTC).isoformat()
+    later = timezone.now() + timedelta(seconds=30)  # the column checks run later
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    rows = [["L-1", late, "nps", "9", "Late", "", "", ""]]
+    clean, _ = _check(rows)
+    assert clean.lines == [] and build(2, rows[0])[1], "refused row by row, so not clean by column"
