@@ -671,6 +671,11 @@ def _response(source, external_id, get, col, errors, tz, mapping, raw, index, sp
         except OverflowError:  # blank lines push the line numbers past the rows counted: past year 9999
             when = None
             errors.append((col["external_id"], f"row {number} falls past the last date to spread the rows over"))
+        else:  # within the days given, unless blank lines push it on (maybe into the future)
+            problem = check_date(when)
+            if problem:
+                errors.append((col["external_id"], f"row {number} would be dated {problem}"))
+                when = None
     else:
         when = _when(get["responded_at"], col["responded_at"], errors, tz, check_date, formats["responded_at"])
     drivers = {}

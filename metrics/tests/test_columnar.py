@@ -335,3 +335,30 @@ def test_the_latest_date_by_column_is_never_laxer_than_row_by_row(monkeypatch):
     rows = [["L-1", late, "nps", "9", "Late", "", "", ""]]
     clean, _ = _check(rows)
     assert clean.lines == [] and build(2, rows[0])[1], "refused row by row, so not clean by column"
+
+
+def test_spread_dates_pushed_into_the_future_by_blank_lines_are_refused():
+    """Rows spread over [from, to] are dated by line number, blank lines included: a row after
+    many blank lines may fall past today. It is refused (a future date put the North Star's latest
+    period in the future once), by column and row by row."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    header = ["id", "scale", "score", "comment"]
+    today = timezone.localdate()
+    mapping = ingestion.Mapping(
+        columns={"external_id": "id", "scale": "scale", "score": "score", "comment": "comment"},
+        dates_from=(today - timedelta(days=30)).isoformat(),
+        dates_to=today.isoformat(),
+        time_zone="UTC",
+    )
+    rows = [["A", "nps", "5", "x"], *[[]] * 200, ["B", "nps", "6", "y"]]
+    cells = columnar.Cells(rows)
+    found, keep = columnar.scan(cells, header, mapping, "responses")
+    clean = columnar.check_responses(cells, header, mapping, "shop", found, keep, {}, found.total)
+    assert (clean.lines, [line for line, _ in clean.doubtful]) == ([2], [203])
+    build = ingestion.row_builder("responses", "shop", header, mapping, total=found.total, formats={})
+    assert build(2, rows[0])[1] == []
+    ((column, message),) = build(203, rows[-1])[1]
+    assert column == "id" and message.startswith("row 203 would be dated ") and "is out of range" in message
