@@ -25,7 +25,7 @@ def mtcars_imported(org, client_for):
     """mtcars.csv through the upload page: the car's name is the id, every column a numeric field;
     the file has no dates, so its rows are spread over October 2026 by their order."""
     if not MTCARS_FILE.exists():
-        pytest.skip(f"the shared data file {MTCARS_FILE} is absent (see ../shared/data/README.md)")
+        pytest.fail(f"the shared data file {MTCARS_FILE} is absent (see ../shared/data/README.md)")
     client = client_for(org["cx"])
     client.post(
         "/metrics/imports/",

@@ -43,13 +43,18 @@ def test_telco_churn_is_a_monthly_series_that_adds_up_to_the_published_figures_b
         date(2025, 11 + m, 1) if m < 2 else date(2026, m - 1, 1) for m in range(12)
     ]
 
+    def lost_in(value):
+        return round(value.value / 100 * value.sample_size)
+
     def lost(segment):
         return sum(round(v.value / 100 * v.sample_size) for v in values if v.segment == segment)
 
     assert lost("") == 1869
     assert (lost("Month-to-month"), lost("One year"), lost("Two year")) == (1655, 166, 48)
     october = {v.segment: v for v in values if v.period_start == date(2026, 10, 1)}
-    assert 1 < october[""].value < 5  # a month's churn, not the year's 26.5%
+    # A month's churn, not the year's 26.5 %: 155 of the 5,329 subscribers active at October's start.
+    assert (october[""].sample_size, lost_in(october[""])) == (5329, 155)
+    assert october[""].value == pytest.approx(100 * 155 / 5329)
     assert october["Month-to-month"].value > october["One year"].value > october["Two year"].value
 
 
