@@ -58,7 +58,7 @@ WHOLE = re.compile(r"[0-9]{1,2}")
 DECIMAL = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,12})?")
 RATING = re.compile(r"[1-4](?:\.[0-9]{1,12})?|5(?:\.0{1,12})?")
 NO_DIGIT = re.compile(r"[^0-9]*")
-# After this many seconds past 1900-01-01 UTC no zone's local day is still in 1899.
+# From this moment on no zone's local day is still in 1899 (offsets stay within a day).
 EARLIEST = np.datetime64("1900-01-02T00:00", "us")
 LAST_MOMENT = datetime(2262, 1, 1)  # within pandas' calendar (nanoseconds from 1970 in 64 bits)
 TEXTS = ("comment", "segment", "channel", "product", "touchpoint")

@@ -1162,6 +1162,13 @@ def import_path(
     seen: dict = {}  # key: (line, cells fingerprint, position in checked_rows)
     checked_rows: list[tuple] = []
 
+    def stored(row: dict) -> tuple:
+        """A checked row as it is written: its columns in order, JSON fields as JSON text."""
+        values = [row.get(c) for c in columns]
+        for i in json_positions:
+            values[i] = json.dumps(values[i]) if values[i] else "{}"
+        return tuple(values)
+
     def problem(line: int, column: str, message: str) -> None:
         outcome.error_count += 1
         if len(outcome.errors) < MAX_STORED_ERRORS:
@@ -1181,11 +1188,7 @@ def import_path(
             if outcome.error_count:
                 return outcome
             checked_rows = list(zip(*(clean.values[c] for c in columns), strict=True))
-            for _, row, _ in odd:
-                values = [row.get(c) for c in columns]
-                for i in json_positions:
-                    values[i] = json.dumps(values[i]) if values[i] else "{}"
-                checked_rows.append(tuple(values))
+            checked_rows += [stored(row) for _, row, _ in odd]
             if mapping.label_column:
                 labels = dict(zip(clean.values["external_id"], clean.labels, strict=True))
                 labels.update((row["external_id"], row.get(ingestion.LABEL, "")) for _, row, _ in odd)
@@ -1220,13 +1223,10 @@ def import_path(
                 if mapping.label_column:
                     labels[row["external_id"]] = row.get(ingestion.LABEL, "")
             if not outcome.error_count:
-                values = [row.get(c) for c in columns]
-                for i in json_positions:
-                    values[i] = json.dumps(values[i]) if values[i] else "{}"
                 if position < len(checked_rows):
-                    checked_rows[position] = tuple(values)
+                    checked_rows[position] = stored(row)
                 else:
-                    checked_rows.append(tuple(values))
+                    checked_rows.append(stored(row))
         if on_check and checked % progress_every == 0:
             on_check(checked, outcome.total)
     if on_check:
@@ -1251,8 +1251,9 @@ def import_path(
     @transaction.atomic
     def write() -> int:
         stamps = span()
-        # The first import of a source (the rows are distinct) goes straight into the table.
-        straight = by_column and not stamps and not model.objects.filter(source=source).exists()
+        # The first import of a source (no dates spanned: no rows yet; its rows are distinct) goes
+        # straight into the table.
+        straight = by_column and not stamps
         written = 0
         for start in range(0, len(checked_rows), batch_size):
             batch = checked_rows[start : start + batch_size]

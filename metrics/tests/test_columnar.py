@@ -362,3 +362,38 @@ def test_spread_dates_pushed_into_the_future_by_blank_lines_are_refused():
     assert build(2, rows[0])[1] == []
     ((column, message),) = build(203, rows[-1])[1]
     assert column == "id" and message.startswith("row 203 would be dated ") and "is out of range" in message
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_first_imports_of_one_source_at_once_both_succeed(tmp_path, monkeypatch):
+    """Both see an empty source and COPY straight in; the second waits on the first's keys, then
+    upserts instead (or retries after a deadlock): neither fails, every row is there once."""
+    import threading
+
+    from django.db import connections
+
+    rows = [[f"C-{i:05d}", "2026-03-01T10:00:00Z", "nps", str(i % 11), f"comment {i}", "", "", ""] for i in range(3000)]
+    path = _file(tmp_path, rows)
+    mapping = ingestion.Mapping.from_json(MAPPING.to_json() | {"label_column": "", "label_driver": ""})
+    outcomes, failures, start, upserts = [], [], threading.Barrier(2), []
+    write_rows = services._write_rows
+    monkeypatch.setattr(services, "_write_rows", lambda *args: upserts.append(1) or write_rows(*args))
+
+    def run():
+        try:
+            start.wait()
+            outcomes.append(services.import_path(kind="responses", source="both", path=path, mapping=mapping))
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == [] and [o.written for o in outcomes] == [3000, 3000]
+    assert SurveyResponse.objects.filter(source="both").count() == 3000
+    assert upserts, "only one went straight in; the other upserted"
