@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cxgov.lib import outbox
@@ -225,3 +225,23 @@ def test_old_sent_emails_are_forgotten_and_failures_kept(clock, settings):
     Email.objects.filter(pk=recent.pk).update(sent_at=clock.now)
     assert outbox.prune() == 1
     assert set(Email.objects.values_list("pk", flat=True)) == {failed.pk, recent.pk}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's setting")
+@pytest.mark.django_db(transaction=True)
+def test_a_run_does_not_wait_for_the_disk_after_each_email_and_leaves_the_session_as_it_was(monkeypatch):
+    """On PostgreSQL a run's own commits skip the wait for the disk (a worker that dies still leaves
+    its marks); the setting ends with the run, whatever else the worker's connection does next."""
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    seen = []
+    mark = outbox._mark_sent
+    monkeypatch.setattr(outbox, "_mark_sent", lambda pk: (seen.append(setting()), mark(pk)))
+    _queue(2)
+    assert outbox.send_due() == 2
+    assert seen == ["off", "off"] and setting() == "on"
+    assert set(Email.objects.values_list("status", flat=True)) == {"sent"}
