@@ -12,7 +12,8 @@ of this process with their own keep-alive connection, logged in with a session o
 3. Mixed: 8 users on the Pareto page (each request a different filter: a random period and, one
    in three, dissatisfied only, so most miss the cache), one user on the one-row page and one on
    ``/healthz``: the last two's median and p95 against quiet (the aim: within x2), and what the
-   Pareto users got (200, 503 busy, 503 too slow).
+   Pareto users got (200, 503 busy, 503 too slow). A user answered "503, Retry-After: N" asks
+   again N seconds later, as a person reading the page (or any client following HTTP) would.
 """
 
 from __future__ import annotations
@@ -94,27 +95,38 @@ class Server:
                 self.process.kill()
 
 
-def _get(conn: http.client.HTTPConnection, path: str, cookie: str) -> tuple[int, float]:
+def _get(conn: http.client.HTTPConnection, path: str, cookie: str, retry: list | None = None) -> tuple[int, float]:
+    """(status, seconds) of one GET; ``retry`` gets the answer's ``Retry-After`` seconds, if any."""
     start = time.perf_counter()
     conn.request("GET", path, headers={"Cookie": cookie, "Host": "localhost"})
     response = conn.getresponse()
     response.read()
+    if retry is not None:
+        after = response.getheader("Retry-After", "")
+        retry[:] = [int(after)] if after.isdigit() else []
     return response.status, time.perf_counter() - start
 
 
 def _user(port: int, cookie: str, paths, stop: float, out: dict, lock: threading.Lock) -> None:
-    """Request ``paths()`` one after the other until ``stop`` (monotonic), recording each."""
+    """Request ``paths()`` one after the other until ``stop`` (monotonic), recording each. Like a
+    browser's user (or any client that follows HTTP), a user told "503, Retry-After: N" asks again
+    N seconds later, not at once."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    retry: list[int] = []
     while time.monotonic() < stop:
         path, label = paths()
         try:
-            status, seconds = _get(conn, path, cookie)
+            status, seconds = _get(conn, path, cookie, retry)
         except (OSError, http.client.HTTPException):
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             status, seconds = 0, 0.0
         with lock:
             out.setdefault(label, []).append((status, seconds))
+        if status == 503 and retry:
+            time.sleep(max(0.0, min(retry[0], stop - time.monotonic())))
+            conn.close()  # back later on a new connection (the server closes idle ones after 2 s)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     conn.close()
 
 
@@ -207,7 +219,10 @@ def bench_load(seconds: float = 60.0, quiet_requests: int = 30) -> dict:
         days = max((last - first).days, 8)
         mixed_users = [_pareto_paths(random.Random(i), first, days) for i in range(8)]
         mixed_users += [_cycle([one_row], 0), _cycle([health], 0)]
+        before = time.process_time()
         result["mixed"] = _run(server.port, cookie, mixed_users, seconds)
+        # The clients share the machine's cores with the server: how much of them they took.
+        result["client_cores"] = (time.process_time() - before) / seconds
     return result
 
 
@@ -236,6 +251,7 @@ def print_load(result: dict, seconds: float) -> None:
             f"    {label:<34} {n:>6} requests, {errors} errors, median {median * 1000:7.1f} ms (x{median / q[2]:.2f} "
             f"of quiet), p95 {p95 * 1000:7.1f} ms (x{p95 / q[3]:.2f} of quiet)"
         )
+    print(f"    (the clients themselves used {result['client_cores']:.2f} of the {os.cpu_count()} cores meanwhile)")
     pareto = result["mixed"].get("pareto", [])
     if pareto:
         by_status = {}

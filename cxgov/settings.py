@@ -253,6 +253,9 @@ else:
 # At most this many run at once per web process (the Procfile's gunicorn runs 4 threads per
 # worker: two stay free for every other page and /healthz); a cached answer needs no slot.
 HEAVY_ANALYSIS_SLOTS = _int("HEAVY_ANALYSIS_SLOTS", 2)
+# ...and at most this many across the whole site (PostgreSQL): half the cores, so that the other
+# half serves every other page and /healthz however many people ask for analyses at once.
+HEAVY_ANALYSIS_SITE_SLOTS = _int("HEAVY_ANALYSIS_SITE_SLOTS", max(1, (os.cpu_count() or 2) // 2))
 # PostgreSQL cancels an analysis's statements after this many seconds ("try a narrower filter").
 HEAVY_ANALYSIS_TIMEOUT = _int("HEAVY_ANALYSIS_TIMEOUT", 15)
 # Cached answers are keyed by the data's version; they also expire after this many seconds.

@@ -7,9 +7,11 @@
   HEAVY_ANALYSIS_CACHE_SECONDS, a bound on staleness for a change made outside the services
   (the Django admin, a shell).
 - **A few at a time** per process (HEAVY_ANALYSIS_SLOTS, fewer than the web server's threads per
-  worker, see Procfile): a request finding every slot taken is answered at once with
-  ``AnalysisBusy`` (503) rather than holding a web thread that ``/healthz`` and every other page
-  need. A cached answer takes no slot.
+  worker, see Procfile) and, on PostgreSQL, across the whole site (HEAVY_ANALYSIS_SITE_SLOTS,
+  half the cores by default: transaction-level advisory locks, let go when the analysis's
+  transaction ends, even if its process dies): a request finding every slot taken is answered at
+  once with ``AnalysisBusy`` (503) rather than holding a web thread, or a core, that ``/healthz``
+  and every other page need. A cached answer takes no slot.
 - **Under a statement timeout** (HEAVY_ANALYSIS_TIMEOUT seconds; PostgreSQL's ``SET LOCAL
   statement_timeout`` inside a transaction, nothing on SQLite): past it, ``AnalysisTooSlow``
   (503, "try a narrower filter") instead of a thread held for minutes.
@@ -103,6 +105,22 @@ def slot():
         semaphore.release()
 
 
+SITE_SLOT_LOCKS = 1_700_017  # the advisory locks' first key: site slot n is (SITE_SLOT_LOCKS, n)
+
+
+def site_slot() -> None:
+    """Take one of the site's HEAVY_ANALYSIS_SITE_SLOTS for the rest of the current transaction
+    (PostgreSQL; every web process counts against the same slots), or raise ``AnalysisBusy``."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for n in range(max(1, settings.HEAVY_ANALYSIS_SITE_SLOTS)):
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [SITE_SLOT_LOCKS, n])
+            if cursor.fetchone()[0]:
+                return
+    raise AnalysisBusy
+
+
 @contextmanager
 def statement_timeout(seconds: float):
     """Run the block in a transaction whose statements PostgreSQL cancels after ``seconds``
@@ -139,6 +157,7 @@ def cached(name: str, arguments: dict, compute: Callable[[], T], *, data: str = 
         result = compute()
     else:
         with slot(), statement_timeout(settings.HEAVY_ANALYSIS_TIMEOUT):
+            site_slot()
             result = compute()
     cache.set(key, result, settings.HEAVY_ANALYSIS_CACHE_SECONDS)
     return result

@@ -148,6 +148,32 @@ def test_with_every_slot_busy_the_page_and_the_api_answer_503_at_once_and_health
     assert client_for(org["cx"]).get("/rootcause/pareto/?source=shop").status_code == 200
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the site's slots are PostgreSQL advisory locks")
+def test_with_the_site_slots_taken_by_other_processes_this_one_answers_503_and_computes_once_one_is_free(
+    themes, org, client_for, settings
+):
+    """Every web process counts against the same site slots: another process (here another
+    database session) holding them all makes this one refuse at once; let go, it computes."""
+    import psycopg
+
+    _comment("1", "alpha", themes[0])
+    settings.HEAVY_ANALYSIS_SITE_SLOTS = 2
+    params = connection.get_connection_params()
+    other = psycopg.connect(
+        **{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}, autocommit=True
+    )
+    try:
+        for n in range(2):
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [heavy.SITE_SLOT_LOCKS, n])
+        page = client_for(org["cx"]).get("/rootcause/pareto/?source=shop")
+        assert page.status_code == 503 and "Other analyses are running" in page.content.decode()
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [heavy.SITE_SLOT_LOCKS, 1])
+        page = client_for(org["cx"]).get("/rootcause/pareto/?source=shop")
+        assert page.status_code == 200 and page.context["analysis"]["rows"]
+    finally:
+        other.close()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's")
 def test_past_the_statement_timeout_the_page_says_to_narrow_the_filter(
     themes, org, client_for, api_for, settings, monkeypatch
