@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, prefetch_related_objects
 from django.utils import timezone
 
 from alerts import charts, emails, evaluation
@@ -410,17 +410,20 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
     with transaction.atomic():
         # The metric before its rules, in the order deleting a metric takes them, so the two wait
         # for each other instead of deadlocking; a metric deleted meanwhile has nothing to judge.
-        if not list(Metric.objects.select_for_update(no_key=True).filter(pk=metric.pk).values_list("pk")):
+        metric = (
+            Metric.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("owning_function__leader")
+            .filter(pk=metric.pk)
+            .order_by()
+            .first()
+        )
+        if metric is None:
             return 0
         rules = list(
-            AlertRule.objects.select_for_update(of=("self",))
-            .filter(metric=metric, active=True)
-            .order_by("pk")
-            .prefetch_related("subscribers")
+            AlertRule.objects.select_for_update(of=("self",)).filter(metric=metric, active=True).order_by("pk")
         )
         if not rules:
             return 0
-        metric = Metric.objects.select_related("owning_function__leader").get(pk=metric.pk)
         leader = metric.owning_function.leader if metric.owning_function else None
         current = evaluation.period_of(today, metric.granularity)
         rows = (
@@ -431,7 +434,6 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
         series: dict[str, dict[date, tuple]] = {}
         for segment, period, value, n in rows:
             series.setdefault(segment, {})[period] = (value, n)
-        open_alerts = {a.rule_id: a for a in Alert.objects.filter(rule__in=rules, state=AlertState.FIRING).order_by()}
         plans, series_points, digests = [], {}, {}
         for rule in rules:
             known = series.get(rule.segment, {})
@@ -450,6 +452,12 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
             conditions = evaluation.checks_array(rule, metric, points, metric.granularity)
             found = evaluation.episodes_array(rule, conditions)
             plans.append((rule, points, found, conditions))
+        if not plans:  # every rule reads what it read last time: nothing to judge, record or tell
+            return len(rules)
+        # Only the rules judged now can open or close an alert, or need their subscribers.
+        judged = [plan[0] for plan in plans]
+        prefetch_related_objects(judged, "subscribers")
+        open_alerts = {a.rule_id: a for a in Alert.objects.filter(rule__in=judged, state=AlertState.FIRING).order_by()}
         _record_verdicts(metric, plans)
         now = timezone.now()
         _replay_history(metric, [plan for plan in plans if plan[0].replay_pending], now)
@@ -486,7 +494,6 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
                 # Its alert was closed (the rule was switched off, or the data could not be judged)
                 # while the trouble went on: a new episode opens at the latest period, and is told.
                 _fire(rule, metric, leader, points, last, now, today, conditions, opened_at=points[-1].period)
-        judged = [rule for rule in rules if rule.pk in digests]
         for rule in judged:
             rule.evaluated = digests[rule.pk]
         AlertRule.objects.bulk_update(judged, ["evaluated"])
