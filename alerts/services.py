@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, prefetch_related_objects
 from django.utils import timezone
 
@@ -405,8 +405,13 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
     episodes and queue their notices. Returns the number of rules evaluated.
 
     A fixed number of queries per metric plus writes only where an episode changes, so the
-    cost per rule does not grow with the number of rules or of values."""
+    cost per rule does not grow with the number of rules or of values. When every rule would read
+    what it read last time (its digest: its settings, its metric's, the current period and a
+    fingerprint of its values), nothing is locked, read or judged: two queries."""
     today = today or timezone.localdate()
+    unchanged = _unchanged(metric, today)
+    if unchanged is not None:
+        return unchanged
     with transaction.atomic():
         # The metric before its rules, in the order deleting a metric takes them, so the two wait
         # for each other instead of deadlocking; a metric deleted meanwhile has nothing to judge.
@@ -426,17 +431,14 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
             return 0
         leader = metric.owning_function.leader if metric.owning_function else None
         current = evaluation.period_of(today, metric.granularity)
-        rows = (
-            MetricValue.objects.filter(metric=metric, segment__in={r.segment for r in rules}, period_start__lt=current)
-            .order_by("period_start")
-            .values_list("segment", "period_start", "value", "sample_size")
-        )
-        series: dict[str, dict[date, tuple]] = {}
-        for segment, period, value, n in rows:
-            series.setdefault(segment, {})[period] = (value, n)
+        series, prints = _values(metric, {r.segment for r in rules}, current)
         plans, series_points, digests = [], {}, {}
         for rule in rules:
             known = series.get(rule.segment, {})
+            digest = _digest(rule, metric, current, prints.get(rule.segment))
+            if digest == rule.evaluated and not rule.replay_pending:
+                continue  # it reads what it read last time: the same verdict, episodes and alerts
+            digests[rule.pk] = digest
             start = min([*known, timezone.localtime(rule.created_at).date()])
             key = (rule.segment, evaluation.period_of(start, metric.granularity))
             if key not in series_points:  # rules on the same segment share the walk over periods
@@ -445,10 +447,6 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
                     [evaluation.Point(p, *known.get(p, (None, None))) for p in periods]
                 )
             points = series_points[key]
-            digest = _digest(rule, metric, points, current)
-            if digest == rule.evaluated and not rule.replay_pending:
-                continue  # it reads what it read last time: the same verdict, episodes and alerts
-            digests[rule.pk] = digest
             conditions = evaluation.checks_array(rule, metric, points, metric.granularity)
             found = evaluation.episodes_array(rule, conditions)
             plans.append((rule, points, found, conditions))
@@ -506,19 +504,91 @@ _RULE_WRITTEN = {"evaluated", "verdict", "verdict_note", "judged_at", "replay_pe
 _METRIC_WRITTEN = {"recalculated_at", "last_error", "last_error_at"}
 
 
-def _digest(rule: AlertRule, metric: Metric, points: evaluation.Series, current: date) -> str:
-    """What an evaluation of the rule reads: its settings, its metric's, the values and sample
-    sizes of its periods and the current period. Its alerts are not in it: only evaluations and
-    changes of the rule (which are in it) open or close them."""
+def _digest(rule: AlertRule, metric: Metric, current: date, values: tuple | None) -> str:
+    """What an evaluation of the rule reads: its settings, its metric's, the current period and
+    its segment's values before it (``values``: their first period and fingerprint, ``_values``).
+    Its alerts are not in it: only evaluations and changes of the rule (which are in it) open or
+    close them."""
     found = hashlib.blake2b(digest_size=16)
     for instance, written in ((rule, _RULE_WRITTEN), (metric, _METRIC_WRITTEN)):
         for f in instance._meta.concrete_fields:
             if f.attname not in written:
                 found.update(f"{f.attname}={getattr(instance, f.attname)!r};".encode())
-    found.update(f"{current}|{points[0].period if points else None}|{len(points)}".encode())
-    found.update(points.values.tobytes())
-    found.update(points.sizes.tobytes())
+    found.update(f"{current}|{values!r}".encode())
     return found.hexdigest()
+
+
+def _unchanged(metric: Metric, today: date) -> int | None:
+    """How many active rules the metric has, when every one of them would read what it read last
+    time (and none was asked to replay); else None. Read without locks, as the last evaluation left
+    them (a change committed meanwhile queues its own evaluation)."""
+    rules = list(AlertRule.objects.filter(metric_id=metric.pk, active=True).select_related("metric").order_by("pk"))
+    if not rules or any(rule.replay_pending or not rule.evaluated for rule in rules):
+        return None
+    fresh = rules[0].metric
+    current = evaluation.period_of(today, fresh.granularity)
+    prints = _fingerprints(fresh, {rule.segment for rule in rules}, current)
+    if all(_digest(rule, fresh, current, prints.get(rule.segment)) == rule.evaluated for rule in rules):
+        return len(rules)
+    return None
+
+
+# A segment's values before the current period: their first period and a fingerprint of every
+# (period, value, sample size), computed by PostgreSQL without sending the rows.
+_PRINT = (
+    "md5(string_agg(period_start::text || ':' || coalesce(value::text, '') || ':' || "
+    "coalesce(sample_size::text, ''), ',' ORDER BY period_start))"
+)
+
+
+def _fingerprints(metric: Metric, segments: set[str], current: date) -> dict[str, tuple]:
+    """``{segment: (first period, fingerprint)}`` of the metric's values before ``current``."""
+    if connection.vendor != "postgresql":
+        return _values(metric, segments, current)[1]
+    table = MetricValue._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT segment, min(period_start), {_PRINT} FROM {table} "  # noqa: S608 - fixed names
+            "WHERE metric_id = %s AND segment = ANY(%s) AND period_start < %s GROUP BY segment",
+            [metric.pk, list(segments), current],
+        )
+        return {segment: (first, found) for segment, first, found in cursor.fetchall()}
+
+
+def _values(metric: Metric, segments: set[str], current: date) -> tuple[dict, dict]:
+    """The metric's values before ``current`` (``{segment: {period: (value, sample size)}}``) and
+    their fingerprints (as ``_fingerprints``), read in one statement so that both see the same data."""
+    series: dict[str, dict[date, tuple]] = {}
+    if connection.vendor == "postgresql":
+        table = MetricValue._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH v AS (SELECT segment, period_start, value, sample_size FROM {table} "  # noqa: S608 - fixed names
+                "WHERE metric_id = %s AND segment = ANY(%s) AND period_start < %s) "
+                "SELECT segment, period_start, value, sample_size, NULL FROM v UNION ALL "
+                f"SELECT segment, min(period_start), NULL, NULL, {_PRINT} FROM v GROUP BY segment "
+                "ORDER BY 5 NULLS FIRST, 2",
+                [metric.pk, list(segments), current],
+            )
+            prints = {}
+            for segment, period, value, n, found in cursor.fetchall():
+                if found is None:
+                    series.setdefault(segment, {})[period] = (value, n)
+                else:
+                    prints[segment] = (period, found)
+        return series, prints
+    rows = (
+        MetricValue.objects.filter(metric=metric, segment__in=segments, period_start__lt=current)
+        .order_by("period_start")
+        .values_list("segment", "period_start", "value", "sample_size")
+    )
+    for segment, period, value, n in rows:
+        series.setdefault(segment, {})[period] = (value, n)
+    prints = {}
+    for segment, known in series.items():
+        found = hashlib.blake2b(repr(sorted(known.items())).encode(), digest_size=16).hexdigest()
+        prints[segment] = (min(known), found)
+    return series, prints
 
 
 def _record_verdicts(metric: Metric, plans) -> None:

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts import evaluation, services
@@ -489,3 +491,20 @@ def test_a_rule_that_reads_what_it_read_last_time_is_not_judged_again(org, monke
     AlertRule.objects.filter(pk=rule.pk).update(replay_pending=True)
     _evaluate(metric, day(4))
     assert len(judged) == 6
+
+
+def test_a_rerun_with_nothing_new_reads_two_things_and_locks_nothing(org, django_assert_num_queries):
+    """The rules (with their metric) and a fingerprint of their segments' values; no transaction,
+    no values sent. A value revised in place is seen by the fingerprint and judged."""
+    metric = metric_with(org, [80, 81, 70.5, 79])
+    rule_on(metric, level="red", name="CSAT turns red")
+    rule_on(metric, kind="change", change_limit=5, name="Drop")
+    assert _evaluate(metric, day(4)) == 2
+    with django_assert_num_queries(2):
+        assert _evaluate(metric, day(4)) == 2
+    MetricValue.objects.filter(metric=metric, period_start=day(3)).update(sample_size=12)
+    with CaptureQueriesContext(connection) as queries:
+        _evaluate(metric, day(4))
+    assert len(queries) > 2  # read again in full, under the locks (on PostgreSQL), and judged
+    with django_assert_num_queries(2):
+        _evaluate(metric, day(4))
