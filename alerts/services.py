@@ -407,11 +407,10 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
     A fixed number of queries per metric plus writes only where an episode changes, so the
     cost per rule does not grow with the number of rules or of values. When every rule would read
     what it read last time (its digest: its settings, its metric's, the current period and a
-    fingerprint of its values), nothing is locked, read or judged: two queries."""
+    fingerprint of its values), no value is read or judged: the locks and the fingerprints only.
+    (The locks come first even then: a recalculation or a rule edit holding them when this
+    evaluation was claimed for it is waited for, and its change judged.)"""
     today = today or timezone.localdate()
-    unchanged = _unchanged(metric, today)
-    if unchanged is not None:
-        return unchanged
     with transaction.atomic():
         # The metric before its rules, in the order deleting a metric takes them, so the two wait
         # for each other instead of deadlocking; a metric deleted meanwhile has nothing to judge.
@@ -431,7 +430,10 @@ def metric_evaluate(*, metric: Metric, today: date | None = None) -> int:
             return 0
         leader = metric.owning_function.leader if metric.owning_function else None
         current = evaluation.period_of(today, metric.granularity)
-        series, prints = _values(metric, {r.segment for r in rules}, current)
+        segments = {r.segment for r in rules}
+        if _unchanged(rules, metric, current, _fingerprints(metric, segments, current)):
+            return len(rules)
+        series, prints = _values(metric, segments, current)
         plans, series_points, digests = [], {}, {}
         for rule in rules:
             known = series.get(rule.segment, {})
@@ -514,37 +516,34 @@ def _digest(rule: AlertRule, metric: Metric, current: date, values: tuple | None
         for f in instance._meta.concrete_fields:
             if f.attname not in written:
                 found.update(f"{f.attname}={getattr(instance, f.attname)!r};".encode())
-    found.update(f"{current}|{values!r}".encode())
+    # The walk over periods starts at the first value or the rule's local creation day, whichever
+    # is first (the site's time zone can move that day).
+    found.update(f"{current}|{timezone.localtime(rule.created_at).date()}|{values!r}".encode())
     return found.hexdigest()
 
 
-def _unchanged(metric: Metric, today: date) -> int | None:
-    """How many active rules the metric has, when every one of them would read what it read last
-    time (and none was asked to replay); else None. Read without locks, as the last evaluation left
-    them (a change committed meanwhile queues its own evaluation)."""
-    rules = list(AlertRule.objects.filter(metric_id=metric.pk, active=True).select_related("metric").order_by("pk"))
-    if not rules or any(rule.replay_pending or not rule.evaluated for rule in rules):
-        return None
-    fresh = rules[0].metric
-    current = evaluation.period_of(today, fresh.granularity)
-    prints = _fingerprints(fresh, {rule.segment for rule in rules}, current)
-    if all(_digest(rule, fresh, current, prints.get(rule.segment)) == rule.evaluated for rule in rules):
-        return len(rules)
-    return None
+def _unchanged(rules: list[AlertRule], metric: Metric, current: date, prints: dict[str, tuple] | None) -> bool:
+    """Every rule would read what it read last time, and none was asked to replay (``prints``:
+    ``_fingerprints``, None where there is no cheaper way to read them than the values)."""
+    if prints is None or any(rule.replay_pending or not rule.evaluated for rule in rules):
+        return False
+    return all(_digest(rule, metric, current, prints.get(rule.segment)) == rule.evaluated for rule in rules)
 
 
 # A segment's values before the current period: their first period and a fingerprint of every
-# (period, value, sample size), computed by PostgreSQL without sending the rows.
+# (period, value, sample size) (SHA-256; md5 is refused where FIPS is enforced), computed by
+# PostgreSQL without sending the rows.
 _PRINT = (
-    "md5(string_agg(period_start::text || ':' || coalesce(value::text, '') || ':' || "
-    "coalesce(sample_size::text, ''), ',' ORDER BY period_start))"
+    "encode(sha256(convert_to(string_agg(period_start::text || ':' || coalesce(value::text, '') || ':' || "
+    "coalesce(sample_size::text, ''), ',' ORDER BY period_start), 'UTF8')), 'hex')"
 )
 
 
-def _fingerprints(metric: Metric, segments: set[str], current: date) -> dict[str, tuple]:
-    """``{segment: (first period, fingerprint)}`` of the metric's values before ``current``."""
+def _fingerprints(metric: Metric, segments: set[str], current: date) -> dict[str, tuple] | None:
+    """``{segment: (first period, fingerprint)}`` of the metric's values before ``current``, computed
+    by PostgreSQL; None elsewhere (they are computed from the values as they are read)."""
     if connection.vendor != "postgresql":
-        return _values(metric, segments, current)[1]
+        return None
     table = MetricValue._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -15,6 +15,7 @@ Responses only (customers and observations go row by row), on PostgreSQL (``impo
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ WHOLE = re.compile(r"[0-9]{1,2}")
 # its limit of 10**10; a rating within 1-5; a cell without a digit, which can only be text.
 DECIMAL = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,12})?")
 RATING = re.compile(r"[1-4](?:\.[0-9]{1,12})?|5(?:\.0{1,12})?")
-NO_DIGIT = re.compile(r"[^0-9]*")
+NO_DIGIT = re.compile(r"[^0-9\n]*")  # (a cell with a line break goes row by row)
 # From this moment on no zone's local day is still in 1899 (offsets stay within a day).
 EARLIEST = np.datetime64("1900-01-02T00:00", "us")
 LAST_MOMENT = datetime(2262, 1, 1)  # within pandas' calendar (nanoseconds from 1970 in 64 bits)
@@ -99,13 +100,19 @@ class Cells:
         return self._stripped[position]
 
 
+@functools.cache
+def _lines(pattern: re.Pattern) -> re.Pattern:
+    return re.compile(f"^(?:{pattern.pattern})$", re.MULTILINE)
+
+
 def _all(pattern: re.Pattern, values: np.ndarray) -> np.ndarray:
-    """Which values the pattern matches whole: one regular-expression pass over all the values
-    joined when every one matches (the usual case), else value by value."""
+    """Which values the pattern matches whole: when every one does (the usual case), one search
+    over all the values joined by line breaks finds one match per line; else value by value. (A
+    match starts at a line's start and ends at a line's end, none can span two lines and still
+    give one per line, and no value holds a line break: so as many matches as values means each
+    value matched whole. Faster than one match of the whole joined text, which backtracks.)"""
     joined = "\n".join(values)
-    if joined.count("\n") == len(values) - 1 and re.fullmatch(
-        f"(?:{pattern.pattern})(?:\n(?:{pattern.pattern}))*", joined
-    ):
+    if joined.count("\n") == len(values) - 1 and sum(1 for _ in _lines(pattern).finditer(joined)) == len(values):
         return np.ones(len(values), dtype=bool)
     return np.fromiter((pattern.fullmatch(v) is not None for v in values), dtype=bool, count=len(values))
 

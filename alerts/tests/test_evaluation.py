@@ -1,7 +1,7 @@
 """Evaluating rules: episodes fire once and resolve cleanly; each recipient is told once per
 episode and kind; duplicates, retries and failures change nothing twice."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -493,18 +493,102 @@ def test_a_rule_that_reads_what_it_read_last_time_is_not_judged_again(org, monke
     assert len(judged) == 6
 
 
-def test_a_rerun_with_nothing_new_reads_two_things_and_locks_nothing(org, django_assert_num_queries):
-    """The rules (with their metric) and a fingerprint of their segments' values; no transaction,
-    no values sent. A value revised in place is seen by the fingerprint and judged."""
+def test_a_rerun_with_nothing_new_reads_no_value(org, monkeypatch):
+    """The locks (metric, then rules) and, on PostgreSQL, a fingerprint of the rules' values; no
+    value is sent or judged. A value revised in place is seen by the fingerprint and judged."""
     metric = metric_with(org, [80, 81, 70.5, 79])
     rule_on(metric, level="red", name="CSAT turns red")
     rule_on(metric, kind="change", change_limit=5, name="Drop")
+    judged = []
+    checks = evaluation.checks_array
+
+    def counting(rule_, *args, **kwargs):
+        judged.append(rule_.pk)
+        return checks(rule_, *args, **kwargs)
+
     assert _evaluate(metric, day(4)) == 2
-    with django_assert_num_queries(2):
-        assert _evaluate(metric, day(4)) == 2
-    MetricValue.objects.filter(metric=metric, period_start=day(3)).update(sample_size=12)
     with CaptureQueriesContext(connection) as queries:
-        _evaluate(metric, day(4))
-    assert len(queries) > 2  # read again in full, under the locks (on PostgreSQL), and judged
-    with django_assert_num_queries(2):
-        _evaluate(metric, day(4))
+        assert _evaluate(metric, day(4)) == 2
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    if connection.vendor == "postgresql":
+        assert "sha256" in sql and "period_start, value" not in sql  # the fingerprint, not the rows
+    monkeypatch.setattr(evaluation, "checks_array", counting)
+    _evaluate(metric, day(4))
+    assert judged == []
+    MetricValue.objects.filter(metric=metric, period_start=day(3)).update(sample_size=12)
+    _evaluate(metric, day(4))
+    assert len(judged) == 2  # both rules read that period
+    _evaluate(metric, day(4))
+    assert len(judged) == 2
+
+
+def test_a_change_of_the_sites_time_zone_that_moves_a_rules_first_period_is_judged(org, settings, monkeypatch):
+    """A rule created before its segment's first value starts its walk on its local creation day."""
+    settings.TIME_ZONE = "UTC"
+    metric = metric_with(org, [], start=date(2026, 1, 1))
+    # Created 2 Jan 01:00 UTC: 2 Jan in UTC, 1 Jan in New York.
+    rule = rule_on(metric, kind="missing", min_periods=5, created=datetime(2026, 1, 2, 1, tzinfo=UTC))
+    periods = []
+    checks = evaluation.checks_array
+
+    def counting(rule_, metric_, points, *args, **kwargs):
+        periods.append(len(points))
+        return checks(rule_, metric_, points, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "checks_array", counting)
+    services.metric_evaluate(metric=metric, today=day(6))  # before 7 Jan: 2-6 Jan, 5 periods
+    assert periods == [5]
+    settings.TIME_ZONE = "America/New_York"
+    services.metric_evaluate(metric=metric, today=day(6))  # now 1-6 Jan
+    assert periods == [5, 6] and Alert.objects.filter(rule=rule).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks across two connections")
+@pytest.mark.django_db(transaction=True)
+def test_an_evaluation_claimed_while_its_recalculation_commits_judges_the_new_values(org, monkeypatch):
+    """A recalculation holds the metric's lock while it writes, and its request for an evaluation
+    is folded into one already queued; that evaluation, claimed before the recalculation commits,
+    waits for it and judges its values (nothing else would until the next recalculation)."""
+    import threading
+
+    from django.db import transaction
+
+    from alerts.models import AlertState
+    from metrics.models import Metric
+
+    monkeypatch.setattr(services.dispatch, "enqueue", lambda *a, **k: None)  # no broker here
+    metric = metric_with(org, [80, 81, 79])
+    rule_on(metric, level="red", name="CSAT turns red")
+    services.metric_evaluate(metric=metric, today=day(3))
+    assert not Alert.objects.exists()
+    queued = services.evaluation_request(metric_id=metric.pk)  # from an earlier recalculation, not run yet
+    writing, release, result = threading.Event(), threading.Event(), {}
+
+    def recalculation():  # as metrics.services.metric_recalculate does it
+        try:
+            with transaction.atomic():
+                Metric.objects.select_for_update(no_key=True).get(pk=metric.pk)
+                MetricValue.objects.filter(metric=metric, period_start=day(2)).update(value=60)  # red now
+                result["request"] = services.evaluation_request(metric_id=metric.pk)
+                writing.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def worker():
+        try:
+            services.evaluation_run(evaluation_id=queued.pk, today=day(3))
+        finally:
+            connection.close()
+
+    recalc = threading.Thread(target=recalculation)
+    recalc.start()
+    assert writing.wait(10)
+    evaluating = threading.Thread(target=worker)
+    evaluating.start()
+    evaluating.join(1)  # it waits for the metric's lock
+    release.set()
+    recalc.join()
+    evaluating.join()
+    assert result["request"] is None  # folded into the queued one
+    assert Alert.objects.filter(state=AlertState.FIRING).exists()
