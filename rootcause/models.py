@@ -412,7 +412,11 @@ class ActionItem(models.Model):
 
     class Meta:
         ordering = ["due_date", "pk"]
-        indexes = [models.Index(fields=["function", "status", "due_date"])]
+        indexes = [
+            models.Index(fields=["function", "status", "due_date"]),
+            # A leader's items not yet done, most urgent first: read in due-date order, a page at a time.
+            models.Index(fields=["function", "due_date"], condition=~Q(status="done"), name="action_item_open_by_due"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="blocked") | ~Q(blocked_reason=""), name="action_item_blocked_has_reason"
