@@ -255,7 +255,9 @@ else:
 HEAVY_ANALYSIS_SLOTS = _int("HEAVY_ANALYSIS_SLOTS", 2)
 # ...and at most this many across the whole site (PostgreSQL): half the cores, so that the other
 # half serves every other page and /healthz however many people ask for analyses at once.
-HEAVY_ANALYSIS_SITE_SLOTS = _int("HEAVY_ANALYSIS_SITE_SLOTS", max(1, (os.cpu_count() or 2) // 2))
+# (The cores this process may run on: a container's CPU set, not the host's count.)
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+HEAVY_ANALYSIS_SITE_SLOTS = _int("HEAVY_ANALYSIS_SITE_SLOTS", max(1, _CORES // 2))
 # PostgreSQL cancels an analysis's statements after this many seconds ("try a narrower filter").
 HEAVY_ANALYSIS_TIMEOUT = _int("HEAVY_ANALYSIS_TIMEOUT", 15)
 # Cached answers are keyed by the data's version; they also expire after this many seconds.
