@@ -415,7 +415,9 @@ class ActionItem(models.Model):
         indexes = [
             models.Index(fields=["function", "status", "due_date"]),
             # A leader's items not yet done, most urgent first: read in due-date order, a page at a time.
-            models.Index(fields=["function", "due_date"], condition=~Q(status="done"), name="action_item_open_by_due"),
+            models.Index(
+                fields=["function", "due_date"], condition=~Q(status=ActionStatus.DONE), name="action_item_open_by_due"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
