@@ -131,7 +131,7 @@ def generate(
 
     # The history simple-history would have written: one record per state move, days apart.
     History = Issue.history.model
-    fields = [f.attname for f in Issue._meta.fields]
+    fields = [f.attname for f in Issue._meta.fields if not f.generated]
     records = []
     for issue, path in zip(created, paths, strict=True):
         start = now - timedelta(days=rng.randint(30, 400))

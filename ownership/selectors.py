@@ -15,7 +15,6 @@ from django.db.models import (
     Case,
     Count,
     F,
-    FloatField,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -27,8 +26,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, Lag, Lead, RowNumber
+from django.db.models.functions import Coalesce, Lag, Lead, RowNumber
 from django.utils import timezone
 
 from cxgov.lib import permissions
@@ -50,8 +48,9 @@ from rootcause.models import (
 )
 from rootcause.pareto import pareto
 
-# Revenue at risk behind an issue: stored in its evidence when it was opened from a sub-theme.
-REVENUE = Coalesce(Cast(KT("evidence__revenue_at_risk__annual"), FloatField()), Value(0.0))
+# Revenue at risk behind an issue: stored in its evidence when it was opened from a sub-theme (and kept by
+# the database in a column of its own).
+REVENUE = F("revenue_at_risk")
 OPEN = ~Q(state__in=CLOSED_STATES)
 NOT_DONE = ~Q(status=ActionStatus.DONE)
 
@@ -83,24 +82,30 @@ class MapFilters:
     category_id: int | None = None
 
 
-def filtered_issues(filters: MapFilters) -> QuerySet[Issue]:
-    """Issues matching the filters. An issue touches a customer category when its metric is a
-    measure of that category's approved outcome canvas."""
-    qs = Issue.objects.all()
+def issue_condition(filters: MapFilters, via: str = "") -> Q:
+    """The filters as one condition on issues, or on rows that reach their issue ``via`` a relation
+    (``"issue__"``: action items), so the rows are filtered in one join. An issue touches a customer
+    category when its metric is a measure of that category's approved outcome canvas."""
+    condition = Q()
     if filters.quarter:
-        qs = qs.filter(target_quarter=filters.quarter)
+        condition &= Q(**{f"{via}target_quarter": filters.quarter})
     if filters.driver_id:
-        qs = qs.filter(sub_theme__driver_id=filters.driver_id)
+        condition &= Q(**{f"{via}sub_theme__driver_id": filters.driver_id})
     if filters.state == "open":
-        qs = qs.filter(OPEN)
+        condition &= ~Q(**{f"{via}state__in": CLOSED_STATES})
     elif filters.state == "closed":
-        qs = qs.filter(state__in=CLOSED_STATES)
+        condition &= Q(**{f"{via}state__in": CLOSED_STATES})
     elif filters.state:
-        qs = qs.filter(state=filters.state)
+        condition &= Q(**{f"{via}state": filters.state})
     if filters.category_id:
         measures = Canvas.objects.filter(category_id=filters.category_id, state=CanvasState.APPROVED).values("measures")
-        qs = qs.filter(metric_id__in=measures)
-    return qs
+        condition &= Q(**{f"{via}metric_id__in": measures})
+    return condition
+
+
+def filtered_issues(filters: MapFilters) -> QuerySet[Issue]:
+    """Issues matching the filters."""
+    return Issue.objects.filter(issue_condition(filters))
 
 
 def _issue_totals(issues: QuerySet[Issue]) -> dict[int | None, dict]:
@@ -110,14 +115,13 @@ def _issue_totals(issues: QuerySet[Issue]) -> dict[int | None, dict]:
     return {row["function_id"]: row for row in rows.order_by()}
 
 
-def _item_totals(issues: QuerySet[Issue], function_ids: Iterable[int] | None) -> dict[int | None, dict]:
-    """Open, overdue and blocked action items on the issues each function owns."""
+def _item_totals(filters: MapFilters, function_ids: Iterable[int] | None) -> dict[int | None, dict]:
+    """Open, overdue and blocked action items on the issues each function owns: the items joined once
+    to their issue, filtered there (for a page of functions, to theirs and the unowned)."""
     today = timezone.localdate()
+    items = ActionItem.objects.filter(issue_condition(filters, via="issue__"))
     if function_ids is not None:
-        # Narrowed on the issues (a few hundred rows), so the items are reached through their issue index
-        # rather than every item hash-joined and then filtered on an OR across the join.
-        issues = issues.filter(Q(function_id__in=list(function_ids)) | Q(function__isnull=True))
-    items = ActionItem.objects.filter(issue__in=issues.values("pk"))
+        items = items.filter(Q(issue__function_id__in=list(function_ids)) | Q(issue__function__isnull=True))
     rows = items.values("issue__function_id").annotate(
         open=Count("pk", filter=NOT_DONE),
         overdue=Count("pk", filter=NOT_DONE & Q(due_date__lt=today)),
@@ -146,7 +150,7 @@ def ownership_map(
     else:
         page, shown = None, functions
     ids = [f.pk for f in shown]
-    items = _item_totals(issues, ids if per_page else None)
+    items = _item_totals(filters, ids if per_page else None)
     points = dict(
         DecisionPoint.objects.filter(workflow__function_id__in=ids)
         .values_list("workflow__function_id")
