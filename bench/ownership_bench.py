@@ -23,6 +23,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench.generate import CommentMaker
 from cxgov.models import Accountability, Function, Membership, Raci, Role, User
 from rootcause.models import (
     ActionItem,
@@ -50,6 +51,22 @@ def _sub_themes(rng: random.Random) -> list[SubTheme]:
         SubTheme.objects.create(driver=driver, name=f"Theme {i}", slug=f"bench-theme-{i}", keywords=f"word{i}")
         for i in range(10)
     ]
+
+
+def _evidence(rng: random.Random, comment: CommentMaker) -> dict:
+    """An issue's evidence as ``rootcause.selectors.issue_evidence`` stores it for an issue opened
+    from a sub-theme: its comment counts, a 12-month trend, review-length verbatims and the revenue at
+    risk (about 1.5 kB of JSON, which the ownership pages must not read for each issue)."""
+    months = [rng.randint(5, 400) for _ in range(12)]
+    return {
+        "comments": {"total": sum(months), "last_days": 90, "recent": months[-1], "previous": months[-2]},
+        "trend": [
+            {"month": f"2026-{m + 1:02d}", "count": n, "height": round(n * 100 / max(months))}
+            for m, n in enumerate(months)
+        ],
+        "verbatims": [comment(rng.choice((1, 2))) for _ in range(3)],
+        "revenue_at_risk": {"customers": rng.randint(1, 400), "annual": round(rng.uniform(500, 90_000), 2)},
+    }
 
 
 @transaction.atomic
@@ -95,6 +112,7 @@ def generate(
     cx = User.objects.create(username="own-cx", role=Role.CX_TEAM, password=password)
     User.objects.create(username="own-stakeholder", role=Role.STAKEHOLDER, password=password)
 
+    comment = CommentMaker(rng)
     new_issues, paths = [], []
     for i in range(issues):
         owned = rng.random() < 0.85
@@ -108,10 +126,8 @@ def generate(
             if path[-1] == IssueState.CLOSED_NOT_EFFECTIVE or rng.random() < 0.05:
                 path = [*path, IssueState.REOPENED]
         evidence = {}
-        if rng.random() < 0.7:
-            evidence = {
-                "revenue_at_risk": {"customers": rng.randint(1, 400), "annual": round(rng.uniform(500, 90_000), 2)}
-            }
+        if rng.random() < 0.7:  # opened from a sub-theme: the evidence issue_evidence() stores
+            evidence = _evidence(rng, comment)
         new_issues.append(
             Issue(
                 title=f"Issue {i:05d}: customers hit by rule {i % 97}",
