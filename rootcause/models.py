@@ -428,6 +428,10 @@ class ActionItem(models.Model):
             models.Index(
                 fields=["function", "due_date"], condition=~Q(status=ActionStatus.DONE), name="action_item_open_by_due"
             ),
+            # The blocked items CX triage lists, most urgent first: the first 30 in index order.
+            models.Index(
+                fields=["due_date", "id"], condition=Q(status=ActionStatus.BLOCKED), name="action_item_blocked_by_due"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -132,8 +132,9 @@ def test_triage_keeps_a_constant_number_of_queries(work, org, client_for, django
     _comments([work["late"]] * 3 + [work["bills"]])
     client = client_for(org["cx"])
     client.get("/")
-    # 13 with the feedback version read for the (cached) praise sub-themes the vital few leave out.
-    with django_assert_num_queries(13):
+    # 14 with the feedback version read for the (cached) praise sub-themes the vital few leave out, and
+    # the unowned issues' page read in two steps (their ids in order, then those issues with what they show).
+    with django_assert_num_queries(14):
         client.get("/")
     for i in range(8):
         Issue.objects.create(title=f"Unowned {i}", sub_theme=work["late"], created_by=org["cx"])
@@ -147,7 +148,7 @@ def test_triage_keeps_a_constant_number_of_queries(work, org, client_for, django
             blocked_reason="y",
         )
     _comments([work["bills"]] * 5, start=10)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert client.get("/").status_code == 200
 
 
@@ -271,3 +272,31 @@ def test_triage_suggests_a_screenful_of_functions_and_people_matching_what_is_ty
     assert client.get("/ownership/triage/choices/teams/").status_code == 404
     for role in ("leader", "stakeholder"):
         assert client_for(org[role]).get("/ownership/triage/choices/functions/").status_code == 403
+
+
+def test_triage_pages_the_unowned_issues_most_urgent_first(work, org, client_for):
+    """The page's issues are chosen in one query and read whole in another: both keep the order
+    (no owning function first, then priority, then revenue at risk), and the next page goes on."""
+    from ownership import selectors
+
+    Issue.objects.filter(pk__in=[work["unowned"].pk]).delete()
+    Issue.objects.filter(function__isnull=True).update(state="closed_effective")
+    Issue.objects.filter(owner__isnull=True).update(state="closed_effective")
+    made = []
+    for i in range(30):
+        owned = i % 3 == 0
+        made.append(
+            Issue.objects.create(
+                title=f"Unowned {i:02d}",
+                function=org["billing"] if owned else None,
+                priority=["low", "critical", "high", "medium"][i % 4],
+                evidence={"revenue_at_risk": {"annual": float(i * 100)}},
+                created_by=org["cx"],
+            )
+        )
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    expected = sorted(made, key=lambda x: (x.function_id is not None, rank[x.priority], -x.revenue_at_risk, -x.pk))
+    first, second = selectors.triage(page_number=1)["page"], selectors.triage(page_number=2)["page"]
+    assert [x.title for x in first.object_list] + [x.title for x in second.object_list] == [x.title for x in expected]
+    assert len(first.object_list) == selectors.TRIAGE_PER_PAGE and first.paginator.count == 30
+    assert first.object_list[0].revenue == expected[0].revenue_at_risk
