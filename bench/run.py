@@ -129,15 +129,21 @@ def _print_alerts() -> None:
         "\n  the 1st run is new rules judging their whole history, then 'replay history' on every rule, then a rerun"
     )
     print(
-        f"  {'rules':>6} {'read values':>12} {'1st run':>9} {'ratio':>7} {'ms/rule':>8} {'q/rule':>7} "
-        f"{'episodes':>9} {'history':>8} {'replay':>8} {'ratio':>7} {'q/rule':>7} "
-        f"{'rerun':>8} {'ratio':>7} {'q/rule':>7}"
+        f"  {'rules':>6} {'read values min/med':>20} {'1st run':>9} {'ratio':>7} {'ms/rule':>8} {'q/rule':>7} "
+        f"{'episodes':>9} {'history':>8} {'replay min/med':>16} {'ratio':>7} {'q/rule':>7} "
+        f"{'rerun min/med':>15} {'ratio':>7} {'q/rule':>7}"
     )
-    for rules, base, first, first_q, episodes, history, replay, replay_q, again, again_q in bench_alerts():
+    for rules, base, first, first_q, episodes, history, replay, again in bench_alerts():
+        (base_min, base_median), (replay_min, replay_median, replay_q), (again_min, again_median, again_q) = (
+            base,
+            replay,
+            again,
+        )
         print(
-            f"  {rules:>6,} {base:10.3f} s {first:7.2f} s  x{first / base:5.0f} {first / rules * 1000:8.2f} "
-            f"{first_q / rules:7.2f} {episodes:9,} {history:8,} {replay:6.2f} s  x{replay / base:5.0f} "
-            f"{replay_q / rules:7.2f} {again:6.2f} s  x{again / base:5.0f} {again_q / rules:7.2f}"
+            f"  {rules:>6,} {base_min:8.3f} /{base_median:6.3f} s {first:7.2f} s  x{first / base_median:5.0f} "
+            f"{first / rules * 1000:8.2f} {first_q / rules:7.2f} {episodes:9,} {history:8,} "
+            f"{replay_min:6.2f} /{replay_median:5.2f} s  x{replay_median / base_median:5.1f} {replay_q / rules:7.2f} "
+            f"{again_min:6.2f} /{again_median:5.2f} s  x{again_median / base_median:5.1f} {again_q / rules:7.2f}"
         )
 
 
