@@ -36,6 +36,10 @@ def _forget_throttle_counts():
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
+    from cxgov.lib import money
+
+    money._local.clear()  # the currency this process holds for a moment (each test stores its own)
+
     cache = caches["default"]  # the backend itself (``django.core.cache.cache`` is a proxy to it)
     if isinstance(cache, RedisCache):  # shared with other processes (and maybe the broker): only our keys
         client = cache._cache.get_client(write=True)

@@ -9,7 +9,9 @@ ratios are of medians against a baseline measured in the same run. ANALYZE runs 
 load (this PostgreSQL has autovacuum off, so plans would otherwise run on default estimates).
 
 Uses its own database (SQLite under var/bench/, recreated each run; or BENCH_DATABASE_URL,
-which must point at a throwaway database) so it never touches the demo's data.
+which must point at a throwaway database) so it never touches the demo's data. The cache is local
+memory unless BENCH_REDIS_URL names a throwaway Redis database (emptied at start), as production's
+REDIS_URL does: pages that read the cache often are slower there, and the figures should say so.
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _setup(database_url: str | None) -> None:
+def _setup(database_url: str | None, redis_url: str | None = None) -> None:
     sys.path.insert(0, str(ROOT))
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
     var = ROOT / "var" / "bench"
     var.mkdir(parents=True, exist_ok=True)
     os.environ["CXGOV_VAR_DIR"] = str(var)
@@ -44,6 +50,18 @@ def _setup(database_url: str | None) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     if database_url:
         call_command("flush", verbosity=0, interactive=False)
+    if redis_url:
+        from django.core.cache import cache
+
+        cache.clear()  # a throwaway Redis database: nothing cached from an earlier run
+
+
+def _where() -> str:
+    from django.conf import settings
+    from django.db import connection
+
+    cache = "redis" if "redis" in settings.CACHES["default"]["BACKEND"].lower() else "local memory"
+    return f"database {connection.vendor}, cache {cache}"
 
 
 def analyze() -> None:
@@ -291,28 +309,26 @@ def main() -> None:
         help="run one section only",
     )
     args = parser.parse_args()
-    _setup(os.environ.get("BENCH_DATABASE_URL"))
-
-    from django.db import connection
+    _setup(os.environ.get("BENCH_DATABASE_URL"), os.environ.get("BENCH_REDIS_URL"))
 
     if args.only == "alerts":
-        print(f"cxgov benchmarks: alerts only, database {connection.vendor}")
+        print(f"cxgov benchmarks: alerts only, {_where()}")
         _print_alerts()
         return
 
     if args.only == "classifier":
-        print(f"cxgov benchmarks: text models only, scale {args.scale:g}, database {connection.vendor}")
+        print(f"cxgov benchmarks: text models only, scale {args.scale:g}, {_where()}")
         _print_classifier(args.scale)
         return
 
     if args.only == "imports":
-        print(f"cxgov benchmarks: labelled import only, database {connection.vendor}")
+        print(f"cxgov benchmarks: labelled import only, {_where()}")
         _print_labelled_import(args.labelled)
         return
 
     from bench.generate import generate
 
-    print(f"cxgov benchmarks: scale {args.scale:g}, database {connection.vendor}")
+    print(f"cxgov benchmarks: scale {args.scale:g}, {_where()}")
     t = time.perf_counter()
     counts = generate(scale=args.scale)
     analyze()

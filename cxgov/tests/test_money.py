@@ -105,3 +105,23 @@ def test_money_costs_at_most_one_query_per_page_whatever_the_figures(settings, d
         render("{% for v in values %}{{ v|money }}{% endfor %}", values=list(range(1000, 50000, 1000)))
     with django_assert_num_queries(0):  # cached for the next pages
         render("{{ v|money }}", v=1)
+
+
+def test_a_page_of_amounts_reads_the_shared_cache_once(settings, monkeypatch):
+    """Hundreds of amounts on a page (the ownership map) ask the shared cache (Redis in production:
+    a network round trip each) once, not once per amount; a change saved here is seen at once."""
+    from django.core.cache import cache
+
+    from cxgov.lib import money
+
+    settings.CXGOV_CURRENCY = "EUR"
+    reads = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda *a, **k: reads.append(a) or real_get(*a, **k))
+    render("{% for v in values %}{{ v|money }}{% endfor %}", values=list(range(1000, 300000, 1000)))
+    assert len(reads) == 1
+    money.currency_changed()
+    assert format_money(1500) == "€1.5K" and len(reads) == 2  # forgotten here at once, read again
+    monkeypatch.setattr(money.time, "monotonic", lambda: 10**9)  # later than LOCAL_SECONDS
+    format_money(1500)
+    assert len(reads) == 3
