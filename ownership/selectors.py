@@ -52,6 +52,8 @@ from rootcause.pareto import pareto
 # the database in a column of its own).
 REVENUE = F("revenue_at_risk")
 OPEN = ~Q(state__in=CLOSED_STATES)
+# An issue's long fields (the evidence alone is about a kilobyte of JSON, decoded per row): lists leave them.
+ISSUE_TEXT = ("evidence", "verification", "description", "root_cause")
 NOT_DONE = ~Q(status=ActionStatus.DONE)
 
 
@@ -469,8 +471,10 @@ def _items_count(condition: Q) -> Coalesce:
 def work_item_queryset() -> QuerySet[ActionItem]:
     """Action items as a workspace row shows them: issue, function, owner and the latest update."""
     latest = ActionUpdate.objects.select_related("author").order_by("-created_at", "-pk")[:1]
-    return ActionItem.objects.select_related("issue", "function", "owner").prefetch_related(
-        Prefetch("updates", queryset=latest, to_attr="latest_updates")
+    return (
+        ActionItem.objects.select_related("issue", "function", "owner")
+        .defer(*(f"issue__{name}" for name in ISSUE_TEXT))
+        .prefetch_related(Prefetch("updates", queryset=latest, to_attr="latest_updates"))
     )
 
 
@@ -505,6 +509,7 @@ def owned_issues(*, function_ids: Iterable[int]) -> dict:
         Issue.objects.filter(function_id__in=list(function_ids))
         .filter(OPEN)
         .select_related("function", "owner", "sub_theme__driver")
+        .defer(*ISSUE_TEXT)
         .annotate(revenue=REVENUE, rank=PRIORITY_RANK)
         .order_by("rank", "-revenue", "pk")
         # Counted per row shown (correlated subqueries), not grouped over every owned issue.
@@ -640,7 +645,7 @@ def triage(*, page_number: str | int | None = 1) -> dict:
         "overdue_total": sum(row["n"] for row in overdue),
         "blocked": list(
             blocked.select_related("issue", "function", "owner")
-            .defer("issue__evidence", "issue__verification", "issue__description", "issue__root_cause")
+            .defer(*(f"issue__{name}" for name in ISSUE_TEXT))
             .order_by("due_date", "pk")[:BLOCKED_SHOWN]
         ),
         "blocked_total": blocked.count(),
