@@ -665,6 +665,14 @@ def _check_issue(issue: Issue) -> None:
         errors["measure_kind"] = "A metric measure needs the issue's metric."
     if issue.measure_kind == MeasureKind.SERIES and not issue.measure_series:
         errors["measure_series"] = "Name the failure-demand series (its observation source)."
+    # The database computes the revenue column from this figure (Issue.revenue_at_risk): a text or an
+    # out-of-range number would fail the write on PostgreSQL rather than say what is wrong.
+    at_risk = issue.evidence.get("revenue_at_risk") if isinstance(issue.evidence, dict) else None
+    annual = at_risk.get("annual") if isinstance(at_risk, dict) else None
+    # (NaN, infinities and huge integers all fail "abs(annual) <= 1e15".)
+    number = isinstance(annual, int | float) and not isinstance(annual, bool)
+    if annual is not None and not (number and abs(annual) <= 1e15):
+        errors["evidence"] = "The evidence's annual revenue at risk must be a number (of at most 15 digits)."
     windows = [issue.baseline_start, issue.baseline_end, issue.check_start, issue.check_end]
     if any(windows) and not all(windows):
         errors["check_end"] = "Give both windows in full: baseline start and end, check start and end."

@@ -374,3 +374,30 @@ def test_the_5_whys_are_in_the_history(org, work):
     kinds = list(Why.history.order_by("history_id").values_list("history_type", "why", "history_user"))
     leader = org["leader"].pk
     assert kinds == [("+", "a", leader), ("-", "a", leader), ("+", "c", leader)]
+
+
+@pytest.mark.parametrize("annual", ["n/a", "1,234", True, {"x": 1}, float("nan"), float("inf"), 10**400])
+def test_an_issue_whose_evidence_holds_no_usable_revenue_figure_is_refused_with_a_reason(org, annual):
+    """The database computes the revenue column from the evidence's figure: a text or an out-of-range
+    number is refused by the service with a message, never a database error; nothing is written."""
+    from django.core.exceptions import ValidationError
+
+    from rootcause.services import issue_save
+
+    issue = Issue(evidence={"revenue_at_risk": {"customers": 3, "annual": annual}})
+    with pytest.raises(ValidationError, match="annual revenue at risk must be a number"):
+        issue_save(user=org["cx"], issue=issue, fields={"title": "Odd evidence"})
+    assert not Issue.objects.filter(title="Odd evidence").exists()
+
+
+def test_the_revenue_column_follows_the_evidence(org):
+    from rootcause.services import issue_save
+
+    issue = issue_save(
+        user=org["cx"],
+        issue=Issue(evidence={"revenue_at_risk": {"customers": 3, "annual": 1234.5}}),
+        fields={"title": "Figure kept"},
+    )
+    bare = issue_save(user=org["cx"], issue=Issue(evidence={}), fields={"title": "No figure"})
+    assert Issue.objects.get(pk=issue.pk).revenue_at_risk == 1234.5
+    assert Issue.objects.get(pk=bare.pk).revenue_at_risk == 0.0
