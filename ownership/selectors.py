@@ -276,36 +276,46 @@ def export_rows(*, filters: MapFilters) -> Iterable[list]:
         "Overdue action items",
         "Blocked action items",
     ]
-    # Plain values (no model instances) and item counts from correlated subqueries on the items' issue
-    # index: no GROUP BY over every selected column of five joined tables.
-    rows = (
-        filtered_issues(filters)
+    # Plain values (no model instances), with the item counts of the same issues grouped once and joined
+    # to them (counted per issue by correlated subqueries, they were four fifths of the export's time).
+    columns = {
+        "e_pk": F("pk"),
+        "e_title": F("title"),
+        "e_state": F("state"),
+        "e_priority": F("priority"),
+        "e_quarter": F("target_quarter"),
+        "e_function": F("function__name"),
+        "e_facing": F("function__customer_facing"),
+        "e_username": F("owner__username"),
+        "e_first": F("owner__first_name"),
+        "e_last": F("owner__last_name"),
+        "e_driver": F("sub_theme__driver__name"),
+        "e_theme": F("sub_theme__name"),
+        "e_rule": F("decision_point__rule"),
+        "e_revenue": REVENUE,
+    }
+    issues = filtered_issues(filters).order_by().values(**columns)
+    items = (
+        ActionItem.objects.filter(issue_condition(filters, via="issue__"))
+        .order_by()
+        .values("issue_id")
         .annotate(
-            revenue=REVENUE,
-            items_open=_items_count(NOT_DONE),
-            items_overdue=_items_count(NOT_DONE & Q(due_date__lt=today)),
-            items_blocked=_items_count(Q(status=ActionStatus.BLOCKED)),
+            i_open=Count("pk", filter=NOT_DONE),
+            i_overdue=Count("pk", filter=NOT_DONE & Q(due_date__lt=today)),
+            i_blocked=Count("pk", filter=Q(status=ActionStatus.BLOCKED)),
         )
-        .order_by("function__customer_facing", "function__name", "pk")
-        .values_list(
-            "pk",
-            "title",
-            "state",
-            "priority",
-            "target_quarter",
-            "function__name",
-            "function__customer_facing",
-            "owner__username",
-            "owner__first_name",
-            "owner__last_name",
-            "sub_theme__driver__name",
-            "sub_theme__name",
-            "decision_point__rule",
-            "revenue",
-            "items_open",
-            "items_overdue",
-            "items_blocked",
-        )
+    )
+    try:
+        issues_sql, issues_params = issues.query.sql_with_params()
+        items_sql, items_params = items.query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing
+        return
+    names = ", ".join(f"e.{name}" for name in columns)
+    # Only compiled querysets and fixed names are put into the text; every value is a parameter.
+    query = (
+        f"SELECT {names}, COALESCE(c.i_open, 0), COALESCE(c.i_overdue, 0), COALESCE(c.i_blocked, 0) "  # noqa: S608
+        f"FROM ({issues_sql}) e LEFT JOIN ({items_sql}) c ON c.issue_id = e.e_pk "
+        "ORDER BY e.e_facing, e.e_function, e.e_pk"
     )
     states, priorities = dict(IssueState.choices), dict(Issue._meta.get_field("priority").flatchoices)
     for (
@@ -326,7 +336,7 @@ def export_rows(*, filters: MapFilters) -> Iterable[list]:
         items_open,
         items_overdue,
         items_blocked,
-    ) in rows.iterator(chunk_size=2000):
+    ) in _streamed(query, [*issues_params, *items_params]):
         yield [
             pk,
             title,
@@ -344,6 +354,14 @@ def export_rows(*, filters: MapFilters) -> Iterable[list]:
             items_overdue,
             items_blocked,
         ]
+
+
+def _streamed(query: str, params: list, chunk: int = 2000) -> Iterable[tuple]:
+    """The rows of ``query`` a chunk at a time (a server-side cursor on PostgreSQL): constant memory."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(query, params)
+        while rows := cursor.fetchmany(chunk):
+            yield from rows
 
 
 # --- Scorecard ----------------------------------------------------------------------------------

@@ -210,3 +210,22 @@ def test_api_refuses_ids_too_large_for_the_database(org, api_for):
         f"/api/ownership/scorecard/?function={big}",
     ):
         assert api.get(url).status_code == 400, url
+
+
+def test_export_follows_the_driver_and_state_filters_with_each_issues_item_counts(work, org, client_for):
+    from rootcause.models import KeyDriver
+
+    client = client_for(org["cx"])
+    billing = KeyDriver.objects.get(slug="billing")
+    response = client.get("/ownership/export.csv", {"driver": billing.pk, "state": ""})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))[1:]
+    expected = Issue.objects.filter(sub_theme__driver=billing)
+    assert sorted(r[1] for r in rows) == sorted(expected.values_list("title", flat=True))
+    for row in rows:  # open, overdue and blocked items of that issue, from the items themselves
+        issue = expected.get(pk=int(row[0]))
+        items = issue.action_items.exclude(status="done")
+        assert int(row[12]) == items.count()
+        assert int(row[14]) == items.filter(status="blocked").count()
+    closed = client.get("/ownership/export.csv", {"state": "closed"})
+    titles = [r[1] for r in list(csv.reader(io.StringIO(b"".join(closed.streaming_content).decode())))[1:]]
+    assert sorted(titles) == sorted(Issue.objects.filter(state__startswith="closed").values_list("title", flat=True))
