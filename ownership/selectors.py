@@ -141,8 +141,10 @@ def ownership_map(
 
     ``per_page=None`` returns every function (the API); otherwise one page of them."""
     issues = filtered_issues(filters)
-    totals = _issue_totals(issues)
+    groups = _by_function_and_driver(issues)
+    totals = _totals_from(groups)
     functions = list(Function.objects.select_related("leader").order_by("name"))
+    facing_by_id = {f.pk: f.customer_facing for f in functions}
     if facing is not None:
         functions = [f for f in functions if f.customer_facing == facing]
     functions.sort(key=lambda f: (f.customer_facing, -totals.get(f.pk, {}).get("open", 0), f.name))
@@ -160,12 +162,9 @@ def ownership_map(
         .order_by()
     )
     drivers = defaultdict(list)
-    for function_id, name, n, revenue in (
-        issues.filter(OPEN)
-        .filter(Q(function_id__in=ids) | Q(function__isnull=True))
-        .values_list("function_id", "sub_theme__driver__name")
-        .annotate(n=Count("pk"), revenue=Sum(REVENUE))
-        .order_by("function_id", "-n", "sub_theme__driver__name")
+    listed = {*ids, None}
+    for function_id, _, name, _, n, revenue in sorted(
+        (g for g in groups if g[4] and g[0] in listed), key=lambda g: (-g[4], g[2] is None, g[2] or "")
     ):
         drivers[function_id].append({"name": name or NO_DRIVER, "issues": n, "revenue": revenue or 0.0})
     top = defaultdict(list)
@@ -207,8 +206,9 @@ def ownership_map(
         "page": page,
         "rows": [row_for(f) for f in shown],
         "unowned": row_for(None),
-        "shares": _shares(totals, {f.pk: f.customer_facing for f in functions} if facing is None else None),
+        "shares": _shares(totals, facing_by_id),
         "function_count": len(functions),
+        "matrix": _matrix(groups, facing_by_id),
     }
 
 
@@ -233,22 +233,40 @@ def _shares(totals: dict[int | None, dict], facing_by_id: dict[int, bool] | None
     }
 
 
-def driver_matrix(*, filters: MapFilters) -> list[dict]:
-    """Open issues and revenue at risk per key driver, split into non-customer-facing owners,
-    customer-facing owners and unowned: one query."""
-    cells: dict = defaultdict(lambda: {"ncf": None, "cf": None, "unowned": None})
-    names = {}
-    rows = (
-        filtered_issues(filters)
-        .filter(OPEN)
-        .values_list("sub_theme__driver_id", "sub_theme__driver__name", "function__customer_facing")
-        .annotate(n=Count("pk"), revenue=Sum(REVENUE))
+def _by_function_and_driver(issues: QuerySet[Issue]) -> list[tuple]:
+    """The filtered issues per (owning function, key driver): (function id, driver id, driver name, issues,
+    open issues, revenue at risk of the open ones). One GROUP BY, from which the map's function totals,
+    each function's drivers and the driver matrix all follow (they were three passes over the issues)."""
+    return list(
+        issues.values_list("function_id", "sub_theme__driver_id", "sub_theme__driver__name")
+        .annotate(issues=Count("pk"), open=Count("pk", filter=OPEN), revenue=Sum(REVENUE, filter=OPEN))
         .order_by()
     )
-    for driver_id, name, customer_facing, n, revenue in rows:
+
+
+def _totals_from(groups: list[tuple]) -> dict[int | None, dict]:
+    """Per owning function: issues, open issues and the revenue at risk of the open ones."""
+    totals: dict[int | None, dict] = {}
+    for function_id, _, _, issues, open_issues, revenue in groups:
+        row = totals.setdefault(function_id, {"function_id": function_id, "issues": 0, "open": 0, "revenue": 0.0})
+        row["issues"] += issues
+        row["open"] += open_issues
+        row["revenue"] += revenue or 0.0
+    return totals
+
+
+def _matrix(groups: list[tuple], facing_by_id: dict[int, bool]) -> list[dict]:
+    """Open issues and revenue at risk per key driver, split into non-customer-facing owners,
+    customer-facing owners and unowned."""
+    cells: dict = defaultdict(lambda: {"ncf": None, "cf": None, "unowned": None})
+    names = {}
+    for function_id, driver_id, name, _, n, revenue in groups:
+        if not n:
+            continue
         names[driver_id] = name or NO_DRIVER
-        key = "unowned" if customer_facing is None else ("cf" if customer_facing else "ncf")
-        cells[driver_id][key] = {"issues": n, "revenue": revenue or 0.0}
+        key = "unowned" if function_id is None else ("cf" if facing_by_id.get(function_id) else "ncf")
+        cell = cells[driver_id][key] or {"issues": 0, "revenue": 0.0}
+        cells[driver_id][key] = {"issues": cell["issues"] + n, "revenue": cell["revenue"] + (revenue or 0.0)}
     result = [{"driver_id": d, "name": names[d], **cells[d]} for d in names]
     for row in result:
         row["cells"] = [row["ncf"], row["cf"], row["unowned"]]

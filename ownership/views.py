@@ -26,7 +26,6 @@ def ownership_map(request):
             # The unowned issues lead the table, as a row of their own.
             "table_rows": ([data["unowned"]] if data["unowned"]["issues"] else []) + data["rows"],
             "form": form,
-            "matrix": selectors.driver_matrix(filters=filters),
             "query": request.GET.urlencode(),
         },
     )
