@@ -243,3 +243,28 @@ def test_each_sent_mark_does_not_wait_for_the_disk_and_the_session_keeps_its_set
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
     assert set(Email.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_batch_of_emails_is_stored_whole_with_its_ids_and_a_key_stored_twice_is_refused():
+    """``enqueue_many`` (digests' batches): every email with both parts, headers and its id; a key
+    already stored refuses the whole batch (IntegrityError, for the caller's one-by-one fallback)."""
+    from django.db import IntegrityError
+
+    def message(i):
+        body = f"Body {i} with 'quotes' and \\\\ backslashes"
+        m = EmailMultiAlternatives(f"Digest {i}", body, to=[f"p{i}@example.com"])
+        m.attach_alternative(f'<p class="x">Body {i} &amp; "quoted"</p>' * 200, "text/html")
+        m.extra_headers = {"List-Unsubscribe": f"<https://example.com/u/{i}>"}
+        return m
+
+    stored = outbox.enqueue_many([(f"digest:{i}:2026-W49", message(i)) for i in range(3)], kind="digest")
+    assert all(e.pk for e in stored)
+    for i, email in enumerate(stored):
+        email = Email.objects.get(pk=email.pk)
+        assert email.key == f"digest:{i}:2026-W49" and email.to == [f"p{i}@example.com"]
+        assert email.body == f"Body {i} with 'quotes' and \\\\ backslashes"
+        assert email.html == f'<p class="x">Body {i} &amp; "quoted"</p>' * 200
+        assert email.headers == {"List-Unsubscribe": f"<https://example.com/u/{i}>"}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        outbox.enqueue_many([("digest:9:2026-W49", message(9)), ("digest:1:2026-W49", message(1))], kind="digest")
+    assert not Email.objects.filter(key="digest:9:2026-W49").exists()
