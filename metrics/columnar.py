@@ -167,6 +167,18 @@ def scan(cells: Cells, header: list[str], mapping: Mapping, kind: str) -> tuple[
     return found, keep
 
 
+def ids_distinct(cells: Cells, header: list[str], mapping: Mapping, keep: np.ndarray) -> bool:
+    """Whether no id repeats among the kept rows (empty ids, which the checks refuse, aside): then
+    each row is written as it is, with no choice between copies to make."""
+    index = {column_label(i, h): i for i, h in enumerate(header)}
+    column = mapping.columns.get("external_id")
+    if column not in index:
+        return False  # the per-row checks say what is missing
+    ids = cells.column(index[column])[keep]
+    ids = ids[ids != ""]
+    return len(set(ids.tolist())) == len(ids)
+
+
 def check_responses(
     cells: Cells,
     header: list[str],

@@ -25,6 +25,7 @@ from django.db.models.functions import Trunc
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
+from psycopg.copy import QueuedLibpqWriter
 
 from cxgov.lib import bounds, dispatch, heavy, permissions
 from cxgov.lib.history import record_as
@@ -1055,7 +1056,20 @@ def import_columns(kind: str) -> list[str]:
     return keys + fields
 
 
-def _copy_straight(kind: str, rows: list[tuple], columns: list[str]) -> int | None:
+def _copy(cursor, statement: str, rows: Iterable[tuple]) -> int:
+    """COPY rows in; returns how many. psycopg's queued writer sends the data from a thread of its
+    own, so the rows may be a generator still checking the file: the checks of the next rows run
+    while PostgreSQL stores the last ones (the network wait releases the interpreter). The
+    generator must not use the database: the connection is busy with the COPY until it ends."""
+    count = 0
+    with cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def _copy_straight(kind: str, rows: Iterable[tuple], columns: list[str]) -> int | None:
     """COPY rows straight into their table, the floor of any import (PostgreSQL): for the first
     import of a source, whose keys cannot be there yet. None, with nothing written, when some are
     after all (a writer of the same source got in first): the caller upserts instead."""
@@ -1065,15 +1079,12 @@ def _copy_straight(kind: str, rows: list[tuple], columns: list[str]) -> int | No
     try:
         # (Django's error types, so a deadlock is retried like any other write's.)
         with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
-            with cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return len(rows)
+            return _copy(cursor, f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN", rows)
     except IntegrityError:
         return None
 
 
-def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
+def _write_rows(kind: str, rows: Iterable[tuple], columns: list[str]) -> int:
     """Upsert checked rows in one statement per chunk: COPY into a temporary table and
     INSERT ... ON CONFLICT DO UPDATE on PostgreSQL; an executemany upsert on SQLite. A row whose
     stored values are all the same is not written again (``DO UPDATE ... WHERE ... IS DISTINCT
@@ -1096,9 +1107,7 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
         if connection.vendor == "postgresql":
             cursor.execute("DROP TABLE IF EXISTS pg_temp.import_rows")
             cursor.execute(f"CREATE TEMP TABLE import_rows AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
-            with cursor.copy(f"COPY import_rows ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            count = _copy(cursor, f"COPY import_rows ({names}) FROM STDIN", rows)
             cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM import_rows ORDER BY {key_order} "  # noqa: S608
                 f"ON CONFLICT ({conflict}) DO UPDATE SET {updates} WHERE {differs}"
@@ -1106,6 +1115,8 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
             written = cursor.rowcount
             cursor.execute("DROP TABLE import_rows")
         else:
+            rows = list(rows)
+            count = len(rows)
             marks = ", ".join(["%s"] * len(columns))
             before = connection.connection.total_changes
             cursor.executemany(
@@ -1116,7 +1127,35 @@ def _write_rows(kind: str, rows: list[tuple], columns: list[str]) -> int:
             written = connection.connection.total_changes - before
         if written and kind in ("responses", "customers"):  # comments and the revenue weighing them
             heavy.bump(heavy.FEEDBACK)
-    return len(rows)
+    return count
+
+
+CHECK_CHUNK = 20_000  # rows checked at a time while the rows before them are written
+
+
+class _Refused(Exception):
+    """A row of the file has a problem: what was written is undone, nothing is kept."""
+
+
+class _Kept:
+    """Rows from chunks checked as they are needed, each chunk kept once checked: a second pass (a
+    retry after a deadlock, an upsert after a straight COPY lost a race) reads the kept chunks,
+    then checks on where the first pass stopped."""
+
+    def __init__(self, chunks: Iterable[list[tuple]]):
+        self.chunks: list[list[tuple]] = []
+        self._more = iter(chunks)
+
+    def __iter__(self):
+        position = 0
+        while True:
+            if position == len(self.chunks):
+                chunk = next(self._more, None)
+                if chunk is None:
+                    return
+                self.chunks.append(chunk)
+            yield from self.chunks[position]
+            position += 1
 
 
 def import_path(
@@ -1125,12 +1164,13 @@ def import_path(
     source: str,
     path: Path,
     mapping: ingestion.Mapping,
-    batch_size: int = 50_000,
     on_check=None,
     on_write=None,
     progress_every: int = 5000,
 ) -> ImportOutcome:
-    """Check every row of a file, then (only if all are good) write them in idempotent batches.
+    """Check every row of a file and write them idempotently, all or nothing: with a problem in
+    any row nothing is written. (A response file on PostgreSQL with no repeated id is written as
+    it is checked, a chunk at a time: PostgreSQL stores the rows while the next ones are checked.)
 
     ``on_check(rows_checked, total)`` and ``on_write(rows_written)`` report progress. Raises
     ``ingestion.FileProblem`` when the file as a whole is unreadable."""
@@ -1176,26 +1216,40 @@ def import_path(
 
     if by_column:
         build = ingestion.row_builder(kind, source, table.header, mapping, total=outcome.total, formats=formats)
-        clean = columnar.check_responses(cells, table.header, mapping, source, found, keep, formats, outcome.total)
-        odd = [(line, *build(line, raw)) for line, raw in clean.doubtful]
-        ids = clean.values["external_id"] + [row["external_id"] for _, row, _ in odd if row["external_id"]]
-        if len(set(ids)) == len(ids):  # no id repeats: the clean rows are written as they are
-            for line, _, row_errors in odd:
-                for column, message in row_errors:
-                    problem(line, column, message)
-            if on_check:
-                on_check(outcome.total, outcome.total)
-            if outcome.error_count:
-                return outcome
-            checked_rows = list(zip(*(clean.values[c] for c in columns), strict=True))
-            checked_rows += [stored(row) for _, row, _ in odd]
-            if mapping.label_column:
-                labels = dict(zip(clean.values["external_id"], clean.labels, strict=True))
-                labels.update((row["external_id"], row.get(ingestion.LABEL, "")) for _, row, _ in odd)
+        if columnar.ids_distinct(cells, table.header, mapping, keep):  # the rows are written as they are checked
+
+            def chunks():
+                """The kept rows checked a chunk at a time (clean ones by column, doubtful ones row
+                by row), as stored tuples; with a problem anywhere, nothing more is given and, once
+                every row is checked, ``_Refused`` undoes what was written."""
+                for start in range(0, len(cells), CHECK_CHUNK):
+                    part = keep.copy()
+                    part[:start], part[start + CHECK_CHUNK :] = False, False
+                    clean = columnar.check_responses(
+                        cells, table.header, mapping, source, found, part, formats, outcome.total
+                    )
+                    odd = [(line, *build(line, raw)) for line, raw in clean.doubtful]
+                    for line, _, row_errors in odd:
+                        for column, message in row_errors:
+                            problem(line, column, message)
+                    if outcome.error_count:
+                        continue
+                    if mapping.label_column:
+                        labels.update(zip(clean.values["external_id"], clean.labels, strict=True))
+                        labels.update((row["external_id"], row.get(ingestion.LABEL, "")) for _, row, _ in odd)
+                    yield list(zip(*(clean.values[c] for c in columns), strict=True)) + [
+                        stored(row) for _, row, _ in odd
+                    ]
+                if outcome.error_count:
+                    raise _Refused
+
+            checked_rows = _Kept(chunks())
             rows = iter(())
         else:  # repeated ids: every row through the loop below, in file order
+            clean = columnar.check_responses(cells, table.header, mapping, source, found, keep, formats, outcome.total)
+            odd = [(line, *build(line, raw)) for line, raw in clean.doubtful]
             rows = heapq.merge(columnar.row_dicts(clean, cells), odd, key=itemgetter(0))
-        del cells
+            del cells
     else:
         rows = ingestion.build_rows(
             kind, source, ingestion.read_table(path), mapping, total=outcome.total, formats=formats
@@ -1229,7 +1283,7 @@ def import_path(
                     checked_rows.append(stored(row))
         if on_check and checked % progress_every == 0:
             on_check(checked, outcome.total)
-    if on_check:
+    if on_check:  # (rows still to check are checked as they are written)
         on_check(outcome.total, outcome.total)
     if outcome.error_count:
         return outcome
@@ -1242,8 +1296,10 @@ def import_path(
         found = model.objects.filter(source=source).aggregate(first=Min(stamp), last=Max(stamp))
         return [value for value in found.values() if value is not None]
 
-    # Key order, as in rows_upsert: a concurrent writer of the same ids waits instead of deadlocking.
-    checked_rows.sort(key=itemgetter(*range(len(keys))))  # keys are text
+    if isinstance(checked_rows, list):
+        # Key order, as in rows_upsert: a concurrent writer of the same ids waits instead of
+        # deadlocking. (Rows still being checked are put in key order by the upsert's ORDER BY.)
+        checked_rows.sort(key=itemgetter(*range(len(keys))))  # keys are text
 
     # All or nothing: one transaction for the whole write; re-sent rows may move between
     # periods, so the periods spanned before and after are recomputed.
@@ -1253,13 +1309,9 @@ def import_path(
         stamps = span()
         # The first import of a source (no dates spanned: no rows yet; its rows are distinct) goes
         # straight into the table.
-        straight = by_column and not stamps
-        written = 0
-        for start in range(0, len(checked_rows), batch_size):
-            batch = checked_rows[start : start + batch_size]
-            copied = _copy_straight(kind, batch, columns) if straight else None
-            straight = copied is not None
-            written += copied if straight else _write_rows(kind, batch, columns)
+        written = _copy_straight(kind, checked_rows, columns) if by_column and not stamps else None
+        if written is None:
+            written = _write_rows(kind, checked_rows, columns)
         stamps += span()
         if mapping.label_column:
             for _, answer in labels_imported.send(
@@ -1271,7 +1323,10 @@ def import_path(
         )
         return written
 
-    outcome.written = write()
+    try:
+        outcome.written = write()
+    except _Refused:  # a problem in a row: nothing was written
+        return outcome
     if on_write:
         on_write(outcome.written)
     return outcome

@@ -366,10 +366,14 @@ def test_spread_dates_pushed_into_the_future_by_blank_lines_are_refused():
 
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
-def test_two_first_imports_of_one_source_at_once_both_succeed(tmp_path, monkeypatch):
+@pytest.mark.parametrize("chunk", [services.CHECK_CHUNK, 500])
+def test_two_first_imports_of_one_source_at_once_both_succeed(tmp_path, monkeypatch, chunk):
     """Both see an empty source and COPY straight in; the second waits on the first's keys, then
-    upserts instead (or retries after a deadlock): neither fails, every row is there once."""
+    upserts instead (or retries after a deadlock): neither fails, every row is there once. (With
+    small chunks, the upsert reads the chunks checked during the COPY, then checks on.)"""
     import threading
+
+    monkeypatch.setattr(services, "CHECK_CHUNK", chunk)
 
     from django.db import connections
 
@@ -397,3 +401,85 @@ def test_two_first_imports_of_one_source_at_once_both_succeed(tmp_path, monkeypa
     assert failures == [] and [o.written for o in outcomes] == [3000, 3000]
     assert SurveyResponse.objects.filter(source="both").count() == 3000
     assert upserts, "only one went straight in; the other upserted"
+
+
+def _numbered(count: int, bad: int | None = None) -> list[list[str]]:
+    """count ordinary rows; row ``bad`` (0-based) with a score over the NPS scale."""
+    return [
+        [f"N-{i:03d}", "2026-03-01T10:00:00Z", "nps", "12" if i == bad else str(i % 11), f"comment {i}", "", "", ""]
+        for i in range(count)
+    ]
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_problem_in_a_late_chunk_undoes_what_the_earlier_chunks_wrote(monkeypatch, tmp_path):
+    """Rows are checked a chunk at a time while the earlier chunks are written: a bad row near the
+    end still leaves nothing written, the first time (COPY straight in) and over stored rows
+    (staged upsert), with the message naming its line and column."""
+    monkeypatch.setattr(services, "CHECK_CHUNK", 3)
+    mapping = ingestion.Mapping.from_json(MAPPING.to_json() | {"label_column": "", "label_driver": ""})
+    bad = _file(tmp_path, _numbered(20, bad=17), name="bad.csv")
+    outcome = services.import_path(kind="responses", source="late", path=bad, mapping=mapping)
+    assert (outcome.error_count, outcome.written) == (1, 0)
+    assert outcome.errors[0]["row"] == 19 and outcome.errors[0]["column"] == "score"
+    assert not SurveyResponse.objects.exists()
+
+    first = services.import_path(kind="responses", source="late", path=_file(tmp_path, _numbered(20)), mapping=mapping)
+    assert (first.error_count, first.written) == (0, 20)
+    before = _contents("late")
+    changed = [[*row[:4], "changed", *row[5:]] for row in _numbered(20, bad=17)]
+    again = services.import_path(
+        kind="responses", source="late", path=_file(tmp_path, changed, "c.csv"), mapping=mapping
+    )
+    assert again.error_count == 1 and again.errors[0]["row"] == 19
+    assert _contents("late") == before
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_loses_a_race_is_retried_without_checking_the_file_again(monkeypatch, tmp_path):
+    """A deadlock in the middle of the COPY undoes the write and runs it again: the chunks checked
+    before it are written from memory, the rest checked once, every row stored once."""
+    from cxgov.lib import retry
+    from tests.test_concurrent_writers import _deadlock
+
+    monkeypatch.setattr(retry.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(services, "CHECK_CHUNK", 4)
+    checks, attempts = [], []
+    check = columnar.check_responses
+    monkeypatch.setattr(columnar, "check_responses", lambda *args: checks.append(1) or check(*args))
+    copy = services._copy
+
+    def lose_once(cursor, statement, rows):
+        attempts.append(1)
+        if len(attempts) == 1:
+            taken = iter(rows)
+            for _ in range(6):  # a chunk and a half read, then the race is lost
+                next(taken)
+            _deadlock()
+        return copy(cursor, statement, rows)
+
+    monkeypatch.setattr(services, "_copy", lose_once)
+    mapping = ingestion.Mapping.from_json(MAPPING.to_json() | {"label_column": "", "label_driver": ""})
+    outcome = services.import_path(
+        kind="responses", source="race", path=_file(tmp_path, _numbered(18)), mapping=mapping
+    )
+    assert (outcome.written, outcome.error_count, len(attempts)) == (18, 0, 2)
+    assert len(checks) == 5  # ceil(18 / 4): no chunk checked twice
+    assert SurveyResponse.objects.filter(source="race").count() == 18
+
+
+def test_kept_rows_are_read_again_from_memory_and_checked_on_from_where_the_first_pass_stopped():
+    given = []
+
+    def chunks():
+        for start in range(0, 9, 3):
+            given.append(start)
+            yield [(i,) for i in range(start, start + 3)]
+
+    kept = services._Kept(chunks())
+    first = iter(kept)
+    assert [next(first) for _ in range(4)] == [(0,), (1,), (2,), (3,)]
+    assert list(kept) == [(i,) for i in range(9)] and list(kept) == [(i,) for i in range(9)]
+    assert given == [0, 3, 6]
