@@ -182,3 +182,30 @@ def test_a_fix_verified_effective_counts_as_delivered_not_at_risk(ledger, org):
     t = outcome_selectors.ledger()["totals"]
     assert t["at_risk"] == 1250.0 and t["open"] == 3  # 1750 − the 500 of the fixed problem
     assert t["delivered"] == 500.0 and t["verified"] == 2
+
+
+def test_ledger_totals_are_those_of_one_aggregate_over_every_case(ledger, org):
+    """The totals are summed from the functions' rows: the same as summing every case at once."""
+    from django.db.models import Count, Q, Sum
+
+    from outcomes.models import BusinessCase
+    from outcomes.selectors import at_risk_q
+    from outcomes.selectors import ledger as ledger_data
+
+    _case(Issue.objects.create(title="Nobody's", created_by=org["cx"]), at_risk=12.5, realised=None)
+    _case(Issue.objects.create(title="Unknown cost", function=org["logistics"], created_by=org["cx"]), at_risk=None)
+    open_q, delivered_q = at_risk_q(), Q(value_realised__isnull=False)
+    expected = BusinessCase.objects.aggregate(
+        delivered=Sum("value_realised", filter=delivered_q),
+        delivered_low=Sum("realised_low", filter=delivered_q),
+        delivered_high=Sum("realised_high", filter=delivered_q),
+        at_risk=Sum("value_at_risk", filter=open_q),
+        revenue_at_risk=Sum("revenue_at_risk", filter=open_q),
+        failure_cost=Sum("failure_cost", filter=open_q),
+        verified=Count("pk", filter=delivered_q),
+        open=Count("pk", filter=open_q),
+        open_unknown=Count("pk", filter=open_q & Q(value_at_risk__isnull=True)),
+    )
+    totals = ledger_data()["totals"]
+    assert totals == pytest.approx(expected) and totals["open_unknown"] >= 1
+    assert all(isinstance(totals[name], int) for name in ("verified", "open", "open_unknown"))
