@@ -188,8 +188,11 @@ def check_responses(
     keep: np.ndarray,
     formats: dict[str, str],
     total: int,
+    now: datetime | None = None,
 ) -> Checked:
-    """Sort the kept rows into clean ones (with their stored values) and doubtful ones."""
+    """Sort the kept rows into clean ones (with their stored values) and doubtful ones. ``now``: the
+    moment the latest date is measured from, read before the per-row checks read theirs (by default
+    the clock now), so that chunks checked later are never laxer than those checks."""
     index = {column_label(i, h): i for i, h in enumerate(header)}
     tz = ZoneInfo(mapping.time_zone or settings.TIME_ZONE)
     kept = np.flatnonzero(keep)
@@ -244,7 +247,9 @@ def check_responses(
 
     when = _moments(values["responded_at"], lines, mapping, tz, formats.get("responded_at", dates.ISO), total)
     # A minute short of the per-row bound, read from the clock a moment earlier: never laxer than it.
-    latest = timezone.now().replace(tzinfo=None) + timedelta(days=settings.CXGOV_DATE_HORIZON_DAYS, minutes=-1)
+    latest = (now or timezone.now()).astimezone(UTC).replace(tzinfo=None) + timedelta(
+        days=settings.CXGOV_DATE_HORIZON_DAYS, minutes=-1
+    )
     latest = np.datetime64(latest, "us")
     clean &= (when >= EARLIEST) & (when <= latest)  # NaT compares False
 

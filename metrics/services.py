@@ -1131,6 +1131,7 @@ def _write_rows(kind: str, rows: Iterable[tuple], columns: list[str]) -> int:
 
 
 CHECK_CHUNK = 20_000  # rows checked at a time while the rows before them are written
+IMPORT_LOCKS = 1_700_029  # the advisory locks' first key: one import of a source at a time
 
 
 class _Refused(Exception):
@@ -1215,6 +1216,7 @@ def import_path(
             outcome.errors.append({"row": line, "column": column, "message": message})
 
     if by_column:
+        started = timezone.now()  # before the per-row checks read the clock: never laxer than they are
         build = ingestion.row_builder(kind, source, table.header, mapping, total=outcome.total, formats=formats)
         if columnar.ids_distinct(cells, table.header, mapping, keep):  # the rows are written as they are checked
 
@@ -1226,7 +1228,7 @@ def import_path(
                     part = keep.copy()
                     part[:start], part[start + CHECK_CHUNK :] = False, False
                     clean = columnar.check_responses(
-                        cells, table.header, mapping, source, found, part, formats, outcome.total
+                        cells, table.header, mapping, source, found, part, formats, outcome.total, now=started
                     )
                     odd = [(line, *build(line, raw)) for line, raw in clean.doubtful]
                     for line, _, row_errors in odd:
@@ -1298,7 +1300,8 @@ def import_path(
 
     if isinstance(checked_rows, list):
         # Key order, as in rows_upsert: a concurrent writer of the same ids waits instead of
-        # deadlocking. (Rows still being checked are put in key order by the upsert's ORDER BY.)
+        # deadlocking. (Rows still being checked are put in key order by the upsert's ORDER BY; a
+        # straight COPY is one source's first import, and imports of a source take turns.)
         checked_rows.sort(key=itemgetter(*range(len(keys))))  # keys are text
 
     # All or nothing: one transaction for the whole write; re-sent rows may move between
@@ -1306,6 +1309,11 @@ def import_path(
     @retry_on_conflict
     @transaction.atomic
     def write() -> int:
+        if connection.vendor == "postgresql":
+            # One import of a source at a time: a second one waits for the first to commit, then finds
+            # its rows and upserts. (Two first imports COPYing the same ids in other orders deadlock.)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [IMPORT_LOCKS, f"{kind}:{source}"])
         stamps = span()
         # The first import of a source (no dates spanned: no rows yet; its rows are distinct) goes
         # straight into the table.

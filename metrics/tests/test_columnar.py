@@ -448,7 +448,7 @@ def test_a_write_that_loses_a_race_is_retried_without_checking_the_file_again(mo
     monkeypatch.setattr(services, "CHECK_CHUNK", 4)
     checks, attempts = [], []
     check = columnar.check_responses
-    monkeypatch.setattr(columnar, "check_responses", lambda *args: checks.append(1) or check(*args))
+    monkeypatch.setattr(columnar, "check_responses", lambda *args, **kwargs: checks.append(1) or check(*args, **kwargs))
     copy = services._copy
 
     def lose_once(cursor, statement, rows):
@@ -483,3 +483,78 @@ def test_kept_rows_are_read_again_from_memory_and_checked_on_from_where_the_firs
     assert [next(first) for _ in range(4)] == [(0,), (1,), (2,), (3,)]
     assert list(kept) == [(i,) for i in range(9)] and list(kept) == [(i,) for i in range(9)]
     assert given == [0, 3, 6]
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("chunk", [services.CHECK_CHUNK, 1])
+def test_chunks_checked_later_are_not_laxer_about_future_dates(tmp_path, monkeypatch, chunk):
+    """Each chunk's latest date is measured from the moment the import began, not from the clock
+    when the chunk is checked: with two minutes passing per chunk, a row dated 30 seconds past the
+    horizon is still refused."""
+    import types
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    monkeypatch.setattr(services, "CHECK_CHUNK", chunk)
+    start, reads = timezone.now(), []
+
+    def later():
+        reads.append(1)
+        return start + timedelta(minutes=2) * len(reads)
+
+    monkeypatch.setattr(columnar, "timezone", types.SimpleNamespace(now=later))
+    late = (start + timedelta(days=settings.CXGOV_DATE_HORIZON_DAYS, seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = [["A", "2026-03-01T10:00:00Z", "nps", "3", "x", "", "", ""], ["B", late, "nps", "3", "y", "", "", ""]]
+    mapping = ingestion.Mapping.from_json(MAPPING.to_json() | {"label_column": "", "label_driver": ""})
+    outcome = services.import_path(kind="responses", source="clock", path=_file(tmp_path, rows), mapping=mapping)
+    assert (outcome.error_count, outcome.written) == (1, 0) and outcome.errors[0]["row"] == 3
+    assert not SurveyResponse.objects.exists()
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_imports_of_one_source_take_turns_and_other_sources_do_not_wait(tmp_path):
+    """An import waits for another import of its source to commit (two first imports COPYing the
+    same ids in other orders would deadlock); an import of another source goes on meanwhile."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    mapping = ingestion.Mapping.from_json(MAPPING.to_json() | {"label_column": "", "label_driver": ""})
+    path = _file(tmp_path, _numbered(30))
+    held, release, done = threading.Event(), threading.Event(), []
+
+    def hold():  # what an import of "turns" does while it writes
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [services.IMPORT_LOCKS, "responses:turns"])
+            held.set()
+            release.wait(60)
+        connections.close_all()
+
+    def run():
+        done.append(services.import_path(kind="responses", source="turns", path=path, mapping=mapping).written)
+        connections.close_all()
+
+    holder, waiter = threading.Thread(target=hold), threading.Thread(target=run)
+    holder.start()
+    assert held.wait(30)
+    waiter.start()
+    with connection.cursor() as cursor:
+        for _ in range(300):  # until the waiting import asks for the lock (bounded: 30 s)
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the second import of the source did not wait for the first")
+    assert not done and waiter.is_alive()
+    other = services.import_path(kind="responses", source="other", path=path, mapping=mapping)
+    assert other.written == 30 and not done
+    release.set()
+    holder.join(60)
+    waiter.join(60)
+    assert done == [30] and SurveyResponse.objects.filter(source="turns").count() == 30
