@@ -6,6 +6,7 @@ database; this only writes them."""
 
 from __future__ import annotations
 
+import functools
 import time
 from decimal import Decimal, InvalidOperation
 
@@ -97,7 +98,17 @@ def format_money(value, *, exact: bool = False, code: str = "", whole: bool = Fa
         return "—"
     if not amount.is_finite():
         return "—"
-    code = code or currency_code()
+    if not amount:
+        amount = Decimal(0)  # -0.0 (a float product) is written as zero, not as "-€0.00"
+    return _written(amount, code or currency_code(), exact, whole)
+
+
+@functools.lru_cache(maxsize=8192)
+def _written(amount: Decimal, code: str, exact: bool, whole: bool) -> str:
+    """An amount as ``format_money`` writes it. Babel takes about 45 µs a compact amount (a map
+    writes 264); the same amount in the same currency is written the same way every time, so each
+    process keeps the last 8,192 it wrote (about a megabyte): a page seen again, or after a change
+    to a few of its figures, writes only the new ones."""
     if exact and whole:
         text = format_currency(amount, code, locale=_LOCALE, format="¤#,##0", currency_digits=False)
     elif exact:

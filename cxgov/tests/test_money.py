@@ -125,3 +125,17 @@ def test_a_page_of_amounts_reads_the_shared_cache_once(settings, monkeypatch):
     monkeypatch.setattr(money.time, "monotonic", lambda: 10**9)  # later than LOCAL_SECONDS
     format_money(1500)
     assert len(reads) == 3
+
+
+def test_written_amounts_are_remembered_per_currency_and_equal_values_read_alike(settings):
+    """Each process remembers the amounts it wrote (Babel is slow): the currency is part of what is
+    remembered, so a change of currency writes new figures; -0 is written as zero whatever came first."""
+    settings.CXGOV_CURRENCY = "EUR"
+    assert format_money(-0.0, exact=True) == "€0.00" and format_money(0, exact=True) == "€0.00"
+    assert format_money(Decimal("1234.5")) == "€1.2K" and format_money(1234.5) == "€1.2K"
+    settings.CXGOV_CURRENCY = "USD"
+    from cxgov.lib import money
+
+    money.currency_changed()
+    assert format_money(1234.5) == "$1.2K" and format_money(Decimal("1234.50"), exact=True) == "$1,234.50"
+    assert format_money(Decimal("1234.5"), exact=True) == "$1,234.50"
