@@ -184,6 +184,7 @@ def ledger() -> dict:
     from django.db.models.functions import ExtractQuarter, ExtractYear
 
     from outcomes.models import BusinessCase
+    from rootcause.models import ISSUE_TEXT
 
     cases = BusinessCase.objects.order_by()
     open_q = at_risk_q()
@@ -265,7 +266,7 @@ def ledger() -> dict:
     top = list(
         BusinessCase.objects.filter(pk__in=first)
         .select_related("issue", "issue__function", "issue__decision_point")
-        .defer(*(f"issue__{name}" for name in ("evidence", "verification", "description", "root_cause")))
+        .defer(*(f"issue__{name}" for name in ISSUE_TEXT))
         .order_by(*most_at_stake)
     )
     return {

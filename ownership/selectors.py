@@ -37,6 +37,7 @@ from metrics.models import SurveyResponse
 from outcomes.models import Canvas, CanvasState
 from rootcause.models import (
     CLOSED_STATES,
+    ISSUE_TEXT,
     ActionItem,
     ActionStatus,
     ActionUpdate,
@@ -52,8 +53,6 @@ from rootcause.pareto import pareto
 # the database in a column of its own).
 REVENUE = F("revenue_at_risk")
 OPEN = ~Q(state__in=CLOSED_STATES)
-# An issue's long fields (the evidence alone is about a kilobyte of JSON, decoded per row): lists leave them.
-ISSUE_TEXT = ("evidence", "verification", "description", "root_cause")
 NOT_DONE = ~Q(status=ActionStatus.DONE)
 
 

@@ -262,6 +262,10 @@ class Verdict(models.TextChoices):
     INCONCLUSIVE = "inconclusive", "Too little data to tell"
 
 
+# An issue's long fields (the evidence alone is about a kilobyte of JSON, decoded per row): lists leave them.
+ISSUE_TEXT = ("evidence", "verification", "description", "root_cause")
+
+
 class Issue(models.Model):
     """A root-cause investigation: from a vital-few sub-theme or an alert to a decision point in a
     function's workflow, the actions that change it, and the measure that proves they worked."""
